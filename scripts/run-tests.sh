@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Run every cmocka test binary under BIN_ROOT; log each one's output.
+# Usage: scripts/run-tests.sh BIN_ROOT FLAVOUR
+#
+# Each test runs from the repository root with BIN_DIR=BIN_ROOT in its
+# environment, so that a test can start the programs of its own build
+# flavour ("$BIN_DIR/fifo/fifo_server").  A test binary that runs longer than
+# TEST_TIMEOUT seconds (default 120) is killed and counts as failed: tests
+# also carry their own alarm() watchdogs, this is the last line of defence.
+set -u
+if [ $# -ne 2 ]; then
+  echo "Usage: $0 BIN_ROOT FLAVOUR" >&2
+  exit 2
+fi
+bin_root=$1 flavour=$2
+log_root=build/test-results/$flavour
+timeout_s=${TEST_TIMEOUT:-120}
+rm -rf "$log_root" && mkdir -p "$log_root"
+
+mapfile -t tests < <(find "$bin_root" -type f -name 'test_*' -perm -u+x 2>/dev/null | sort)
+passed=0 failed=0 failed_names=()
+for t in "${tests[@]}"; do
+  rel=${t#"$bin_root"/}
+  log=$log_root/$rel.log
+  mkdir -p "$(dirname "$log")"
+  echo "== [$flavour] $rel"
+  BIN_DIR=$bin_root timeout --kill-after=5 "$timeout_s" "$t" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  if [ "$rc" -eq 0 ]; then
+    passed=$((passed + 1))
+  else
+    [ "$rc" -eq 124 ] && echo "$rel: killed after ${timeout_s}s" | tee -a "$log"
+    failed=$((failed + 1)) failed_names+=("$rel")
+  fi
+done
+echo "== [$flavour] test binaries: $passed passed, $failed failed"
+for n in "${failed_names[@]}"; do echo "   FAILED: $n"; done
+[ "$failed" -eq 0 ]

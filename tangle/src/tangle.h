@@ -284,7 +284,7 @@ enum tgl_action {
     TGL_SAME,        /* same bytes and mode: leave it alone (mtime stays) */
     TGL_CREATE,      /* not there yet */
     TGL_CHANGE,      /* different bytes (or a symlink to replace) */
-    TGL_CHMOD,       /* same bytes, wrong mode */
+    TGL_CHMOD,       /* same bytes, but the owner x bit differs from the mode */
 };
 
 /* One output file.  Its content is kept only when it must be written. */

@@ -14,7 +14,8 @@
 BENCH_DIR   := $(BUILD)/bench
 BENCH_BIN   := $(BUILD)/bin/compare/bench_ipc
 BENCH_REF   := bench/reference
-BENCH_CSV   := latency-free.csv latency-split.csv latency-same.csv throughput.csv
+BENCH_CSV   := latency-free.csv latency-split.csv latency-same.csv \
+               throughput-free.csv throughput-same.csv
 BENCH_FLAGS ?=
 GNUPLOT     ?= gnuplot
 
@@ -32,6 +33,7 @@ bench: ## run the benchmarks (about a minute); CSV and plots in build/bench/
 # never leaves a truncated file that looks like a result.
 bench-ipc: $(BENCH_BIN) ## chapter 06: IPC latency and throughput -> build/bench/
 	@mkdir -p $(BENCH_DIR)
+	$(eval BENCH_LOAD := $(shell cut -d' ' -f1-3 /proc/loadavg))
 	@split=0,1; [ "$$(nproc)" -ge 2 ] || split=0,0; \
 	set -e; \
 	run() { out=$$1; shift; echo "bench_ipc $$* > $(BENCH_DIR)/$$out"; \
@@ -40,10 +42,14 @@ bench-ipc: $(BENCH_BIN) ## chapter 06: IPC latency and throughput -> build/bench
 	run latency-free.csv  -k lat; \
 	run latency-split.csv -k lat -c $$split; \
 	run latency-same.csv  -k lat -c 0,0; \
-	run throughput.csv    -k tput
+	run throughput-free.csv -k tput; \
+	run throughput-same.csv -k tput -c 0,0
 	@{ echo "nproc: $$(nproc)"; \
 	   echo "cpu: $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"; \
+	   echo "hypervisor: $$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor:[[:space:]]*//p')"; \
 	   echo "kernel: $$(uname -sr)"; \
+	   echo "BENCH_FLAGS: $(or $(BENCH_FLAGS),(none))"; \
+	   echo "load average before: $(BENCH_LOAD)"; \
 	   echo "date: $$(date -u +%Y-%m-%d)"; } > $(BENCH_DIR)/machine.txt
 	@$(MAKE) --no-print-directory bench-plots
 	@echo "bench-ipc: results in $(BENCH_DIR)/"

@@ -710,7 +710,7 @@ static void end_test(struct link *l, pid_t pid)
     g_link = NULL;
 }
 
-struct lat_result { double median_ns, p99_ns, mean_ns; };
+struct lat_result { double median_ns, p99_ns, mean_ns, min_ns; };
 
 static void ping(struct link *l, unsigned char *msg, unsigned char *reply,
                  uint64_t seq, bool full)
@@ -744,13 +744,17 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sort the N samples of one run; store its median and p99. */
-static void summarize_run(uint64_t *t, size_t n, double *median, double *p99)
+/* Sort the N samples of one run; store its median and p99, and lower *MIN
+ * to the run's fastest round trip. */
+static void summarize_run(uint64_t *t, size_t n, double *median, double *p99,
+                          double *min)
 {
     qsort(t, n, sizeof *t, cmp_u64);
     size_t k = (n * 99 + 99) / 100;     /* ceil(0.99 n), at least 1 */
     *median = (double)t[n / 2];
     *p99 = (double)t[k - 1];
+    if ((double)t[0] < *min)
+        *min = (double)t[0];
 }
 
 /* ROUND(l, seq, full) does one timed round trip.  With runs = 0 this is a
@@ -761,7 +765,7 @@ static struct lat_result measure_rounds(struct link *l, const struct options *o,
 {
     double *medians = xmalloc((runs + 1) * sizeof *medians);
     double *p99s = xmalloc((runs + 1) * sizeof *p99s);
-    double sum = 0;
+    double sum = 0, min = 1e300;
     uint64_t seq = 0;
     g_samples = xmalloc(count * sizeof *g_samples);
 
@@ -774,13 +778,14 @@ static struct lat_result measure_rounds(struct link *l, const struct options *o,
             g_samples[i] = now_ns() - t0;
             sum += (double)g_samples[i];
         }
-        summarize_run(g_samples, count, &medians[r], &p99s[r]);
+        summarize_run(g_samples, count, &medians[r], &p99s[r], &min);
     }
-    struct lat_result res = { 0, 0, 0 };
+    struct lat_result res = { 0, 0, 0, 0 };
     if (runs > 0) {
         res.median_ns = median_of(medians, runs);
         res.p99_ns = median_of(p99s, runs);
         res.mean_ns = sum / ((double)runs * (double)count);
+        res.min_ns = min;
     }
     free(g_samples);
     free(medians);
@@ -1136,9 +1141,9 @@ static void run_one(const char *name, size_t size, const struct options *o,
             r = run_write_read(size, o);
         else
             return;                     /* would block: see the text */
-        printf("%s,%zu,%s,%u,%zu,%.0f,%.0f,%.0f\n", name, size, pin, o->runs,
+        printf("%s,%zu,%s,%u,%zu,%.0f,%.0f,%.0f,%.0f\n", name, size, pin, o->runs,
                o->count ? o->count : (size_t)LAT_COUNT,
-               r.median_ns, r.p99_ns, r.mean_ns);
+               r.median_ns, r.p99_ns, r.mean_ns, r.min_ns);
     }
     fflush(stdout);
 }
@@ -1163,7 +1168,7 @@ int main(int argc, char *argv[])
     if (o.cpu[0] >= 0)
         snprintf(pin, sizeof pin, "%d-%d", o.cpu[0], o.cpu[1]);
     if (o.kind == KIND_LAT)
-        puts("mechanism,size,pin,runs,round_trips,median_ns,p99_ns,mean_ns");
+        puts("mechanism,size,pin,runs,round_trips,median_ns,p99_ns,mean_ns,min_ns");
     else if (o.kind == KIND_TPUT)
         puts("mechanism,size,pin,runs,messages,mb_per_s,msgs_per_s");
 

@@ -34,6 +34,12 @@ endif
 BOOK_SRCS     := $(filter-out $(BOOK_MISSING),$(BOOK_CHAPTERS))
 BOOK_PAGES    := $(basename $(notdir $(BOOK_SRCS)))
 BOOK_ASTS     := $(BOOK_PAGES:%=$(BUILD)/book/ast/%.json)
+# The chapter list as last built: rewritten when it changes, so that the
+# index is rebuilt when a chapter is added, removed or moved.
+BOOK_SEEN     := $(BUILD)/book/chapter-list
+ifneq ($(BOOK_SRCS),$(shell cat $(BOOK_SEEN) 2>/dev/null))
+$(shell mkdir -p $(BUILD)/book && echo '$(BOOK_SRCS)' > $(BOOK_SEEN))
+endif
 BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html
 
 FIG_NAMES     := $(sort $(basename $(notdir $(wildcard figures/*.dot figures/*.svg))))
@@ -69,7 +75,7 @@ $(BUILD)/book/ast/%.json: chapters/%.md
 # index.py rewrites its outputs only when they change; the stamp records
 # that it ran.  The empty recipe makes make look at the real mtimes.
 $(CHUNKS_JSON) $(BOOK_INDEX) $(BOOK_JSON): $(BUILD)/book/.index.stamp ;
-$(BUILD)/book/.index.stamp: $(BOOK_ASTS) $(BOOK_LIST) book/tools/index.py
+$(BUILD)/book/.index.stamp: $(BOOK_ASTS) $(BOOK_SEEN) book/tools/index.py
 	@mkdir -p $(@D)
 	$(PYTHON) book/tools/index.py $(CHUNKS_JSON) $(BOOK_INDEX) $(BOOK_JSON) \
 	  $(join $(BOOK_SRCS:%=%=),$(BOOK_ASTS))

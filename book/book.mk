@@ -41,6 +41,7 @@ ifneq ($(BOOK_SRCS),$(shell cat $(BOOK_SEEN) 2>/dev/null))
 $(shell mkdir -p $(BUILD)/book && echo '$(BOOK_SRCS)' > $(BOOK_SEEN))
 endif
 BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html
+BOOK_HTML_PAGES := $(BOOK_HTML)   # read by book/site.mk
 
 FIG_NAMES     := $(sort $(basename $(notdir $(wildcard figures/*.dot figures/*.svg))))
 FIG_SVGS      := $(FIG_NAMES:%=$(BUILD)/figures/%.svg)

@@ -456,6 +456,34 @@ static void fifo_client_without_server_fails_cleanly(void **state)
     alarm(0);
 }
 
+static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    char dir[PATH_MAX], path[PATH_MAX], out[512];
+    int outfd;
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    assert_int_equal(server_fifo_path(path, sizeof path, dir), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int fake = open(path, O_RDONLY | O_NONBLOCK);   /* never answers */
+    assert_true(fake >= 0);
+
+    pid_t pid = start_client(dir, "hello?", &outfd);
+    assert_true(tu_done_within(fake, 10 * 1000));   /* the request came */
+    struct fifo_request req;
+    assert_int_equal(read_full(fake, &req, sizeof req), sizeof req);
+    assert_int_equal(req.client_pid, pid);
+    assert_int_equal(count_entries(dir), 2);        /* + the reply FIFO */
+
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(finish_client(pid, outfd, out, sizeof out), 128 + SIGTERM);
+    assert_int_equal(count_entries(dir), 1);        /* reply FIFO removed */
+    assert_int_equal(close(fake), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +500,7 @@ int main(void)
         cmocka_unit_test(fifo_server_removes_fifo_on_sigint_and_sigterm),
         cmocka_unit_test(fifo_server_reuses_stale_fifo_refuses_second_server),
         cmocka_unit_test(fifo_client_without_server_fails_cleanly),
+        cmocka_unit_test(fifo_client_removes_reply_fifo_on_sigterm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

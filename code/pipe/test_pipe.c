@@ -19,6 +19,9 @@ static void pipe_fd0_reads_fd1_writes(void **state)
     errno = 0;
     assert_int_equal(write(fd[0], "x", 1), -1);     /* the read end */
     assert_int_equal(errno, EBADF);
+    errno = 0;
+    assert_int_equal(lseek(fd[0], 0, SEEK_SET), -1); /* no file offset */
+    assert_int_equal(errno, ESPIPE);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
     alarm(0);

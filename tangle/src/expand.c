@@ -85,7 +85,8 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
     int ret = -1;
     bool c_like = is_c_like(root->path);
     bool directives = opts->line_directives && c_like;
-    struct tgl_buf body = { 0 }, indent = { 0 };
+    struct tgl_buf indent = { 0 };
+    size_t start = out->len;         /* the body goes straight into OUT */
     struct frame *st = NULL;
     size_t n = 0, cap = 0;
     bool *seen = tgl_xcalloc(doc->ninputs, sizeof *seen);
@@ -95,8 +96,7 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
     unsigned cur_line = 0;
     bool continued = false;          /* last line ended in a backslash */
 
-    const struct tgl_chunk *rc = root->name ? tgl_chunk_find(doc, root->name, strlen(root->name))
-                                            : NULL;
+    const struct tgl_chunk *rc = root->chunk;
     seen[root->input] = true;            /* the root's chapter comes first */
     used[nused++] = root->input;
     cap = 64;
@@ -133,12 +133,12 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
             continue;
         }
         if (directives && !continued && ((long)b->input != cur_input || s->line != cur_line))
-            add_line_directive(&body, s->line, doc->inputs[b->input].path);
-        add_indented(&body, b->text + s->off, s->len, indent.data, indent.len, s->nlines);
+            add_line_directive(out, s->line, doc->inputs[b->input].path);
+        add_indented(out, b->text + s->off, s->len, indent.data, indent.len, s->nlines);
         cur_input = (long)b->input;
         cur_line = s->line + s->nlines;
         continued = s->len >= 2 && b->text[s->off + s->len - 2] == '\\';
-        if (body.len > doc->max_output) {
+        if (out->len - start > doc->max_output) {
             tgl_error(doc->diag, doc->inputs[root->input].path, root->line,
                       "file \"%s\" would be larger than %zu bytes (runaway expansion?)",
                       root->path, doc->max_output);
@@ -146,23 +146,29 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
         }
     }
 
-    size_t skip = 0;
-    if (!directives && body.len >= 2 && body.data[0] == '#' && body.data[1] == '!') {
-        const char *nl = memchr(body.data, '\n', body.len);
-        skip = nl ? (size_t)(nl - body.data) + 1 : body.len;
-        tgl_buf_add(out, body.data, skip);
+    /* The header goes first, or right after a "#!" line. */
+    struct tgl_buf header = { 0 };
+    size_t at = start;
+    const char *body = out->data ? out->data + start : "";
+    size_t body_len = out->len - start;
+    if (!directives && body_len >= 2 && body[0] == '#' && body[1] == '!') {
+        const char *nl = memchr(body, '\n', body_len);
         if (nl == NULL)
             tgl_buf_addc(out, '\n');
+        at = start + (nl ? (size_t)(nl - body) + 1 : body_len + 1);
     }
-    add_header(out, c_like, doc, used, nused);
-    if (body.len > skip)
-        tgl_buf_add(out, body.data + skip, body.len - skip);
+    add_header(&header, c_like, doc, used, nused);
+    tgl_buf_reserve(out, header.len);
+    memmove(out->data + at + header.len, out->data + at, out->len - at);
+    memcpy(out->data + at, header.data, header.len);
+    out->len += header.len;
+    out->data[out->len] = '\0';
+    tgl_buf_free(&header);
     ret = 0;
 out:
     free(st);
     free(seen);
     free(used);
-    tgl_buf_free(&body);
     tgl_buf_free(&indent);
     return ret;
 }

@@ -1,8 +1,10 @@
 /* input.c: read an input file, normalise it (BOM, line ends), check UTF-8. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +18,8 @@ size_t tgl_normalize(char *buf, size_t len)
     while (r < len) {
         char *cr = memchr(buf + r, '\r', len - r);
         size_t run = (cr ? (size_t)(cr - buf) : len) - r;
-        memmove(buf + w, buf + r, run);
+        if (w != r)
+            memmove(buf + w, buf + r, run);
         w += run;
         r += run;
         if (cr == NULL)
@@ -32,6 +35,16 @@ size_t tgl_utf8_check(const char *buf, size_t len)
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
     while (i < len) {
+        /* Fast path: eight ASCII bytes at a time. */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned c = s[i];
         if (c < 0x80) {
             i++;
@@ -64,16 +77,18 @@ size_t tgl_utf8_check(const char *buf, size_t len)
 
 void tgl_index_lines(struct tgl_input *in)
 {
-    size_t n = 1;
-    for (const char *p = in->data; (p = memchr(p, '\n', in->len - (size_t)(p - in->data)));
-         p++)
-        n++;
-    in->line_off = tgl_xmalloc(n * sizeof *in->line_off);
+    size_t cap = in->len / 32 + 16;
+    const char *p = in->data, *end = in->data + in->len;
+    in->line_off = tgl_xmalloc(cap * sizeof *in->line_off);
     in->line_off[0] = 0;
     in->nlines = 1;
-    for (size_t i = 0; i < in->len; i++)
-        if (in->data[i] == '\n')
-            in->line_off[in->nlines++] = i + 1;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        if (in->nlines == cap) {
+            cap *= 2;
+            in->line_off = tgl_xrealloc(in->line_off, cap * sizeof *in->line_off);
+        }
+        in->line_off[in->nlines++] = (size_t)(++p - in->data);
+    }
     /* A final '\n' does not start another line. */
     if (in->nlines > 1 && in->line_off[in->nlines - 1] == in->len)
         in->nlines--;
@@ -94,8 +109,21 @@ unsigned tgl_line_of(const struct tgl_input *in, size_t off)
 
 static int finish(struct tgl_input *in, struct tgl_diag *d)
 {
-    in->len = tgl_normalize(in->data, in->len);
-    in->data[in->len] = '\0';
+    if (in->len >= 3 && memcmp(in->data, "\xEF\xBB\xBF", 3) == 0) {
+        in->data += 3;                   /* skip the BOM: no copy */
+        in->len -= 3;
+    }
+    if (memchr(in->data, '\r', in->len) != NULL) {   /* rare: rewrite a copy */
+        char *copy = tgl_xmalloc(in->len + 1);
+        memcpy(copy, in->data, in->len);
+        if (in->map_len > 0)
+            munmap(in->base, in->map_len);
+        else
+            free(in->base);
+        in->map_len = 0;
+        in->base = in->data = copy;
+        in->len = tgl_normalize(in->data, in->len);
+    }
     tgl_index_lines(in);
     size_t bad = tgl_utf8_check(in->data, in->len);
     if (bad < in->len) {
@@ -111,8 +139,9 @@ int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *da
 {
     memset(in, 0, sizeof *in);
     in->path = tgl_xstrdup(path);
-    in->data = tgl_xmalloc(len + 1);
-    memcpy(in->data, data, len);
+    in->base = tgl_xmalloc(len + 1);
+    memcpy(in->base, data, len);
+    in->data = in->base;
     in->len = len;
     return finish(in, d);
 }
@@ -134,14 +163,25 @@ int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d)
         errno = EISDIR;
         goto fail;
     }
-    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-    in->data = tgl_xmalloc(cap + 1);
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        /* Map it read-only: no copy (CRLF input gets a private copy). */
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (m != MAP_FAILED) {
+            in->base = in->data = m;
+            in->len = in->map_len = (size_t)st.st_size;
+            ret = finish(in, d);
+            goto out;
+        }
+    }
+    size_t cap = 4096;                   /* a pipe, or mmap failed: read it */
+    in->base = tgl_xmalloc(cap + 1);
     for (;;) {
         if (in->len == cap) {
             cap *= 2;
-            in->data = tgl_xrealloc(in->data, cap + 1);
+            in->base = tgl_xrealloc(in->base, cap + 1);
         }
-        ssize_t n = read(fd, in->data + in->len, cap - in->len);
+        in->data = in->base;
+        ssize_t n = read(fd, in->base + in->len, cap - in->len);
         if (n == -1 && errno == EINTR)
             continue;
         if (n == -1)
@@ -165,7 +205,10 @@ out:
 void tgl_input_free(struct tgl_input *in)
 {
     free(in->path);
-    free(in->data);
+    if (in->map_len > 0)
+        munmap(in->base, in->map_len);
+    else
+        free(in->base);
     free(in->line_off);
     memset(in, 0, sizeof *in);
 }

@@ -45,6 +45,7 @@ struct parse_state {
     struct line_info *lines;
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
+    bool any_null;       /* some line had a NUL byte replaced */
 };
 
 static bool in_buffer(const struct parse_state *ps, const char *p)
@@ -170,6 +171,7 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     ps->cursor_at_enter = ps->cursor;
     ps->md.len = 0;
     ps->nlines = 0;
+    ps->any_null = false;
     ps->line_open = false;
     return 0;
 }
@@ -206,11 +208,13 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
     if (type == MD_TEXT_NULLCHAR) {
         open_line(ps);
         ps->lines[ps->nlines].has_null = true;
+        ps->any_null = true;
         tgl_buf_add(&ps->md, "\xEF\xBF\xBD", 3);        /* U+FFFD, as CommonMark says */
         return 0;
     }
     if (size == 1 && s[0] == '\n' && !in_buffer(ps, s)) {
         open_line(ps);
+        tgl_buf_addc(&ps->md, '\n');
         ps->lines[ps->nlines].end = ps->md.len;
         ps->nlines++;
         ps->line_open = false;
@@ -290,7 +294,7 @@ static void add_line(const struct parse_state *ps, size_t k, size_t ln, struct t
 {
     size_t start = k ? ps->lines[k - 1].end : 0;
     const char *md = ps->md.data ? ps->md.data + start : "";
-    size_t mdlen = ps->lines[k].end - start;
+    size_t mdlen = ps->lines[k].end - start - 1;        /* without the '\n' */
     size_t rlen;
     const char *r = ln <= ps->in->nlines ? raw_line(ps->in, ln, &rlen) : NULL;
 
@@ -334,6 +338,17 @@ static void add_line(const struct parse_state *ps, size_t k, size_t ln, struct t
 verbatim:
     tgl_buf_add(out, md, mdlen);
     tgl_buf_addc(out, '\n');
+}
+
+/* Do source lines FIRST .. FIRST+N-1 hold a tab? */
+static bool has_tab(const struct tgl_input *in, size_t first, size_t n)
+{
+    if (n == 0 || first > in->nlines)
+        return false;
+    size_t last = first + n - 1 <= in->nlines ? first + n - 1 : in->nlines;
+    size_t from = in->line_off[first - 1];
+    size_t to = last < in->nlines ? in->line_off[last] : in->len;
+    return memchr(in->data + from, '\t', to - from) != NULL;
 }
 
 static void finish_block(struct parse_state *ps)
@@ -390,13 +405,29 @@ static void finish_block(struct parse_state *ps)
     }
 
     struct tgl_block *b = tgl_xcalloc(1, sizeof *b);
-    struct tgl_buf text = { 0 };
-    for (size_t k = 0; k < ps->nlines; k++)
-        add_line(ps, k, ln + 1 + k, &text);
+    const char *region = ln < in->nlines ? in->data + in->line_off[ln] : in->data + in->len;
+    size_t avail = (size_t)(in->data + in->len - region);
+    if (!ps->any_null && ps->md.len <= avail
+        && (ps->md.len == 0 || memcmp(region, ps->md.data, ps->md.len) == 0)) {
+        /* The common case: a fence at the margin, so the content is the
+         * source text itself.  Point into the input; no copy. */
+        b->text = (char *)region;
+        b->len = ps->md.len;
+    } else if (!has_tab(in, ln + 1, ps->nlines) && !ps->any_null) {
+        b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
+        b->len = ps->md.len;
+        b->text_owned = true;
+    } else {
+        struct tgl_buf text = { 0 };
+        tgl_buf_reserve(&text, ps->md.len + 1);
+        for (size_t k = 0; k < ps->nlines; k++)
+            add_line(ps, k, ln + 1 + k, &text);
+        b->text = text.data;
+        b->len = text.len;
+        b->text_owned = true;
+    }
     b->input = (unsigned)ps->idx;
     b->line = (unsigned)ln;
-    b->text = text.data ? text.data : tgl_xstrdup("");
-    b->len = text.len;
     b->attrs = attrs;
     b->name = attrs.id;
     b->path = tgl_attrs_get(&b->attrs, "file");
@@ -421,6 +452,7 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     if (type != MD_BLOCK_CODE || !ps->in_code)
         return 0;
     if (ps->line_open) {                         /* md4c always ends lines; be safe */
+        tgl_buf_addc(&ps->md, '\n');
         ps->lines[ps->nlines].end = ps->md.len;
         ps->nlines++;
         ps->line_open = false;
@@ -489,7 +521,8 @@ void tgl_doc_free(struct tgl_doc *doc)
     for (size_t i = 0; i < doc->nblocks; i++) {
         struct tgl_block *b = doc->blocks[i];
         tgl_attrs_free(&b->attrs);
-        free(b->text);
+        if (b->text_owned)
+            free(b->text);
         free(b->segs);
         free(b);
     }

@@ -130,7 +130,12 @@ def main(argv):
     # HTML.
     html_dir = os.path.join(build, "html")
     pages = {}
+    book_pages = {c["html"] for c in chapters}
     for fn in sorted(os.listdir(html_dir)) if os.path.isdir(html_dir) else []:
+        if re.match(r"\d+-.*\.html$", fn) and fn not in book_pages:
+            print("check-book: note: skipping %s/%s, a page of a chapter that is no "
+                  "longer listed" % (html_dir, fn))
+            continue
         if fn.endswith(".html"):
             with open(os.path.join(html_dir, fn), encoding="utf-8") as f:
                 pages[posixpath.join(html_dir, fn)] = parse(f.read())

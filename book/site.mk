@@ -59,7 +59,10 @@ $(SEARCH_INDEX): $(SITE_PAGES) $(NODE_STAMP) book/site.mk
 	  $(foreach s,$(PAGEFIND_EXCLUDE),--exclude-selectors '$(s)')
 	@test -f $@
 
-serve: site ## serve build/html on localhost (PORT=8000)
+# Pagefind loads its index with import(), which browsers refuse on file://:
+# the book reads from file:// too, but search needs http.
+serve: $(NODE_STAMP) ## serve build/html on http://127.0.0.1:PORT/ (PORT=8000)
+	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
 	node tests/browser/server.mjs $(SITE_HTML) $(PORT)
 
 # CI runs `make test` without a prior `make`: build the whole book first

@@ -17,7 +17,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, mkdir, access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
 
@@ -342,6 +343,22 @@ test('print view shows the text only', async () => {
   assert.deepEqual(shown, [], 'navigation is hidden in print');
   const pdf = await page.pdf({ format: 'A4', path: join(SHOTS, 'chapter-print.pdf') });
   assert.ok(pdf.length > 1000);
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('opened as a file (file://), the book reads and says how to get search', async () => {
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const problems = [];
+  const page = await ctx.newPage();
+  watch(page, problems);
+  await page.goto(pathToFileURL(resolve(SITE, chapter)).href);
+  const off = page.locator('#search input.search-off');
+  await off.waitFor();
+  assert.match(await off.getAttribute('title'), /make serve/);
+  await page.click('#theme-toggle');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  assert.ok(await page.locator('#content .copy-button').count() > 0);
   await ctx.close();
   noProblems(problems);
 });

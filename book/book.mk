@@ -34,7 +34,14 @@ endif
 BOOK_SRCS     := $(filter-out $(BOOK_MISSING),$(BOOK_CHAPTERS))
 BOOK_PAGES    := $(basename $(notdir $(BOOK_SRCS)))
 BOOK_ASTS     := $(BOOK_PAGES:%=$(BUILD)/book/ast/%.json)
+# The chapter list as last built: rewritten when it changes, so that the
+# index is rebuilt when a chapter is added, removed or moved.
+BOOK_SEEN     := $(BUILD)/book/chapter-list
+ifneq ($(BOOK_SRCS),$(shell cat $(BOOK_SEEN) 2>/dev/null))
+$(shell mkdir -p $(BUILD)/book && echo '$(BOOK_SRCS)' > $(BOOK_SEEN))
+endif
 BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html
+BOOK_HTML_PAGES := $(BOOK_HTML)   # read by book/site.mk
 
 FIG_NAMES     := $(sort $(basename $(notdir $(wildcard figures/*.dot figures/*.svg))))
 FIG_SVGS      := $(FIG_NAMES:%=$(BUILD)/figures/%.svg)
@@ -69,7 +76,7 @@ $(BUILD)/book/ast/%.json: chapters/%.md
 # index.py rewrites its outputs only when they change; the stamp records
 # that it ran.  The empty recipe makes make look at the real mtimes.
 $(CHUNKS_JSON) $(BOOK_INDEX) $(BOOK_JSON): $(BUILD)/book/.index.stamp ;
-$(BUILD)/book/.index.stamp: $(BOOK_ASTS) $(BOOK_LIST) book/tools/index.py
+$(BUILD)/book/.index.stamp: $(BOOK_ASTS) $(BOOK_SEEN) book/tools/index.py
 	@mkdir -p $(@D)
 	$(PYTHON) book/tools/index.py $(CHUNKS_JSON) $(BOOK_INDEX) $(BOOK_JSON) \
 	  $(join $(BOOK_SRCS:%=%=),$(BOOK_ASTS))
@@ -125,7 +132,7 @@ $(BUILD)/book/highlight.tex: book/templates/highlight.latex
 	printf '```c\nint x;\n```\n' | $(PANDOC) $(BOOK_FROM) -t latex --template $< -o $@
 
 $(BUILD)/book/book.tex: $(BOOK_JSON) $(BOOK_INDEX) $(BOOK_FILTER) $(BOOK_META) \
-                        book/templates/preamble.tex $(BUILD)/book/highlight.tex
+                        book/templates/preamble.tex $(BUILD)/book/highlight.tex $(FIG_PDFS)
 	$(PANDOC) -f json -t latex --standalone --metadata-file $(BOOK_META) \
 	  --lua-filter $(BOOK_FILTER) -M book-index=$(BOOK_INDEX) \
 	  --top-level-division=chapter --number-sections --toc \
@@ -133,7 +140,7 @@ $(BUILD)/book/book.tex: $(BOOK_JSON) $(BOOK_INDEX) $(BOOK_FILTER) $(BOOK_META) \
 
 # Two XeLaTeX passes (a third when LaTeX asks for one): TOC, bookmarks and
 # cross references need them.  Output goes to build/book/book.log.
-$(BUILD)/book.pdf: $(BUILD)/book/book.tex $(FIG_PDFS)
+$(BUILD)/book.pdf: $(BUILD)/book/book.tex
 	@for pass in 1 2 3; do \
 	  if [ $$pass = 3 ] && ! grep -q 'Rerun to get' $(BUILD)/book/book.log; then break; fi; \
 	  echo "pdf: xelatex pass $$pass (log: $(BUILD)/book/book.log)"; \
@@ -167,5 +174,6 @@ check-book: ## links, anchors, images, chapters in HTML/PDF/EPUB, CJK fonts
 
 TEST_STEPS += check-claims check-transcripts check-book
 
+BENCH_TARGETS += bench-build
 bench-build: ## time no-op make, one-chapter rebuild, clean HTML and PDF builds
 	@scripts/bench-build.sh

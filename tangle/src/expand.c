@@ -97,6 +97,8 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
 
     const struct tgl_chunk *rc = root->name ? tgl_chunk_find(doc, root->name, strlen(root->name))
                                             : NULL;
+    seen[root->input] = true;            /* the root's chapter comes first */
+    used[nused++] = root->input;
     cap = 64;
     st = tgl_xmalloc(cap * sizeof *st);
     st[n++] = (struct frame){ rc, rc ? rc->first : root, 0, 0 };

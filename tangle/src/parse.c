@@ -27,6 +27,13 @@ struct parse_state {
     unsigned errors;
 
     bool in_code;        /* inside a fenced code block we care about */
+    const char *info_problem; /* an entity we cannot decode, or NULL */
+    bool after_paragraph;    /* the block right before it is a paragraph */
+
+    /* The previous sibling of the block being entered, per depth: pandoc
+     * reads a ~~~ fence right after a paragraph as a definition list. */
+    MD_BLOCKTYPE *last_child;
+    size_t depth, cap_depth;
     char fence_char;
     char *info;          /* copy of the info string */
     size_t info_len;
@@ -56,9 +63,93 @@ static const char *raw_line(const struct tgl_input *in, size_t ln, size_t *len)
     return in->data + start;
 }
 
+/* "No block yet" in last_child (md4c has no such value). */
+#define NO_BLOCK ((MD_BLOCKTYPE)-1)
+
+/* Append the UTF-8 encoding of CP (or U+FFFD when it is not a character). */
+static void add_utf8(struct tgl_buf *b, unsigned long cp)
+{
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    if (cp < 0x80) {
+        tgl_buf_addc(b, (char)cp);
+    } else if (cp < 0x800) {
+        tgl_buf_addc(b, (char)(0xC0 | (cp >> 6)));
+        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        tgl_buf_addc(b, (char)(0xE0 | (cp >> 12)));
+        tgl_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
+        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
+    } else {
+        tgl_buf_addc(b, (char)(0xF0 | (cp >> 18)));
+        tgl_buf_addc(b, (char)(0x80 | ((cp >> 12) & 0x3F)));
+        tgl_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
+        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
+    }
+}
+
+/* Decode the entity E[0..N) ("&amp;", "&#65;", "&#x41;") into B.  md4c
+ * marks entities but leaves decoding to us.  Numeric ones and the few
+ * named ones an attribute value could want are decoded; for any other we
+ * return false rather than guess (the caller reports it). */
+static bool add_entity(struct tgl_buf *b, const char *e, size_t n)
+{
+    static const struct { const char *name; unsigned cp; } named[] = {
+        { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
+        { "&apos;", '\'' }, { "&nbsp;", 0xA0 }, { "&lbrace;", '{' }, { "&rbrace;", '}' },
+        { "&lcub;", '{' }, { "&rcub;", '}' }, { "&num;", '#' }, { "&sol;", '/' },
+        { "&equals;", '=' }, { "&period;", '.' }, { "&bsol;", '\\' },
+    };
+    if (n >= 4 && e[1] == '#') {
+        bool hex = e[2] == 'x' || e[2] == 'X';
+        unsigned long cp = strtoul(e + (hex ? 3 : 2), NULL, hex ? 16 : 10);
+        add_utf8(b, cp);
+        return true;
+    }
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (strlen(named[i].name) == n && memcmp(named[i].name, e, n) == 0) {
+            add_utf8(b, named[i].cp);
+            return true;
+        }
+    return false;
+}
+
+/* The info string as pandoc sees it: md4c has already removed backslash
+ * escapes; entities are decoded here. */
+static char *decode_info(const MD_ATTRIBUTE *a, size_t *len, const char **problem)
+{
+    struct tgl_buf b = { 0 };
+    *problem = NULL;
+    for (size_t i = 0; a->substr_offsets[i] < a->size; i++) {
+        const char *s = a->text + a->substr_offsets[i];
+        size_t n = a->substr_offsets[i + 1] - a->substr_offsets[i];
+        if (a->substr_types[i] == MD_TEXT_ENTITY) {
+            if (!add_entity(&b, s, n))
+                *problem = "an HTML entity tangle does not decode (use the character itself)";
+        } else if (a->substr_types[i] == MD_TEXT_NULLCHAR) {
+            tgl_buf_add(&b, "\xEF\xBF\xBD", 3);
+        } else {
+            tgl_buf_add(&b, s, n);
+        }
+    }
+    *len = b.len;
+    return b.data ? b.data : tgl_xstrdup("");
+}
+
+static void push_level(struct parse_state *ps)
+{
+    if (ps->depth == ps->cap_depth) {
+        ps->cap_depth = ps->cap_depth ? ps->cap_depth * 2 : 16;
+        ps->last_child = tgl_xrealloc(ps->last_child, ps->cap_depth * sizeof *ps->last_child);
+    }
+    ps->last_child[ps->depth++] = NO_BLOCK;
+}
+
 static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 {
     struct parse_state *ps = userdata;
+    MD_BLOCKTYPE prev = ps->depth ? ps->last_child[ps->depth - 1] : NO_BLOCK;
+    push_level(ps);
     if (type != MD_BLOCK_CODE)
         return 0;
     const MD_BLOCK_CODE_DETAIL *cd = detail;
@@ -71,8 +162,8 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         return 0;                            /* plain language word */
     ps->in_code = true;
     ps->fence_char = cd->fence_char;
-    ps->info = tgl_xstrndup(cd->info.text, cd->info.size);
-    ps->info_len = cd->info.size;
+    ps->after_paragraph = prev == MD_BLOCK_P;
+    ps->info = decode_info(&cd->info, &ps->info_len, &ps->info_problem);
     ps->info_line = in_buffer(ps, cd->info.text)
                         ? (long)tgl_line_of(ps->in, (size_t)(cd->info.text - ps->in->data))
                         : -1;
@@ -103,8 +194,15 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         if (end > ps->cursor)
             ps->cursor = end;
     }
-    if (!ps->in_code)
+    if (!ps->in_code) {
+        /* Text straight inside a list item is the paragraph of a tight
+         * list, which md4c reports without MD_BLOCK_P.  (Text inside a
+         * P, H or table cell only marks that block's own child level,
+         * which is dropped when the block ends.) */
+        if (ps->depth > 0)
+            ps->last_child[ps->depth - 1] = MD_BLOCK_P;
         return 0;
+    }
     if (type == MD_TEXT_NULLCHAR) {
         open_line(ps);
         ps->lines[ps->nlines].has_null = true;
@@ -191,7 +289,7 @@ static bool is_closing_fence(const struct tgl_input *in, size_t ln, char fc, siz
 static void add_line(const struct parse_state *ps, size_t k, size_t ln, struct tgl_buf *out)
 {
     size_t start = k ? ps->lines[k - 1].end : 0;
-    const char *md = ps->md.data + start;
+    const char *md = ps->md.data ? ps->md.data + start : "";
     size_t mdlen = ps->lines[k].end - start;
     size_t rlen;
     const char *r = ln <= ps->in->nlines ? raw_line(ps->in, ln, &rlen) : NULL;
@@ -246,6 +344,11 @@ static void finish_block(struct parse_state *ps)
     struct tgl_attrs attrs;
     size_t ln = find_fence_line(ps);
 
+    if (ps->info_problem != NULL) {
+        tgl_error(d, in->path, (unsigned)ln, "malformed attribute block: %s", ps->info_problem);
+        ps->errors++;
+        return;
+    }
     if (tgl_attrs_parse(ps->info, ps->info_len, &attrs, &why) != 0) {
         tgl_error(d, in->path, (unsigned)ln, "malformed attribute block: %s", why);
         ps->errors++;
@@ -258,6 +361,12 @@ static void finish_block(struct parse_state *ps)
     }
 
     unsigned errs = 0;
+    if (ps->fence_char == '~' && ps->after_paragraph) {
+        tgl_error(d, in->path, (unsigned)ln,
+                  "a ~~~ fence right after a paragraph is a definition list for pandoc "
+                  "(commonmark_x), not a code block: use a ``` fence");
+        errs++;
+    }
     if (ln >= 1 && ln <= in->nlines) {
         size_t flen;
         const char *fl = raw_line(in, ln, &flen);
@@ -305,6 +414,10 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 {
     struct parse_state *ps = userdata;
     (void)detail;
+    if (ps->depth > 0)
+        ps->depth--;
+    if (ps->depth > 0)
+        ps->last_child[ps->depth - 1] = type;
     if (type != MD_BLOCK_CODE || !ps->in_code)
         return 0;
     if (ps->line_open) {                         /* md4c always ends lines; be safe */
@@ -343,6 +456,7 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     }
     free(ps.info);
     free(ps.lines);
+    free(ps.last_child);
     tgl_buf_free(&ps.md);
     return ps.errors;
 }

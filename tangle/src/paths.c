@@ -84,8 +84,8 @@ char *tgl_path_fs_error(const char *dir, const char *path)
             if (real == NULL)
                 tgl_buf_addf(&m, "%s is a symlink that does not resolve", full);
             else if (!inside(real, dir_real))
-                tgl_buf_addf(&m, "%s is a symlink to %s, outside the output folder %s", full,
-                             real, dir);
+                tgl_buf_addf(&m, "%s is a symlink that leads outside the output folder %s",
+                             full, dir);
             else if (stat(full, &st) == -1)
                 tgl_buf_addf(&m, "cannot check %s: %s", full, strerror(errno));
             free(real);

@@ -42,6 +42,16 @@ void err_exit(const char *fmt, ...)
     exit(EXIT_FAILURE);
 }
 
+void warn_msg(const char *fmt, ...)
+{
+    int saved = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    report(0, fmt, ap);
+    va_end(ap);
+    errno = saved;
+}
+
 void err_exit_child(const char *fmt, ...)
 {
     int saved = errno;

@@ -64,6 +64,14 @@ static int call_err_msg(void *arg)
     return errno == ENOENT ? 0 : 1;     /* errno must be preserved */
 }
 
+static int call_warn_msg(void *arg)
+{
+    (void)arg;
+    errno = ENOENT;                     /* must not appear in the message */
+    warn_msg("client %d has gone", 7);
+    return errno == ENOENT ? 0 : 1;
+}
+
 static void common_err_msg_format(void **state)
 {
     (void)state;
@@ -71,6 +79,10 @@ static void common_err_msg_format(void **state)
     char got[512], want[512];
     assert_int_equal(run_capturing_stderr(call_err_msg, got, sizeof got), 0);
     expect_line(want, sizeof want, "open missing.txt", ENOENT);
+    assert_string_equal(got, want);
+
+    assert_int_equal(run_capturing_stderr(call_warn_msg, got, sizeof got), 0);
+    snprintf(want, sizeof want, "%s: client 7 has gone\n", program_invocation_short_name);
     assert_string_equal(got, want);
     alarm(0);
 }

@@ -18,14 +18,13 @@ NODE_STAMP    := node_modules/.package-lock.json
 PAGEFIND      := node_modules/.bin/pagefind
 PORT          ?= 8000
 
-# The HTML pages the index is built from.  book/book.mk names them
-# (BOOK_HTML_PAGES); the wildcard is a fallback that only sees pages that
-# already exist when make starts.
-SITE_PAGES    = $(or $(BOOK_HTML_PAGES),$(wildcard $(SITE_HTML)/*.html))
+# The HTML pages the index is built from: book/book.mk names them (BOOK_HTML).
+SITE_PAGES    = $(BOOK_HTML)
 
 # What Pagefind must not index: navigation that repeats on every page (the
-# chapter list would make every page match every chapter title).
-PAGEFIND_EXCLUDE := \#sidebar body>header .topbar \#topbar .pagenav nav.page-nav
+# chapter list would make every page match every chapter title), and the
+# front page's table of contents (it would match every section title).
+PAGEFIND_EXCLUDE := \#sidebar \#topbar .page-nav \#book-toc
 
 BOOK_TARGETS += site
 TEST_STEPS   += test-browser
@@ -60,10 +59,14 @@ $(SEARCH_INDEX): $(SITE_PAGES) $(NODE_STAMP) book/site.mk
 	  $(foreach s,$(PAGEFIND_EXCLUDE),--exclude-selectors '$(s)')
 	@test -f $@
 
-serve: site ## serve build/html on localhost (PORT=8000)
+# Pagefind loads its index with import(), which browsers refuse on file://:
+# the book reads from file:// too, but search needs http.
+serve: $(NODE_STAMP) ## serve build/html on http://127.0.0.1:PORT/ (PORT=8000)
+	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
 	node tests/browser/server.mjs $(SITE_HTML) $(PORT)
 
-# CI runs `make test` without a prior `make`: build the pages and the site.
+# CI runs `make test` without a prior `make`: build the whole book first
+# (the pages link to book.pdf and book.epub; the site is in BOOK_TARGETS).
 test-browser: $(NODE_STAMP) ## headless Chromium test of the website
-	@$(MAKE) --no-print-directory site
+	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
 	node tests/browser/site.test.mjs

@@ -192,6 +192,13 @@
     box.insertBefore(btn, box.firstChild);
   });
 
+  /* ---- inline code ------------------------------------------------- */
+  /* A browser may break a line after the "-" of "-Wall" or inside "a.b".
+   * Short inline code (up to 24 characters: fits any phone) is kept whole. */
+  Array.prototype.forEach.call(document.querySelectorAll('#content :not(pre) > code'), function (c) {
+    if (c.textContent.length <= 24) c.classList.add('nobreak');
+  });
+
   /* ---- heading anchors (AnchorJS) ---------------------------------- */
   if (window.AnchorJS) {
     var anchors = new window.AnchorJS({ placement: 'right', visible: 'hover', icon: '#' });

@@ -17,7 +17,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, mkdir, access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
 
@@ -88,6 +89,11 @@ function watch(page, problems) {
   });
 }
 
+function noProblems(problems) {
+  const unique = [...new Set(problems)];
+  assert.ok(unique.length === 0, `${unique.length} problem(s):\n  ${unique.join('\n  ')}`);
+}
+
 // Wait until site.js has run and Pagefind's UI is on the page.
 async function ready(page) {
   await page.waitForSelector('#search input', { timeout: 15000 });
@@ -109,7 +115,7 @@ test('every page loads cleanly, and every link, anchor and image resolves', asyn
       }));
       // the text a reader searches: the chapter without its navigation
       const main = document.querySelector('main')?.cloneNode(true);
-      main?.querySelectorAll('nav, .pagenav').forEach((n) => n.remove());
+      main?.querySelectorAll('nav, #book-toc').forEach((n) => n.remove());
       return {
         lang: document.documentElement.lang,
         font: getComputedStyle(document.body).fontFamily,
@@ -161,7 +167,7 @@ test('every page loads cleanly, and every link, anchor and image resolves', asyn
   console.log(`# ${pages.length} pages, ${links.length} links (${external} external, not followed), ` +
     `${checked.size} distinct targets`);
   await ctx.close();
-  assert.deepEqual(problems, [], problems.join('\n'));
+  noProblems(problems);
 });
 
 // Run a query through Pagefind's JS API in the page; returns the URLs.
@@ -205,7 +211,7 @@ test('Chinese full-text search (Pagefind) finds the right chapters', async () =>
     if (expected.length === 0) console.log(`# (no page contains ${q} yet)`);
   }
   await ctx.close();
-  assert.deepEqual(problems, [], problems.join('\n'));
+  noProblems(problems);
 });
 
 test('theme follows the system, and the toggle changes and persists', async () => {
@@ -246,7 +252,7 @@ test('theme follows the system, and the toggle changes and persists', async () =
   assert.equal(await theme(page), 'light', 'light persists after toggling back');
   await page.screenshot({ path: join(SHOTS, 'index-desktop.png') });
   await ctx.close();
-  assert.deepEqual(problems, [], problems.join('\n'));
+  noProblems(problems);
 });
 
 test('the copy button puts the code on the clipboard', async () => {
@@ -269,7 +275,7 @@ test('the copy button puts the code on the clipboard', async () => {
   assert.equal(clip, code);
   assert.ok(clip.length > 0);
   await ctx.close();
-  assert.deepEqual(problems, [], problems.join('\n'));
+  noProblems(problems);
 });
 
 test('phone width: the sidebar is a collapsed drawer; no sideways scrolling', async () => {
@@ -323,7 +329,7 @@ test('phone width: the sidebar is a collapsed drawer; no sideways scrolling', as
   await dpage.locator('#sidebar').waitFor({ state: 'hidden' });
   await desk.ctx.close();
   problems.push(...desk.problems);
-  assert.deepEqual(problems, [], problems.join('\n'));
+  noProblems(problems);
 });
 
 test('print view shows the text only', async () => {
@@ -335,8 +341,24 @@ test('print view shows the text only', async () => {
   const shown = await page.evaluate(() => ['#sidebar', '#search', '#theme-toggle', '.copy-button']
     .filter((s) => [...document.querySelectorAll(s)].some((e) => e.getClientRects().length > 0)));
   assert.deepEqual(shown, [], 'navigation is hidden in print');
-  const pdf = await page.pdf({ format: 'A4' });
+  const pdf = await page.pdf({ format: 'A4', path: join(SHOTS, 'chapter-print.pdf') });
   assert.ok(pdf.length > 1000);
   await ctx.close();
-  assert.deepEqual(problems, [], problems.join('\n'));
+  noProblems(problems);
+});
+
+test('opened as a file (file://), the book reads and says how to get search', async () => {
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const problems = [];
+  const page = await ctx.newPage();
+  watch(page, problems);
+  await page.goto(pathToFileURL(resolve(SITE, chapter)).href);
+  const off = page.locator('#search input.search-off');
+  await off.waitFor();
+  assert.match(await off.getAttribute('title'), /make serve/);
+  await page.click('#theme-toggle');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  assert.ok(await page.locator('#content .copy-button').count() > 0);
+  await ctx.close();
+  noProblems(problems);
 });

@@ -110,12 +110,11 @@ size_t tgl_normalize(char *buf, size_t len);
  * surrogates and code points above U+10FFFF are invalid), or LEN when all
  * of BUF is valid. */
 size_t tgl_utf8_check(const char *buf, size_t len);
-/* Build in->line_off from in->data.  Always succeeds. */
-void tgl_index_lines(struct tgl_input *in);
 /* 1-based line number of byte offset OFF in IN. */
 unsigned tgl_line_of(const struct tgl_input *in, size_t off);
-/* Initialise IN from a copy of DATA[0..LEN): normalise, check UTF-8 (an
- * error at the first bad line is reported on D), index lines.  PATH is
+/* Initialise IN from a copy of DATA[0..LEN): skip a BOM, normalise line
+ * ends, check UTF-8 (an error at the first bad line is reported on D) and
+ * index the lines, in one pass over the text.  PATH is
  * copied.  Returns 0, or -1 after reporting an error.  In both cases IN
  * must be released with tgl_input_free. */
 int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,

@@ -72,7 +72,9 @@ int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
     if (old.len != len || (len > 0 && memcmp(old.data, content, len) != 0))
         *act = TGL_CHANGE;
     else
-        *act = (st.st_mode & 07777) != mode ? TGL_CHMOD : TGL_SAME;
+        /* Only the owner's x bit counts: a git checkout makes 0664 or
+         * 0600 files depending on the umask, and those are "0644" too. */
+        *act = (st.st_mode & S_IXUSR) != (mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
     ret = 0;
 out:
     tgl_buf_free(&old);

@@ -10,7 +10,8 @@ Checks (each failure is one line; exit status 1 if there is any):
     #fragment names an id in the target page; every listed chapter has its
     page, with its title, and the front page links to it;
   * PDF (build/book.pdf): pdftotext finds every chapter title; pdffonts
-    shows embedded CJK fonts and no font that is not embedded;
+    shows embedded CJK fonts and no font that is not embedded; every
+    internal link (\hyperlink in build/book/book.tex) has its target;
   * EPUB (build/book.epub): every chapter title appears in the text, and
     every internal link and image in the EPUB resolves.
 """
@@ -178,6 +179,16 @@ def main(argv):
                 cjk += 1
         if cjk == 0:
             problems.append("%s: error: pdffonts shows no embedded CJK font" % pdf)
+        # Internal links of the PDF: every \hyperlink has its target.
+        tex = os.path.join(build, "book", "book.tex")
+        if os.path.isfile(tex):
+            with open(tex, encoding="utf-8") as f:
+                src = f.read()
+            targets = set(re.findall(r"\\(?:hypertarget|label)\{([^}]*)\}", src))
+            for link in sorted(set(re.findall(r"\\hyperlink\{([^}]*)\}", src))):
+                if link not in targets:
+                    problems.append("%s: error: internal link to \"%s\" has no target"
+                                    % (pdf, link))
 
     # EPUB.
     epub = os.path.join(build, "book.epub")

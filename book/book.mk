@@ -146,7 +146,7 @@ $(BUILD)/book/book.tex: $(BOOK_JSON) $(BOOK_INDEX) $(BOOK_FILTER) $(BOOK_META) \
 # cross references need them.  Output goes to build/book/book.log.
 $(BUILD)/book.pdf: $(BUILD)/book/book.tex
 	@for pass in 1 2 3; do \
-	  if [ $$pass = 3 ] && ! grep -q 'Rerun' $(BUILD)/book/book.log; then break; fi; \
+	  if [ $$pass = 3 ] && ! grep -qE 'Rerun to get|Rerun LaTeX|may have changed' $(BUILD)/book/book.log; then break; fi; \
 	  echo "pdf: xelatex pass $$pass (log: $(BUILD)/book/book.log)"; \
 	  xelatex -interaction=nonstopmode -halt-on-error -output-directory=$(BUILD)/book \
 	    $< >/dev/null 2>&1 || { tail -n 30 $(BUILD)/book/book.log; \

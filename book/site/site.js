@@ -271,6 +271,7 @@
           excerptLength: 24,
           resetStyles: true,
           autofocus: false,
+          highlightParam: 'highlight',
           translations: { placeholder: '搜索全书' }
         });
         var input = searchBox.querySelector('input');
@@ -297,6 +298,21 @@
       };
       s.onerror = function () { searchUnavailable('没有找到搜索索引（运行 make 生成）'); };
       document.head.appendChild(s);
+
+      /* arriving from a search result (?highlight=管道): mark the words */
+      if (new URLSearchParams(location.search).has('highlight')) {
+        import(pagefindDir + 'pagefind-highlight.js').then(function () {
+          /* eslint-disable-next-line no-new */
+          new window.PagefindHighlight({
+            highlightParam: 'highlight',
+            markContext: '#content',
+            addStyles: false,
+            markOptions: { className: 'search-hit', exclude: ['.anchorjs-link', '.copy-button'] }
+          });
+          var first = document.querySelector('#content mark.search-hit');
+          if (first && !location.hash) first.scrollIntoView({ block: 'center' });
+        });
+      }
     }
   }
 

@@ -197,6 +197,13 @@ test('Chinese full-text search (Pagefind) finds the right chapters', async () =>
       `first result for 管道 is not the pipe chapter: ${shown.join(', ')}`);
   }
   await page.screenshot({ path: join(SHOTS, 'search-desktop.png') });
+  // following a result marks the words on the chapter page
+  await Promise.all([
+    page.waitForURL(/highlight=/),
+    page.click('#search .pagefind-ui__result-link >> nth=0'),
+  ]);
+  await page.waitForSelector('#content mark.search-hit', { timeout: 15000 });
+  assert.equal(await page.locator('#content mark.search-hit').first().textContent(), '管道');
 
   // through the API, for terms in Chinese and in code
   for (const q of ['管道', '信号量', 'SCM_RIGHTS']) {

@@ -148,9 +148,22 @@
     }
     return Promise.reject(new Error('no clipboard'));
   }
+  /* What a button copies: the code; for a console transcript, the commands
+   * only (the lines after the "$ " prompt), which is what a reader pastes
+   * into a shell.  A transcript without a prompt is copied whole. */
+  function textToCopy(pre) {
+    var text = (pre.querySelector('code') || pre).textContent.replace(/\n$/, '');
+    if (pre.classList.contains('console')) {
+      var cmds = text.split('\n').filter(function (l) { return /^\$ /.test(l); });
+      if (cmds.length) return cmds.map(function (l) { return l.slice(2); }).join('\n');
+    }
+    return text;
+  }
   var blocks = document.querySelectorAll('#content pre');
   Array.prototype.forEach.call(blocks, function (pre) {
-    var code = pre.querySelector('code') || pre;
+    var isConsole = pre.classList.contains('console') &&
+                    /^\$ /m.test((pre.querySelector('code') || pre).textContent);
+    var label = isConsole ? '复制命令' : '复制代码';
     var box = pre.parentElement;
     if (!box.classList.contains('sourceCode')) {
       box = document.createElement('div');
@@ -159,14 +172,15 @@
       box.appendChild(pre);
     }
     box.classList.add('has-copy');
+    if (pre.classList.contains('console')) box.classList.add('console-box');
     var btn = document.createElement('button');
     btn.type = 'button';
     btn.className = 'copy-button';
     btn.innerHTML = ICONS.copy;
-    btn.setAttribute('aria-label', '复制代码');
-    btn.title = '复制代码';
+    btn.setAttribute('aria-label', label);
+    btn.title = label;
     btn.addEventListener('click', function () {
-      copyText(code.textContent.replace(/\n$/, '')).then(function () {
+      copyText(textToCopy(pre)).then(function () {
         btn.innerHTML = ICONS.check;
         btn.classList.add('copied');
         btn.setAttribute('aria-label', '已复制');
@@ -175,7 +189,7 @@
         /* no Clipboard API (an old browser, or http:// on another host):
          * select the code so that Ctrl+C copies it */
         var range = document.createRange();
-        range.selectNodeContents(code);
+        range.selectNodeContents(pre.querySelector('code') || pre);
         var sel = window.getSelection();
         sel.removeAllRanges();
         sel.addRange(range);
@@ -184,8 +198,8 @@
         setTimeout(function () {
           btn.innerHTML = ICONS.copy;
           btn.classList.remove('copied');
-          btn.setAttribute('aria-label', '复制代码');
-          btn.title = '复制代码';
+          btn.setAttribute('aria-label', label);
+          btn.title = label;
         }, 1600);
       });
     });
@@ -257,6 +271,7 @@
           excerptLength: 24,
           resetStyles: true,
           autofocus: false,
+          highlightParam: 'highlight',
           translations: { placeholder: '搜索全书' }
         });
         var input = searchBox.querySelector('input');
@@ -283,6 +298,21 @@
       };
       s.onerror = function () { searchUnavailable('没有找到搜索索引（运行 make 生成）'); };
       document.head.appendChild(s);
+
+      /* arriving from a search result (?highlight=管道): mark the words */
+      if (new URLSearchParams(location.search).has('highlight')) {
+        import(pagefindDir + 'pagefind-highlight.js').then(function () {
+          /* eslint-disable-next-line no-new */
+          new window.PagefindHighlight({
+            highlightParam: 'highlight',
+            markContext: '#content',
+            addStyles: false,
+            markOptions: { className: 'search-hit', exclude: ['.anchorjs-link', '.copy-button'] }
+          });
+          var first = document.querySelector('#content mark.search-hit');
+          if (first && !location.hash) first.scrollIntoView({ block: 'center' });
+        });
+      }
     }
   }
 

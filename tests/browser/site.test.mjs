@@ -197,6 +197,13 @@ test('Chinese full-text search (Pagefind) finds the right chapters', async () =>
       `first result for 管道 is not the pipe chapter: ${shown.join(', ')}`);
   }
   await page.screenshot({ path: join(SHOTS, 'search-desktop.png') });
+  // following a result marks the words on the chapter page
+  await Promise.all([
+    page.waitForURL(/highlight=/),
+    page.click('#search .pagefind-ui__result-link >> nth=0'),
+  ]);
+  await page.waitForSelector('#content mark.search-hit', { timeout: 15000 });
+  assert.equal(await page.locator('#content mark.search-hit').first().textContent(), '管道');
 
   // through the API, for terms in Chinese and in code
   for (const q of ['管道', '信号量', 'SCM_RIGHTS']) {
@@ -261,19 +268,31 @@ test('the copy button puts the code on the clipboard', async () => {
   const withCode = [chapter, ...pages].find((p) => pageInfo.get(p)?.pres > 0) || chapter;
   await page.goto(base + withCode);
   await ready(page);
-  const n = await page.locator('#content .copy-button').count();
-  assert.ok(n > 0, `${withCode} has no code block`);
-  // the last block: usually far down, so this also checks it scrolls into reach
-  const button = page.locator('#content .copy-button').nth(n - 1);
+  const clipboardAfter = async (button) => {
+    await button.click();
+    await button.locator('xpath=self::*[contains(@class, "copied")]').waitFor();
+    return page.evaluate(() => navigator.clipboard.readText());
+  };
+  // a program listing: the last one, far down the page
+  const listings = page.locator('#content div.sourceCode > .copy-button, #content .code-box:not(.console-box) > .copy-button');
+  const n = await listings.count();
+  assert.ok(n > 0, `${withCode} has no code listing`);
+  const button = listings.nth(n - 1);
   const code = await button.evaluate((b) => {
     const pre = b.parentElement.querySelector('pre');
     return (pre.querySelector('code') || pre).textContent.replace(/\n$/, '');
   });
-  await button.click();
-  await page.waitForSelector('#content .copy-button.copied');
-  const clip = await page.evaluate(() => navigator.clipboard.readText());
-  assert.equal(clip, code);
+  const clip = await clipboardAfter(button);
   assert.ok(clip.length > 0);
+  assert.equal(clip, code);
+  // a console transcript: its commands, without the prompt
+  const consoles = page.locator('#content .console-box > .copy-button');
+  if (await consoles.count() > 0) {
+    const first = consoles.first();
+    const cmds = await first.evaluate((b) => b.parentElement.querySelector('pre').textContent
+      .split('\n').filter((l) => l.startsWith('$ ')).map((l) => l.slice(2)).join('\n'));
+    if (cmds) assert.equal(await clipboardAfter(first), cmds);
+  }
   await ctx.close();
   noProblems(problems);
 });
@@ -295,6 +314,16 @@ test('phone width: the sidebar is a collapsed drawer; no sideways scrolling', as
     assert.ok(main.x < 5 && main.width > PHONE.width - 10, `${p}: text does not use the width`);
     await page.screenshot({ path: join(SHOTS, `${p === 'index.html' ? 'index' : 'chapter'}-phone.png`) });
   }
+  // search results fit the phone's screen
+  await page.fill('#search input', '管道');
+  await page.waitForSelector('#search .pagefind-ui__result-link', { timeout: 15000 });
+  await page.waitForTimeout(400);
+  const drawer = await page.locator('#search .pagefind-ui__drawer').boundingBox();
+  assert.ok(drawer.x >= 0 && drawer.x + drawer.width <= PHONE.width, 'search results fit the phone');
+  await page.screenshot({ path: join(SHOTS, 'search-phone.png') });
+  await page.keyboard.press('Escape');
+  await page.locator('#search .pagefind-ui__drawer').waitFor({ state: 'hidden' });
+
   // open the drawer, then pick a chapter: it navigates and closes
   const sidebar = page.locator('#sidebar');
   await page.tap('#sidebar-toggle');

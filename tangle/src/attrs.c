@@ -1,0 +1,204 @@
+/* attrs.c: parse pandoc attribute blocks: {.c #name file=path key="v"}. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tangle.h"
+
+bool tgl_valid_chunk_name(const char *name, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '_' && c != '.' && c != ':' && c != '-')))
+            return false;
+    }
+    return true;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* Characters of a class or key name (pandoc also allows non-ASCII). */
+static bool is_name_char(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')
+           || u == '_' || u == '-' || u == ':' || u == '.' || u >= 0x80;
+}
+
+static void add_class(struct tgl_attrs *a, const char *s, size_t n)
+{
+    a->classes = tgl_xrealloc(a->classes, (a->nclasses + 1) * sizeof *a->classes);
+    a->classes[a->nclasses++] = tgl_xstrndup(s, n);
+}
+
+static void add_kv(struct tgl_attrs *a, const char *k, size_t kn, const char *v, size_t vn)
+{
+    a->kvs = tgl_xrealloc(a->kvs, (a->nkvs + 1) * sizeof *a->kvs);
+    a->kvs[a->nkvs].key = tgl_xstrndup(k, kn);
+    a->kvs[a->nkvs].val = tgl_xstrndup(v, vn);
+    a->nkvs++;
+}
+
+/* Parse one "{...}" starting at *pos (s[*pos] == '{'); advance *pos past
+ * the '}'.  Returns NULL or the reason it is malformed. */
+static const char *parse_braces(const char *s, size_t len, size_t *pos, struct tgl_attrs *a)
+{
+    size_t i = *pos + 1;
+    size_t items = 0;
+    for (;;) {
+        while (i < len && is_blank(s[i]))
+            i++;
+        if (i == len)
+            return "missing '}'";
+        if (s[i] == '}')
+            break;
+        size_t start = i;
+        if (s[i] == '#' || s[i] == '.') {
+            char kind = s[i++];
+            start = i;
+            while (i < len && !is_blank(s[i]) && s[i] != '}')
+                i++;
+            if (kind == '#') {
+                if (!tgl_valid_chunk_name(s + start, i - start))
+                    return i == start ? "empty #id"
+                                      : "invalid chunk name in #id (names match "
+                                        "[A-Za-z0-9][A-Za-z0-9_.:-]*)";
+                if (a->id != NULL)
+                    return "more than one #id";
+                a->id = tgl_xstrndup(s + start, i - start);
+            } else {
+                for (size_t k = start; k < i; k++)
+                    if (!is_name_char(s[k]))
+                        return "invalid character in .class";
+                if (i == start)
+                    return "empty .class";
+                add_class(a, s + start, i - start);
+            }
+        } else if (s[i] == '=' && items == 0) {
+            /* raw block {=format}: must be alone */
+            i++;
+            start = i;
+            while (i < len && is_name_char(s[i]))
+                i++;
+            while (i < len && is_blank(s[i]))
+                i++;
+            if (i == start || i == len || s[i] != '}')
+                return "malformed raw format {=format}";
+            items++;
+            break;
+        } else if (is_name_char(s[i]) && s[i] != '-' && s[i] != '.' && s[i] != ':'
+                   && !(s[i] >= '0' && s[i] <= '9')) {
+            while (i < len && is_name_char(s[i]))
+                i++;
+            size_t klen = i - start;
+            if (i == len || s[i] != '=')
+                return "attribute without '=value'";
+            i++;
+            for (size_t k = 0; k < a->nkvs; k++)
+                if (strlen(a->kvs[k].key) == klen && memcmp(a->kvs[k].key, s + start, klen) == 0)
+                    return "duplicate attribute";
+            if (i < len && s[i] == '"') {
+                size_t vstart = ++i;
+                while (i < len && s[i] != '"')
+                    i++;
+                if (i == len)
+                    return "unbalanced quotes";
+                add_kv(a, s + start, klen, s + vstart, i - vstart);
+                i++;
+                if (i < len && !is_blank(s[i]) && s[i] != '}')
+                    return "text right after a quoted value";
+            } else {
+                size_t vstart = i;
+                while (i < len && !is_blank(s[i]) && s[i] != '}') {
+                    if (s[i] == '"' || s[i] == '\'' || s[i] == '=' || s[i] == '{')
+                        return s[i] == '"' || s[i] == '\'' ? "unbalanced quotes"
+                                                           : "unknown syntax in value";
+                    i++;
+                }
+                if (i == vstart)
+                    return "empty unquoted value (write key=\"\")";
+                add_kv(a, s + start, klen, s + vstart, i - vstart);
+            }
+        } else {
+            return s[i] == '{' ? "unbalanced braces" : "unknown syntax";
+        }
+        items++;
+    }
+    if (items == 0) {
+        *pos = i + 1;
+        return "empty attribute block {}";
+    }
+    *pos = i + 1;
+    return NULL;
+}
+
+int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why)
+{
+    memset(a, 0, sizeof *a);
+    *why = NULL;
+    if (memchr(info, '{', len) == NULL && memchr(info, '}', len) == NULL)
+        return 0;                               /* a plain language word */
+    a->has_braces = true;
+
+    size_t i = 0;
+    while (i < len && is_blank(info[i]))
+        i++;
+    if (i < len && info[i] != '{') {            /* language word: "c {#x}" */
+        size_t start = i;
+        while (i < len && !is_blank(info[i]) && info[i] != '{' && info[i] != '}')
+            i++;
+        add_class(a, info + start, i - start);
+        while (i < len && is_blank(info[i]))
+            i++;
+        if (i == len || info[i] != '{') {
+            *why = "text where an attribute block {...} was expected";
+            goto fail;
+        }
+    }
+    size_t blocks = 0;
+    while (i < len) {
+        if (info[i] != '{') {
+            *why = info[i] == '}' ? "unbalanced braces" : "text after the attribute block";
+            goto fail;
+        }
+        *why = parse_braces(info, len, &i, a);
+        if (*why)
+            goto fail;
+        blocks++;
+        while (i < len && is_blank(info[i]))
+            i++;
+    }
+    (void)blocks;
+    return 0;
+fail:
+    tgl_attrs_free(a);
+    a->has_braces = true;
+    return -1;
+}
+
+const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key)
+{
+    for (size_t i = 0; i < a->nkvs; i++)
+        if (strcmp(a->kvs[i].key, key) == 0)
+            return a->kvs[i].val;
+    return NULL;
+}
+
+void tgl_attrs_free(struct tgl_attrs *a)
+{
+    free(a->id);
+    for (size_t i = 0; i < a->nclasses; i++)
+        free(a->classes[i]);
+    free(a->classes);
+    for (size_t i = 0; i < a->nkvs; i++) {
+        free(a->kvs[i].key);
+        free(a->kvs[i].val);
+    }
+    free(a->kvs);
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,302 @@
+/* chunks.c: split blocks into segments, join chunks by name, and check the
+ * whole document: undefined references, cycles, duplicate and clashing
+ * files, unreachable chunks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tangle.h"
+
+static void add_seg(struct tgl_block *b, const struct tgl_seg *s)
+{
+    if ((b->nsegs & (b->nsegs - 1)) == 0)
+        b->segs = tgl_xrealloc(b->segs, (b->nsegs ? b->nsegs * 2 : 4) * sizeof *b->segs);
+    b->segs[b->nsegs++] = *s;
+}
+
+unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
+{
+    unsigned errors = 0;
+    const char *t = b->text;
+    size_t pos = 0;
+    unsigned line = b->line + 1;
+    while (pos < b->len) {
+        const char *nl = memchr(t + pos, '\n', b->len - pos);
+        size_t end = nl ? (size_t)(nl - t) : b->len;        /* text always ends in '\n' */
+        size_t i = pos, e = end;
+        while (i < e && (t[i] == ' ' || t[i] == '\t'))
+            i++;
+        while (e > i && (t[e - 1] == ' ' || t[e - 1] == '\t'))
+            e--;
+        bool ref = false;
+        if (e - i > 4 && t[i] == '<' && t[i + 1] == '<' && t[e - 2] == '>' && t[e - 1] == '>') {
+            size_t n0 = i + 2, n1 = e - 2;
+            bool shaped = true;
+            for (size_t k = n0; k < n1; k++)
+                if (t[k] == '<' || t[k] == '>')
+                    shaped = false;
+            if (shaped && tgl_valid_chunk_name(t + n0, n1 - n0)) {
+                struct tgl_seg s = { .kind = TGL_SEG_REF, .off = pos, .len = i - pos,
+                                     .line = line, .name_off = n0, .name_len = n1 - n0 };
+                add_seg(b, &s);
+                ref = true;
+            } else if (shaped) {
+                tgl_error(d, file, line,
+                          "invalid chunk name in reference <<%.*s>> (names match "
+                          "[A-Za-z0-9][A-Za-z0-9_.:-]*)", (int)(n1 - n0), t + n0);
+                errors++;
+            }
+        }
+        if (!ref) {
+            struct tgl_seg *last = b->nsegs ? &b->segs[b->nsegs - 1] : NULL;
+            if (last && last->kind == TGL_SEG_TEXT) {
+                last->len = end + 1 - last->off;
+                last->nlines++;
+            } else {
+                struct tgl_seg s = { .kind = TGL_SEG_TEXT, .off = pos, .len = end + 1 - pos,
+                                     .line = line, .nlines = 1 };
+                add_seg(b, &s);
+            }
+        }
+        pos = end + 1;
+        line++;
+    }
+    return errors;
+}
+
+struct tgl_chunk *tgl_chunk_find(const struct tgl_doc *doc, const char *name, size_t len)
+{
+    return tgl_table_get(&doc->chunks, name, len);
+}
+
+static const char *where(const struct tgl_doc *doc, const struct tgl_block *b)
+{
+    return doc->inputs[b->input].path;
+}
+
+/* Join the blocks into chunks; a chunk can be the root of one file only. */
+static unsigned build_chunks(struct tgl_doc *doc)
+{
+    unsigned errors = 0;
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        struct tgl_block *b = doc->blocks[i];
+        if (b->name == NULL)
+            continue;
+        size_t n = strlen(b->name);
+        struct tgl_chunk *c = tgl_table_get(&doc->chunks, b->name, n);
+        if (c == NULL) {
+            c = tgl_xcalloc(1, sizeof *c);
+            c->name = b->name;
+            c->first = c->last = b;
+            tgl_table_put(&doc->chunks, b->name, n, c);
+            b->chunk = c;
+            continue;
+        }
+        b->chunk = c;
+        if (b->path != NULL) {
+            for (struct tgl_block *o = c->first; o; o = o->next_in_chunk)
+                if (o->path != NULL) {
+                    tgl_error(doc->diag, where(doc, b), b->line,
+                              "chunk '%s' is already the root of file \"%s\" (%s:%u); a "
+                              "chunk can be the root of one file only",
+                              b->name, o->path, where(doc, o), o->line);
+                    errors++;
+                    break;
+                }
+        }
+        c->last->next_in_chunk = b;
+        c->last = b;
+    }
+    return errors;
+}
+
+static unsigned resolve_refs(struct tgl_doc *doc)
+{
+    unsigned errors = 0;
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        struct tgl_block *b = doc->blocks[i];
+        for (size_t k = 0; k < b->nsegs; k++) {
+            struct tgl_seg *s = &b->segs[k];
+            if (s->kind != TGL_SEG_REF)
+                continue;
+            s->chunk = tgl_chunk_find(doc, b->text + s->name_off, s->name_len);
+            if (s->chunk == NULL) {
+                tgl_error(doc->diag, where(doc, b), s->line, "undefined chunk '%.*s'",
+                          (int)s->name_len, b->text + s->name_off);
+                errors++;
+            }
+        }
+    }
+    return errors;
+}
+
+static unsigned check_files(struct tgl_doc *doc)
+{
+    unsigned errors = 0;
+    struct tgl_table files = { 0 };
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        struct tgl_block *b = doc->blocks[i];
+        if (b->path == NULL)
+            continue;
+        struct tgl_block *o = tgl_table_get(&files, b->path, strlen(b->path));
+        if (o != NULL) {
+            tgl_error(doc->diag, where(doc, b), b->line,
+                      "file \"%s\" is already written by the block at %s:%u", b->path,
+                      where(doc, o), o->line);
+            errors++;
+            continue;
+        }
+        tgl_table_put(&files, b->path, strlen(b->path), b);
+    }
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        struct tgl_block *b = doc->blocks[i];
+        if (b->path == NULL || tgl_table_get(&files, b->path, strlen(b->path)) != b)
+            continue;
+        for (const char *p = b->path; (p = strchr(p, '/')) != NULL; p++) {
+            struct tgl_block *o = tgl_table_get(&files, b->path, (size_t)(p - b->path));
+            if (o != NULL) {
+                tgl_error(doc->diag, where(doc, b), b->line,
+                          "file \"%s\" needs a folder \"%s\", which the block at %s:%u "
+                          "writes as a file", b->path, o->path, where(doc, o), o->line);
+                errors++;
+                break;
+            }
+        }
+    }
+    tgl_table_free(&files);
+    return errors;
+}
+
+/* Depth-first walk state: a chunk, the block and segment we are at. */
+struct frame {
+    struct tgl_chunk *chunk;
+    const struct tgl_block *block;
+    size_t seg;
+};
+
+struct stack {
+    struct frame *f;
+    size_t n, cap;
+};
+
+static void push(struct stack *st, struct tgl_chunk *c, const struct tgl_block *b)
+{
+    if (st->n == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 64;
+        st->f = tgl_xrealloc(st->f, st->cap * sizeof *st->f);
+    }
+    st->f[st->n++] = (struct frame){ c, b, 0 };
+}
+
+/* Next resolved reference of the top frame, or NULL when it is done. */
+static const struct tgl_seg *next_ref(struct frame *fr)
+{
+    while (fr->block != NULL) {
+        while (fr->seg < fr->block->nsegs) {
+            const struct tgl_seg *s = &fr->block->segs[fr->seg++];
+            if (s->kind == TGL_SEG_REF && s->chunk != NULL)
+                return s;
+        }
+        if (fr->chunk == NULL)
+            return NULL;          /* an unnamed root block: just itself */
+        fr->block = fr->block->next_in_chunk;
+        fr->seg = 0;
+    }
+    return NULL;
+}
+
+enum { WHITE, GRAY, BLACK };
+
+static unsigned check_cycles(struct tgl_doc *doc)
+{
+    unsigned errors = 0;
+    struct stack st = { 0 };
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        const struct tgl_block *b = doc->blocks[i];
+        if (b->name == NULL)
+            continue;
+        struct tgl_chunk *c = b->chunk;
+        if (c->color != WHITE)
+            continue;
+        c->color = GRAY;
+        push(&st, c, c->first);
+        while (st.n > 0) {
+            struct frame *top = &st.f[st.n - 1];
+            const struct tgl_seg *s = next_ref(top);
+            if (s == NULL) {
+                top->chunk->color = BLACK;
+                st.n--;
+                continue;
+            }
+            if (s->chunk->color == WHITE) {
+                s->chunk->color = GRAY;
+                push(&st, s->chunk, s->chunk->first);
+            } else if (s->chunk->color == GRAY) {
+                struct tgl_buf chain = { 0 };
+                size_t k = st.n;
+                while (k > 0 && st.f[k - 1].chunk != s->chunk)
+                    k--;
+                for (k = k ? k - 1 : 0; k < st.n; k++)
+                    tgl_buf_addf(&chain, "%s -> ", st.f[k].chunk->name);
+                tgl_buf_adds(&chain, s->chunk->name);
+                tgl_error(doc->diag, where(doc, top->block), s->line,
+                          "chunk references form a cycle: %s", chain.data);
+                tgl_buf_free(&chain);
+                errors++;
+            }
+        }
+    }
+    free(st.f);
+    return errors;
+}
+
+static unsigned check_reachable(struct tgl_doc *doc)
+{
+    unsigned errors = 0;
+    struct stack st = { 0 };
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        const struct tgl_block *b = doc->blocks[i];
+        if (b->path == NULL)
+            continue;
+        struct tgl_chunk *c = b->chunk;
+        if (c != NULL) {
+            if (c->reachable)
+                continue;
+            c->reachable = true;
+            push(&st, c, c->first);
+        } else {
+            push(&st, NULL, b);
+        }
+        while (st.n > 0) {
+            const struct tgl_seg *s = next_ref(&st.f[st.n - 1]);
+            if (s == NULL) {
+                st.n--;
+            } else if (!s->chunk->reachable) {
+                s->chunk->reachable = true;
+                push(&st, s->chunk, s->chunk->first);
+            }
+        }
+    }
+    free(st.f);
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        const struct tgl_block *b = doc->blocks[i];
+        if (b->name == NULL)
+            continue;
+        struct tgl_chunk *c = b->chunk;
+        if (c->first == b && !c->reachable) {
+            tgl_error(doc->diag, where(doc, b), b->line,
+                      "chunk '%s' is not used: no file= block reaches it", b->name);
+            errors++;
+        }
+    }
+    return errors;
+}
+
+unsigned tgl_link(struct tgl_doc *doc)
+{
+    unsigned errors = build_chunks(doc);
+    errors += resolve_refs(doc);
+    errors += check_files(doc);
+    errors += check_cycles(doc);
+    errors += check_reachable(doc);
+    return errors;
+}

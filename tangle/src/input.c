@@ -1,0 +1,214 @@
+/* input.c: read an input file, normalise it (BOM, line ends), check UTF-8. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tangle.h"
+
+size_t tgl_normalize(char *buf, size_t len)
+{
+    size_t r = 0, w = 0;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        r = 3;
+    while (r < len) {
+        char *cr = memchr(buf + r, '\r', len - r);
+        size_t run = (cr ? (size_t)(cr - buf) : len) - r;
+        if (w != r)
+            memmove(buf + w, buf + r, run);
+        w += run;
+        r += run;
+        if (cr == NULL)
+            break;
+        buf[w++] = '\n';                     /* CR or CRLF becomes LF */
+        r += (r + 1 < len && buf[r + 1] == '\n') ? 2 : 1;
+    }
+    return w;
+}
+
+size_t tgl_utf8_check(const char *buf, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    size_t i = 0;
+    while (i < len) {
+        /* Fast path: eight ASCII bytes at a time. */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned cp, min;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1; cp = c & 0x1F; min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2; cp = c & 0x0F; min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3; cp = c & 0x07; min = 0x10000;
+        } else {
+            return i;                        /* continuation byte, C0/C1, F5+ */
+        }
+        if (len - i <= n)
+            return i;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n + 1;
+    }
+    return len;
+}
+
+void tgl_index_lines(struct tgl_input *in)
+{
+    size_t cap = in->len / 32 + 16;
+    const char *p = in->data, *end = in->data + in->len;
+    in->line_off = tgl_xmalloc(cap * sizeof *in->line_off);
+    in->line_off[0] = 0;
+    in->nlines = 1;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        if (in->nlines == cap) {
+            cap *= 2;
+            in->line_off = tgl_xrealloc(in->line_off, cap * sizeof *in->line_off);
+        }
+        in->line_off[in->nlines++] = (size_t)(++p - in->data);
+    }
+    /* A final '\n' does not start another line. */
+    if (in->nlines > 1 && in->line_off[in->nlines - 1] == in->len)
+        in->nlines--;
+}
+
+unsigned tgl_line_of(const struct tgl_input *in, size_t off)
+{
+    size_t lo = 0, hi = in->nlines;       /* last line start <= off */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (in->line_off[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (unsigned)lo + 1;
+}
+
+static int finish(struct tgl_input *in, struct tgl_diag *d)
+{
+    if (in->len >= 3 && memcmp(in->data, "\xEF\xBB\xBF", 3) == 0) {
+        in->data += 3;                   /* skip the BOM: no copy */
+        in->len -= 3;
+    }
+    if (memchr(in->data, '\r', in->len) != NULL) {   /* rare: rewrite a copy */
+        char *copy = tgl_xmalloc(in->len + 1);
+        memcpy(copy, in->data, in->len);
+        if (in->map_len > 0)
+            munmap(in->base, in->map_len);
+        else
+            free(in->base);
+        in->map_len = 0;
+        in->base = in->data = copy;
+        in->len = tgl_normalize(in->data, in->len);
+    }
+    tgl_index_lines(in);
+    size_t bad = tgl_utf8_check(in->data, in->len);
+    if (bad < in->len) {
+        tgl_error(d, in->path, tgl_line_of(in, bad), "invalid UTF-8 (byte 0x%02X)",
+                  (unsigned char)in->data[bad]);
+        return -1;
+    }
+    return 0;
+}
+
+int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,
+                          size_t len, struct tgl_diag *d)
+{
+    memset(in, 0, sizeof *in);
+    in->path = tgl_xstrdup(path);
+    in->base = tgl_xmalloc(len + 1);
+    memcpy(in->base, data, len);
+    in->data = in->base;
+    in->len = len;
+    return finish(in, d);
+}
+
+int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d)
+{
+    int ret = -1;
+    int fd = -1;
+    memset(in, 0, sizeof *in);
+    in->path = tgl_xstrdup(path);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+        goto fail;
+    struct stat st;
+    if (fstat(fd, &st) == -1)
+        goto fail;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        goto fail;
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        /* Map it read-only: no copy (CRLF input gets a private copy). */
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (m != MAP_FAILED) {
+            in->base = in->data = m;
+            in->len = in->map_len = (size_t)st.st_size;
+            ret = finish(in, d);
+            goto out;
+        }
+    }
+    size_t cap = 4096;                   /* a pipe, or mmap failed: read it */
+    in->base = tgl_xmalloc(cap + 1);
+    for (;;) {
+        if (in->len == cap) {
+            cap *= 2;
+            in->base = tgl_xrealloc(in->base, cap + 1);
+        }
+        in->data = in->base;
+        ssize_t n = read(fd, in->base + in->len, cap - in->len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            goto fail;
+        if (n == 0)
+            break;
+        in->len += (size_t)n;
+    }
+    ret = finish(in, d);
+    goto out;
+fail:
+    if (d->out)
+        fprintf(d->out, "tangle: %s: %s\n", path, strerror(errno));
+    d->errors++;
+out:
+    if (fd != -1)
+        close(fd);
+    return ret;
+}
+
+void tgl_input_free(struct tgl_input *in)
+{
+    free(in->path);
+    if (in->map_len > 0)
+        munmap(in->base, in->map_len);
+    else
+        free(in->base);
+    free(in->line_off);
+    memset(in, 0, sizeof *in);
+}

@@ -1,0 +1,538 @@
+/* parse.c: find the tangle blocks of one input with md4c.
+ *
+ * md4c reports a fenced code block as enter_block(MD_BLOCK_CODE) with its
+ * info string, then the text of each content line (the indentation as a
+ * run of spaces, the rest of the line as a pointer into our buffer, then
+ * "\n"), then leave_block.  Line numbers come from those pointers: the
+ * content lines of a fenced block are consecutive source lines, so once one
+ * line's position is known, every line's is.  md4c turns leading tabs into
+ * spaces; we put back the tabs the source had (a Makefile needs them).
+ */
+#include <md4c.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tangle.h"
+
+struct line_info {
+    size_t end;          /* end of the line's text in md (exclusive) */
+    const char *ptr;     /* first pointer into the input, or NULL */
+    bool has_null;       /* md4c replaced a NUL byte */
+};
+
+struct parse_state {
+    struct tgl_doc *doc;
+    size_t idx;
+    struct tgl_input *in;
+    unsigned errors;
+
+    bool in_code;        /* inside a fenced code block we care about */
+    const char *info_problem; /* an entity we cannot decode, or NULL */
+    bool after_paragraph;    /* the block right before it is a paragraph */
+
+    /* The previous sibling of the block being entered, per depth: pandoc
+     * reads a ~~~ fence right after a paragraph as a definition list. */
+    MD_BLOCKTYPE *last_child;
+    size_t depth, cap_depth;
+    char fence_char;
+    char *info;          /* copy of the info string */
+    size_t info_len;
+    long info_line;      /* fence line from the info pointer, or -1 */
+    size_t cursor;       /* furthest input offset seen so far */
+    size_t cursor_at_enter;
+
+    struct tgl_buf md;   /* md4c's text of the current block */
+    struct line_info *lines;
+    size_t nlines, cap_lines;
+    bool line_open;      /* a line has started but not ended */
+    bool any_null;       /* some line had a NUL byte replaced */
+};
+
+static bool in_buffer(const struct parse_state *ps, const char *p)
+{
+    return p >= ps->in->data && p < ps->in->data + ps->in->len;
+}
+
+/* Start and length (without '\n') of source line LN (1-based). */
+static const char *raw_line(const struct tgl_input *in, size_t ln, size_t *len)
+{
+    size_t start = in->line_off[ln - 1];
+    size_t end = ln < in->nlines ? in->line_off[ln] - 1 : in->len;
+    if (end > start && in->data[end - 1] == '\n')
+        end--;
+    *len = end - start;
+    return in->data + start;
+}
+
+/* "No block yet" in last_child (md4c has no such value). */
+#define NO_BLOCK ((MD_BLOCKTYPE)-1)
+
+/* Append the UTF-8 encoding of CP (or U+FFFD when it is not a character). */
+static void add_utf8(struct tgl_buf *b, unsigned long cp)
+{
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    if (cp < 0x80) {
+        tgl_buf_addc(b, (char)cp);
+    } else if (cp < 0x800) {
+        tgl_buf_addc(b, (char)(0xC0 | (cp >> 6)));
+        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        tgl_buf_addc(b, (char)(0xE0 | (cp >> 12)));
+        tgl_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
+        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
+    } else {
+        tgl_buf_addc(b, (char)(0xF0 | (cp >> 18)));
+        tgl_buf_addc(b, (char)(0x80 | ((cp >> 12) & 0x3F)));
+        tgl_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
+        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
+    }
+}
+
+/* Decode the entity E[0..N) ("&amp;", "&#65;", "&#x41;") into B.  md4c
+ * marks entities but leaves decoding to us.  Numeric ones and the few
+ * named ones an attribute value could want are decoded; for any other we
+ * return false rather than guess (the caller reports it). */
+static bool add_entity(struct tgl_buf *b, const char *e, size_t n)
+{
+    static const struct { const char *name; unsigned cp; } named[] = {
+        { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
+        { "&apos;", '\'' }, { "&nbsp;", 0xA0 }, { "&lbrace;", '{' }, { "&rbrace;", '}' },
+        { "&lcub;", '{' }, { "&rcub;", '}' }, { "&num;", '#' }, { "&sol;", '/' },
+        { "&equals;", '=' }, { "&period;", '.' }, { "&bsol;", '\\' },
+    };
+    if (n >= 4 && e[1] == '#') {
+        bool hex = e[2] == 'x' || e[2] == 'X';
+        unsigned long cp = strtoul(e + (hex ? 3 : 2), NULL, hex ? 16 : 10);
+        add_utf8(b, cp);
+        return true;
+    }
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (strlen(named[i].name) == n && memcmp(named[i].name, e, n) == 0) {
+            add_utf8(b, named[i].cp);
+            return true;
+        }
+    return false;
+}
+
+/* The info string as pandoc sees it: md4c has already removed backslash
+ * escapes; entities are decoded here. */
+static char *decode_info(const MD_ATTRIBUTE *a, size_t *len, const char **problem)
+{
+    struct tgl_buf b = { 0 };
+    *problem = NULL;
+    for (size_t i = 0; a->substr_offsets[i] < a->size; i++) {
+        const char *s = a->text + a->substr_offsets[i];
+        size_t n = a->substr_offsets[i + 1] - a->substr_offsets[i];
+        if (a->substr_types[i] == MD_TEXT_ENTITY) {
+            if (!add_entity(&b, s, n))
+                *problem = "an HTML entity tangle does not decode (use the character itself)";
+        } else if (a->substr_types[i] == MD_TEXT_NULLCHAR) {
+            tgl_buf_add(&b, "\xEF\xBF\xBD", 3);
+        } else {
+            tgl_buf_add(&b, s, n);
+        }
+    }
+    *len = b.len;
+    return b.data ? b.data : tgl_xstrdup("");
+}
+
+static void push_level(struct parse_state *ps)
+{
+    if (ps->depth == ps->cap_depth) {
+        ps->cap_depth = ps->cap_depth ? ps->cap_depth * 2 : 16;
+        ps->last_child = tgl_xrealloc(ps->last_child, ps->cap_depth * sizeof *ps->last_child);
+    }
+    ps->last_child[ps->depth++] = NO_BLOCK;
+}
+
+static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
+{
+    struct parse_state *ps = userdata;
+    MD_BLOCKTYPE prev = ps->depth ? ps->last_child[ps->depth - 1] : NO_BLOCK;
+    push_level(ps);
+    if (type != MD_BLOCK_CODE)
+        return 0;
+    const MD_BLOCK_CODE_DETAIL *cd = detail;
+    if (cd->fence_char == 0)
+        return 0;                            /* indented code: never tangled */
+    if (cd->info.text == NULL || cd->info.size == 0)
+        return 0;                            /* no info string: not a tangle block */
+    if (memchr(cd->info.text, '{', cd->info.size) == NULL
+        && memchr(cd->info.text, '}', cd->info.size) == NULL)
+        return 0;                            /* plain language word */
+    ps->in_code = true;
+    ps->fence_char = cd->fence_char;
+    ps->after_paragraph = prev == MD_BLOCK_P;
+    ps->info = decode_info(&cd->info, &ps->info_len, &ps->info_problem);
+    ps->info_line = in_buffer(ps, cd->info.text)
+                        ? (long)tgl_line_of(ps->in, (size_t)(cd->info.text - ps->in->data))
+                        : -1;
+    ps->cursor_at_enter = ps->cursor;
+    ps->md.len = 0;
+    ps->nlines = 0;
+    ps->any_null = false;
+    ps->line_open = false;
+    return 0;
+}
+
+static void open_line(struct parse_state *ps)
+{
+    if (ps->line_open)
+        return;
+    if (ps->nlines == ps->cap_lines) {
+        ps->cap_lines = ps->cap_lines ? ps->cap_lines * 2 : 64;
+        ps->lines = tgl_xrealloc(ps->lines, ps->cap_lines * sizeof *ps->lines);
+    }
+    ps->lines[ps->nlines] = (struct line_info){ .end = ps->md.len };
+    ps->line_open = true;
+}
+
+static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
+{
+    struct parse_state *ps = userdata;
+    if (in_buffer(ps, s)) {
+        size_t end = (size_t)(s - ps->in->data) + size;
+        if (end > ps->cursor)
+            ps->cursor = end;
+    }
+    if (!ps->in_code) {
+        /* Text straight inside a list item is the paragraph of a tight
+         * list, which md4c reports without MD_BLOCK_P.  (Text inside a
+         * P, H or table cell only marks that block's own child level,
+         * which is dropped when the block ends.) */
+        if (ps->depth > 0)
+            ps->last_child[ps->depth - 1] = MD_BLOCK_P;
+        return 0;
+    }
+    if (type == MD_TEXT_NULLCHAR) {
+        open_line(ps);
+        ps->lines[ps->nlines].has_null = true;
+        ps->any_null = true;
+        tgl_buf_add(&ps->md, "\xEF\xBF\xBD", 3);        /* U+FFFD, as CommonMark says */
+        return 0;
+    }
+    if (size == 1 && s[0] == '\n' && !in_buffer(ps, s)) {
+        open_line(ps);
+        tgl_buf_addc(&ps->md, '\n');
+        ps->lines[ps->nlines].end = ps->md.len;
+        ps->nlines++;
+        ps->line_open = false;
+        return 0;
+    }
+    open_line(ps);
+    if (in_buffer(ps, s) && ps->lines[ps->nlines].ptr == NULL)
+        ps->lines[ps->nlines].ptr = s;
+    tgl_buf_add(&ps->md, s, size);
+    return 0;
+}
+
+/* The opening fence's line, from the best evidence we have. */
+static size_t find_fence_line(const struct parse_state *ps)
+{
+    const struct tgl_input *in = ps->in;
+    if (ps->info_line > 0)
+        return (size_t)ps->info_line;
+    for (size_t k = 0; k < ps->nlines; k++)
+        if (ps->lines[k].ptr) {
+            size_t ln = tgl_line_of(in, (size_t)(ps->lines[k].ptr - in->data));
+            if (ln > k + 1)
+                return ln - k - 1;
+        }
+    /* No pointer at all (the info string held an escape or entity, and
+     * every content line is blank): the first fence-looking line after
+     * the last text md4c showed us. */
+    size_t ln = tgl_line_of(in, ps->cursor_at_enter);
+    for (; ln <= in->nlines; ln++) {
+        size_t len;
+        const char *l = raw_line(in, ln, &len);
+        size_t run = 0;
+        for (size_t i = 0; i < len && run < 3; i++)
+            run = l[i] == ps->fence_char ? run + 1 : 0;
+        if (run >= 3)
+            return ln;
+    }
+    return tgl_line_of(in, ps->cursor_at_enter);
+}
+
+/* Length of the first run of >= 3 fence characters on line L. */
+static size_t fence_length(const char *l, size_t len, char fc)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (l[i] != fc)
+            continue;
+        size_t j = i;
+        while (j < len && l[j] == fc)
+            j++;
+        if (j - i >= 3)
+            return j - i;
+        i = j;
+    }
+    return 3;
+}
+
+/* Is line LN a closing fence of at least OPEN_LEN characters FC?  Blank
+ * and '>' characters may precede it (list and block quote containers). */
+static bool is_closing_fence(const struct tgl_input *in, size_t ln, char fc, size_t open_len)
+{
+    if (ln > in->nlines)
+        return false;
+    size_t len, i = 0, run = 0;
+    const char *l = raw_line(in, ln, &len);
+    while (i < len && (l[i] == ' ' || l[i] == '\t' || l[i] == '>'))
+        i++;
+    while (i < len && l[i] == fc)
+        i++, run++;
+    while (i < len && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    return i == len && run >= open_len;
+}
+
+/* Append content line K (source line LN) to OUT, with the source's leading
+ * tabs put back where md4c expanded them to spaces. */
+static void add_line(const struct parse_state *ps, size_t k, size_t ln, struct tgl_buf *out)
+{
+    size_t start = k ? ps->lines[k - 1].end : 0;
+    const char *md = ps->md.data ? ps->md.data + start : "";
+    size_t mdlen = ps->lines[k].end - start - 1;        /* without the '\n' */
+    size_t rlen;
+    const char *r = ln <= ps->in->nlines ? raw_line(ps->in, ln, &rlen) : NULL;
+
+    if (r == NULL || ps->lines[k].has_null || memchr(r, '\t', rlen) == NULL)
+        goto verbatim;
+    size_t indent = 0;
+    while (indent < mdlen && md[indent] == ' ')
+        indent++;
+    size_t rest = mdlen - indent;
+    if (rest > rlen || memcmp(r + rlen - rest, md + indent, rest) != 0)
+        goto verbatim;
+    size_t p = rlen - rest, w0 = p;
+    while (w0 > 0 && (r[w0 - 1] == ' ' || r[w0 - 1] == '\t'))
+        w0--;
+    size_t col = 0, col_w0 = 0;
+    for (size_t j = 0; j < p; j++) {
+        if (j == w0)
+            col_w0 = col;
+        col = r[j] == '\t' ? col + 4 - col % 4 : col + 1;
+    }
+    if (w0 == p)
+        col_w0 = col;
+    if (indent > col || col - indent < col_w0)
+        goto verbatim;
+    size_t want = col - indent;             /* column where the content starts */
+    col = col_w0;
+    for (size_t j = w0; j < p; j++) {
+        size_t c1 = r[j] == '\t' ? col + 4 - col % 4 : col + 1;
+        if (c1 > want) {
+            if (col < want)                     /* a tab split by the container */
+                for (size_t s = want; s < c1; s++)
+                    tgl_buf_addc(out, ' ');
+            else
+                tgl_buf_addc(out, r[j]);
+        }
+        col = c1;
+    }
+    tgl_buf_add(out, md + indent, rest);
+    tgl_buf_addc(out, '\n');
+    return;
+verbatim:
+    tgl_buf_add(out, md, mdlen);
+    tgl_buf_addc(out, '\n');
+}
+
+/* Do source lines FIRST .. FIRST+N-1 hold a tab? */
+static bool has_tab(const struct tgl_input *in, size_t first, size_t n)
+{
+    if (n == 0 || first > in->nlines)
+        return false;
+    size_t last = first + n - 1 <= in->nlines ? first + n - 1 : in->nlines;
+    size_t from = in->line_off[first - 1];
+    size_t to = last < in->nlines ? in->line_off[last] : in->len;
+    return memchr(in->data + from, '\t', to - from) != NULL;
+}
+
+static void finish_block(struct parse_state *ps)
+{
+    struct tgl_input *in = ps->in;
+    struct tgl_diag *d = ps->doc->diag;
+    const char *why;
+    struct tgl_attrs attrs;
+    size_t ln = find_fence_line(ps);
+
+    if (ps->info_problem != NULL) {
+        tgl_error(d, in->path, (unsigned)ln, "malformed attribute block: %s", ps->info_problem);
+        ps->errors++;
+        return;
+    }
+    if (tgl_attrs_parse(ps->info, ps->info_len, &attrs, &why) != 0) {
+        tgl_error(d, in->path, (unsigned)ln, "malformed attribute block: %s", why);
+        ps->errors++;
+        return;
+    }
+    const char *path = tgl_attrs_get(&attrs, "file");
+    if (attrs.id == NULL && path == NULL) {
+        tgl_attrs_free(&attrs);
+        return;                                  /* shown in the book only */
+    }
+
+    unsigned errs = 0;
+    if (ps->fence_char == '~' && ps->after_paragraph) {
+        tgl_error(d, in->path, (unsigned)ln,
+                  "a ~~~ fence right after a paragraph is a definition list for pandoc "
+                  "(commonmark_x), not a code block: use a ``` fence");
+        errs++;
+    }
+    if (ln >= 1 && ln <= in->nlines) {
+        size_t flen;
+        const char *fl = raw_line(in, ln, &flen);
+        size_t open_len = fence_length(fl, flen, ps->fence_char);
+        if (!is_closing_fence(in, ln + ps->nlines + 1, ps->fence_char, open_len)) {
+            tgl_error(d, in->path, (unsigned)ln,
+                      ln + ps->nlines + 1 > in->nlines
+                          ? "tangle block is never closed: its fence is still open at the "
+                            "end of the file"
+                          : "tangle block is never closed: its list item or block quote "
+                            "ends before the closing fence");
+            errs++;
+        }
+    }
+    if (path != NULL) {
+        const char *bad = tgl_path_syntax_error(path);
+        if (bad) {
+            tgl_error(d, in->path, (unsigned)ln, "file=\"%s\": %s", path, bad);
+            errs++;
+        }
+    }
+
+    struct tgl_block *b = tgl_xcalloc(1, sizeof *b);
+    const char *region = ln < in->nlines ? in->data + in->line_off[ln] : in->data + in->len;
+    size_t avail = (size_t)(in->data + in->len - region);
+    if (!ps->any_null && ps->md.len <= avail
+        && (ps->md.len == 0 || memcmp(region, ps->md.data, ps->md.len) == 0)) {
+        /* The common case: a fence at the margin, so the content is the
+         * source text itself.  Point into the input; no copy. */
+        b->text = (char *)region;
+        b->len = ps->md.len;
+    } else if (!has_tab(in, ln + 1, ps->nlines) && !ps->any_null) {
+        b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
+        b->len = ps->md.len;
+        b->text_owned = true;
+    } else {
+        struct tgl_buf text = { 0 };
+        tgl_buf_reserve(&text, ps->md.len + 1);
+        for (size_t k = 0; k < ps->nlines; k++)
+            add_line(ps, k, ln + 1 + k, &text);
+        b->text = text.data;
+        b->len = text.len;
+        b->text_owned = true;
+    }
+    b->input = (unsigned)ps->idx;
+    b->line = (unsigned)ln;
+    b->attrs = attrs;
+    b->name = attrs.id;
+    b->path = tgl_attrs_get(&b->attrs, "file");
+    errs += tgl_segment(b, in->path, d);
+
+    struct tgl_doc *doc = ps->doc;
+    if ((doc->nblocks & (doc->nblocks - 1)) == 0)      /* grow at powers of two */
+        doc->blocks = tgl_xrealloc(doc->blocks,
+                                   (doc->nblocks ? doc->nblocks * 2 : 16) * sizeof *doc->blocks);
+    doc->blocks[doc->nblocks++] = b;
+    ps->errors += errs;
+}
+
+static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
+{
+    struct parse_state *ps = userdata;
+    (void)detail;
+    if (ps->depth > 0)
+        ps->depth--;
+    if (ps->depth > 0)
+        ps->last_child[ps->depth - 1] = type;
+    if (type != MD_BLOCK_CODE || !ps->in_code)
+        return 0;
+    if (ps->line_open) {                         /* md4c always ends lines; be safe */
+        tgl_buf_addc(&ps->md, '\n');
+        ps->lines[ps->nlines].end = ps->md.len;
+        ps->nlines++;
+        ps->line_open = false;
+    }
+    finish_block(ps);
+    free(ps->info);
+    ps->info = NULL;
+    ps->in_code = false;
+    return 0;
+}
+
+static int span(MD_SPANTYPE type, void *detail, void *userdata)
+{
+    (void)type, (void)detail, (void)userdata;
+    return 0;
+}
+
+unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
+{
+    struct parse_state ps = { .doc = doc, .idx = idx, .in = &doc->inputs[idx] };
+    MD_PARSER parser = {
+        .abi_version = 0,
+        .flags = MD_FLAG_TABLES,
+        .enter_block = enter_block,
+        .leave_block = leave_block,
+        .enter_span = span,
+        .leave_span = span,
+        .text = text,
+    };
+    if (md_parse(ps.in->data, (MD_SIZE)ps.in->len, &parser, &ps) != 0) {
+        tgl_error(doc->diag, ps.in->path, 0, "the Markdown parser failed");
+        ps.errors++;
+    }
+    free(ps.info);
+    free(ps.lines);
+    free(ps.last_child);
+    tgl_buf_free(&ps.md);
+    return ps.errors;
+}
+
+void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag)
+{
+    memset(doc, 0, sizeof *doc);
+    doc->diag = diag;
+    doc->max_output = (size_t)1 << 30;
+}
+
+unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
+{
+    unsigned errors = 0;
+    doc->inputs = tgl_xcalloc(npaths, sizeof *doc->inputs);
+    doc->ninputs = npaths;
+    for (size_t i = 0; i < npaths; i++) {
+        unsigned before = doc->diag->errors;
+        if (tgl_input_read(&doc->inputs[i], paths[i], doc->diag) != 0) {
+            errors += doc->diag->errors - before;
+            continue;
+        }
+        errors += tgl_parse_input(doc, i);
+    }
+    return errors;
+}
+
+void tgl_doc_free(struct tgl_doc *doc)
+{
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        struct tgl_block *b = doc->blocks[i];
+        tgl_attrs_free(&b->attrs);
+        if (b->text_owned)
+            free(b->text);
+        free(b->segs);
+        free(b);
+    }
+    free(doc->blocks);
+    for (size_t i = 0; i < doc->ninputs; i++)
+        tgl_input_free(&doc->inputs[i]);
+    free(doc->inputs);
+    for (size_t i = 0; i < doc->chunks.cap; i++)
+        if (doc->chunks.keys[i])
+            free(doc->chunks.vals[i]);
+    tgl_table_free(&doc->chunks);
+    memset(doc, 0, sizeof *doc);
+}

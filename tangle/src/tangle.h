@@ -1,0 +1,322 @@
+/* tangle.h: the data model of tangle and the contract of every shared function.
+ *
+ * Tangle reads Markdown chapters, finds the fenced code blocks whose pandoc
+ * attribute block names a chunk (#name) or an output file (file=PATH), joins
+ * the chunks by name, expands <<name>> references and writes the files.
+ *
+ * The work happens in stages, and each stage runs only when the one before
+ * found no error, so that nothing is written after an error and one mistake
+ * does not cascade into many bogus messages:
+ *
+ *   1. input.c  read each file, check UTF-8, normalise BOM and CRLF
+ *      parse.c  find the fenced code blocks with md4c (a CommonMark parser)
+ *      attrs.c  parse the pandoc attribute block of each fenced block
+ *      chunks.c split each tangle block into text and <<reference>> segments
+ *   2. chunks.c join chunks by name (hash table), check references, cycles,
+ *               duplicate files and unreachable chunks
+ *   3. paths.c  check every output path against the file system (symlinks)
+ *      expand.c expand each output file into memory
+ *      write.c  compare with the output tree, then write atomically, prune
+ *               stale files and update the manifest DIR/.tangled
+ *
+ * Shared names carry the prefix tgl_; everything else is static.
+ * Memory: allocation failure is fatal (tgl_xmalloc prints and exits 2).
+ */
+#ifndef TANGLE_H
+#define TANGLE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* ---- util.c: memory, growable buffers, diagnostics ---------------------- */
+
+/* malloc/realloc/strndup that never return NULL: on failure they print
+ * "tangle: out of memory" and exit(2). */
+void *tgl_xmalloc(size_t n);
+void *tgl_xcalloc(size_t count, size_t size);
+void *tgl_xrealloc(void *p, size_t n);
+char *tgl_xstrndup(const char *s, size_t n);
+char *tgl_xstrdup(const char *s);
+
+/* A growable byte buffer.  Zero-initialise it ({0}); data is NULL until the
+ * first byte is added.  Growth is geometric, so appending is amortised O(1).
+ * The buffer owns data; tgl_buf_free releases it and resets the buffer. */
+struct tgl_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+void tgl_buf_reserve(struct tgl_buf *b, size_t extra);
+void tgl_buf_add(struct tgl_buf *b, const void *p, size_t n);
+void tgl_buf_addc(struct tgl_buf *b, char c);
+void tgl_buf_adds(struct tgl_buf *b, const char *s);
+void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void tgl_buf_free(struct tgl_buf *b);
+
+/* Where diagnostics go, and how many errors were reported.  The fuzz
+ * target and the unit tests point out at /dev/null or a memory stream. */
+struct tgl_diag {
+    FILE *out;
+    unsigned errors;
+};
+
+/* Report "FILE:LINE: error: MESSAGE" (LINE 0: "FILE: error: MESSAGE") on
+ * d->out and count it. */
+void tgl_error(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Same as tgl_error but "warning:", not counted as an error. */
+void tgl_warning(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- hash.c: string-keyed hash table ------------------------------------ */
+
+/* Open addressing, FNV-1a, power-of-two capacity, load <= 1/2.  Keys are
+ * borrowed (not copied): they must outlive the table. */
+struct tgl_table {
+    const char **keys;
+    size_t *klens;
+    void **vals;
+    size_t cap;
+    size_t count;
+};
+/* Value stored under KEY[0..KLEN), or NULL. */
+void *tgl_table_get(const struct tgl_table *t, const char *key, size_t klen);
+/* Store VAL under KEY (replacing any old value). */
+void tgl_table_put(struct tgl_table *t, const char *key, size_t klen, void *val);
+void tgl_table_free(struct tgl_table *t);
+
+/* ---- input.c: reading and decoding input files -------------------------- */
+
+/* One input file, decoded: a leading UTF-8 BOM skipped, CRLF and lone CR
+ * turned into LF.  data is not NUL-terminated.  A regular file is mapped
+ * read-only, not copied (input with CR gets a normalised private copy). */
+struct tgl_input {
+    char *path;        /* as given on the command line (owned) */
+    char *data;        /* the text: base, or base + 3 after a BOM */
+    size_t len;
+    char *base;        /* what we own: mmap'ed (map_len > 0) or malloc'ed */
+    size_t map_len;
+    size_t *line_off;  /* line_off[i] = offset of line i+1; nlines entries */
+    size_t nlines;
+};
+
+/* Normalise BUF in place (BOM, CRLF, CR); returns the new length. */
+size_t tgl_normalize(char *buf, size_t len);
+/* Offset of the first byte that is not valid UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF are invalid), or LEN when all
+ * of BUF is valid. */
+size_t tgl_utf8_check(const char *buf, size_t len);
+/* Build in->line_off from in->data.  Always succeeds. */
+void tgl_index_lines(struct tgl_input *in);
+/* 1-based line number of byte offset OFF in IN. */
+unsigned tgl_line_of(const struct tgl_input *in, size_t off);
+/* Initialise IN from a copy of DATA[0..LEN): normalise, check UTF-8 (an
+ * error at the first bad line is reported on D), index lines.  PATH is
+ * copied.  Returns 0, or -1 after reporting an error.  In both cases IN
+ * must be released with tgl_input_free. */
+int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,
+                          size_t len, struct tgl_diag *d);
+/* Same, reading the file PATH.  A read error is reported as
+ * "tangle: PATH: strerror". */
+int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d);
+void tgl_input_free(struct tgl_input *in);
+
+/* ---- attrs.c: pandoc attribute blocks ----------------------------------- */
+
+struct tgl_kv {
+    char *key;
+    char *val;
+};
+
+/* The parsed info string of a fenced code block. */
+struct tgl_attrs {
+    bool has_braces;   /* the info string holds an attribute block {...} */
+    char *id;          /* "#id", or NULL */
+    char **classes;    /* ".class" (and a leading bare language word) */
+    size_t nclasses;
+    struct tgl_kv *kvs; /* key=value, in order */
+    size_t nkvs;
+};
+
+/* Parse the info string INFO[0..LEN) (already unescaped by the CommonMark
+ * parser) the way pandoc's commonmark_x reads it:
+ *     [lang] {#id .class key=value key="quoted value"} [{...}]
+ * An info string with no '{' is a plain language word (has_braces false).
+ * A raw-format block "{=html}" parses as a class-less block with no id.
+ * Returns 0 on success; on a malformed block returns -1 with a static
+ * message in *why, and A holds nothing (it is always safe to pass A to
+ * tgl_attrs_free).  Duplicate ids and duplicate keys are malformed. */
+int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why);
+/* Value of KEY, or NULL. */
+const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key);
+void tgl_attrs_free(struct tgl_attrs *a);
+
+/* True when NAME[0..LEN) matches [A-Za-z0-9][A-Za-z0-9_.:-]*. */
+bool tgl_valid_chunk_name(const char *name, size_t len);
+
+/* ---- the document: blocks, segments, chunks ----------------------------- */
+
+enum tgl_seg_kind { TGL_SEG_TEXT, TGL_SEG_REF };
+
+/* A piece of a block's content: a run of ordinary lines, or one reference
+ * line "<<name>>".  Offsets are into the block's text. */
+struct tgl_seg {
+    enum tgl_seg_kind kind;
+    size_t off;          /* TEXT: start of the run; REF: start of the line */
+    size_t len;          /* TEXT: bytes, ending in '\n'; REF: indent length */
+    unsigned line;       /* source line of the first line */
+    unsigned nlines;     /* TEXT: number of lines */
+    size_t name_off;     /* REF: the name */
+    size_t name_len;
+    struct tgl_chunk *chunk; /* REF: resolved by tgl_link, or NULL */
+};
+
+/* A tangle block: a fenced block with #name and/or file=PATH. */
+struct tgl_block {
+    unsigned input;      /* index into tgl_doc.inputs */
+    unsigned line;       /* line of the opening fence */
+    char *text;          /* content, every line ending in '\n'; not NUL-terminated: */
+    size_t len;          /* it may point into the input (when text_owned is false) */
+    bool text_owned;
+    struct tgl_attrs attrs;
+    const char *name;    /* attrs.id, or NULL */
+    const char *path;    /* value of file=, or NULL */
+    struct tgl_seg *segs;
+    size_t nsegs;
+    struct tgl_block *next_in_chunk;
+    struct tgl_chunk *chunk;     /* the chunk of name, set by tgl_link */
+};
+
+/* All the blocks of one chunk name, in document order. */
+struct tgl_chunk {
+    const char *name;    /* borrowed from the first block */
+    struct tgl_block *first;
+    struct tgl_block *last;
+    int color;           /* DFS state for cycle and reachability checks */
+    bool reachable;
+};
+
+struct tgl_doc {
+    struct tgl_input *inputs;
+    size_t ninputs;
+    struct tgl_block **blocks;  /* all tangle blocks, document order */
+    size_t nblocks;
+    struct tgl_table chunks;    /* name -> struct tgl_chunk */
+    struct tgl_diag *diag;
+    size_t max_output;          /* expansion limit per file, bytes */
+};
+
+/* Initialise DOC (no inputs) reporting on DIAG. */
+void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag);
+/* Free DOC and everything it owns. */
+void tgl_doc_free(struct tgl_doc *doc);
+
+/* ---- parse.c: CommonMark parsing with md4c ------------------------------ */
+
+/* Parse input number IDX of DOC (already loaded) and append its tangle
+ * blocks to DOC->blocks (segmented with tgl_segment).  Errors (malformed
+ * attribute block, invalid chunk name, unclosed tangle fence, bad file=
+ * path syntax, bad reference) are reported on DOC->diag.  Returns the
+ * number of errors found. */
+unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
+
+/* Read and parse every file in PATHS (stage 1).  Returns the number of
+ * errors reported. */
+unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
+
+/* ---- chunks.c: segments, chunk table, whole-document checks ------------- */
+
+/* Split B->text into TEXT and REF segments.  A REF is a line that is
+ * "<<name>>" apart from leading and trailing blanks.  A line of that shape
+ * whose name is not a valid chunk name is reported as an error (FILE is the
+ * input path).  Returns the number of errors. */
+unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d);
+
+/* Stage 2: join blocks into chunks by name, resolve references, and report
+ * undefined references, cycles (with the chain a -> b -> a), duplicate
+ * file= paths, paths that are both a file and a folder, and named chunks no
+ * file uses.  Returns the number of errors. */
+unsigned tgl_link(struct tgl_doc *doc);
+
+/* The chunk called NAME[0..LEN), or NULL. */
+struct tgl_chunk *tgl_chunk_find(const struct tgl_doc *doc, const char *name, size_t len);
+
+/* ---- paths.c: output path rules ----------------------------------------- */
+
+/* Syntax of a file= path: not empty, relative, no "..", ".", or empty
+ * component, no control characters, not the manifest.  Returns NULL when
+ * fine, else a static message. */
+const char *tgl_path_syntax_error(const char *path);
+
+/* DIR joined with the relative PATH (newly allocated). */
+char *tgl_path_join(const char *dir, const char *path);
+
+/* Check DIR/PATH against the file system: each existing component below DIR
+ * must be a folder (or a symlink resolving to a folder inside DIR), and an
+ * existing final component must be a regular file or a symlink resolving
+ * inside DIR.  DIR_REAL is realpath(DIR), or NULL when DIR does not exist
+ * (then nothing below it exists either).  Returns NULL when safe, else a
+ * newly allocated message. */
+char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path);
+
+/* ---- expand.c: expansion ------------------------------------------------ */
+
+struct tgl_expand_opts {
+    bool line_directives;   /* emit #line for .c and .h */
+};
+
+/* Expand the output file rooted at ROOT (a block with file=) into OUT
+ * (appended): the header comment, then the content with every reference
+ * replaced, indentation kept.  The chunk graph must be acyclic and resolved
+ * (tgl_link returned 0: it also sets block->chunk).  Returns 0, or -1 after reporting an error when
+ * the result would exceed DOC->max_output bytes. */
+int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
+               const struct tgl_expand_opts *opts, struct tgl_buf *out);
+
+/* ---- write.c: comparing and writing the output tree --------------------- */
+
+/* How an output file compares with what is on disk. */
+enum tgl_action {
+    TGL_SAME,        /* same bytes and mode: leave it alone (mtime stays) */
+    TGL_CREATE,      /* not there yet */
+    TGL_CHANGE,      /* different bytes (or a symlink to replace) */
+    TGL_CHMOD,       /* same bytes, wrong mode */
+};
+
+/* One output file.  Its content is kept only when it must be written. */
+struct tgl_output {
+    const char *path;        /* relative to the output folder */
+    const struct tgl_block *root;
+    struct tgl_buf content;  /* empty unless act is TGL_CREATE or TGL_CHANGE */
+    mode_t mode;             /* 0755 when content starts with "#!", else 0644 */
+    enum tgl_action act;
+};
+
+enum tgl_mode { TGL_WRITE, TGL_CHECK };
+
+/* Compare CONTENT[0..LEN) with mode MODE against the file FULL: sets *ACT.
+ * Returns 0, or -1 with errno set when FULL exists but cannot be read. */
+int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
+                 enum tgl_action *act);
+
+/* Bring DIR in line with OUTS (sorted by path, unique, classified by
+ * tgl_classify): write changed and new files atomically, leave unchanged
+ * ones alone, delete files listed in the old DIR/.tangled that are no
+ * longer produced, and update the manifest.  In TGL_CHECK mode write
+ * nothing and print each path that would be created, changed or deleted.
+ * Everything that can fail is checked before the first write.  Returns 0
+ * (nothing to do / done), 1 (check found differences) or 2 (error reported
+ * on D). */
+int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mode mode,
+             struct tgl_diag *d);
+
+/* Content of the manifest for OUTS (sorted): one path per line. */
+void tgl_manifest_text(const struct tgl_output *outs, size_t nouts, struct tgl_buf *out);
+
+#define TGL_MANIFEST ".tangled"
+
+#endif

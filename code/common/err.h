@@ -28,4 +28,9 @@ noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * command-line arguments. */
 noreturn void usage_exit(const char *args_fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Like err_exit, but end with _exit(EXIT_FAILURE): for a forked child,
+ * which must not run the parent's atexit handlers or flush stdio buffers
+ * it inherited from the parent.  (The child's own stdout is flushed.) */
+noreturn void err_exit_child(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -1,0 +1,69 @@
+# book/site.mk: the reader's website on top of the pandoc HTML (build/html).
+#
+#   make site          copy book/site/ into build/html/site/, build the search
+#                      index (Pagefind) after the HTML pages; part of `make`
+#   make serve         serve build/html on http://127.0.0.1:$(PORT)/
+#   make test-browser  the headless-Chromium test (tests/browser/); in `make test`
+#
+# npm packages (package.json, package-lock.json): pagefind (ships its own
+# binary, the "extended" one with Chinese word segmentation), playwright-core
+# (drives Debian's /usr/bin/chromium; never downloads a browser), anchor-js.
+
+SITE_HTML     := $(BUILD)/html
+SITE_OUT      := $(SITE_HTML)/site
+SITE_SOURCES  := $(filter-out %.md,$(wildcard book/site/*))
+SITE_ASSETS   := $(patsubst book/site/%,$(SITE_OUT)/%,$(SITE_SOURCES))
+SEARCH_INDEX  := $(SITE_HTML)/pagefind/pagefind-entry.json
+NODE_STAMP    := node_modules/.package-lock.json
+PAGEFIND      := node_modules/.bin/pagefind
+PORT          ?= 8000
+
+# The HTML pages the index is built from.  book/book.mk names them
+# (BOOK_HTML_PAGES); the wildcard is a fallback that only sees pages that
+# already exist when make starts.
+SITE_PAGES    = $(or $(BOOK_HTML_PAGES),$(wildcard $(SITE_HTML)/*.html))
+
+# What Pagefind must not index: navigation that repeats on every page (the
+# chapter list would make every page match every chapter title).
+PAGEFIND_EXCLUDE := \#sidebar body>header .topbar \#topbar .pagenav nav.page-nav
+
+BOOK_TARGETS += site
+TEST_STEPS   += test-browser
+
+.PHONY: site serve test-browser node-deps
+
+site: $(SITE_ASSETS) $(SEARCH_INDEX) ## site assets and search index in build/html
+
+node-deps: $(NODE_STAMP)
+
+# `make setup` runs npm ci; this catches a checkout whose lockfile changed
+# since (or a `make` without `make setup`).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(SITE_OUT)/%: book/site/% book/site.mk
+	@mkdir -p $(@D)
+	cp $< $@
+
+# site.js ships with AnchorJS in front of it: one request, no template change.
+$(SITE_OUT)/site.js: book/site/site.js $(NODE_STAMP) book/site.mk
+	@mkdir -p $(@D)
+	{ cat node_modules/anchor-js/anchor.min.js; echo; cat $<; } > $@.tmp && mv $@.tmp $@
+
+# Pagefind rewrites build/html/pagefind/ as a whole.  It reads the language
+# from <html lang="zh-CN"> and segments Chinese text into words.
+$(SEARCH_INDEX): $(SITE_PAGES) $(NODE_STAMP) book/site.mk
+	@test -f $(SITE_HTML)/index.html || { echo "site: $(SITE_HTML)/index.html is missing" >&2; exit 1; }
+	rm -rf $(SITE_HTML)/pagefind
+	$(PAGEFIND) --site $(SITE_HTML) --quiet \
+	  $(foreach s,$(PAGEFIND_EXCLUDE),--exclude-selectors '$(s)')
+	@test -f $@
+
+serve: site ## serve build/html on localhost (PORT=8000)
+	node tests/browser/server.mjs $(SITE_HTML) $(PORT)
+
+# CI runs `make test` without a prior `make`: build the pages and the site.
+test-browser: $(NODE_STAMP) ## headless Chromium test of the website
+	@$(MAKE) --no-print-directory site
+	node tests/browser/site.test.mjs

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -273,6 +274,64 @@ static void uds_seqpacket_keeps_boundaries(void **state)
     assert_int_equal(close(sv[1]), 0);
 }
 
+static void uds_dgram_reliable_and_ordered(void **state)
+{
+    (void)state;
+    int sv[2];
+    int sent = 0;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+    for (;;) {                                /* until the queue is full */
+        ssize_t n = send(sv[0], &sent, sizeof sent, MSG_DONTWAIT);
+        if (n == -1) {
+            assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+            break;
+        }
+        assert_int_equal(n, sizeof sent);
+        sent++;
+    }
+    assert_true(sent > 10);
+    for (int i = 0; i < sent; i++) {          /* every one, in order */
+        int v = -1;
+        assert_int_equal(recv(sv[1], &v, sizeof v, MSG_DONTWAIT), sizeof v);
+        assert_int_equal(v, i);
+    }
+    assert_int_equal(close(sv[0]), 0);
+    assert_int_equal(close(sv[1]), 0);
+}
+
+/* In a child: write to a stream socket whose peer is closed, with FLAGS.
+ * Returns the child's wait status. */
+static int write_to_closed_peer(int flags)
+{
+    int sv[2], status;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(close(sv[1]), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        if (send(sv[0], "x", 1, flags) == -1 && errno == EPIPE)
+            _exit(0);                         /* EPIPE, and still alive */
+        _exit(1);
+    }
+    assert_int_equal(close(sv[0]), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+static void uds_write_to_closed_peer_epipe(void **state)
+{
+    (void)state;
+    alarm(10);
+    int status = write_to_closed_peer(0);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGPIPE);   /* killed by default */
+    status = write_to_closed_peer(MSG_NOSIGNAL);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);      /* just EPIPE */
+    alarm(0);
+}
+
 static void uds_bind_existing_path_eaddrinuse(void **state)
 {
     (void)state;
@@ -479,6 +538,36 @@ static void uds_scm_rights_passes_memfd(void **state)
     assert_string_equal(text, "a secret kept in a memfd");
     alarm(0);
     tdir_remove(&t);                           /* the receiver removed its socket */
+}
+
+static void uds_scm_rights_fd_outlives_sender(void **state)
+{
+    (void)state;
+    int sv[2];
+    alarm(10);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int mfd = memfd_create("short-lived", MFD_CLOEXEC);
+        if (mfd == -1 || write(mfd, "in flight", 9) != 9)
+            _exit(1);
+        if (uds_send_fd(sv[0], mfd) == -1)
+            _exit(2);
+        _exit(0);                             /* closes everything */
+    }
+    assert_int_equal(wait_exit_status(pid), 0);   /* the sender is gone */
+    assert_int_equal(close(sv[0]), 0);
+
+    int fd = uds_recv_fd(sv[1]);
+    assert_true(fd >= 0);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);  /* MSG_CMSG_CLOEXEC */
+    char buf[16] = "";
+    assert_int_equal(pread(fd, buf, sizeof buf, 0), 9);
+    assert_string_equal(buf, "in flight");
+    alarm(0);
+    assert_int_equal(close(fd), 0);
+    assert_int_equal(close(sv[1]), 0);
 }
 
 static void uds_echo_client_round_trip(void **state)
@@ -770,6 +859,8 @@ int main(void)
         cmocka_unit_test(uds_stream_has_no_boundaries),
         cmocka_unit_test(uds_dgram_keeps_boundaries),
         cmocka_unit_test(uds_seqpacket_keeps_boundaries),
+        cmocka_unit_test(uds_dgram_reliable_and_ordered),
+        cmocka_unit_test(uds_write_to_closed_peer_epipe),
         cmocka_unit_test(uds_bind_existing_path_eaddrinuse),
         cmocka_unit_test(uds_connect_stale_econnrefused),
         cmocka_unit_test(uds_connect_needs_write_permission),
@@ -777,6 +868,7 @@ int main(void)
         cmocka_unit_test(uds_socketpair_is_bidirectional),
         cmocka_unit_test(uds_peercred_identifies_peer),
         cmocka_unit_test(uds_scm_rights_passes_memfd),
+        cmocka_unit_test(uds_scm_rights_fd_outlives_sender),
         cmocka_unit_test(uds_echo_client_round_trip),
         cmocka_unit_test(uds_server_socket_mode_0600),
         cmocka_unit_test(uds_server_stale_and_live_socket),

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "tangle.h"
@@ -229,6 +230,11 @@ int main(int argc, char **argv)
     if (tgl_link(&doc) != 0)
         goto out;
     stage_done("link");
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "tangle: %s: Not a directory\n", dir);
+        goto out;
+    }
     if (build_outputs(&doc, dir, directives, !list || check, &outs, &nouts) != 0)
         goto out;
     stage_done("expand");

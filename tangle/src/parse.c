@@ -41,7 +41,13 @@ struct parse_state {
     size_t cursor;       /* furthest input offset seen so far */
     size_t cursor_at_enter;
 
-    struct tgl_buf md;   /* md4c's text of the current block */
+    /* md4c's text of the current block.  While it matches the source
+     * byte for byte (a fence at the margin: the common case), we only
+     * advance 'expect' through the input and copy nothing ('borrow'). */
+    struct tgl_buf md;
+    bool borrow;
+    const char *region;  /* where the content starts in the input */
+    const char *expect;  /* the next byte md4c's text should match */
     struct line_info *lines;
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
@@ -169,11 +175,41 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
                         ? (long)tgl_line_of(ps->in, (size_t)(cd->info.text - ps->in->data))
                         : -1;
     ps->cursor_at_enter = ps->cursor;
+    ps->borrow = false;
+    if (in_buffer(ps, cd->info.text)) {
+        const char *after = cd->info.text + cd->info.size;
+        const char *nl = memchr(after, '\n', (size_t)(ps->in->data + ps->in->len - after));
+        if (nl != NULL) {
+            ps->borrow = true;
+            ps->region = ps->expect = nl + 1;
+        }
+    }
     ps->md.len = 0;
     ps->nlines = 0;
     ps->any_null = false;
     ps->line_open = false;
     return 0;
+}
+
+/* Length of the current block's text so far. */
+static size_t md_len(const struct parse_state *ps)
+{
+    return ps->borrow ? (size_t)(ps->expect - ps->region) : ps->md.len;
+}
+
+/* Add S[0..N) to the current block's text. */
+static void md_add(struct parse_state *ps, const char *s, size_t n)
+{
+    if (ps->borrow) {
+        size_t left = (size_t)(ps->in->data + ps->in->len - ps->expect);
+        if (n <= left && (s == ps->expect || memcmp(s, ps->expect, n) == 0)) {
+            ps->expect += n;
+            return;
+        }
+        ps->borrow = false;                  /* from now on, copy */
+        tgl_buf_add(&ps->md, ps->region, (size_t)(ps->expect - ps->region));
+    }
+    tgl_buf_add(&ps->md, s, n);
 }
 
 static void open_line(struct parse_state *ps)
@@ -184,7 +220,7 @@ static void open_line(struct parse_state *ps)
         ps->cap_lines = ps->cap_lines ? ps->cap_lines * 2 : 64;
         ps->lines = tgl_xrealloc(ps->lines, ps->cap_lines * sizeof *ps->lines);
     }
-    ps->lines[ps->nlines] = (struct line_info){ .end = ps->md.len };
+    ps->lines[ps->nlines] = (struct line_info){ .end = md_len(ps) };
     ps->line_open = true;
 }
 
@@ -209,13 +245,13 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         open_line(ps);
         ps->lines[ps->nlines].has_null = true;
         ps->any_null = true;
-        tgl_buf_add(&ps->md, "\xEF\xBF\xBD", 3);        /* U+FFFD, as CommonMark says */
+        md_add(ps, "\xEF\xBF\xBD", 3);         /* U+FFFD, as CommonMark says */
         return 0;
     }
     if (size == 1 && s[0] == '\n' && !in_buffer(ps, s)) {
         open_line(ps);
-        tgl_buf_addc(&ps->md, '\n');
-        ps->lines[ps->nlines].end = ps->md.len;
+        md_add(ps, "\n", 1);
+        ps->lines[ps->nlines].end = md_len(ps);
         ps->nlines++;
         ps->line_open = false;
         return 0;
@@ -223,7 +259,7 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
     open_line(ps);
     if (in_buffer(ps, s) && ps->lines[ps->nlines].ptr == NULL)
         ps->lines[ps->nlines].ptr = s;
-    tgl_buf_add(&ps->md, s, size);
+    md_add(ps, s, size);
     return 0;
 }
 
@@ -405,14 +441,10 @@ static void finish_block(struct parse_state *ps)
     }
 
     struct tgl_block *b = tgl_xcalloc(1, sizeof *b);
-    const char *region = ln < in->nlines ? in->data + in->line_off[ln] : in->data + in->len;
-    size_t avail = (size_t)(in->data + in->len - region);
-    if (!ps->any_null && ps->md.len <= avail
-        && (ps->md.len == 0 || memcmp(region, ps->md.data, ps->md.len) == 0)) {
-        /* The common case: a fence at the margin, so the content is the
-         * source text itself.  Point into the input; no copy. */
-        b->text = (char *)region;
-        b->len = ps->md.len;
+    if (ps->borrow) {
+        /* md4c's text is the source text itself: point into the input. */
+        b->text = (char *)ps->region;
+        b->len = md_len(ps);
     } else if (!has_tab(in, ln + 1, ps->nlines) && !ps->any_null) {
         b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
         b->len = ps->md.len;
@@ -452,8 +484,8 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     if (type != MD_BLOCK_CODE || !ps->in_code)
         return 0;
     if (ps->line_open) {                         /* md4c always ends lines; be safe */
-        tgl_buf_addc(&ps->md, '\n');
-        ps->lines[ps->nlines].end = ps->md.len;
+        md_add(ps, "\n", 1);
+        ps->lines[ps->nlines].end = md_len(ps);
         ps->nlines++;
         ps->line_open = false;
     }
@@ -475,7 +507,9 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     struct parse_state ps = { .doc = doc, .idx = idx, .in = &doc->inputs[idx] };
     MD_PARSER parser = {
         .abi_version = 0,
-        .flags = MD_FLAG_TABLES,
+        /* Tables change block structure as they do for pandoc; inline
+         * HTML cannot, and skipping it saves time. */
+        .flags = MD_FLAG_TABLES | MD_FLAG_NOHTMLSPANS,
         .enter_block = enter_block,
         .leave_block = leave_block,
         .enter_span = span,
@@ -491,48 +525,4 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     free(ps.last_child);
     tgl_buf_free(&ps.md);
     return ps.errors;
-}
-
-void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag)
-{
-    memset(doc, 0, sizeof *doc);
-    doc->diag = diag;
-    doc->max_output = (size_t)1 << 30;
-}
-
-unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
-{
-    unsigned errors = 0;
-    doc->inputs = tgl_xcalloc(npaths, sizeof *doc->inputs);
-    doc->ninputs = npaths;
-    for (size_t i = 0; i < npaths; i++) {
-        unsigned before = doc->diag->errors;
-        if (tgl_input_read(&doc->inputs[i], paths[i], doc->diag) != 0) {
-            errors += doc->diag->errors - before;
-            continue;
-        }
-        errors += tgl_parse_input(doc, i);
-    }
-    return errors;
-}
-
-void tgl_doc_free(struct tgl_doc *doc)
-{
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        struct tgl_block *b = doc->blocks[i];
-        tgl_attrs_free(&b->attrs);
-        if (b->text_owned)
-            free(b->text);
-        free(b->segs);
-        free(b);
-    }
-    free(doc->blocks);
-    for (size_t i = 0; i < doc->ninputs; i++)
-        tgl_input_free(&doc->inputs[i]);
-    free(doc->inputs);
-    for (size_t i = 0; i < doc->chunks.cap; i++)
-        if (doc->chunks.keys[i])
-            free(doc->chunks.vals[i]);
-    tgl_table_free(&doc->chunks);
-    memset(doc, 0, sizeof *doc);
 }

@@ -440,6 +440,17 @@ static void uds_abstract_leaves_no_file(void **state)
     int c = try_connect(name);
     assert_true(c >= 0);
     assert_int_equal(fchdir(saved_cwd), 0);
+
+    /* /proc/net/unix lists it with '@' for the leading NUL. */
+    FILE *f = fopen("/proc/net/unix", "r");
+    assert_non_null(f);
+    char line[512];
+    bool listed = false;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strstr(line, name) != NULL)
+            listed = true;
+    assert_int_equal(fclose(f), 0);
+    assert_true(listed);
     assert_int_equal(close(saved_cwd), 0);
 
     assert_int_equal(close(c), 0);

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -91,6 +92,9 @@ static int wait_exit_status(pid_t pid)
     return WEXITSTATUS(status);
 }
 
+/* When not 0, programs started by start_program get this RLIMIT_NOFILE. */
+static rlim_t child_nofile;
+
 /* Start BIN_DIR/uds/PROG with the NULL-terminated arguments that follow;
  * its stdout goes to a pipe whose read end is stored in *OUT (if OUT is
  * not NULL). */
@@ -119,6 +123,9 @@ static pid_t start_program(int *out, const char *prog, ...)
          * program down with it: SIGTERM lets it clean up after itself. */
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
             _exit(125);
+        struct rlimit rl = { .rlim_cur = child_nofile, .rlim_max = child_nofile };
+        if (child_nofile != 0 && setrlimit(RLIMIT_NOFILE, &rl) == -1)
+            _exit(124);
         if (out != NULL && dup2(pfd[1], STDOUT_FILENO) == -1)
             _exit(126);
         execv(path, argv);
@@ -844,6 +851,56 @@ static void uds_server_survives_disconnects(void **state)
     tdir_remove(&t);
 }
 
+/* CPU time (user + system, in clock ticks) used so far by process PID. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof buf, f));
+    assert_int_equal(fclose(f), 0);
+    long utime, stime;                      /* fields 14 and 15 */
+    char *p = strrchr(buf, ')');
+    assert_non_null(p);
+    assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld",
+                            &utime, &stime), 2);
+    return utime + stime;
+}
+
+static void uds_server_pauses_accept_at_fd_limit(void **state)
+{
+    (void)state;
+    enum { N = 24 };
+    struct tdir t;
+    int socks[N];
+    tdir_make(&t);
+    alarm(60);
+    child_nofile = 16;                      /* the server gets few fds */
+    struct server s = server_start(t.path, NULL);
+    child_nofile = 0;
+
+    /* More clients than it has descriptors for: they wait in the queue. */
+    for (int i = 0; i < N; i++) {
+        socks[i] = try_connect(t.path);
+        assert_true(socks[i] >= 0);
+    }
+    usleep(200 * 1000);
+    long before = cpu_ticks(s.pid);
+    sleep(1);
+    long used = cpu_ticks(s.pid) - before;
+    assert_true(used < sysconf(_SC_CLK_TCK) / 10);  /* < 0.1 s: no spinning */
+
+    /* Each client that leaves makes room for one that waited. */
+    for (int i = 0; i < N; i++) {
+        assert_true(echo_round_trip(socks[i], "next\n", 5, 5));
+        assert_int_equal(close(socks[i]), 0);
+    }
+    server_stop(&s, SIGTERM, t.path);
+    alarm(0);
+    tdir_remove(&t);
+}
+
 static void uds_server_removes_socket_on_signal(void **state)
 {
     (void)state;
@@ -890,6 +947,7 @@ int main(void)
         cmocka_unit_test(uds_server_partial_writes_large_message),
         cmocka_unit_test(uds_server_flushes_after_half_close),
         cmocka_unit_test(uds_server_survives_disconnects),
+        cmocka_unit_test(uds_server_pauses_accept_at_fd_limit),
         cmocka_unit_test(uds_server_removes_socket_on_signal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

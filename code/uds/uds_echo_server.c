@@ -106,19 +106,25 @@ static int listen_on(const char *path)
     return lsock;
 }
 
-/* Accept every pending connection; append the allowed ones to *CLIENTS. */
-static void accept_clients(int lsock, uid_t allowed, struct client **clients,
+/* Accept every pending connection; append the allowed ones to *CLIENTS.
+ * Returns false when we ran out of file descriptors: the caller should stop
+ * polling the listening socket until a client has gone. */
+static bool accept_clients(int lsock, uid_t allowed, struct client **clients,
                            size_t *count, size_t *cap)
 {
     for (;;) {
         int fd = accept4(lsock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd == -1) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;                     /* no more pending connections */
+                return true;                /* no more pending connections */
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
-            err_msg("accept4");             /* EMFILE etc.: keep serving */
-            return;
+            if (errno == EMFILE || errno == ENFILE) {
+                err_msg("accept4 (pausing until a client leaves)");
+                return false;
+            }
+            err_msg("accept4");             /* keep serving the others */
+            return true;
         }
 
         struct ucred cred;
@@ -187,6 +193,7 @@ static int serve(int lsock, uid_t allowed, const sigset_t *wait_mask)
     struct client *clients = NULL;
     struct pollfd *fds = NULL;
     size_t count = 0, cap = 0, fds_cap = 0;
+    bool accepting = true;          /* false while out of descriptors */
 
     while (stop_signal == 0) {
         if (fds_cap < count + 1) {
@@ -196,7 +203,7 @@ static int serve(int lsock, uid_t allowed, const sigset_t *wait_mask)
             if (fds == NULL)
                 fatal("out of memory");
         }
-        fds[0] = (struct pollfd){ .fd = lsock, .events = POLLIN };
+        fds[0] = (struct pollfd){ .fd = lsock, .events = accepting ? POLLIN : 0 };
         for (size_t i = 0; i < count; i++) {
             struct client *c = &clients[i];
             short ev = 0;
@@ -221,9 +228,11 @@ static int serve(int lsock, uid_t allowed, const sigset_t *wait_mask)
             else if (close(clients[i].fd) == -1)
                 err_msg("close");
         }
+        if (kept < count)
+            accepting = true;               /* descriptors were freed */
         count = kept;
         if (fds[0].revents & POLLIN)
-            accept_clients(lsock, allowed, &clients, &count, &cap);
+            accepting = accept_clients(lsock, allowed, &clients, &count, &cap);
     }
 
     for (size_t i = 0; i < count; i++)

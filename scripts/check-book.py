@@ -5,6 +5,8 @@ Usage: scripts/check-book.py book/chapters.txt build/chunks.json build
 
 Checks (each failure is one line; exit status 1 if there is any):
   * every chapter listed in book/chapters.txt exists;
+  * every figure a chapter shows (figures/NAME.svg) has its source,
+    figures/NAME.dot or figures/NAME.svg;
   * HTML (build/html/*.html): every id is unique in its page; every local
     href/src (a, img, link, script, source) names an existing file, and every
     #fragment names an id in the target page; every listed chapter has its
@@ -72,6 +74,17 @@ def parse(data):
     return c
 
 
+def line_of(path, needle):
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if needle in line:
+                    return n
+    except OSError:
+        pass
+    return 0
+
+
 def squash(s):
     return re.sub(r"\s+", "", s)
 
@@ -125,6 +138,19 @@ def main(argv):
         if os.path.isfile(p) and p not in indexed:
             problems.append("%s: error: chapter %s is not in the book index (%s): run make"
                             % (list_path, p, index_path))
+    # Figure sources: figures/NAME.svg in a chapter needs figures/NAME.dot or .svg.
+    for c in chapters:
+        for src in c.get("images", []):
+            m = re.match(r"figures/([^/]+)\.svg$", src)
+            if not m:
+                if not re.match(r"[a-z]+:", src):
+                    problems.append("%s:%d: error: image %s: reference figures as "
+                                    "figures/NAME.svg" % (c["file"], line_of(c["file"], src), src))
+                continue
+            name = m.group(1)
+            if not (os.path.isfile("figures/%s.dot" % name) or os.path.isfile("figures/%s.svg" % name)):
+                problems.append("%s:%d: error: figure %s has no source figures/%s.dot or "
+                                "figures/%s.svg" % (c["file"], line_of(c["file"], src), src, name, name))
     for e in index.get("errors", []):
         problems.append("%s: error: %s" % (index_path, e))
 

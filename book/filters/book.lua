@@ -417,6 +417,16 @@ local function CodeBlock(cb)
   return raw_code(cb, web and ("code-" .. code_counter) or nil)
 end
 
+-- HTML comments are invisible anyway; dropping them matters for the EPUB,
+-- where a comment before a chapter's title would become a file of its own
+-- and shift the chNNN.xhtml names that raw_href relies on.
+local function RawBlock(el)
+  if el.format == "html" and el.text:match("^%s*<!%-%-.*%-%->%s*$") then
+    return {}
+  end
+  return nil
+end
+
 local function Div(el)
   if not el.classes:includes("answer") then return nil end
   if is_html then
@@ -505,5 +515,5 @@ return {
   { Meta = function(m) load_index(m); return page_meta(m) end },
   { Link = Link, Span = Span },
   { Header = Header, Para = figure, CodeBlock = CodeBlock, Table = Table },
-  { Div = Div, Pandoc = Pandoc },
+  { Div = Div, RawBlock = RawBlock, Pandoc = Pandoc },
 }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -589,6 +591,153 @@ static void uds_scm_rights_fd_outlives_sender(void **state)
     assert_int_equal(close(sv[1]), 0);
 }
 
+static void uds_autobind_abstract_name(void **state)
+{
+    (void)state;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    socklen_t len = sizeof sa;
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)), 0);
+    memset(&sa, 0xff, sizeof sa);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 6);
+    assert_int_equal(sa.sun_path[0], '\0');        /* abstract */
+    for (int i = 1; i <= 5; i++)
+        assert_non_null(strchr("0123456789abcdef", sa.sun_path[i]));
+    assert_int_equal(close(fd), 0);
+}
+
+static void uds_scm_credentials_with_passcred(void **state)
+{
+    (void)state;
+    int sv[2], on = 1;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+    assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on), 0);
+    alarm(10);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)                               /* no ancillary data at all */
+        _exit(send(sv[0], "hi", 2, 0) == 2 ? 0 : 1);
+    assert_int_equal(wait_exit_status(pid), 0);
+
+    char data[8];
+    struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
+    union {
+        char buf[CMSG_SPACE(sizeof(struct ucred))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = control.buf, .msg_controllen = sizeof control.buf,
+    };
+    assert_int_equal(recvmsg(sv[1], &msg, 0), 2);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    assert_non_null(cm);
+    assert_int_equal(cm->cmsg_level, SOL_SOCKET);
+    assert_int_equal(cm->cmsg_type, SCM_CREDENTIALS);
+    struct ucred cred;
+    memcpy(&cred, CMSG_DATA(cm), sizeof cred);
+    assert_int_equal(cred.pid, pid);            /* the child, not us */
+    assert_int_equal(cred.uid, geteuid());
+    assert_int_equal(cred.gid, getegid());
+    alarm(0);
+    assert_int_equal(close(sv[0]), 0);
+    assert_int_equal(close(sv[1]), 0);
+}
+
+static void uds_scm_rights_max_fds(void **state)
+{
+    (void)state;
+    enum { MAX = 253 };
+    int sv[2], fds[MAX + 1];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    for (int i = 0; i <= MAX; i++) {
+        fds[i] = dup(sv[0]);
+        assert_true(fds[i] >= 0);
+    }
+    static union {
+        char buf[CMSG_SPACE(sizeof fds)];
+        struct cmsghdr align;
+    } control;
+    char byte = 'x';
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = control.buf };
+
+    for (int n = MAX; n <= MAX + 1; n++) {
+        memset(control.buf, 0, sizeof control.buf);
+        msg.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, (size_t)n * sizeof(int));
+        errno = 0;
+        ssize_t r = sendmsg(sv[0], &msg, MSG_DONTWAIT);
+        if (n == MAX) {
+            assert_int_equal(r, 1);             /* 253 descriptors: fine */
+        } else {
+            assert_int_equal(r, -1);            /* 254: too many */
+            assert_int_equal(errno, EINVAL);
+        }
+    }
+    for (int i = 0; i <= MAX; i++)
+        assert_int_equal(close(fds[i]), 0);
+    assert_int_equal(close(sv[0]), 0);
+    assert_int_equal(close(sv[1]), 0);          /* drops the 253 in flight */
+}
+
+static void uds_dgram_connect_filters_senders(void **state)
+{
+    (void)state;
+    char a_name[64], b_name[64], c_name[64];
+    snprintf(a_name, sizeof a_name, "@ipcbook-a-%ld", (long)getpid());
+    snprintf(b_name, sizeof b_name, "@ipcbook-b-%ld", (long)getpid());
+    snprintf(c_name, sizeof c_name, "@ipcbook-c-%ld", (long)getpid());
+    int a = bound_socket(SOCK_DGRAM, a_name);
+    int b = bound_socket(SOCK_DGRAM, b_name);
+    int c = bound_socket(SOCK_DGRAM, c_name);
+
+    struct sockaddr_un sb, sc;
+    socklen_t lb = 0, lc = 0;
+    assert_int_equal(uds_address(&sb, &lb, b_name), 0);
+    assert_int_equal(uds_address(&sc, &lc, c_name), 0);
+    assert_int_equal(connect(b, (struct sockaddr *)&sc, lc), 0);   /* B -> C */
+
+    assert_int_equal(sendto(c, "from c", 6, 0, (struct sockaddr *)&sb, lb), 6);
+    errno = 0;
+    assert_int_equal(sendto(a, "from a", 6, 0, (struct sockaddr *)&sb, lb), -1);
+    assert_int_equal(errno, EPERM);
+    char buf[16];
+    assert_int_equal(recv(b, buf, sizeof buf, MSG_DONTWAIT), 6);
+    assert_memory_equal(buf, "from c", 6);
+
+    assert_int_equal(close(a), 0);
+    assert_int_equal(close(b), 0);
+    assert_int_equal(close(c), 0);
+}
+
+static void uds_siocinq_and_peek(void **state)
+{
+    (void)state;
+    int sv[2], queued = -1;
+    char buf[16];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(write(sv[0], "queued!", 7), 7);
+    assert_int_equal(ioctl(sv[1], SIOCINQ, &queued), 0);
+    assert_int_equal(queued, 7);
+    assert_int_equal(recv(sv[1], buf, sizeof buf, MSG_PEEK), 7);
+    assert_int_equal(ioctl(sv[1], SIOCINQ, &queued), 0);
+    assert_int_equal(queued, 7);                 /* still there */
+    assert_int_equal(recv(sv[1], buf, sizeof buf, 0), 7);
+    assert_memory_equal(buf, "queued!", 7);
+    assert_int_equal(ioctl(sv[1], SIOCINQ, &queued), 0);
+    assert_int_equal(queued, 0);
+    assert_int_equal(close(sv[0]), 0);
+    assert_int_equal(close(sv[1]), 0);
+}
+
 static void uds_echo_client_round_trip(void **state)
 {
     (void)state;
@@ -939,6 +1088,11 @@ int main(void)
         cmocka_unit_test(uds_peercred_identifies_peer),
         cmocka_unit_test(uds_scm_rights_passes_memfd),
         cmocka_unit_test(uds_scm_rights_fd_outlives_sender),
+        cmocka_unit_test(uds_autobind_abstract_name),
+        cmocka_unit_test(uds_scm_credentials_with_passcred),
+        cmocka_unit_test(uds_scm_rights_max_fds),
+        cmocka_unit_test(uds_dgram_connect_filters_senders),
+        cmocka_unit_test(uds_siocinq_and_peek),
         cmocka_unit_test(uds_echo_client_round_trip),
         cmocka_unit_test(uds_server_socket_mode_0600),
         cmocka_unit_test(uds_server_stale_and_live_socket),

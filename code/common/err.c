@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 
@@ -39,6 +40,26 @@ void err_exit(const char *fmt, ...)
     report(saved, fmt, ap);
     va_end(ap);
     exit(EXIT_FAILURE);
+}
+
+void warn_msg(const char *fmt, ...)
+{
+    int saved = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    report(0, fmt, ap);
+    va_end(ap);
+    errno = saved;
+}
+
+void err_exit_child(const char *fmt, ...)
+{
+    int saved = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    report(saved, fmt, ap);
+    va_end(ap);
+    _exit(EXIT_FAILURE);
 }
 
 void err_exit_en(int errnum, const char *fmt, ...)

@@ -28,4 +28,13 @@ noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * command-line arguments. */
 noreturn void usage_exit(const char *args_fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Print "PROG: MESSAGE" (no errno text) on stderr and return: a warning
+ * about something that is not a system-call failure. */
+void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Like err_exit, but end with _exit(EXIT_FAILURE): for a forked child,
+ * which must not run the parent's atexit handlers or flush stdio buffers
+ * it inherited from the parent.  (The child's own stdout is flushed.) */
+noreturn void err_exit_child(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -29,12 +29,16 @@ wc -l "$dir/noweb/book.nw" | sed 's|build.*|noweb lines|'
 "$tangle" -o "$dir/out" "$dir"/md/*.md                 # for the no-op runs
 "$tangle" -o "$dir/book-out" chapters/*.md
 
-hyperfine --warmup 3 --runs "$runs" --export-json "$dir/results.json" \
-  -n "tangle (fresh write)" --prepare "rm -rf $dir/fresh" "$tangle -o $dir/fresh $dir/md/*.md" \
-  -n "tangle (no-op)" --prepare true "$tangle -o $dir/out $dir/md/*.md" \
-  -n "tangle --check" --prepare true "$tangle -o $dir/out --check $dir/md/*.md" \
-  -n "notangle -Rall" --prepare true "notangle -Rall $dir/noweb/book.nw > $dir/notangle.out" \
-  -n "tangle, real book (no-op)" --prepare true "$tangle -o $dir/book-out chapters/*.md"
+md_files=$(echo "$dir"/md/*.md)
+book_files=$(echo chapters/*.md)
+# -N: no shell in between (a real book run is ~1 ms, shell start-up would
+# swamp it); --output=pipe: notangle really writes its 11 MB, to a pipe.
+hyperfine -N --output=pipe --warmup 3 --runs "$runs" --export-json "$dir/results.json" \
+  -n "tangle (fresh write)" --prepare "rm -rf $dir/fresh" "$tangle -o $dir/fresh $md_files" \
+  -n "tangle (no-op)" --prepare true "$tangle -o $dir/out $md_files" \
+  -n "tangle --check" --prepare true "$tangle -o $dir/out --check $md_files" \
+  -n "notangle -Rall" --prepare true "notangle -Rall $dir/noweb/book.nw" \
+  -n "tangle, real book (no-op)" --prepare true "$tangle -o $dir/book-out $book_files"
 
 python3 - "$dir/results.json" <<'PY'
 import json, sys

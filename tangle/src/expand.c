@@ -52,7 +52,8 @@ static void add_line_directive(struct tgl_buf *out, unsigned line, const char *f
     tgl_buf_adds(out, "\"\n");
 }
 
-/* Append TEXT[0..LEN) (whole lines) with INDENT before each non-empty line. */
+/* Append TEXT[0..LEN) (whole lines) with INDENT before each non-empty line.
+ * One reservation, then plain copies: this is the inner loop of tangle. */
 static void add_indented(struct tgl_buf *out, const char *text, size_t len,
                          const char *indent, size_t ilen, unsigned nlines)
 {
@@ -61,15 +62,21 @@ static void add_indented(struct tgl_buf *out, const char *text, size_t len,
         return;
     }
     tgl_buf_reserve(out, len + (size_t)nlines * ilen);
+    char *w = out->data + out->len;
     const char *p = text, *end = text + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-        if (p[0] != '\n')
-            tgl_buf_add(out, indent, ilen);
-        tgl_buf_add(out, p, n);
+        if (p[0] != '\n') {
+            memcpy(w, indent, ilen);
+            w += ilen;
+        }
+        memcpy(w, p, n);
+        w += n;
         p += n;
     }
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
 }
 
 struct frame {

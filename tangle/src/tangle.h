@@ -8,7 +8,8 @@
  * found no error, so that nothing is written after an error and one mistake
  * does not cascade into many bogus messages:
  *
- *   1. input.c  read each file, check UTF-8, normalise BOM and CRLF
+ *   1. doc.c    load every input file in command-line order
+ *      input.c  read each file, check UTF-8, normalise BOM and CRLF
  *      parse.c  find the fenced code blocks with md4c (a CommonMark parser)
  *      attrs.c  parse the pandoc attribute block of each fenced block
  *      chunks.c split each tangle block into text and <<reference>> segments
@@ -110,12 +111,11 @@ size_t tgl_normalize(char *buf, size_t len);
  * surrogates and code points above U+10FFFF are invalid), or LEN when all
  * of BUF is valid. */
 size_t tgl_utf8_check(const char *buf, size_t len);
-/* Build in->line_off from in->data.  Always succeeds. */
-void tgl_index_lines(struct tgl_input *in);
 /* 1-based line number of byte offset OFF in IN. */
 unsigned tgl_line_of(const struct tgl_input *in, size_t off);
-/* Initialise IN from a copy of DATA[0..LEN): normalise, check UTF-8 (an
- * error at the first bad line is reported on D), index lines.  PATH is
+/* Initialise IN from a copy of DATA[0..LEN): skip a BOM, normalise line
+ * ends, check UTF-8 (an error at the first bad line is reported on D) and
+ * index the lines, in one pass over the text.  PATH is
  * copied.  Returns 0, or -1 after reporting an error.  In both cases IN
  * must be released with tgl_input_free. */
 int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,
@@ -210,7 +210,7 @@ struct tgl_doc {
     size_t max_output;          /* expansion limit per file, bytes */
 };
 
-/* Initialise DOC (no inputs) reporting on DIAG. */
+/* doc.c: initialise DOC (no inputs) reporting on DIAG. */
 void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag);
 /* Free DOC and everything it owns. */
 void tgl_doc_free(struct tgl_doc *doc);
@@ -224,8 +224,8 @@ void tgl_doc_free(struct tgl_doc *doc);
  * number of errors found. */
 unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
 
-/* Read and parse every file in PATHS (stage 1).  Returns the number of
- * errors reported. */
+/* doc.c: read and parse every file in PATHS (stage 1).  Returns the
+ * number of errors reported. */
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
 
 /* ---- chunks.c: segments, chunk table, whole-document checks ------------- */

@@ -1,0 +1,519 @@
+--[[ book.lua: the book's pandoc filter (pandoc 2.17).
+
+Renders the literate-programming conventions of DESIGN.md for HTML (one page
+per chapter), EPUB and LaTeX (the whole book in one document):
+
+  * tangle blocks (```{.c #name} / ```{.c file=PATH}) get a label ("代码 2.3
+    «name» ≡"), an anchor that stays unique when a chunk is appended in several
+    blocks, "定义于 / 追加于 / 用于" links, and every <<name>> line in the code
+    becomes a link to the chunk's first block;
+  * the block that defines a cmocka test function NAME gets the anchor
+    test-NAME, and [text]{.claim test=NAME} links to it;
+  * ::: {.answer} divs are collapsible in HTML, a labelled block elsewhere;
+  * ```{.console run="DIR/NAME ARGS"} blocks show the command line first;
+  * figures are numbered per chapter ("图 2.1"), and an empty link to a figure,
+    code block, section or chapter gets its number as text;
+  * links to other chapters (02-pipe.md#sec) point at the HTML page, or at the
+    anchor inside the combined PDF/EPUB;
+  * section numbers (HTML, EPUB) follow the chapter number in the file name.
+
+The book-wide data (which block defines which chunk, where each test lives,
+figure numbers, the chapter list) comes from build/book/index.lua, written by
+book/tools/index.py from the ASTs of all chapters.  Metadata:
+  book-index   path of index.lua (required)
+  book-page    "02-pipe" for a chapter page, "index" for the front page;
+               absent for the combined document (PDF, EPUB).
+]]
+
+local stringify = pandoc.utils.stringify
+
+local IDX              -- the index table
+local PAGE             -- current page name, or nil in the combined document
+local is_html = FORMAT:match("html") ~= nil
+local is_epub = FORMAT:match("epub") ~= nil
+local is_latex = FORMAT:match("latex") ~= nil
+local web = is_html or is_epub          -- HTML-like output
+
+-- Sequences in document order, matched one by one against what we meet.
+local block_seq, section_seq, figure_seq = {}, {}, {}
+local block_i, section_i, figure_i = 0, 0, 0
+local chapter_of_page = {}              -- page -> chapter entry
+local epub_file = {}                    -- page -> "ch00N.xhtml"
+local code_counter = 0
+
+local function warn(msg)
+  io.stderr:write("book.lua: " .. msg .. "\n")
+end
+
+-- Where an anchor on PAGE is, seen from the current output.
+local function href(page, anchor)
+  local frag = anchor and ("#" .. anchor) or ""
+  if PAGE then
+    if page == PAGE and anchor then return frag end
+    return page .. ".html" .. frag
+  end
+  if not anchor then
+    local ch = chapter_of_page[page]
+    return "#" .. (ch and ch.id or page)
+  end
+  return frag
+end
+
+-- The same link inside raw HTML written by us: in the EPUB every chapter is
+-- its own file (ch001.xhtml, ...), and pandoc rewrites only the AST's links.
+local function raw_href(page, anchor)
+  if is_epub and epub_file[page] then
+    return epub_file[page] .. "#" .. anchor
+  end
+  return href(page, anchor)
+end
+
+local function load_index(meta)
+  local path = meta["book-index"] and stringify(meta["book-index"])
+  if not path then
+    error("book.lua: metadata book-index (path of index.lua) is missing")
+  end
+  IDX = dofile(path)
+  PAGE = meta["book-page"] and stringify(meta["book-page"]) or nil
+  for i, ch in ipairs(IDX.chapters) do
+    chapter_of_page[ch.page] = ch
+    epub_file[ch.page] = string.format("ch%03d.xhtml", i)
+    if PAGE == nil or PAGE == ch.page then
+      for _, a in ipairs(ch.blocks or {}) do block_seq[#block_seq + 1] = a end
+      for _, s in ipairs(ch.sections or {}) do section_seq[#section_seq + 1] = s end
+      for _, f in ipairs(ch.figs or {}) do figure_seq[#figure_seq + 1] = f end
+    end
+  end
+end
+
+---------------------------------------------------------------------------
+-- Metadata for the HTML template: title, chapter list, sections, prev/next.
+
+local function chapter_label(ch)
+  if ch.num then return "第 " .. ch.num .. " 章" end
+  return nil
+end
+
+local function page_meta(meta)
+  local book_title = meta.title and stringify(meta.title) or ""
+  meta["book-title"] = pandoc.MetaString(book_title)
+  if not is_html then
+    if is_latex then meta.lang = nil end   -- pandoc 2.17's babel line fails
+    return meta
+  end
+  local list = pandoc.List()
+  local cur
+  for _, ch in ipairs(IDX.chapters) do
+    local item = { html = pandoc.MetaString(ch.html),
+                   title = pandoc.MetaString(ch.title) }
+    if ch.num then item.number = pandoc.MetaString(tostring(ch.num)) end
+    if ch.page == PAGE then
+      item.current = true
+      cur = ch
+    end
+    list:insert(pandoc.MetaMap(item))
+  end
+  meta["book-chapters"] = pandoc.MetaList(list)
+  if cur then
+    local secs = pandoc.List()
+    for _, s in ipairs(cur.sections) do
+      if s.level == 2 then
+        local m = { id = pandoc.MetaString(s.id), title = pandoc.MetaString(s.title) }
+        if s.number then m.number = pandoc.MetaString(s.number) end
+        secs:insert(pandoc.MetaMap(m))
+      end
+    end
+    meta["book-sections"] = pandoc.MetaList(secs)
+    meta.pagetitle = pandoc.MetaString(cur.title .. " - " .. book_title)
+    for _, key in ipairs({ "prev", "next" }) do
+      local other = cur[key] and chapter_of_page[cur[key]]
+      if other then
+        meta["book-" .. key] = pandoc.MetaMap({
+          html = pandoc.MetaString(other.html),
+          title = pandoc.MetaString(other.title) })
+      end
+    end
+  else
+    meta.pagetitle = pandoc.MetaString(book_title)
+  end
+  meta.lang = pandoc.MetaString("zh-CN")
+  return meta
+end
+
+---------------------------------------------------------------------------
+-- Inline elements: claims, links, images.
+
+local function number_of_target(target)
+  local page, anchor = target:match("^([%w_%-]+)%.md#(.+)$")
+  if not page then
+    local p = target:match("^([%w_%-]+)%.md$")
+    if p then
+      local ch = chapter_of_page[p]
+      return ch and chapter_label(ch)
+    end
+    anchor = target:match("^#(.+)$")
+  end
+  if not anchor then return nil end
+  if IDX.figures[anchor] then return "图 " .. IDX.figures[anchor].number end
+  local b = IDX.blocks[anchor]
+  if b then return "代码 " .. b.label end
+  for _, ch in ipairs(IDX.chapters) do
+    if ch.id == anchor then return chapter_label(ch) or ch.title end
+    for _, s in ipairs(ch.sections) do
+      if s.id == anchor then return s.number and (s.number .. " 节") or s.title end
+    end
+  end
+  return nil
+end
+
+local function Link(el)
+  local t = el.target
+  if #el.content == 0 then
+    local n = number_of_target(t)
+    if n then el.content = { pandoc.Str(n) } end
+  end
+  local page, frag = t:match("^%.?/?([%w_%-]+)%.md(#?.*)$")
+  if not page then
+    page, frag = t:match("^%.%./chapters/([%w_%-]+)%.md(#?.*)$")
+  end
+  if page then
+    if not chapter_of_page[page] then
+      warn("link to a chapter that is not in book/chapters.txt: " .. t)
+    end
+    if PAGE then
+      el.target = page .. ".html" .. frag
+    else
+      el.target = frag ~= "" and frag or href(page, nil)
+    end
+  end
+  return el
+end
+
+local function Span(el)
+  if not el.classes:includes("claim") then return nil end
+  local name = el.attributes.test or ""
+  local test = IDX.tests[name]
+  el.attributes.test = nil
+  if web then el.attributes["data-test"] = name end
+  if test then
+    local link = pandoc.Link({ pandoc.Str("测试") },
+                             href(test.page, "test-" .. name), "由测试 " .. name .. " 验证")
+    link.classes = { "claim-test" }
+    el.content:insert(pandoc.Superscript({ link }))
+  else
+    warn("claim names unknown test " .. name)
+    el.classes:insert("claim-missing")
+    el.content:insert(pandoc.Superscript({ pandoc.Str("[测试缺失：" .. name .. "]") }))
+  end
+  return el
+end
+
+---------------------------------------------------------------------------
+-- Blocks: headers, figures, code blocks, answers.
+
+local function Header(el)
+  if PAGE == "index" then return nil end
+  section_i = section_i + 1
+  local s = section_seq[section_i]
+  if el.level == 1 and not PAGE and is_latex then
+    -- Keep LaTeX's chapter numbers equal to the file-name numbers.
+    local ch
+    for _, c in ipairs(IDX.chapters) do if c.id == el.identifier then ch = c end end
+    if ch and ch.num then
+      return { pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. (ch.num - 1) .. "}"), el }
+    end
+    if ch and not ch.num and not el.classes:includes("unnumbered") then
+      el.classes:insert("unnumbered")
+    end
+    return el
+  end
+  if not s or s.id ~= el.identifier then
+    warn("section sequence out of step at " .. el.identifier)
+    return nil
+  end
+  if web and s.number then
+    local num = pandoc.Span({ pandoc.Str(s.number) }, { class = "header-section-number" })
+    el.content:insert(1, pandoc.Space())
+    el.content:insert(1, num)
+  end
+  if el.level == 1 and not el.classes:includes("unnumbered") and not s.number then
+    el.classes:insert("unnumbered")
+  end
+  return el
+end
+
+local function figure(el)
+  if #el.content ~= 1 or el.content[1].t ~= "Image" then return nil end
+  local img = el.content[1]
+  figure_i = figure_i + 1
+  local number = figure_seq[figure_i]
+  local src = img.src
+  local name = src:match("^figures/([^/]+)%.svg$")
+  if name then
+    if is_latex then
+      img.src = "build/figures/" .. name .. ".pdf"
+      local f = io.open(img.src, "r")
+      if f then
+        f:close()
+      else
+        -- Keep the PDF building; `make check-book` reports the missing
+        -- figure (its <img> in the HTML does not resolve).
+        warn("figure source figures/" .. name .. ".{dot,svg} does not exist")
+        return pandoc.Para({ pandoc.Strong({ pandoc.Str("[缺少图：" .. src .. "]") }) })
+      end
+    elseif is_epub then
+      img.src = "build/figures/" .. name .. ".svg"
+    end
+  end
+  if web and number then
+    img.caption:insert(1, pandoc.Space())
+    img.caption:insert(1, pandoc.Span({ pandoc.Str("图 " .. number) }, { class = "figure-number" }))
+  end
+  if not img.title:match("^fig:") then img.title = "fig:" .. img.title end
+  return el
+end
+
+-- Render a link (to PAGE#ANCHOR, text TEXT) in the output format, for use
+-- inside raw code.
+local function raw_link(page, anchor, text)
+  if is_latex then
+    local doc = pandoc.Pandoc({ pandoc.Plain({ pandoc.Link({ pandoc.Str(text) }, "#" .. anchor) }) })
+    return (pandoc.write(doc, "latex"):gsub("%s+$", ""))
+  end
+  local esc = text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
+  return '<a class="chunk-ref" href="' .. raw_href(page, anchor) .. '">' .. esc .. "</a>"
+end
+
+-- Render a code block to raw output, with every <<name>> line linked.
+-- Every code block goes through here, so the main writer never highlights
+-- (the highlighting CSS/macros come from build/html/highlight.css and
+-- build/book/highlight.tex, the same for every page).
+local function raw_code(cb, code_id)
+  local refs = {}
+  local text = cb.text:gsub("[^\n]+", function(line)
+    local indent, name = line:match("^(%s*)<<([%w][%w_.:%-]*)>>%s*$")
+    if not name then return line end
+    refs[#refs + 1] = name
+    return indent .. "ZZCHUNKREF" .. #refs .. "ZZ"
+  end)
+  local lang = {}
+  for _, c in ipairs(cb.classes) do
+    if c ~= "console" or #lang == 0 then lang[#lang + 1] = c end
+  end
+  local attr = pandoc.Attr(code_id or "", lang, {})
+  local fmt = is_latex and "latex" or "html"
+  local out = pandoc.write(pandoc.Pandoc({ pandoc.CodeBlock(text, attr) }), fmt)
+  out = out:gsub("ZZCHUNKREF(%d+)ZZ", function(n)
+    local name = refs[tonumber(n)]
+    local chunk = IDX.chunks[name]
+    local shown = "<<" .. name .. ">>"
+    if is_latex then shown = "«" .. name .. "»" end
+    if not chunk then return (is_latex and shown or shown:gsub("<", "&lt;"):gsub(">", "&gt;")) end
+    local first = chunk.defs[1]
+    return raw_link(IDX.blocks[first].page, first, shown)
+  end)
+  if is_latex then
+    -- fvextra: let long lines wrap (see book/templates/preamble.tex).
+    out = out:gsub("\\begin{verbatim}", "\\begin{Verbatim}[breaklines]")
+             :gsub("\\end{verbatim}", "\\end{Verbatim}")
+  end
+  return pandoc.RawBlock(fmt, out)
+end
+
+local function xref_links(prefix, anchors)
+  local inl = pandoc.List({ pandoc.Str(prefix) })
+  for i, a in ipairs(anchors) do
+    local b = IDX.blocks[a]
+    inl:insert(pandoc.Space())
+    inl:insert(pandoc.Link({ pandoc.Str(b.label) }, href(b.page, a)))
+    if i < #anchors then inl:insert(pandoc.Str("，")) end
+  end
+  return inl
+end
+
+local function tangle_block(cb)
+  block_i = block_i + 1
+  local anchor = block_seq[block_i]
+  local b = anchor and IDX.blocks[anchor]
+  local name = cb.identifier ~= "" and cb.identifier or nil
+  if not b or b.name ~= name or b.file ~= cb.attributes.file then
+    warn("tangle block sequence out of step at block " .. block_i)
+    return nil
+  end
+  code_counter = code_counter + 1
+  -- Label: 代码 2.3 «name» ≡   /   代码 2.1 文件 pipe/pipe_demo.c
+  local label = pandoc.List({ pandoc.Strong({ pandoc.Str("代码 " .. b.label) }), pandoc.Space() })
+  if name then
+    label:insert(pandoc.Code("«" .. name .. "»"))
+    label:insert(pandoc.Space())
+    local eq = b.kind == "append" and "+≡" or "≡"
+    if is_latex then   -- no ≡ in Latin Modern text fonts
+      label:insert(pandoc.RawInline("latex", b.kind == "append" and "$\\mathrel{+}\\equiv$" or "$\\equiv$"))
+    else
+      label:insert(pandoc.Str(eq))
+    end
+    if b.file then
+      label:insert(pandoc.Space())
+      label:insert(pandoc.Str("文件"))
+      label:insert(pandoc.Space())
+      label:insert(pandoc.Code(b.file))
+    end
+  else
+    label:insert(pandoc.Str("文件"))
+    label:insert(pandoc.Space())
+    label:insert(pandoc.Code(b.file))
+  end
+  -- Cross references below the block.
+  local xref = pandoc.List()
+  local function add(inl)
+    if #xref > 0 then xref:insert(pandoc.Str("；")) end
+    xref:extend(inl)
+  end
+  if name then
+    local chunk = IDX.chunks[name]
+    if b.kind == "append" then
+      add(xref_links("追加到", { chunk.defs[1] }))
+    elseif #chunk.defs > 1 then
+      local rest = {}
+      for i = 2, #chunk.defs do rest[#rest + 1] = chunk.defs[i] end
+      add(xref_links("追加于", rest))
+    end
+    if #chunk.users > 0 then add(xref_links("用于", chunk.users)) end
+  end
+  local out = pandoc.List()
+  for _, t in ipairs(b.tests or {}) do
+    out:insert(pandoc.Div({}, { id = "test-" .. t }))
+  end
+  local body = pandoc.List({ pandoc.Div({ pandoc.Plain(label) }, { class = "chunk-label" }),
+                             raw_code(cb, web and (anchor .. "-code") or nil) })
+  if #xref > 0 then
+    body:insert(pandoc.Div({ pandoc.Plain(xref) }, { class = "chunk-xref" }))
+  end
+  local cls = "chunk chunk-" .. b.kind
+  out:insert(pandoc.Div(body, { id = anchor, class = cls }))
+  return out
+end
+
+local function console_block(cb)
+  local cmd = "$ build/bin/" .. cb.attributes.run
+  local status = cb.attributes.status
+  local text = cmd .. "\n" .. cb.text
+  if status and status ~= "0" then
+    text = text .. "\n(退出状态 " .. status .. ")"
+  end
+  code_counter = code_counter + 1
+  return raw_code(pandoc.CodeBlock(text, pandoc.Attr("", { "console" }, {})),
+                  web and ("console-" .. code_counter) or nil)
+end
+
+local function CodeBlock(cb)
+  if cb.identifier ~= "" or cb.attributes.file then
+    return tangle_block(cb)
+  end
+  if cb.classes:includes("console") and cb.attributes.run then
+    return console_block(cb)
+  end
+  code_counter = code_counter + 1
+  return raw_code(cb, web and ("code-" .. code_counter) or nil)
+end
+
+-- HTML comments are invisible anyway; dropping them matters for the EPUB,
+-- where a comment before a chapter's title would become a file of its own
+-- and shift the chNNN.xhtml names that raw_href relies on.
+local function RawBlock(el)
+  if el.format == "html" and el.text:match("^%s*<!%-%-.*%-%->%s*$") then
+    return {}
+  end
+  return nil
+end
+
+local function Div(el)
+  if not el.classes:includes("answer") then return nil end
+  if is_html then
+    local out = pandoc.List({ pandoc.RawBlock("html", '<details class="answer"><summary>答案</summary>') })
+    out:extend(el.content)
+    out:insert(pandoc.RawBlock("html", "</details>"))
+    return out
+  end
+  el.content:insert(1, pandoc.Para({ pandoc.Strong({ pandoc.Str("答案") }) }))
+  if is_latex then
+    local out = pandoc.List({ pandoc.RawBlock("latex", "\\begin{answerbox}") })
+    out:extend(el.content)
+    out:insert(pandoc.RawBlock("latex", "\\end{answerbox}"))
+    return out
+  end
+  return el
+end
+
+-- LaTeX: a pipe table whose columns have no widths is set in one line per
+-- row (lll...), which runs off the page when the cells are long.  Give such
+-- a table column widths in proportion to its longest cells, so they wrap.
+local function Table(tbl)
+  if not is_latex then return nil end
+  local n = #tbl.colspecs
+  local longest = {}
+  for i = 1, n do
+    if tbl.colspecs[i][2] then return nil end   -- widths already set
+    longest[i] = 1
+  end
+  local function measure(rows)
+    for _, row in ipairs(rows) do
+      for i, cell in ipairs(row.cells) do
+        local len = utf8.len(stringify(cell.contents)) or 1
+        if i <= n and len > longest[i] then longest[i] = len end
+      end
+    end
+  end
+  measure(tbl.head.rows)
+  for _, body in ipairs(tbl.bodies) do measure(body.body) end
+  local total = 0
+  for i = 1, n do
+    longest[i] = math.min(longest[i], 40) + 3
+    total = total + longest[i]
+  end
+  if total <= 60 then return nil end            -- fits as it is
+  for i = 1, n do
+    tbl.colspecs[i] = { tbl.colspecs[i][1], 0.98 * longest[i] / total }
+  end
+  return tbl
+end
+
+---------------------------------------------------------------------------
+-- The front page (book-page: index): append the table of contents.
+
+local function Pandoc(doc)
+  if PAGE ~= "index" then return nil end
+  local items = pandoc.List()
+  for _, ch in ipairs(IDX.chapters) do
+    local t = pandoc.List()
+    if ch.num then t:insert(pandoc.Str(chapter_label(ch))); t:insert(pandoc.Space()) end
+    t:insert(pandoc.Str(ch.title))
+    local entry = pandoc.List({ pandoc.Plain({ pandoc.Link(t, ch.html) }) })
+    local subs = pandoc.List()
+    for _, s in ipairs(ch.sections) do
+      if s.level == 2 then
+        local st = pandoc.List()
+        if s.number then st:insert(pandoc.Str(s.number)); st:insert(pandoc.Space()) end
+        st:insert(pandoc.Str(s.title))
+        subs:insert({ pandoc.Plain({ pandoc.Link(st, ch.html .. "#" .. s.id) }) })
+      end
+    end
+    if #subs > 0 then entry:insert(pandoc.BulletList(subs)) end
+    items:insert(entry)
+  end
+  local toc = pandoc.Div({ pandoc.Header(2, { pandoc.Str("目录") }, { id = "toc" }) }, { id = "book-toc" })
+  if #items > 0 then
+    toc.content:insert(pandoc.BulletList(items))
+  else
+    toc.content:insert(pandoc.Para({ pandoc.Str("（还没有章节。）") }))
+  end
+  doc.blocks:insert(toc)
+  return doc
+end
+
+return {
+  { Meta = function(m) load_index(m); return page_meta(m) end },
+  { Link = Link, Span = Span },
+  { Header = Header, Para = figure, CodeBlock = CodeBlock, Table = Table },
+  { Div = Div, RawBlock = RawBlock, Pandoc = Pandoc },
+}

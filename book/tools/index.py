@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Build the book-wide index from the per-chapter pandoc ASTs.
+
+Usage: book/tools/index.py OUT_JSON OUT_LUA OUT_BOOK CHAPTER.md=AST.json...
+
+Every page is rendered by its own pandoc run, but the literate cross-links
+(a chunk defined in chapter 2 and used in chapter 3, a claim whose test lives
+in another chapter, "图 2.1") need to know the whole book.  This script reads
+the pandoc JSON AST of every chapter (in reading order) and writes:
+
+  OUT_JSON  the index as JSON (build/chunks.json), read by the check scripts;
+  OUT_LUA   the same data as a Lua table, read by book/filters/book.lua
+            (pandoc 2.17 has no JSON decoder for Lua filters);
+  OUT_BOOK  the ASTs of all chapters joined into one document (pandoc JSON),
+            the input of the PDF and EPUB: the very AST that was indexed.
+
+Each file is rewritten only when its content changes, so that `make` does
+not re-render every page when a chapter changes only its own text.
+"""
+import json
+import os
+import re
+import sys
+
+NAME_RE = r"[A-Za-z0-9][A-Za-z0-9_.:-]*"
+REF_RE = re.compile(r"^\s*<<(" + NAME_RE + r")>>\s*$")
+# A cmocka test function definition: "static void NAME(void **state) {".
+TEST_RE = re.compile(r"\bvoid\s+([A-Za-z_]\w*)\s*\(\s*void\s*\*\*\s*\w*\s*\)\s*\{")
+
+
+def stringify(inlines):
+    """Plain text of a list of pandoc inlines (like pandoc.utils.stringify)."""
+    out = []
+
+    def walk(x):
+        if isinstance(x, list):
+            for y in x:
+                walk(y)
+        elif isinstance(x, dict):
+            t = x.get("t")
+            c = x.get("c")
+            if t == "Str":
+                out.append(c)
+            elif t in ("Space", "SoftBreak", "LineBreak"):
+                out.append(" ")
+            elif t in ("Code", "Math", "RawInline"):
+                out.append(c[1] if t != "RawInline" else "")
+            elif t == "Note":
+                return
+            elif t in ("Link", "Image", "Span"):
+                walk(c[1])
+            elif t == "Quoted":
+                q = "“”" if c[0]["t"] == "DoubleQuote" else "‘’"
+                out.append(q[0])
+                walk(c[1])
+                out.append(q[1])
+            elif t == "Cite":
+                walk(c[1])
+            elif c is not None:
+                walk(c)
+
+    walk(inlines)
+    return "".join(out).strip()
+
+
+def anchor_safe(s):
+    return re.sub(r"[^A-Za-z0-9_.:-]", "-", s)
+
+
+def walk_blocks(blocks, visit):
+    """Call visit(block) on every block and inline element, in document order."""
+    def walk(x):
+        if isinstance(x, list):
+            for y in x:
+                walk(y)
+        elif isinstance(x, dict) and "t" in x:
+            visit(x)
+            c = x.get("c")
+            if isinstance(c, (list, dict)):
+                walk(c)
+    walk(blocks)
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.stderr.write(__doc__)
+        return 2
+    out_json, out_lua, out_book, pairs = argv[0], argv[1], argv[2], argv[3:]
+    book = {"pandoc-api-version": None, "meta": {}, "blocks": []}
+
+    chapters, blocks, chunks, tests, figures = [], {}, {}, {}, {}
+    claims, consoles, errors = [], [], []
+    used_ids = set()
+
+    for pair in pairs:
+        md, ast_path = pair.split("=", 1)
+        with open(ast_path, encoding="utf-8") as f:
+            ast = json.load(f)
+        book["pandoc-api-version"] = ast["pandoc-api-version"]
+        book["blocks"].extend(ast["blocks"])
+        base = os.path.splitext(os.path.basename(md))[0]
+        m = re.match(r"(\d+)-", base)
+        num = int(m.group(1)) if m else None
+        ch = {"file": md, "page": base, "html": base + ".html", "num": num,
+              "id": None, "title": base, "sections": [], "blocks": [],
+              "figs": [], "images": []}
+        counters = [0] * 7
+        state = {"k": 0, "fig": 0, "first_h1": True}
+
+        def visit(el, ch=ch, counters=counters, state=state, md=md):
+            t, c = el["t"], el.get("c")
+            if t == "Header":
+                level, (ident, classes, _kv), inl = c
+                title = stringify(inl)
+                if level == 1 and state["first_h1"]:
+                    state["first_h1"] = False
+                    ch["id"] = ident
+                    ch["title"] = title
+                    if "unnumbered" in classes or ch["num"] == 0:
+                        ch["num"] = None
+                number = None
+                if "unnumbered" not in classes and ch["num"] is not None:
+                    counters[level] += 1
+                    for i in range(level + 1, 7):
+                        counters[i] = 0
+                    parts = [str(ch["num"])] + [str(counters[i]) for i in range(2, level + 1)]
+                    number = ".".join(parts)
+                ch["sections"].append({"id": ident, "level": level,
+                                       "title": title, "number": number})
+            elif t == "CodeBlock":
+                (ident, classes, kv), text = c
+                kv = dict(kv)
+                if "console" in classes and "run" in kv:
+                    consoles.append({"chapter": md, "run": kv["run"],
+                                     "status": kv.get("status", "0"),
+                                     "normalize": kv.get("normalize", ""),
+                                     "expected": text})
+                if not ident and "file" not in kv:
+                    return
+                state["k"] += 1
+                label = ("%s.%d" % (ch["num"], state["k"]) if ch["num"] is not None
+                         else str(state["k"]))
+                name = ident or None
+                if name:
+                    entry = chunks.setdefault(name, {"defs": [], "users": []})
+                    n = len(entry["defs"]) + 1
+                    anchor = name if n == 1 else "%s--%d" % (name, n)
+                    kind = "def" if n == 1 else "append"
+                    entry["defs"].append(anchor)
+                else:
+                    anchor = "file-" + anchor_safe(kv["file"])
+                    kind = "file"
+                if anchor in used_ids:
+                    errors.append("%s: duplicate tangle block anchor %s" % (md, anchor))
+                used_ids.add(anchor)
+                refs = []
+                for line in text.split("\n"):
+                    r = REF_RE.match(line)
+                    if r and r.group(1) not in refs:
+                        refs.append(r.group(1))
+                found = TEST_RE.findall(text)
+                for tname in found:
+                    tests.setdefault(tname, {"anchor": anchor, "page": ch["page"],
+                                             "chapter": md})
+                blocks[anchor] = {"page": ch["page"], "label": label, "name": name,
+                                  "file": kv.get("file"), "kind": kind, "refs": refs,
+                                  "tests": found}
+                ch["blocks"].append(anchor)
+            elif t == "Para" and len(c) == 1 and c[0]["t"] == "Image":
+                # A paragraph holding only an image is a figure (the filter
+                # makes it one: commonmark_x has no implicit_figures in 2.17).
+                (ident, _cls, _kv), _cap, (src, _title) = c[0]["c"]
+                state["fig"] += 1
+                number = ("%s.%d" % (ch["num"], state["fig"]) if ch["num"] is not None
+                          else str(state["fig"]))
+                ch["figs"].append(number)
+                ch["images"].append(src)
+                if ident:
+                    figures[ident] = {"page": ch["page"], "number": number}
+            elif t == "Span":
+                (_ident, classes, kv), inl = c
+                if "claim" in classes:
+                    claims.append({"chapter": md, "test": dict(kv).get("test", ""),
+                                   "text": stringify(inl)})
+
+        walk_blocks(ast["blocks"], visit)
+        if ch["id"] is None:
+            ch["id"] = "ch-" + base
+        chapters.append(ch)
+
+    # Who uses each chunk: every block whose code has a <<name>> line.
+    for anchor, b in blocks.items():
+        for r in b["refs"]:
+            if r in chunks:
+                if anchor not in chunks[r]["users"]:
+                    chunks[r]["users"].append(anchor)
+    for i, ch in enumerate(chapters):
+        ch["prev"] = chapters[i - 1]["page"] if i > 0 else None
+        ch["next"] = chapters[i + 1]["page"] if i + 1 < len(chapters) else None
+
+    index = {"chapters": chapters, "blocks": blocks, "chunks": chunks,
+             "tests": tests, "figures": figures, "claims": claims,
+             "consoles": consoles, "errors": errors}
+    for e in errors:
+        sys.stderr.write("index: " + e + "\n")
+    write_if_changed(out_json, json.dumps(index, ensure_ascii=False, indent=1,
+                                          sort_keys=True) + "\n")
+    if book["pandoc-api-version"] is None:
+        book["pandoc-api-version"] = pandoc_api_version()
+    write_if_changed(out_book, json.dumps(book, ensure_ascii=False) + "\n")
+    write_if_changed(out_lua, "-- generated by book/tools/index.py: do not edit\nreturn "
+                     + to_lua(index) + "\n")
+    return 0
+
+
+def pandoc_api_version():
+    """The AST version of the installed pandoc (for a book with no chapter)."""
+    import subprocess
+    out = subprocess.run(["pandoc", "-f", "markdown", "-t", "json"], input="",
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["pandoc-api-version"]
+
+
+def to_lua(v):
+    if v is None:
+        return "nil"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        # Printable ASCII as is; every other byte as a 3-digit decimal escape
+        # (always 3 digits, so that a following digit is never swallowed).
+        out = []
+        for b in v.encode("utf-8"):
+            if 32 <= b < 127 and b not in (34, 92):
+                out.append(chr(b))
+            else:
+                out.append("\\%03d" % b)
+        return '"' + "".join(out) + '"'
+    if isinstance(v, list):
+        return "{" + ",".join(to_lua(x) for x in v) + "}"
+    if isinstance(v, dict):
+        return "{" + ",".join("[%s]=%s" % (to_lua(k), to_lua(x))
+                              for k, x in sorted(v.items()) if x is not None) + "}"
+    raise TypeError(type(v))
+
+
+def write_if_changed(path, text):
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

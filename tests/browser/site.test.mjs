@@ -1,0 +1,393 @@
+// site.test.mjs: the HTML book in a real headless browser (Debian's chromium,
+// driven by playwright-core; no browser is ever downloaded).
+//
+// Usage: node tests/browser/site.test.mjs   (make test-browser builds the
+// site first).  Serves build/html on a free localhost port, then checks:
+//   - every page loads with no console error, failed request, request that
+//     leaves localhost, broken link or anchor, missing image or empty alt;
+//   - lang="zh-CN", the CJK font stack, copy buttons and heading anchors;
+//   - Chinese full-text search: 管道 finds the pipe chapter first, and
+//     信号量 and SCM_RIGHTS find every page that contains them;
+//   - the theme follows prefers-color-scheme, and the toggle changes the
+//     theme and persists across a reload and to other pages;
+//   - the copy button puts the code on the clipboard;
+//   - the sidebar is a collapsed drawer at phone width, opens and closes;
+//   - the print view hides the navigation.
+// Screenshots go to build/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, mkdir, access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
+
+const SITE = process.env.SITE_DIR || 'build/html';
+const SHOTS = process.env.SCREENSHOT_DIR || 'build/screenshots';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+let server, browser, base, pages, chapter;
+const pageInfo = new Map(); // page -> { ids: Set, text: string }
+
+before(async () => {
+  await access(join(SITE, 'index.html')).catch(() => {
+    throw new Error(`${SITE}/index.html is missing: build the site first (make site)`);
+  });
+  pages = (await readdir(SITE)).filter((f) => f.endsWith('.html')).sort();
+  // the chapter used for screenshots and the per-feature checks
+  chapter = pages.find((p) => /^02-pipe\.html$/.test(p)) ||
+            pages.find((p) => p !== 'index.html') || 'index.html';
+  server = await serve(SITE, 0);
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic',
+      '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  await mkdir(SHOTS, { recursive: true });
+  console.log(`# serving ${SITE} at ${base}; ${pages.length} pages; chapter: ${chapter}`);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+// A browser context that records every problem a reader could meet.
+async function newContext(options = {}) {
+  const ctx = await browser.newContext({ viewport: DESKTOP, colorScheme: 'light', ...options });
+  const problems = [];
+  // works offline: anything that would leave this machine is an error
+  await ctx.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:' ||
+        (url.hostname === '127.0.0.1' && url.port === String(server.address().port))) {
+      return route.continue();
+    }
+    problems.push(`request leaves localhost: ${url.href}`);
+    return route.abort();
+  });
+  ctx.on('page', (page) => watch(page, problems));
+  return { ctx, problems };
+}
+
+function watch(page, problems) {
+  const where = () => page.url().replace(base, '');
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`${where()}: console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`${where()}: uncaught: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    if (r.failure()?.errorText === 'net::ERR_ABORTED' && r.resourceType() === 'document') return;
+    problems.push(`${where()}: request failed: ${r.url()} (${r.failure()?.errorText})`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`${where()}: HTTP ${r.status()}: ${r.url()}`);
+  });
+}
+
+function noProblems(problems) {
+  const unique = [...new Set(problems)];
+  assert.ok(unique.length === 0, `${unique.length} problem(s):\n  ${unique.join('\n  ')}`);
+}
+
+// Wait until site.js has run and Pagefind's UI is on the page.
+async function ready(page) {
+  await page.waitForSelector('#search input', { timeout: 15000 });
+  await page.waitForLoadState('networkidle');
+}
+
+test('every page loads cleanly, and every link, anchor and image resolves', async () => {
+  const { ctx, problems } = await newContext();
+  const page = await ctx.newPage();
+  const links = []; // { from, url }
+  for (const p of pages) {
+    await page.goto(base + p);
+    await ready(page);
+    const info = await page.evaluate(() => {
+      const ids = [...document.querySelectorAll('[id], a[name]')].map((e) => e.id || e.name);
+      const imgs = [...document.querySelectorAll('img')].map((i) => ({
+        src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0,
+        alt: (i.getAttribute('alt') || '').trim(),
+      }));
+      // the text a reader searches: the chapter without its navigation
+      const main = document.querySelector('main')?.cloneNode(true);
+      main?.querySelectorAll('nav, #book-toc').forEach((n) => n.remove());
+      return {
+        lang: document.documentElement.lang,
+        font: getComputedStyle(document.body).fontFamily,
+        ids, imgs,
+        hrefs: [...document.querySelectorAll('a[href]')].map((a) => a.href),
+        text: main ? main.textContent : '',
+        pres: document.querySelectorAll('#content pre').length,
+        copyButtons: document.querySelectorAll('#content .copy-button').length,
+        headings: document.querySelectorAll('#content :is(h2,h3)[id]').length,
+        anchors: document.querySelectorAll('#content :is(h2,h3)[id] > .anchorjs-link').length,
+        sidebar: !!document.querySelector('nav#sidebar a'),
+        title: document.title,
+      };
+    });
+    pageInfo.set(p, { ids: new Set(info.ids), text: info.text, pres: info.pres });
+    assert.equal(info.lang, 'zh-CN', `${p}: <html lang>`);
+    assert.match(info.font, /Noto Sans CJK SC/, `${p}: site.css font stack not applied`);
+    assert.ok(info.title.trim(), `${p}: empty <title>`);
+    assert.ok(info.sidebar, `${p}: no chapter list in nav#sidebar`);
+    assert.equal(info.copyButtons, info.pres, `${p}: code blocks without a copy button`);
+    assert.equal(info.anchors, info.headings, `${p}: headings without an anchor link`);
+    for (const img of info.imgs) {
+      if (!img.ok) problems.push(`${p}: image does not load: ${img.src}`);
+      if (!img.alt) problems.push(`${p}: image without alt text: ${img.src}`);
+    }
+    for (const url of info.hrefs) links.push({ from: p, url });
+  }
+  // every link inside the site must resolve, and so must its #fragment
+  let external = 0;
+  const checked = new Map();
+  for (const { from, url } of links) {
+    const u = new URL(url);
+    if (u.protocol === 'mailto:') continue;
+    if (!url.startsWith(base)) { external++; continue; }
+    const file = decodeURIComponent(u.pathname.slice(1)) || 'index.html';
+    if (!checked.has(file)) {
+      const r = await fetch(base + encodeURI(file), { method: 'HEAD' });
+      checked.set(file, r.status);
+    }
+    if (checked.get(file) !== 200) {
+      problems.push(`${from}: broken link: ${url.replace(base, '')} (HTTP ${checked.get(file)})`);
+      continue;
+    }
+    const frag = decodeURIComponent(u.hash.slice(1));
+    if (frag && file.endsWith('.html') && pageInfo.has(file) && !pageInfo.get(file).ids.has(frag)) {
+      problems.push(`${from}: broken anchor: ${url.replace(base, '')}`);
+    }
+  }
+  console.log(`# ${pages.length} pages, ${links.length} links (${external} external, not followed), ` +
+    `${checked.size} distinct targets`);
+  await ctx.close();
+  noProblems(problems);
+});
+
+// Run a query through Pagefind's JS API in the page; returns the URLs.
+async function searchApi(page, query) {
+  return page.evaluate(async (q) => {
+    const pagefind = await import(new URL('pagefind/pagefind.js', document.baseURI).href);
+    const r = await pagefind.search(q);
+    const data = await Promise.all(r.results.map((x) => x.data()));
+    return data.map((d) => d.url);
+  }, query);
+}
+
+test('Chinese full-text search (Pagefind) finds the right chapters', async () => {
+  const { ctx, problems } = await newContext();
+  const page = await ctx.newPage();
+  await page.goto(base + 'index.html');
+  await ready(page);
+
+  // through the search box, as a reader would
+  await page.fill('#search input', '管道');
+  await page.waitForSelector('#search .pagefind-ui__result-link', { timeout: 15000 });
+  await page.waitForTimeout(400); // let the result list settle
+  const shown = await page.$$eval('#search .pagefind-ui__result-link', (as) => as.map((a) => a.href));
+  assert.ok(shown.length > 0, 'no result for 管道');
+  if (pages.includes('02-pipe.html')) {
+    assert.match(new URL(shown[0]).pathname, /\/02-pipe\.html$/,
+      `first result for 管道 is not the pipe chapter: ${shown.join(', ')}`);
+  }
+  await page.screenshot({ path: join(SHOTS, 'search-desktop.png') });
+  // following a result marks the words on the chapter page
+  await Promise.all([
+    page.waitForURL(/highlight=/),
+    page.click('#search .pagefind-ui__result-link >> nth=0'),
+  ]);
+  await page.waitForSelector('#content mark.search-hit', { timeout: 15000 });
+  assert.equal(await page.locator('#content mark.search-hit').first().textContent(), '管道');
+
+  // through the API, for terms in Chinese and in code
+  for (const q of ['管道', '信号量', 'SCM_RIGHTS']) {
+    const expected = [...pageInfo].filter(([, i]) => i.text.includes(q)).map(([p]) => p);
+    const found = (await searchApi(page, q))
+      .map((u) => new URL(u, base).pathname.split('/').pop() || 'index.html');
+    console.log(`# search ${q}: found [${found.join(' ')}]; pages containing it: [${expected.join(' ')}]`);
+    // every page that contains the term is found, ranked above the pages
+    // that Pagefind only matched partly (it falls back to prefixes)
+    assert.deepEqual(new Set(found.slice(0, expected.length)), new Set(expected),
+      `search ${q}: the pages that contain it are not the first results`);
+    if (expected.length === 0) console.log(`# (no page contains ${q} yet)`);
+  }
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('theme follows the system, and the toggle changes and persists', async () => {
+  const bg = (page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const theme = (page) => page.evaluate(() => document.documentElement.dataset.theme);
+
+  const dark = await newContext({ colorScheme: 'dark' });
+  let page = await dark.ctx.newPage();
+  await page.goto(base + chapter);
+  await ready(page);
+  assert.equal(await theme(page), 'dark', 'a dark system gives the dark theme');
+  const darkBg = await bg(page);
+  await dark.ctx.close();
+
+  const { ctx, problems } = await newContext({ colorScheme: 'light' });
+  page = await ctx.newPage();
+  await page.goto(base + chapter);
+  await ready(page);
+  assert.equal(await theme(page), 'light');
+  const lightBg = await bg(page);
+  assert.notEqual(lightBg, darkBg);
+  await page.screenshot({ path: join(SHOTS, 'chapter-desktop.png') });
+
+  await page.click('#theme-toggle');
+  assert.equal(await theme(page), 'dark', 'toggle switches to dark');
+  assert.equal(await bg(page), darkBg);
+  await page.reload();
+  await ready(page);
+  assert.equal(await theme(page), 'dark', 'dark persists across a reload');
+  assert.equal(await bg(page), darkBg);
+  await page.screenshot({ path: join(SHOTS, 'chapter-desktop-dark.png') });
+  await page.goto(base + 'index.html');
+  await ready(page);
+  assert.equal(await theme(page), 'dark', 'dark persists on another page');
+  await page.click('#theme-toggle');
+  await page.reload();
+  await ready(page);
+  assert.equal(await theme(page), 'light', 'light persists after toggling back');
+  await page.screenshot({ path: join(SHOTS, 'index-desktop.png') });
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('the copy button puts the code on the clipboard', async () => {
+  const { ctx, problems } = await newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await ctx.newPage();
+  const withCode = [chapter, ...pages].find((p) => pageInfo.get(p)?.pres > 0) || chapter;
+  await page.goto(base + withCode);
+  await ready(page);
+  const clipboardAfter = async (button) => {
+    await button.click();
+    await button.locator('xpath=self::*[contains(@class, "copied")]').waitFor();
+    return page.evaluate(() => navigator.clipboard.readText());
+  };
+  // a program listing: the last one, far down the page
+  const listings = page.locator('#content div.sourceCode > .copy-button, #content .code-box:not(.console-box) > .copy-button');
+  const n = await listings.count();
+  assert.ok(n > 0, `${withCode} has no code listing`);
+  const button = listings.nth(n - 1);
+  const code = await button.evaluate((b) => {
+    const pre = b.parentElement.querySelector('pre');
+    return (pre.querySelector('code') || pre).textContent.replace(/\n$/, '');
+  });
+  const clip = await clipboardAfter(button);
+  assert.ok(clip.length > 0);
+  assert.equal(clip, code);
+  // a console transcript: its commands, without the prompt
+  const consoles = page.locator('#content .console-box > .copy-button');
+  if (await consoles.count() > 0) {
+    const first = consoles.first();
+    const cmds = await first.evaluate((b) => b.parentElement.querySelector('pre').textContent
+      .split('\n').filter((l) => l.startsWith('$ ')).map((l) => l.slice(2)).join('\n'));
+    if (cmds) assert.equal(await clipboardAfter(first), cmds);
+  }
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('phone width: the sidebar is a collapsed drawer; no sideways scrolling', async () => {
+  const { ctx, problems } = await newContext({
+    viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  });
+  const page = await ctx.newPage();
+  for (const p of ['index.html', chapter]) {
+    await page.goto(base + p);
+    await ready(page);
+    const sidebar = page.locator('#sidebar');
+    assert.equal(await sidebar.isVisible(), false, `${p}: sidebar shows at phone width`);
+    const overflow = await page.evaluate(() =>
+      document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${p}: page is ${overflow}px wider than a phone`);
+    const main = await page.locator('main#content').boundingBox();
+    assert.ok(main.x < 5 && main.width > PHONE.width - 10, `${p}: text does not use the width`);
+    await page.screenshot({ path: join(SHOTS, `${p === 'index.html' ? 'index' : 'chapter'}-phone.png`) });
+  }
+  // search results fit the phone's screen
+  await page.fill('#search input', '管道');
+  await page.waitForSelector('#search .pagefind-ui__result-link', { timeout: 15000 });
+  await page.waitForTimeout(400);
+  const drawer = await page.locator('#search .pagefind-ui__drawer').boundingBox();
+  assert.ok(drawer.x >= 0 && drawer.x + drawer.width <= PHONE.width, 'search results fit the phone');
+  await page.screenshot({ path: join(SHOTS, 'search-phone.png') });
+  await page.keyboard.press('Escape');
+  await page.locator('#search .pagefind-ui__drawer').waitFor({ state: 'hidden' });
+
+  // open the drawer, then pick a chapter: it navigates and closes
+  const sidebar = page.locator('#sidebar');
+  await page.tap('#sidebar-toggle');
+  await sidebar.waitFor({ state: 'visible' });
+  await page.waitForTimeout(300); // the slide-in transition
+  const box = await sidebar.boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, 'opened drawer is on screen');
+  assert.equal(await page.getAttribute('#sidebar-toggle', 'aria-expanded'), 'true');
+  await page.screenshot({ path: join(SHOTS, 'chapter-phone-sidebar.png') });
+  await page.keyboard.press('Escape');
+  await sidebar.waitFor({ state: 'hidden' });
+  await page.tap('#sidebar-toggle');
+  await sidebar.waitFor({ state: 'visible' });
+  const target = pages.find((p) => p !== chapter) || chapter;
+  await Promise.all([
+    page.waitForURL('**/' + target),
+    sidebar.locator(`a[href="${target}"]`).first().tap(),
+  ]);
+  await ready(page);
+  assert.equal(await sidebar.isVisible(), false, 'drawer is closed on the new page');
+  await ctx.close();
+
+  // desktop: the sidebar is beside the text, and the toggle hides it
+  const desk = await newContext();
+  const dpage = await desk.ctx.newPage();
+  await dpage.goto(base + chapter);
+  await ready(dpage);
+  const side = await dpage.locator('#sidebar').boundingBox();
+  const text = await dpage.locator('main#content').boundingBox();
+  assert.ok(side.x >= 0 && text.x >= side.x + side.width - 1, 'desktop: sidebar beside the text');
+  await dpage.click('#sidebar-toggle');
+  await dpage.locator('#sidebar').waitFor({ state: 'hidden' });
+  await desk.ctx.close();
+  problems.push(...desk.problems);
+  noProblems(problems);
+});
+
+test('print view shows the text only', async () => {
+  const { ctx, problems } = await newContext();
+  const page = await ctx.newPage();
+  await page.goto(base + chapter);
+  await ready(page);
+  await page.emulateMedia({ media: 'print' });
+  const shown = await page.evaluate(() => ['#sidebar', '#search', '#theme-toggle', '.copy-button']
+    .filter((s) => [...document.querySelectorAll(s)].some((e) => e.getClientRects().length > 0)));
+  assert.deepEqual(shown, [], 'navigation is hidden in print');
+  const pdf = await page.pdf({ format: 'A4', path: join(SHOTS, 'chapter-print.pdf') });
+  assert.ok(pdf.length > 1000);
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('opened as a file (file://), the book reads and says how to get search', async () => {
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const problems = [];
+  const page = await ctx.newPage();
+  watch(page, problems);
+  await page.goto(pathToFileURL(resolve(SITE, chapter)).href);
+  const off = page.locator('#search input.search-off');
+  await off.waitFor();
+  assert.match(await off.getAttribute('title'), /make serve/);
+  await page.click('#theme-toggle');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  assert.ok(await page.locator('#content .copy-button').count() > 0);
+  await ctx.close();
+  noProblems(problems);
+});

@@ -25,13 +25,13 @@ BENCH_TARGETS += bench-ipc
 
 # The recipe (not the prerequisite list) expands BENCH_TARGETS, so a fragment
 # included after this one could still add to it.
-bench: ## run the benchmarks (about a minute); CSV and plots in build/bench/
+bench: ## run every benchmark in BENCH_TARGETS (chapter 06: build/bench/)
 	@$(MAKE) --no-print-directory tangle-code
 	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
 
 # Each CSV is written to a temporary name first, so that an interrupted run
 # never leaves a truncated file that looks like a result.
-bench-ipc: $(BENCH_BIN) ## chapter 06: IPC latency and throughput -> build/bench/
+bench-ipc: $(BENCH_BIN) ## chapter 06: IPC latency, throughput, plots (~1 min) -> build/bench/
 	@mkdir -p $(BENCH_DIR)
 	$(eval BENCH_LOAD := $(shell cut -d' ' -f1-3 /proc/loadavg))
 	@split=0,1; [ "$$(nproc)" -ge 2 ] || split=0,0; \

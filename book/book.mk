@@ -42,6 +42,8 @@ $(shell mkdir -p $(BUILD)/book && echo '$(BOOK_SRCS)' > $(BOOK_SEEN))
 endif
 BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html
 BOOK_HTML_PAGES := $(BOOK_HTML)   # read by book/site.mk
+# Pages of chapters that are no longer listed: removed by `make html`.
+BOOK_STALE    := $(filter-out $(BOOK_HTML),$(wildcard $(BUILD)/html/[0-9]*.html))
 
 FIG_NAMES     := $(sort $(basename $(notdir $(wildcard figures/*.dot figures/*.svg))))
 FIG_SVGS      := $(FIG_NAMES:%=$(BUILD)/figures/%.svg)
@@ -64,6 +66,7 @@ BOOK_TARGETS  := html pdf epub $(BUILD)/html/book.pdf $(BUILD)/html/book.epub
 
 book: $(BOOK_TARGETS) ## render the whole book (HTML, PDF, EPUB)
 html: $(BOOK_HTML) $(HTML_ASSETS) ## render build/html/ (a page per chapter)
+	@$(if $(BOOK_STALE),rm -f $(BOOK_STALE))
 pdf: $(BUILD)/book.pdf ## render build/book.pdf (XeLaTeX)
 epub: $(BUILD)/book.epub ## render build/book.epub
 book-index: $(CHUNKS_JSON)

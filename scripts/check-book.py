@@ -5,12 +5,15 @@ Usage: scripts/check-book.py book/chapters.txt build/chunks.json build
 
 Checks (each failure is one line; exit status 1 if there is any):
   * every chapter listed in book/chapters.txt exists;
+  * every figure a chapter shows (figures/NAME.svg) has its source,
+    figures/NAME.dot or figures/NAME.svg;
   * HTML (build/html/*.html): every id is unique in its page; every local
     href/src (a, img, link, script, source) names an existing file, and every
     #fragment names an id in the target page; every listed chapter has its
     page, with its title, and the front page links to it;
   * PDF (build/book.pdf): pdftotext finds every chapter title; pdffonts
-    shows embedded CJK fonts and no font that is not embedded;
+    shows embedded CJK fonts and no font that is not embedded; every
+    internal link (\hyperlink in build/book/book.tex) has its target;
   * EPUB (build/book.epub): every chapter title appears in the text, and
     every internal link and image in the EPUB resolves.
 """
@@ -71,6 +74,17 @@ def parse(data):
     return c
 
 
+def line_of(path, needle):
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if needle in line:
+                    return n
+    except OSError:
+        pass
+    return 0
+
+
 def squash(s):
     return re.sub(r"\s+", "", s)
 
@@ -124,13 +138,31 @@ def main(argv):
         if os.path.isfile(p) and p not in indexed:
             problems.append("%s: error: chapter %s is not in the book index (%s): run make"
                             % (list_path, p, index_path))
+    # Figure sources: figures/NAME.svg in a chapter needs figures/NAME.dot or .svg.
+    for c in chapters:
+        for src in c.get("images", []):
+            m = re.match(r"figures/([^/]+)\.svg$", src)
+            if not m:
+                if not re.match(r"[a-z]+:", src):
+                    problems.append("%s:%d: error: image %s: reference figures as "
+                                    "figures/NAME.svg" % (c["file"], line_of(c["file"], src), src))
+                continue
+            name = m.group(1)
+            if not (os.path.isfile("figures/%s.dot" % name) or os.path.isfile("figures/%s.svg" % name)):
+                problems.append("%s:%d: error: figure %s has no source figures/%s.dot or "
+                                "figures/%s.svg" % (c["file"], line_of(c["file"], src), src, name, name))
     for e in index.get("errors", []):
         problems.append("%s: error: %s" % (index_path, e))
 
     # HTML.
     html_dir = os.path.join(build, "html")
     pages = {}
+    book_pages = {c["html"] for c in chapters}
     for fn in sorted(os.listdir(html_dir)) if os.path.isdir(html_dir) else []:
+        if re.match(r"\d+-.*\.html$", fn) and fn not in book_pages:
+            print("check-book: note: skipping %s/%s, a page of a chapter that is no "
+                  "longer listed" % (html_dir, fn))
+            continue
         if fn.endswith(".html"):
             with open(os.path.join(html_dir, fn), encoding="utf-8") as f:
                 pages[posixpath.join(html_dir, fn)] = parse(f.read())
@@ -173,6 +205,16 @@ def main(argv):
                 cjk += 1
         if cjk == 0:
             problems.append("%s: error: pdffonts shows no embedded CJK font" % pdf)
+        # Internal links of the PDF: every \hyperlink has its target.
+        tex = os.path.join(build, "book", "book.tex")
+        if os.path.isfile(tex):
+            with open(tex, encoding="utf-8") as f:
+                src = f.read()
+            targets = set(re.findall(r"\\(?:hypertarget|label)\{([^}]*)\}", src))
+            for link in sorted(set(re.findall(r"\\hyperlink\{([^}]*)\}", src))):
+                if link not in targets:
+                    problems.append("%s: error: internal link to \"%s\" has no target"
+                                    % (pdf, link))
 
     # EPUB.
     epub = os.path.join(build, "book.epub")

@@ -417,6 +417,16 @@ local function CodeBlock(cb)
   return raw_code(cb, web and ("code-" .. code_counter) or nil)
 end
 
+-- HTML comments are invisible anyway; dropping them matters for the EPUB,
+-- where a comment before a chapter's title would become a file of its own
+-- and shift the chNNN.xhtml names that raw_href relies on.
+local function RawBlock(el)
+  if el.format == "html" and el.text:match("^%s*<!%-%-.*%-%->%s*$") then
+    return {}
+  end
+  return nil
+end
+
 local function Div(el)
   if not el.classes:includes("answer") then return nil end
   if is_html then
@@ -433,6 +443,39 @@ local function Div(el)
     return out
   end
   return el
+end
+
+-- LaTeX: a pipe table whose columns have no widths is set in one line per
+-- row (lll...), which runs off the page when the cells are long.  Give such
+-- a table column widths in proportion to its longest cells, so they wrap.
+local function Table(tbl)
+  if not is_latex then return nil end
+  local n = #tbl.colspecs
+  local longest = {}
+  for i = 1, n do
+    if tbl.colspecs[i][2] then return nil end   -- widths already set
+    longest[i] = 1
+  end
+  local function measure(rows)
+    for _, row in ipairs(rows) do
+      for i, cell in ipairs(row.cells) do
+        local len = utf8.len(stringify(cell.contents)) or 1
+        if i <= n and len > longest[i] then longest[i] = len end
+      end
+    end
+  end
+  measure(tbl.head.rows)
+  for _, body in ipairs(tbl.bodies) do measure(body.body) end
+  local total = 0
+  for i = 1, n do
+    longest[i] = math.min(longest[i], 40) + 3
+    total = total + longest[i]
+  end
+  if total <= 60 then return nil end            -- fits as it is
+  for i = 1, n do
+    tbl.colspecs[i] = { tbl.colspecs[i][1], 0.98 * longest[i] / total }
+  end
+  return tbl
 end
 
 ---------------------------------------------------------------------------
@@ -471,6 +514,6 @@ end
 return {
   { Meta = function(m) load_index(m); return page_meta(m) end },
   { Link = Link, Span = Span },
-  { Header = Header, Para = figure, CodeBlock = CodeBlock },
-  { Div = Div, Pandoc = Pandoc },
+  { Header = Header, Para = figure, CodeBlock = CodeBlock, Table = Table },
+  { Div = Div, RawBlock = RawBlock, Pandoc = Pandoc },
 }

@@ -160,7 +160,6 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
             goto fail;
         }
     }
-    size_t blocks = 0;
     while (i < len) {
         if (info[i] != '{') {
             *why = info[i] == '}' ? "unbalanced braces" : "text after the attribute block";
@@ -169,11 +168,9 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
         *why = parse_braces(info, len, &i, a);
         if (*why)
             goto fail;
-        blocks++;
         while (i < len && is_blank(info[i]))
             i++;
     }
-    (void)blocks;
     return 0;
 fail:
     tgl_attrs_free(a);

@@ -88,8 +88,10 @@ static unsigned build_chunks(struct tgl_doc *doc)
             c->name = b->name;
             c->first = c->last = b;
             tgl_table_put(&doc->chunks, b->name, n, c);
+            b->chunk = c;
             continue;
         }
+        b->chunk = c;
         if (b->path != NULL) {
             for (struct tgl_block *o = c->first; o; o = o->next_in_chunk)
                 if (o->path != NULL) {
@@ -212,7 +214,7 @@ static unsigned check_cycles(struct tgl_doc *doc)
         const struct tgl_block *b = doc->blocks[i];
         if (b->name == NULL)
             continue;
-        struct tgl_chunk *c = tgl_chunk_find(doc, b->name, strlen(b->name));
+        struct tgl_chunk *c = b->chunk;
         if (c->color != WHITE)
             continue;
         c->color = GRAY;
@@ -255,7 +257,7 @@ static unsigned check_reachable(struct tgl_doc *doc)
         const struct tgl_block *b = doc->blocks[i];
         if (b->path == NULL)
             continue;
-        struct tgl_chunk *c = b->name ? tgl_chunk_find(doc, b->name, strlen(b->name)) : NULL;
+        struct tgl_chunk *c = b->chunk;
         if (c != NULL) {
             if (c->reachable)
                 continue;
@@ -279,7 +281,7 @@ static unsigned check_reachable(struct tgl_doc *doc)
         const struct tgl_block *b = doc->blocks[i];
         if (b->name == NULL)
             continue;
-        struct tgl_chunk *c = tgl_chunk_find(doc, b->name, strlen(b->name));
+        struct tgl_chunk *c = b->chunk;
         if (c->first == b && !c->reachable) {
             tgl_error(doc->diag, where(doc, b), b->line,
                       "chunk '%s' is not used: no file= block reaches it", b->name);

@@ -52,7 +52,8 @@ static void add_line_directive(struct tgl_buf *out, unsigned line, const char *f
     tgl_buf_adds(out, "\"\n");
 }
 
-/* Append TEXT[0..LEN) (whole lines) with INDENT before each non-empty line. */
+/* Append TEXT[0..LEN) (whole lines) with INDENT before each non-empty line.
+ * One reservation, then plain copies: this is the inner loop of tangle. */
 static void add_indented(struct tgl_buf *out, const char *text, size_t len,
                          const char *indent, size_t ilen, unsigned nlines)
 {
@@ -61,15 +62,21 @@ static void add_indented(struct tgl_buf *out, const char *text, size_t len,
         return;
     }
     tgl_buf_reserve(out, len + (size_t)nlines * ilen);
+    char *w = out->data + out->len;
     const char *p = text, *end = text + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-        if (p[0] != '\n')
-            tgl_buf_add(out, indent, ilen);
-        tgl_buf_add(out, p, n);
+        if (p[0] != '\n') {
+            memcpy(w, indent, ilen);
+            w += ilen;
+        }
+        memcpy(w, p, n);
+        w += n;
         p += n;
     }
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
 }
 
 struct frame {
@@ -85,7 +92,8 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
     int ret = -1;
     bool c_like = is_c_like(root->path);
     bool directives = opts->line_directives && c_like;
-    struct tgl_buf body = { 0 }, indent = { 0 };
+    struct tgl_buf indent = { 0 };
+    size_t start = out->len;         /* the body goes straight into OUT */
     struct frame *st = NULL;
     size_t n = 0, cap = 0;
     bool *seen = tgl_xcalloc(doc->ninputs, sizeof *seen);
@@ -95,8 +103,7 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
     unsigned cur_line = 0;
     bool continued = false;          /* last line ended in a backslash */
 
-    const struct tgl_chunk *rc = root->name ? tgl_chunk_find(doc, root->name, strlen(root->name))
-                                            : NULL;
+    const struct tgl_chunk *rc = root->chunk;
     seen[root->input] = true;            /* the root's chapter comes first */
     used[nused++] = root->input;
     cap = 64;
@@ -133,12 +140,12 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
             continue;
         }
         if (directives && !continued && ((long)b->input != cur_input || s->line != cur_line))
-            add_line_directive(&body, s->line, doc->inputs[b->input].path);
-        add_indented(&body, b->text + s->off, s->len, indent.data, indent.len, s->nlines);
+            add_line_directive(out, s->line, doc->inputs[b->input].path);
+        add_indented(out, b->text + s->off, s->len, indent.data, indent.len, s->nlines);
         cur_input = (long)b->input;
         cur_line = s->line + s->nlines;
         continued = s->len >= 2 && b->text[s->off + s->len - 2] == '\\';
-        if (body.len > doc->max_output) {
+        if (out->len - start > doc->max_output) {
             tgl_error(doc->diag, doc->inputs[root->input].path, root->line,
                       "file \"%s\" would be larger than %zu bytes (runaway expansion?)",
                       root->path, doc->max_output);
@@ -146,23 +153,29 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
         }
     }
 
-    size_t skip = 0;
-    if (!directives && body.len >= 2 && body.data[0] == '#' && body.data[1] == '!') {
-        const char *nl = memchr(body.data, '\n', body.len);
-        skip = nl ? (size_t)(nl - body.data) + 1 : body.len;
-        tgl_buf_add(out, body.data, skip);
+    /* The header goes first, or right after a "#!" line. */
+    struct tgl_buf header = { 0 };
+    size_t at = start;
+    const char *body = out->data ? out->data + start : "";
+    size_t body_len = out->len - start;
+    if (!directives && body_len >= 2 && body[0] == '#' && body[1] == '!') {
+        const char *nl = memchr(body, '\n', body_len);
         if (nl == NULL)
             tgl_buf_addc(out, '\n');
+        at = start + (nl ? (size_t)(nl - body) + 1 : body_len + 1);
     }
-    add_header(out, c_like, doc, used, nused);
-    if (body.len > skip)
-        tgl_buf_add(out, body.data + skip, body.len - skip);
+    add_header(&header, c_like, doc, used, nused);
+    tgl_buf_reserve(out, header.len);
+    memmove(out->data + at + header.len, out->data + at, out->len - at);
+    memcpy(out->data + at, header.data, header.len);
+    out->len += header.len;
+    out->data[out->len] = '\0';
+    tgl_buf_free(&header);
     ret = 0;
 out:
     free(st);
     free(seen);
     free(used);
-    tgl_buf_free(&body);
     tgl_buf_free(&indent);
     return ret;
 }

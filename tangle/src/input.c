@@ -1,8 +1,10 @@
 /* input.c: read an input file, normalise it (BOM, line ends), check UTF-8. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +18,8 @@ size_t tgl_normalize(char *buf, size_t len)
     while (r < len) {
         char *cr = memchr(buf + r, '\r', len - r);
         size_t run = (cr ? (size_t)(cr - buf) : len) - r;
-        memmove(buf + w, buf + r, run);
+        if (w != r)
+            memmove(buf + w, buf + r, run);
         w += run;
         r += run;
         if (cr == NULL)
@@ -32,6 +35,16 @@ size_t tgl_utf8_check(const char *buf, size_t len)
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
     while (i < len) {
+        /* Fast path: eight ASCII bytes at a time. */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned c = s[i];
         if (c < 0x80) {
             i++;
@@ -62,23 +75,6 @@ size_t tgl_utf8_check(const char *buf, size_t len)
     return len;
 }
 
-void tgl_index_lines(struct tgl_input *in)
-{
-    size_t n = 1;
-    for (const char *p = in->data; (p = memchr(p, '\n', in->len - (size_t)(p - in->data)));
-         p++)
-        n++;
-    in->line_off = tgl_xmalloc(n * sizeof *in->line_off);
-    in->line_off[0] = 0;
-    in->nlines = 1;
-    for (size_t i = 0; i < in->len; i++)
-        if (in->data[i] == '\n')
-            in->line_off[in->nlines++] = i + 1;
-    /* A final '\n' does not start another line. */
-    if (in->nlines > 1 && in->line_off[in->nlines - 1] == in->len)
-        in->nlines--;
-}
-
 unsigned tgl_line_of(const struct tgl_input *in, size_t off)
 {
     size_t lo = 0, hi = in->nlines;       /* last line start <= off */
@@ -92,12 +88,89 @@ unsigned tgl_line_of(const struct tgl_input *in, size_t off)
     return (unsigned)lo + 1;
 }
 
+/* High bit set in each byte of V that is zero (exact, no false hits). */
+static inline uint64_t zero_bytes(uint64_t v)
+{
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
+    return ~(((v & low7) + low7) | v | low7);
+}
+
+static void add_line_start(struct tgl_input *in, size_t *cap, size_t off)
+{
+    if (in->nlines == *cap) {
+        *cap *= 2;
+        in->line_off = tgl_xrealloc(in->line_off, *cap * sizeof *in->line_off);
+    }
+    in->line_off[in->nlines++] = off;
+}
+
+/* One pass over the input that does three jobs: index the lines, look for
+ * CR, and check UTF-8 (eight ASCII bytes at a time).  Returns the offset
+ * of the first invalid byte, or len.  Sets *has_cr. */
+static size_t scan(struct tgl_input *in, bool *has_cr)
+{
+    const unsigned char *s = (const unsigned char *)in->data;
+    size_t len = in->len, i = 0, cap = len / 32 + 16;
+    const uint64_t nl = 0x0A0A0A0A0A0A0A0AULL, cr = 0x0D0D0D0D0D0D0D0DULL;
+    *has_cr = false;
+    in->line_off = tgl_xmalloc(cap * sizeof *in->line_off);
+    in->line_off[0] = 0;
+    in->nlines = 1;
+    while (i < len) {
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            if (zero_bytes(w ^ cr))
+                *has_cr = true;
+            for (uint64_t m = zero_bytes(w ^ nl); m; m &= m - 1)
+                add_line_start(in, &cap, i + (size_t)__builtin_ctzll(m) / 8 + 1);
+            i += 8;
+        }
+        if (i >= len)
+            break;
+        if (s[i] < 0x80) {
+            if (s[i] == '\n')
+                add_line_start(in, &cap, i + 1);
+            else if (s[i] == '\r')
+                *has_cr = true;
+            i++;
+            continue;
+        }
+        size_t n = tgl_utf8_check((const char *)s + i, len - i < 4 ? len - i : 4);
+        if (n == 0)
+            return i;                        /* invalid here */
+        /* tgl_utf8_check stopped after the first character or ran to the
+         * end of the 4 bytes: step over exactly one character. */
+        i += s[i] >= 0xF0 ? 4 : s[i] >= 0xE0 ? 3 : 2;
+    }
+    if (in->nlines > 1 && in->line_off[in->nlines - 1] == len)
+        in->nlines--;                        /* a final '\n' starts no line */
+    return len;
+}
+
 static int finish(struct tgl_input *in, struct tgl_diag *d)
 {
-    in->len = tgl_normalize(in->data, in->len);
-    in->data[in->len] = '\0';
-    tgl_index_lines(in);
-    size_t bad = tgl_utf8_check(in->data, in->len);
+    bool has_cr;
+    if (in->len >= 3 && memcmp(in->data, "\xEF\xBB\xBF", 3) == 0) {
+        in->data += 3;                   /* skip the BOM: no copy */
+        in->len -= 3;
+    }
+    size_t bad = scan(in, &has_cr);
+    if (has_cr) {                        /* rare: normalise a copy, index again */
+        char *copy = tgl_xmalloc(in->len + 1);
+        memcpy(copy, in->data, in->len);
+        if (in->map_len > 0)
+            munmap(in->base, in->map_len);
+        else
+            free(in->base);
+        in->map_len = 0;
+        in->base = in->data = copy;
+        in->len = tgl_normalize(in->data, in->len);
+        free(in->line_off);
+        bad = scan(in, &has_cr);
+    }
     if (bad < in->len) {
         tgl_error(d, in->path, tgl_line_of(in, bad), "invalid UTF-8 (byte 0x%02X)",
                   (unsigned char)in->data[bad]);
@@ -111,8 +184,9 @@ int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *da
 {
     memset(in, 0, sizeof *in);
     in->path = tgl_xstrdup(path);
-    in->data = tgl_xmalloc(len + 1);
-    memcpy(in->data, data, len);
+    in->base = tgl_xmalloc(len + 1);
+    memcpy(in->base, data, len);
+    in->data = in->base;
     in->len = len;
     return finish(in, d);
 }
@@ -134,14 +208,25 @@ int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d)
         errno = EISDIR;
         goto fail;
     }
-    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-    in->data = tgl_xmalloc(cap + 1);
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        /* Map it read-only: no copy (CRLF input gets a private copy). */
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (m != MAP_FAILED) {
+            in->base = in->data = m;
+            in->len = in->map_len = (size_t)st.st_size;
+            ret = finish(in, d);
+            goto out;
+        }
+    }
+    size_t cap = 4096;                   /* a pipe, or mmap failed: read it */
+    in->base = tgl_xmalloc(cap + 1);
     for (;;) {
         if (in->len == cap) {
             cap *= 2;
-            in->data = tgl_xrealloc(in->data, cap + 1);
+            in->base = tgl_xrealloc(in->base, cap + 1);
         }
-        ssize_t n = read(fd, in->data + in->len, cap - in->len);
+        in->data = in->base;
+        ssize_t n = read(fd, in->base + in->len, cap - in->len);
         if (n == -1 && errno == EINTR)
             continue;
         if (n == -1)
@@ -165,7 +250,10 @@ out:
 void tgl_input_free(struct tgl_input *in)
 {
     free(in->path);
-    free(in->data);
+    if (in->map_len > 0)
+        munmap(in->base, in->map_len);
+    else
+        free(in->base);
     free(in->line_off);
     memset(in, 0, sizeof *in);
 }

@@ -41,10 +41,17 @@ struct parse_state {
     size_t cursor;       /* furthest input offset seen so far */
     size_t cursor_at_enter;
 
-    struct tgl_buf md;   /* md4c's text of the current block */
+    /* md4c's text of the current block.  While it matches the source
+     * byte for byte (a fence at the margin: the common case), we only
+     * advance 'expect' through the input and copy nothing ('borrow'). */
+    struct tgl_buf md;
+    bool borrow;
+    const char *region;  /* where the content starts in the input */
+    const char *expect;  /* the next byte md4c's text should match */
     struct line_info *lines;
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
+    bool any_null;       /* some line had a NUL byte replaced */
 };
 
 static bool in_buffer(const struct parse_state *ps, const char *p)
@@ -168,10 +175,41 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
                         ? (long)tgl_line_of(ps->in, (size_t)(cd->info.text - ps->in->data))
                         : -1;
     ps->cursor_at_enter = ps->cursor;
+    ps->borrow = false;
+    if (in_buffer(ps, cd->info.text)) {
+        const char *after = cd->info.text + cd->info.size;
+        const char *nl = memchr(after, '\n', (size_t)(ps->in->data + ps->in->len - after));
+        if (nl != NULL) {
+            ps->borrow = true;
+            ps->region = ps->expect = nl + 1;
+        }
+    }
     ps->md.len = 0;
     ps->nlines = 0;
+    ps->any_null = false;
     ps->line_open = false;
     return 0;
+}
+
+/* Length of the current block's text so far. */
+static size_t md_len(const struct parse_state *ps)
+{
+    return ps->borrow ? (size_t)(ps->expect - ps->region) : ps->md.len;
+}
+
+/* Add S[0..N) to the current block's text. */
+static void md_add(struct parse_state *ps, const char *s, size_t n)
+{
+    if (ps->borrow) {
+        size_t left = (size_t)(ps->in->data + ps->in->len - ps->expect);
+        if (n <= left && (s == ps->expect || memcmp(s, ps->expect, n) == 0)) {
+            ps->expect += n;
+            return;
+        }
+        ps->borrow = false;                  /* from now on, copy */
+        tgl_buf_add(&ps->md, ps->region, (size_t)(ps->expect - ps->region));
+    }
+    tgl_buf_add(&ps->md, s, n);
 }
 
 static void open_line(struct parse_state *ps)
@@ -182,7 +220,7 @@ static void open_line(struct parse_state *ps)
         ps->cap_lines = ps->cap_lines ? ps->cap_lines * 2 : 64;
         ps->lines = tgl_xrealloc(ps->lines, ps->cap_lines * sizeof *ps->lines);
     }
-    ps->lines[ps->nlines] = (struct line_info){ .end = ps->md.len };
+    ps->lines[ps->nlines] = (struct line_info){ .end = md_len(ps) };
     ps->line_open = true;
 }
 
@@ -206,12 +244,14 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
     if (type == MD_TEXT_NULLCHAR) {
         open_line(ps);
         ps->lines[ps->nlines].has_null = true;
-        tgl_buf_add(&ps->md, "\xEF\xBF\xBD", 3);        /* U+FFFD, as CommonMark says */
+        ps->any_null = true;
+        md_add(ps, "\xEF\xBF\xBD", 3);         /* U+FFFD, as CommonMark says */
         return 0;
     }
     if (size == 1 && s[0] == '\n' && !in_buffer(ps, s)) {
         open_line(ps);
-        ps->lines[ps->nlines].end = ps->md.len;
+        md_add(ps, "\n", 1);
+        ps->lines[ps->nlines].end = md_len(ps);
         ps->nlines++;
         ps->line_open = false;
         return 0;
@@ -219,7 +259,7 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
     open_line(ps);
     if (in_buffer(ps, s) && ps->lines[ps->nlines].ptr == NULL)
         ps->lines[ps->nlines].ptr = s;
-    tgl_buf_add(&ps->md, s, size);
+    md_add(ps, s, size);
     return 0;
 }
 
@@ -290,7 +330,7 @@ static void add_line(const struct parse_state *ps, size_t k, size_t ln, struct t
 {
     size_t start = k ? ps->lines[k - 1].end : 0;
     const char *md = ps->md.data ? ps->md.data + start : "";
-    size_t mdlen = ps->lines[k].end - start;
+    size_t mdlen = ps->lines[k].end - start - 1;        /* without the '\n' */
     size_t rlen;
     const char *r = ln <= ps->in->nlines ? raw_line(ps->in, ln, &rlen) : NULL;
 
@@ -334,6 +374,17 @@ static void add_line(const struct parse_state *ps, size_t k, size_t ln, struct t
 verbatim:
     tgl_buf_add(out, md, mdlen);
     tgl_buf_addc(out, '\n');
+}
+
+/* Do source lines FIRST .. FIRST+N-1 hold a tab? */
+static bool has_tab(const struct tgl_input *in, size_t first, size_t n)
+{
+    if (n == 0 || first > in->nlines)
+        return false;
+    size_t last = first + n - 1 <= in->nlines ? first + n - 1 : in->nlines;
+    size_t from = in->line_off[first - 1];
+    size_t to = last < in->nlines ? in->line_off[last] : in->len;
+    return memchr(in->data + from, '\t', to - from) != NULL;
 }
 
 static void finish_block(struct parse_state *ps)
@@ -390,13 +441,25 @@ static void finish_block(struct parse_state *ps)
     }
 
     struct tgl_block *b = tgl_xcalloc(1, sizeof *b);
-    struct tgl_buf text = { 0 };
-    for (size_t k = 0; k < ps->nlines; k++)
-        add_line(ps, k, ln + 1 + k, &text);
+    if (ps->borrow) {
+        /* md4c's text is the source text itself: point into the input. */
+        b->text = (char *)ps->region;
+        b->len = md_len(ps);
+    } else if (!has_tab(in, ln + 1, ps->nlines) && !ps->any_null) {
+        b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
+        b->len = ps->md.len;
+        b->text_owned = true;
+    } else {
+        struct tgl_buf text = { 0 };
+        tgl_buf_reserve(&text, ps->md.len + 1);
+        for (size_t k = 0; k < ps->nlines; k++)
+            add_line(ps, k, ln + 1 + k, &text);
+        b->text = text.data;
+        b->len = text.len;
+        b->text_owned = true;
+    }
     b->input = (unsigned)ps->idx;
     b->line = (unsigned)ln;
-    b->text = text.data ? text.data : tgl_xstrdup("");
-    b->len = text.len;
     b->attrs = attrs;
     b->name = attrs.id;
     b->path = tgl_attrs_get(&b->attrs, "file");
@@ -421,7 +484,8 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     if (type != MD_BLOCK_CODE || !ps->in_code)
         return 0;
     if (ps->line_open) {                         /* md4c always ends lines; be safe */
-        ps->lines[ps->nlines].end = ps->md.len;
+        md_add(ps, "\n", 1);
+        ps->lines[ps->nlines].end = md_len(ps);
         ps->nlines++;
         ps->line_open = false;
     }
@@ -443,7 +507,9 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     struct parse_state ps = { .doc = doc, .idx = idx, .in = &doc->inputs[idx] };
     MD_PARSER parser = {
         .abi_version = 0,
-        .flags = MD_FLAG_TABLES,
+        /* Tables change block structure as they do for pandoc; inline
+         * HTML cannot, and skipping it saves time. */
+        .flags = MD_FLAG_TABLES | MD_FLAG_NOHTMLSPANS,
         .enter_block = enter_block,
         .leave_block = leave_block,
         .enter_span = span,
@@ -459,47 +525,4 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     free(ps.last_child);
     tgl_buf_free(&ps.md);
     return ps.errors;
-}
-
-void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag)
-{
-    memset(doc, 0, sizeof *doc);
-    doc->diag = diag;
-    doc->max_output = (size_t)1 << 30;
-}
-
-unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
-{
-    unsigned errors = 0;
-    doc->inputs = tgl_xcalloc(npaths, sizeof *doc->inputs);
-    doc->ninputs = npaths;
-    for (size_t i = 0; i < npaths; i++) {
-        unsigned before = doc->diag->errors;
-        if (tgl_input_read(&doc->inputs[i], paths[i], doc->diag) != 0) {
-            errors += doc->diag->errors - before;
-            continue;
-        }
-        errors += tgl_parse_input(doc, i);
-    }
-    return errors;
-}
-
-void tgl_doc_free(struct tgl_doc *doc)
-{
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        struct tgl_block *b = doc->blocks[i];
-        tgl_attrs_free(&b->attrs);
-        free(b->text);
-        free(b->segs);
-        free(b);
-    }
-    free(doc->blocks);
-    for (size_t i = 0; i < doc->ninputs; i++)
-        tgl_input_free(&doc->inputs[i]);
-    free(doc->inputs);
-    for (size_t i = 0; i < doc->chunks.cap; i++)
-        if (doc->chunks.keys[i])
-            free(doc->chunks.vals[i]);
-    tgl_table_free(&doc->chunks);
-    memset(doc, 0, sizeof *doc);
 }

@@ -56,11 +56,10 @@ static bool inside(const char *real, const char *dir_real)
     return strncmp(real, dir_real, n) == 0 && (real[n] == '\0' || real[n] == '/');
 }
 
-char *tgl_path_fs_error(const char *dir, const char *path)
+char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path)
 {
     char *msg = NULL;
     char *full = tgl_path_join(dir, path);
-    char *dir_real = realpath(dir, NULL);
     struct tgl_buf m = { 0 };
     if (dir_real == NULL)
         goto out;                      /* DIR does not exist yet: all is new */
@@ -102,7 +101,6 @@ char *tgl_path_fs_error(const char *dir, const char *path)
     }
 out:
     msg = m.data;
-    free(dir_real);
     free(full);
     return msg;
 }

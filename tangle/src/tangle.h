@@ -8,7 +8,8 @@
  * found no error, so that nothing is written after an error and one mistake
  * does not cascade into many bogus messages:
  *
- *   1. input.c  read each file, check UTF-8, normalise BOM and CRLF
+ *   1. doc.c    load every input file in command-line order
+ *      input.c  read each file, check UTF-8, normalise BOM and CRLF
  *      parse.c  find the fenced code blocks with md4c (a CommonMark parser)
  *      attrs.c  parse the pandoc attribute block of each fenced block
  *      chunks.c split each tangle block into text and <<reference>> segments
@@ -91,12 +92,15 @@ void tgl_table_free(struct tgl_table *t);
 
 /* ---- input.c: reading and decoding input files -------------------------- */
 
-/* One input file, decoded: a leading UTF-8 BOM removed, CRLF and lone CR
- * turned into LF, and a NUL byte appended (not counted in len). */
+/* One input file, decoded: a leading UTF-8 BOM skipped, CRLF and lone CR
+ * turned into LF.  data is not NUL-terminated.  A regular file is mapped
+ * read-only, not copied (input with CR gets a normalised private copy). */
 struct tgl_input {
     char *path;        /* as given on the command line (owned) */
-    char *data;        /* owned */
+    char *data;        /* the text: base, or base + 3 after a BOM */
     size_t len;
+    char *base;        /* what we own: mmap'ed (map_len > 0) or malloc'ed */
+    size_t map_len;
     size_t *line_off;  /* line_off[i] = offset of line i+1; nlines entries */
     size_t nlines;
 };
@@ -107,12 +111,11 @@ size_t tgl_normalize(char *buf, size_t len);
  * surrogates and code points above U+10FFFF are invalid), or LEN when all
  * of BUF is valid. */
 size_t tgl_utf8_check(const char *buf, size_t len);
-/* Build in->line_off from in->data.  Always succeeds. */
-void tgl_index_lines(struct tgl_input *in);
 /* 1-based line number of byte offset OFF in IN. */
 unsigned tgl_line_of(const struct tgl_input *in, size_t off);
-/* Initialise IN from a copy of DATA[0..LEN): normalise, check UTF-8 (an
- * error at the first bad line is reported on D), index lines.  PATH is
+/* Initialise IN from a copy of DATA[0..LEN): skip a BOM, normalise line
+ * ends, check UTF-8 (an error at the first bad line is reported on D) and
+ * index the lines, in one pass over the text.  PATH is
  * copied.  Returns 0, or -1 after reporting an error.  In both cases IN
  * must be released with tgl_input_free. */
 int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,
@@ -176,14 +179,16 @@ struct tgl_seg {
 struct tgl_block {
     unsigned input;      /* index into tgl_doc.inputs */
     unsigned line;       /* line of the opening fence */
-    char *text;          /* content, every line ending in '\n' (owned) */
-    size_t len;
+    char *text;          /* content, every line ending in '\n'; not NUL-terminated: */
+    size_t len;          /* it may point into the input (when text_owned is false) */
+    bool text_owned;
     struct tgl_attrs attrs;
     const char *name;    /* attrs.id, or NULL */
     const char *path;    /* value of file=, or NULL */
     struct tgl_seg *segs;
     size_t nsegs;
     struct tgl_block *next_in_chunk;
+    struct tgl_chunk *chunk;     /* the chunk of name, set by tgl_link */
 };
 
 /* All the blocks of one chunk name, in document order. */
@@ -205,7 +210,7 @@ struct tgl_doc {
     size_t max_output;          /* expansion limit per file, bytes */
 };
 
-/* Initialise DOC (no inputs) reporting on DIAG. */
+/* doc.c: initialise DOC (no inputs) reporting on DIAG. */
 void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag);
 /* Free DOC and everything it owns. */
 void tgl_doc_free(struct tgl_doc *doc);
@@ -219,8 +224,8 @@ void tgl_doc_free(struct tgl_doc *doc);
  * number of errors found. */
 unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
 
-/* Read and parse every file in PATHS (stage 1).  Returns the number of
- * errors reported. */
+/* doc.c: read and parse every file in PATHS (stage 1).  Returns the
+ * number of errors reported. */
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
 
 /* ---- chunks.c: segments, chunk table, whole-document checks ------------- */
@@ -253,8 +258,10 @@ char *tgl_path_join(const char *dir, const char *path);
 /* Check DIR/PATH against the file system: each existing component below DIR
  * must be a folder (or a symlink resolving to a folder inside DIR), and an
  * existing final component must be a regular file or a symlink resolving
- * inside DIR.  Returns NULL when safe, else a newly allocated message. */
-char *tgl_path_fs_error(const char *dir, const char *path);
+ * inside DIR.  DIR_REAL is realpath(DIR), or NULL when DIR does not exist
+ * (then nothing below it exists either).  Returns NULL when safe, else a
+ * newly allocated message. */
+char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path);
 
 /* ---- expand.c: expansion ------------------------------------------------ */
 
@@ -265,30 +272,45 @@ struct tgl_expand_opts {
 /* Expand the output file rooted at ROOT (a block with file=) into OUT
  * (appended): the header comment, then the content with every reference
  * replaced, indentation kept.  The chunk graph must be acyclic and resolved
- * (tgl_link returned 0).  Returns 0, or -1 after reporting an error when
+ * (tgl_link returned 0: it also sets block->chunk).  Returns 0, or -1 after reporting an error when
  * the result would exceed DOC->max_output bytes. */
 int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
                const struct tgl_expand_opts *opts, struct tgl_buf *out);
 
 /* ---- write.c: comparing and writing the output tree --------------------- */
 
-/* One output file, fully expanded. */
+/* How an output file compares with what is on disk. */
+enum tgl_action {
+    TGL_SAME,        /* same bytes and mode: leave it alone (mtime stays) */
+    TGL_CREATE,      /* not there yet */
+    TGL_CHANGE,      /* different bytes (or a symlink to replace) */
+    TGL_CHMOD,       /* same bytes, but the owner x bit differs from the mode */
+};
+
+/* One output file.  Its content is kept only when it must be written. */
 struct tgl_output {
     const char *path;        /* relative to the output folder */
     const struct tgl_block *root;
-    struct tgl_buf content;
+    struct tgl_buf content;  /* empty unless act is TGL_CREATE or TGL_CHANGE */
     mode_t mode;             /* 0755 when content starts with "#!", else 0644 */
+    enum tgl_action act;
 };
 
 enum tgl_mode { TGL_WRITE, TGL_CHECK };
 
-/* Bring DIR in line with OUTS (sorted by path, unique): write changed and
- * new files atomically, leave unchanged ones alone, delete files listed in
- * the old DIR/.tangled that are no longer produced, and update the
- * manifest.  In TGL_CHECK mode write nothing and print each path that would
- * be created, changed or deleted.  Everything that can fail is checked
- * before the first write.  Returns 0 (nothing to do / done), 1 (check found
- * differences) or 2 (error reported on D). */
+/* Compare CONTENT[0..LEN) with mode MODE against the file FULL: sets *ACT.
+ * Returns 0, or -1 with errno set when FULL exists but cannot be read. */
+int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
+                 enum tgl_action *act);
+
+/* Bring DIR in line with OUTS (sorted by path, unique, classified by
+ * tgl_classify): write changed and new files atomically, leave unchanged
+ * ones alone, delete files listed in the old DIR/.tangled that are no
+ * longer produced, and update the manifest.  In TGL_CHECK mode write
+ * nothing and print each path that would be created, changed or deleted.
+ * Everything that can fail is checked before the first write.  Returns 0
+ * (nothing to do / done), 1 (check found differences) or 2 (error reported
+ * on D). */
 int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mode mode,
              struct tgl_diag *d);
 

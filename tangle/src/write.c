@@ -12,11 +12,8 @@
 
 #include "tangle.h"
 
-enum action { SAME, CREATE, CHANGE, CHMOD_ONLY };
-
 struct plan {
     char *full;          /* DIR/PATH */
-    enum action act;
     char *tmp;           /* temp file, once written */
 };
 
@@ -31,7 +28,8 @@ static void sys_error(struct tgl_diag *d, const char *path)
 static int read_all(int fd, struct tgl_buf *b)
 {
     for (;;) {
-        tgl_buf_reserve(b, 65536);
+        if (b->cap - b->len < 2)
+            tgl_buf_reserve(b, 65536);
         ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
         if (n == -1 && errno == EINTR)
             continue;
@@ -43,20 +41,19 @@ static int read_all(int fd, struct tgl_buf *b)
     }
 }
 
-/* How FULL differs from CONTENT with MODE.  Returns -1 on a read error. */
-static int classify(const char *full, const struct tgl_buf *content, mode_t mode,
-                    enum action *act)
+int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
+                 enum tgl_action *act)
 {
     int ret = -1;
     struct tgl_buf old = { 0 };
     int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd == -1) {
         if (errno == ENOENT) {
-            *act = CREATE;
+            *act = TGL_CREATE;
             return 0;
         }
         if (errno == ELOOP) {         /* a symlink (inside DIR): replace it */
-            *act = CHANGE;
+            *act = TGL_CHANGE;
             return 0;
         }
         return -1;
@@ -64,17 +61,20 @@ static int classify(const char *full, const struct tgl_buf *content, mode_t mode
     struct stat st;
     if (fstat(fd, &st) == -1)
         goto out;
-    if (!S_ISREG(st.st_mode) || (size_t)st.st_size != content->len) {
-        *act = CHANGE;
+    if (!S_ISREG(st.st_mode) || (size_t)st.st_size != len) {
+        *act = TGL_CHANGE;
         ret = 0;
         goto out;
     }
+    tgl_buf_reserve(&old, len + 1);                   /* the expected size */
     if (read_all(fd, &old) == -1)
         goto out;
-    if (old.len != content->len || (old.len > 0 && memcmp(old.data, content->data, old.len) != 0))
-        *act = CHANGE;
+    if (old.len != len || (len > 0 && memcmp(old.data, content, len) != 0))
+        *act = TGL_CHANGE;
     else
-        *act = (st.st_mode & 07777) != mode ? CHMOD_ONLY : SAME;
+        /* Only the owner's x bit counts: a git checkout makes 0664 or
+         * 0600 files depending on the umask, and those are "0644" too. */
+        *act = (st.st_mode & S_IXUSR) != (mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
     ret = 0;
 out:
     tgl_buf_free(&old);
@@ -150,6 +150,7 @@ static void find_stale(const char *dir, const char *mpath, struct tgl_buf *old,
                        const struct tgl_output *outs, size_t nouts, struct strv *stale,
                        struct tgl_diag *d)
 {
+    char *dir_real = realpath(dir, NULL);
     unsigned line = 0;
     char *p = old->data;
     char *end = old->data + old->len;
@@ -164,7 +165,7 @@ static void find_stale(const char *dir, const char *mpath, struct tgl_buf *old,
             continue;
         }
         const char *bad = tgl_path_syntax_error(entry);
-        char *fsbad = bad ? NULL : tgl_path_fs_error(dir, entry);
+        char *fsbad = bad ? NULL : tgl_path_fs_error(dir, dir_real, entry);
         if (bad || fsbad) {
             tgl_warning(d, mpath, line, "not deleting \"%s\": %s", entry, bad ? bad : fsbad);
             free(fsbad);
@@ -179,6 +180,7 @@ static void find_stale(const char *dir, const char *mpath, struct tgl_buf *old,
             free(full);
         free(entry);
     }
+    free(dir_real);
 }
 
 /* mkdir -p for the folder that will hold FULL; record what we created. */
@@ -261,11 +263,7 @@ int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mo
 
     for (size_t i = 0; i < nouts; i++) {
         plan[i].full = tgl_path_join(dir, outs[i].path);
-        if (classify(plan[i].full, &outs[i].content, outs[i].mode, &plan[i].act) != 0) {
-            sys_error(d, plan[i].full);
-            goto out;
-        }
-        ndiff += plan[i].act != SAME;
+        ndiff += outs[i].act != TGL_SAME;
     }
     if (read_manifest(mpath, &old_manifest, &mexists, d) != 0)
         goto out;
@@ -278,7 +276,7 @@ int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mo
 
     if (mode == TGL_CHECK) {
         for (size_t i = 0; i < nouts; i++)
-            if (plan[i].act != SAME)
+            if (outs[i].act != TGL_SAME)
                 printf("%s\n", plan[i].full);
         for (size_t i = 0; i < stale.n; i++)
             printf("%s\n", stale.v[i]);
@@ -294,7 +292,7 @@ int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mo
 
     /* Phase 1: folders and temp files.  Nothing visible changes yet. */
     for (size_t i = 0; i < nouts; i++) {
-        if (plan[i].act != CREATE && plan[i].act != CHANGE)
+        if (outs[i].act != TGL_CREATE && outs[i].act != TGL_CHANGE)
             continue;
         if (make_parents(plan[i].full, &made) != 0) {
             sys_error(d, plan[i].full);
@@ -325,7 +323,7 @@ int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mo
             }
             free(plan[i].tmp);
             plan[i].tmp = NULL;
-        } else if (plan[i].act == CHMOD_ONLY && chmod(plan[i].full, outs[i].mode) == -1) {
+        } else if (outs[i].act == TGL_CHMOD && chmod(plan[i].full, outs[i].mode) == -1) {
             sys_error(d, plan[i].full);
             goto out;
         }

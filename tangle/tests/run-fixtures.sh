@@ -86,6 +86,8 @@ for c in "${cases[@]}"; do
     if [ "${BLESS:-0}" = 1 ]; then
       [ -f "$casedir/expected-stderr" ] || [ ! -s actual-stderr ] \
         || cp actual-stderr "$casedir/expected-stderr"
+      [ -f "$casedir/expected-status" ] || [ "$status" = 0 ] \
+        || echo "$status" > "$casedir/expected-status"
       if [ "$status" = 0 ] && [ ! -d "$casedir/expected" ] && [ -d out ] \
          && [ ! -f "$casedir/gen.sh" ] && [ ! -f "$casedir/setup.sh" ]; then
         cp -a out "$casedir/expected"

@@ -81,8 +81,10 @@ static void test_link_appends_in_document_order(void **state)
     assert_int_equal(fixture_load(&f, 2, md, 1), 0);
     struct tgl_chunk *c = tgl_chunk_find(&f.doc, "part", 4);
     assert_non_null(c);
-    assert_string_equal(c->first->text, "one\n");
-    assert_string_equal(c->first->next_in_chunk->text, "two\n");
+    assert_int_equal(c->first->len, 4);
+    assert_memory_equal(c->first->text, "one\n", 4);
+    assert_int_equal(c->first->next_in_chunk->len, 4);
+    assert_memory_equal(c->first->next_in_chunk->text, "two\n", 4);
     assert_ptr_equal(c->last, c->first->next_in_chunk);
     assert_true(c->reachable);
     fixture_free(&f);

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# make bench-tangle: tangle against noweb's notangle on the same content.
+# Usage: tangle/bench/bench.sh TANGLE
+#
+# 1. gen-corpus.py writes a ~200,000-line corpus twice: our Markdown
+#    (build/bench-tangle/md/*.md) and noweb (build/bench-tangle/noweb/book.nw).
+# 2. hyperfine times
+#      tangle, fresh:   every file created (the output folder is removed first)
+#      tangle, no-op:   the output is up to date (what `make` usually does)
+#      tangle --check:  compare only
+#      notangle -Rall:  noweb expands the same files as one stream into a file
+#    and, for the real book, tangle over chapters/*.md (no-op).
+# 3. It prints notangle's mean time divided by each tangle mean.
+set -euo pipefail
+tangle=$1
+dir=build/bench-tangle
+runs=${BENCH_RUNS:-20}
+command -v hyperfine >/dev/null || { echo "bench-tangle: hyperfine missing (make setup)"; exit 1; }
+command -v notangle >/dev/null || { echo "bench-tangle: notangle missing (make setup)"; exit 1; }
+mkdir -p "$dir"
+if [ ! -f "$dir/stamp" ] || [ tangle/bench/gen-corpus.py -nt "$dir/stamp" ]; then
+  rm -rf "$dir/md" "$dir/noweb"
+  python3 tangle/bench/gen-corpus.py "$dir" 200000 | tee "$dir/corpus.txt"
+  touch "$dir/stamp"
+fi
+cat "$dir/corpus.txt"
+wc -l "$dir"/md/*.md | tail -1 | sed 's/total/Markdown lines/'
+wc -l "$dir/noweb/book.nw" | sed 's|build.*|noweb lines|'
+"$tangle" -o "$dir/out" "$dir"/md/*.md                 # for the no-op runs
+"$tangle" -o "$dir/book-out" chapters/*.md
+
+md_files=$(echo "$dir"/md/*.md)
+book_files=$(echo chapters/*.md)
+# -N: no shell in between (a real book run is ~1 ms, shell start-up would
+# swamp it); --output=pipe: notangle really writes its 11 MB, to a pipe.
+hyperfine -N --output=pipe --warmup 3 --runs "$runs" --export-json "$dir/results.json" \
+  -n "tangle (fresh write)" --prepare "rm -rf $dir/fresh" "$tangle -o $dir/fresh $md_files" \
+  -n "tangle (no-op)" --prepare true "$tangle -o $dir/out $md_files" \
+  -n "tangle --check" --prepare true "$tangle -o $dir/out --check $md_files" \
+  -n "notangle -Rall" --prepare true "notangle -Rall $dir/noweb/book.nw" \
+  -n "tangle, real book (no-op)" --prepare true "$tangle -o $dir/book-out $book_files"
+
+python3 - "$dir/results.json" <<'PY'
+import json, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+nt = res["notangle -Rall"]
+print()
+print(f"{'command':28} {'mean':>10} {'median':>10} {'min':>10}   notangle/tangle (mean, min)")
+for name, r in res.items():
+    ratio = "" if r is nt or "real book" in name else \
+        f"{nt['mean'] / r['mean']:6.1f}x {nt['min'] / r['min']:6.1f}x"
+    print(f"{name:28} {r['mean'] * 1e3:8.2f}ms {r['median'] * 1e3:8.2f}ms {r['min'] * 1e3:8.2f}ms   {ratio}")
+book = res["tangle, real book (no-op)"]
+print(f"real book: {book['mean'] * 1e3:.2f} ms mean (goal: under 10 ms)")
+PY

@@ -1,0 +1,49 @@
+/* doc.c: the document's life cycle: load every input, free everything. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tangle.h"
+
+void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag)
+{
+    memset(doc, 0, sizeof *doc);
+    doc->diag = diag;
+    doc->max_output = (size_t)1 << 30;
+}
+
+unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
+{
+    unsigned errors = 0;
+    doc->inputs = tgl_xcalloc(npaths, sizeof *doc->inputs);
+    doc->ninputs = npaths;
+    for (size_t i = 0; i < npaths; i++) {
+        unsigned before = doc->diag->errors;
+        if (tgl_input_read(&doc->inputs[i], paths[i], doc->diag) != 0) {
+            errors += doc->diag->errors - before;
+            continue;
+        }
+        errors += tgl_parse_input(doc, i);
+    }
+    return errors;
+}
+
+void tgl_doc_free(struct tgl_doc *doc)
+{
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        struct tgl_block *b = doc->blocks[i];
+        tgl_attrs_free(&b->attrs);
+        if (b->text_owned)
+            free(b->text);
+        free(b->segs);
+        free(b);
+    }
+    free(doc->blocks);
+    for (size_t i = 0; i < doc->ninputs; i++)
+        tgl_input_free(&doc->inputs[i]);
+    free(doc->inputs);
+    for (size_t i = 0; i < doc->chunks.cap; i++)
+        if (doc->chunks.keys[i])
+            free(doc->chunks.vals[i]);
+    tgl_table_free(&doc->chunks);
+    memset(doc, 0, sizeof *doc);
+}

@@ -41,7 +41,8 @@ ifneq ($(BOOK_SRCS),$(shell cat $(BOOK_SEEN) 2>/dev/null))
 $(shell mkdir -p $(BUILD)/book && echo '$(BOOK_SRCS)' > $(BOOK_SEEN))
 endif
 BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html
-BOOK_HTML_PAGES := $(BOOK_HTML)   # read by book/site.mk
+# book/site.mk builds its search index from these pages.
+BOOK_HTML_PAGES := $(BOOK_HTML)
 # Pages of chapters that are no longer listed: removed by `make html`.
 BOOK_STALE    := $(filter-out $(BOOK_HTML),$(wildcard $(BUILD)/html/[0-9]*.html))
 
@@ -145,7 +146,7 @@ $(BUILD)/book/book.tex: $(BOOK_JSON) $(BOOK_INDEX) $(BOOK_FILTER) $(BOOK_META) \
 # cross references need them.  Output goes to build/book/book.log.
 $(BUILD)/book.pdf: $(BUILD)/book/book.tex
 	@for pass in 1 2 3; do \
-	  if [ $$pass = 3 ] && ! grep -q 'Rerun to get' $(BUILD)/book/book.log; then break; fi; \
+	  if [ $$pass = 3 ] && ! grep -qE 'Rerun to get|Rerun LaTeX|may have changed' $(BUILD)/book/book.log; then break; fi; \
 	  echo "pdf: xelatex pass $$pass (log: $(BUILD)/book/book.log)"; \
 	  xelatex -interaction=nonstopmode -halt-on-error -output-directory=$(BUILD)/book \
 	    $< >/dev/null 2>&1 || { tail -n 30 $(BUILD)/book/book.log; \

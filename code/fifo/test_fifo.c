@@ -124,6 +124,16 @@ static void fifo_mkfifo_creates_fifo_0600(void **state)
     assert_true(S_ISFIFO(st.st_mode));
     assert_int_equal(st.st_mode & 07777, 0600);
     assert_int_equal(st.st_size, 0);
+
+    int r = open(fd.path, O_RDONLY | O_NONBLOCK);   /* data in flight ... */
+    int w = open(fd.path, O_WRONLY);
+    assert_true(r >= 0 && w >= 0);
+    assert_int_equal(write(w, "hello", 5), 5);
+    assert_int_equal(lstat(fd.path, &st), 0);
+    assert_int_equal(st.st_size, 0);                /* ... never on disk */
+    assert_int_equal(close(w), 0);
+    assert_int_equal(close(r), 0);
+
     fifo_dir_remove(&fd);
     umask(old_mask);
     alarm(0);
@@ -227,6 +237,22 @@ static void fifo_nonblock_write_open_without_reader_gives_enxio(void **state)
     assert_true(w >= 0);
     assert_int_equal(close(w), 0);
     assert_int_equal(close(r), 0);
+    fifo_dir_remove(&fd);
+    alarm(0);
+}
+
+static void fifo_rdwr_open_does_not_block(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    struct fifo_dir fd;
+    char buf[8];
+    fifo_dir_create(&fd);
+    int rw = open(fd.path, O_RDWR);                 /* Linux: no waiting */
+    assert_true(rw >= 0);
+    assert_int_equal(write(rw, "me", 2), 2);        /* its own reader ... */
+    assert_int_equal(read(rw, buf, sizeof buf), 2); /* ... and writer */
+    assert_int_equal(close(rw), 0);
     fifo_dir_remove(&fd);
     alarm(0);
 }
@@ -456,6 +482,34 @@ static void fifo_client_without_server_fails_cleanly(void **state)
     alarm(0);
 }
 
+static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    char dir[PATH_MAX], path[PATH_MAX], out[512];
+    int outfd;
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    assert_int_equal(server_fifo_path(path, sizeof path, dir), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int fake = open(path, O_RDONLY | O_NONBLOCK);   /* never answers */
+    assert_true(fake >= 0);
+
+    pid_t pid = start_client(dir, "hello?", &outfd);
+    assert_true(tu_done_within(fake, 10 * 1000));   /* the request came */
+    struct fifo_request req;
+    assert_int_equal(read_full(fake, &req, sizeof req), sizeof req);
+    assert_int_equal(req.client_pid, pid);
+    assert_int_equal(count_entries(dir), 2);        /* + the reply FIFO */
+
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(finish_client(pid, outfd, out, sizeof out), 128 + SIGTERM);
+    assert_int_equal(count_entries(dir), 1);        /* reply FIFO removed */
+    assert_int_equal(close(fake), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +518,7 @@ int main(void)
         cmocka_unit_test(fifo_blocking_open_waits_for_other_end),
         cmocka_unit_test(fifo_nonblock_read_open_succeeds),
         cmocka_unit_test(fifo_nonblock_write_open_without_reader_gives_enxio),
+        cmocka_unit_test(fifo_rdwr_open_does_not_block),
         cmocka_unit_test(fifo_eof_when_all_writers_leave),
         cmocka_unit_test(fifo_dummy_writer_prevents_eof),
         cmocka_unit_test(fifo_request_fits_in_pipe_buf),
@@ -472,6 +527,7 @@ int main(void)
         cmocka_unit_test(fifo_server_removes_fifo_on_sigint_and_sigterm),
         cmocka_unit_test(fifo_server_reuses_stale_fifo_refuses_second_server),
         cmocka_unit_test(fifo_client_without_server_fails_cleanly),
+        cmocka_unit_test(fifo_client_removes_reply_fifo_on_sigterm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

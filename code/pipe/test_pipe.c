@@ -19,6 +19,9 @@ static void pipe_fd0_reads_fd1_writes(void **state)
     errno = 0;
     assert_int_equal(write(fd[0], "x", 1), -1);     /* the read end */
     assert_int_equal(errno, EBADF);
+    errno = 0;
+    assert_int_equal(lseek(fd[0], 0, SEEK_SET), -1); /* no file offset */
+    assert_int_equal(errno, ESPIPE);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
     alarm(0);
@@ -206,6 +209,35 @@ static void pipe_nonblock_write_full_gives_eagain(void **state)
     assert_int_equal(errno, EAGAIN);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
+    alarm(0);
+}
+
+static int set_child_nonblocking(void *arg)
+{
+    int *fd = arg;
+    return set_nonblocking(fd[0], true) == 0 ? 0 : 1;
+}
+
+static void pipe_nonblock_flag_is_shared(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    int fd[2], done;
+    assert_int_equal(pipe(fd), 0);
+    int copy = dup(fd[0]);
+    assert_true(copy >= 0);
+    assert_int_equal(set_nonblocking(copy, true), 0);
+    assert_true(fcntl(fd[0], F_GETFL) & O_NONBLOCK);    /* dup: shared */
+    assert_int_equal(set_nonblocking(fd[0], false), 0);
+    assert_false(fcntl(copy, F_GETFL) & O_NONBLOCK);
+
+    pid_t pid = tu_spawn(set_child_nonblocking, fd, &done);
+    assert_int_equal(tu_wait_exit(pid), 0);
+    assert_true(fcntl(fd[0], F_GETFL) & O_NONBLOCK);    /* fork: shared */
+    assert_int_equal(close(copy), 0);
+    assert_int_equal(close(fd[0]), 0);
+    assert_int_equal(close(fd[1]), 0);
+    assert_int_equal(close(done), 0);
     alarm(0);
 }
 
@@ -430,6 +462,7 @@ int main(void)
         cmocka_unit_test(pipe_write_blocks_when_full),
         cmocka_unit_test(pipe_nonblock_read_empty_gives_eagain),
         cmocka_unit_test(pipe_nonblock_write_full_gives_eagain),
+        cmocka_unit_test(pipe_nonblock_flag_is_shared),
         cmocka_unit_test(pipe_buf_from_fpathconf),
         cmocka_unit_test(pipe_capacity_matches_getpipe_sz),
         cmocka_unit_test(pipe_setpipe_sz_changes_capacity),

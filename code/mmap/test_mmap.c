@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +74,10 @@ static void mmap_offset_must_be_page_aligned(void **state)
     assert_true(p == MAP_FAILED);
     assert_true(p != NULL);                 /* a NULL check would miss it */
     assert_int_equal(errno, EINVAL);
+
+    errno = 0;
+    assert_true(mmap(NULL, 0, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
+    assert_int_equal(errno, EINVAL);        /* length 0 */
 
     p = mmap(NULL, (size_t)ps, PROT_READ, MAP_SHARED, fd, ps);
     assert_true(p != MAP_FAILED);
@@ -229,27 +234,27 @@ static void mmap_private_is_copy_on_write(void **state)
     remove_temp_file(fd, path);
 }
 
-static sigjmp_buf bus_jump;
+static sigjmp_buf fault_jump;
 
-static void on_sigbus(int sig)
+static void on_fault(int sig)
 {
     (void)sig;
-    siglongjmp(bus_jump, 1);
+    siglongjmp(fault_jump, 1);
 }
 
-/* Write one byte at P; report whether that raised SIGBUS. */
-static bool store_raises_sigbus(volatile char *p)
+/* Write one byte at P; report whether that raised signal SIG. */
+static bool store_raises(int sig, volatile char *p)
 {
-    struct sigaction sa = { .sa_handler = on_sigbus }, old;
+    struct sigaction sa = { .sa_handler = on_fault }, old;
     volatile bool raised = false;
 
     sigemptyset(&sa.sa_mask);
-    assert_int_equal(sigaction(SIGBUS, &sa, &old), 0);
-    if (sigsetjmp(bus_jump, 1) == 0)
+    assert_int_equal(sigaction(sig, &sa, &old), 0);
+    if (sigsetjmp(fault_jump, 1) == 0)
         *p = 'x';
     else
         raised = true;
-    assert_int_equal(sigaction(SIGBUS, &old, NULL), 0);
+    assert_int_equal(sigaction(sig, &old, NULL), 0);
     return raised;
 }
 
@@ -262,18 +267,32 @@ static void mmap_sigbus_past_eof(void **state)
     char *p = mmap(NULL, 2 * (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     assert_true(p != MAP_FAILED);           /* mmap itself does not fail */
 
-    assert_false(store_raises_sigbus(p + 200));   /* same page as EOF */
-    assert_true(store_raises_sigbus(p + ps));     /* a page wholly past EOF */
+    assert_false(store_raises(SIGBUS, p + 200));   /* same page as EOF */
+    assert_true(store_raises(SIGBUS, p + ps));     /* a page wholly past EOF */
 
     struct stat st;
     assert_int_equal(fstat(fd, &st), 0);
     assert_int_equal(st.st_size, 100);      /* the mapping did not grow it */
 
     assert_int_equal(ftruncate(fd, 2 * ps), 0);
-    assert_false(store_raises_sigbus(p + ps));
+    assert_false(store_raises(SIGBUS, p + ps));
 
     assert_int_equal(munmap(p, 2 * (size_t)ps), 0);
     remove_temp_file(fd, path);
+}
+
+static void mmap_prot_none_and_munmap_fault(void **state)
+{
+    (void)state;
+    long ps = page_size();
+    char *p = mmap(NULL, 2 * (size_t)ps, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(p != MAP_FAILED);
+    assert_false(store_raises(SIGSEGV, p));
+    assert_int_equal(mprotect(p + ps, (size_t)ps, PROT_NONE), 0);
+    assert_true(store_raises(SIGSEGV, p + ps));        /* a guard page */
+    assert_int_equal(munmap(p, 2 * (size_t)ps), 0);
+    assert_true(store_raises(SIGSEGV, p));             /* gone */
 }
 
 /* Map 4096 anonymous bytes with FLAGS, let a child write into them, and
@@ -415,6 +434,10 @@ static pid_t start_program(const char *prog, int out_fd, ...)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* If the test dies (a failed assertion, the alarm), take the
+         * program down with it: SIGTERM lets it clean up after itself. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+            _exit(125);
         if (out_fd != -1 && dup2(out_fd, STDOUT_FILENO) == -1)
             _exit(126);
         execv(path, argv);
@@ -508,6 +531,7 @@ int main(void)
         cmocka_unit_test(mmap_shared_visible_to_other_process),
         cmocka_unit_test(mmap_private_is_copy_on_write),
         cmocka_unit_test(mmap_sigbus_past_eof),
+        cmocka_unit_test(mmap_prot_none_and_munmap_fault),
         cmocka_unit_test(mmap_anon_shared_after_fork),
         cmocka_unit_test(mmap_anon_private_after_fork),
         cmocka_unit_test(mmap_msync_writes_back),

@@ -221,6 +221,26 @@ test('Chinese full-text search (Pagefind) finds the right chapters', async () =>
   noProblems(problems);
 });
 
+test('under a sub-path (GitHub Pages project site), search links stay inside it', async () => {
+  const sub = await serve(SITE, 0, '127.0.0.1', '/ipc-book/');
+  const subBase = `http://127.0.0.1:${sub.address().port}/ipc-book/`;
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const problems = [];
+  const page = await ctx.newPage();
+  watch(page, problems);
+  await page.goto(subBase + chapter);
+  await ready(page);
+  await page.fill('#search input', '管道');
+  await page.waitForSelector('#search .pagefind-ui__result-link', { timeout: 15000 });
+  const hrefs = await page.$$eval('#search .pagefind-ui__result-link', (as) => as.map((a) => a.href));
+  for (const h of hrefs) assert.ok(h.startsWith(subBase), `result link leaves the sub-path: ${h}`);
+  await Promise.all([page.waitForURL(/highlight=/), page.click('#search .pagefind-ui__result-link >> nth=0')]);
+  await ready(page);
+  await ctx.close();
+  sub.close();
+  noProblems(problems);
+});
+
 test('theme follows the system, and the toggle changes and persists', async () => {
   const bg = (page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   const theme = (page) => page.evaluate(() => document.documentElement.dataset.theme);

@@ -374,6 +374,20 @@ test('phone width: the sidebar is a collapsed drawer; no sideways scrolling', as
   const side = await dpage.locator('#sidebar').boundingBox();
   const text = await dpage.locator('main#content').boundingBox();
   assert.ok(side.x >= 0 && text.x >= side.x + side.width - 1, 'desktop: sidebar beside the text');
+  // scrolling to a section marks it in the sidebar
+  const sections = dpage.locator('#sidebar .section-list a[href^="#"]');
+  if (await sections.count() > 1) {
+    const href = await sections.nth(1).getAttribute('href');
+    await dpage.evaluate((id) => document.getElementById(id).scrollIntoView(), decodeURIComponent(href.slice(1)));
+    await dpage.waitForSelector(`#sidebar .section-list a.in-view[href="${href}"]`, { timeout: 5000 });
+  }
+  // → goes to the next chapter
+  const nextLink = dpage.locator('#content a[rel="next"]');
+  const next = await nextLink.count() ? await nextLink.first().getAttribute('href') : null;
+  if (next) {
+    await Promise.all([dpage.waitForURL('**/' + next), dpage.keyboard.press('ArrowRight')]);
+    await ready(dpage);
+  }
   await dpage.click('#sidebar-toggle');
   await dpage.locator('#sidebar').waitFor({ state: 'hidden' });
   await desk.ctx.close();

@@ -66,9 +66,18 @@ int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
         ret = 0;
         goto out;
     }
-    tgl_buf_reserve(&old, len + 1);                   /* the expected size */
-    if (read_all(fd, &old) == -1)
-        goto out;
+    /* fstat said LEN bytes: read that much (usually one read call). */
+    tgl_buf_reserve(&old, len + 1);
+    while (old.len < len) {
+        ssize_t n = read(fd, old.data + old.len, len - old.len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            goto out;
+        if (n == 0)
+            break;
+        old.len += (size_t)n;
+    }
     if (old.len != len || (len > 0 && memcmp(old.data, content, len) != 0))
         *act = TGL_CHANGE;
     else

@@ -11,11 +11,14 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 parts_passed=0 parts_failed=0 failed_parts=()
 
+log=$(mktemp "${TMPDIR:-/tmp}/tangle-tests-XXXXXX")
+trap 'rm -f "$log"' EXIT
+
 part() {  # part NAME COMMAND...
   local name=$1
   shift
   echo "---- $name"
-  if "$@"; then
+  if "$@" 2>&1 | tee -a "$log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
     parts_passed=$((parts_passed + 1))
   else
     parts_failed=$((parts_failed + 1)) failed_parts+=("$name")
@@ -44,5 +47,10 @@ else
 fi
 echo
 for p in "${failed_parts[@]}"; do echo "FAILED: $p"; done
-echo "tangle tests: $parts_passed passed, $parts_failed failed"
+# Individual tests: cmocka's "[       OK ]"/"[  FAILED  ] name" lines and the
+# fixture / cross-check runners' lines of the same shape.
+ok=$(grep -c '^\[       OK \]' "$log")
+bad=$(( $(grep -c '^\[  FAILED  \] \(fixture\|crosscheck\) ' "$log") + \
+        $(awk '/^\[  FAILED  \] [0-9]+ test\(s\)/ { n += $4 } END { print n + 0 }' "$log") ))
+echo "tangle tests: $ok passed, $bad failed (in $parts_passed parts passed, $parts_failed failed)"
 [ "$parts_failed" -eq 0 ]

@@ -157,7 +157,8 @@ static struct server server_start(const char *path, const char *uid_opt)
 {
     struct server s;
     if (uid_opt != NULL)
-        s.pid = start_program(&s.out, "uds_echo_server", "-u", uid_opt, path, (char *)NULL);
+        s.pid = start_program(&s.out, "uds_echo_server", "-u", uid_opt, path,
+                              (char *)NULL);
     else
         s.pid = start_program(&s.out, "uds_echo_server", path, (char *)NULL);
     char line[256], want[256];
@@ -440,6 +441,17 @@ static void uds_abstract_leaves_no_file(void **state)
     int c = try_connect(name);
     assert_true(c >= 0);
     assert_int_equal(fchdir(saved_cwd), 0);
+
+    /* /proc/net/unix lists it with '@' for the leading NUL. */
+    FILE *f = fopen("/proc/net/unix", "r");
+    assert_non_null(f);
+    char line[512];
+    bool listed = false;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strstr(line, name) != NULL)
+            listed = true;
+    assert_int_equal(fclose(f), 0);
+    assert_true(listed);
     assert_int_equal(close(saved_cwd), 0);
 
     assert_int_equal(close(c), 0);
@@ -532,8 +544,8 @@ static void uds_scm_rights_passes_memfd(void **state)
     int fd;
     long peer;
     char text[128];
-    assert_int_equal(sscanf(line, "received fd %d from pid %ld; it holds 24 bytes: %127[^\n]",
-                            &fd, &peer, text), 3);
+    assert_int_equal(sscanf(line, "received fd %d from pid %ld; it holds 24 bytes: "
+                            "%127[^\n]", &fd, &peer, text), 3);
     assert_int_equal(peer, sender);
     assert_string_equal(text, "a secret kept in a memfd");
     alarm(0);
@@ -580,7 +592,8 @@ static void uds_echo_client_round_trip(void **state)
     alarm(20);
     struct server s = server_start(t.path, NULL);
 
-    pid_t c = start_program(&out, "uds_echo_client", t.path, "hello", "你好", (char *)NULL);
+    pid_t c = start_program(&out, "uds_echo_client", t.path, "hello", "你好",
+                            (char *)NULL);
     read_line(out, line, sizeof line);
     assert_string_equal(line, "hello");
     read_line(out, line, sizeof line);

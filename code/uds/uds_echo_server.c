@@ -81,7 +81,8 @@ static void remove_stale_socket(const char *path, const struct sockaddr_un *sa,
         err_exit("close");
     if (unlink(path) == -1)
         err_exit("unlink stale socket %s", path);
-    fprintf(stderr, "%s: removed stale socket %s\n", program_invocation_short_name, path);
+    fprintf(stderr, "%s: removed stale socket %s\n",
+            program_invocation_short_name, path);
 }
 
 static int listen_on(const char *path)
@@ -214,7 +215,8 @@ static int serve(int lsock, uid_t allowed, const sigset_t *wait_mask)
 
         size_t kept = 0;
         for (size_t i = 0; i < count; i++) {
-            if (fds[i + 1].revents == 0 || serve_client(&clients[i], fds[i + 1].revents))
+            short rev = fds[i + 1].revents;
+            if (rev == 0 || serve_client(&clients[i], rev))
                 clients[kept++] = clients[i];
             else if (close(clients[i].fd) == -1)
                 err_msg("close");

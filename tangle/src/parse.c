@@ -21,9 +21,10 @@ struct line_info {
 };
 
 struct parse_state {
-    struct tgl_doc *doc;
+    struct tgl_blocklist *out;   /* where the tangle blocks go */
+    struct tgl_diag *diag;
     size_t idx;
-    struct tgl_input *in;
+    const struct tgl_input *in;
     unsigned errors;
 
     bool in_code;        /* inside a fenced code block we care about */
@@ -389,8 +390,8 @@ static bool has_tab(const struct tgl_input *in, size_t first, size_t n)
 
 static void finish_block(struct parse_state *ps)
 {
-    struct tgl_input *in = ps->in;
-    struct tgl_diag *d = ps->doc->diag;
+    const struct tgl_input *in = ps->in;
+    struct tgl_diag *d = ps->diag;
     const char *why;
     struct tgl_attrs attrs;
     size_t ln = find_fence_line(ps);
@@ -465,11 +466,7 @@ static void finish_block(struct parse_state *ps)
     b->path = tgl_attrs_get(&b->attrs, "file");
     errs += tgl_segment(b, in->path, d);
 
-    struct tgl_doc *doc = ps->doc;
-    if ((doc->nblocks & (doc->nblocks - 1)) == 0)      /* grow at powers of two */
-        doc->blocks = tgl_xrealloc(doc->blocks,
-                                   (doc->nblocks ? doc->nblocks * 2 : 16) * sizeof *doc->blocks);
-    doc->blocks[doc->nblocks++] = b;
+    tgl_blocklist_add(ps->out, b);
     ps->errors += errs;
 }
 
@@ -502,9 +499,10 @@ static int span(MD_SPANTYPE type, void *detail, void *userdata)
     return 0;
 }
 
-unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
+unsigned tgl_parse_file(const struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
+                        struct tgl_diag *d)
 {
-    struct parse_state ps = { .doc = doc, .idx = idx, .in = &doc->inputs[idx] };
+    struct parse_state ps = { .out = out, .diag = d, .idx = idx, .in = in };
     MD_PARSER parser = {
         .abi_version = 0,
         /* Tables change block structure as they do for pandoc; inline
@@ -517,7 +515,7 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
         .text = text,
     };
     if (md_parse(ps.in->data, (MD_SIZE)ps.in->len, &parser, &ps) != 0) {
-        tgl_error(doc->diag, ps.in->path, 0, "the Markdown parser failed");
+        tgl_error(d, ps.in->path, 0, "the Markdown parser failed");
         ps.errors++;
     }
     free(ps.info);
@@ -525,4 +523,13 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     free(ps.last_child);
     tgl_buf_free(&ps.md);
     return ps.errors;
+}
+
+unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
+{
+    struct tgl_blocklist list = { doc->blocks, doc->nblocks };
+    unsigned errors = tgl_parse_file(&doc->inputs[idx], idx, &list, doc->diag);
+    doc->blocks = list.v;
+    doc->nblocks = list.n;
+    return errors;
 }

@@ -52,6 +52,9 @@ struct parse_state {
     struct line_info *lines;
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
+    bool in_indented;    /* inside an indented code block */
+    int indented_state;  /* 0: no text seen yet, 1: first text seen */
+    const char *indented_first; /* its first text, in the input */
     bool any_null;       /* some line had a NUL byte replaced */
 };
 
@@ -161,8 +164,11 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     if (type != MD_BLOCK_CODE)
         return 0;
     const MD_BLOCK_CODE_DETAIL *cd = detail;
-    if (cd->fence_char == 0)
-        return 0;                            /* indented code: never tangled */
+    if (cd->fence_char == 0) {
+        ps->in_indented = true;              /* indented code: never tangled, */
+        ps->indented_state = 0;              /* but see check_indented */
+        return 0;
+    }
     if (cd->info.text == NULL || cd->info.size == 0)
         return 0;                            /* no info string: not a tangle block */
     if (memchr(cd->info.text, '{', cd->info.size) == NULL
@@ -232,6 +238,14 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         size_t end = (size_t)(s - ps->in->data) + size;
         if (end > ps->cursor)
             ps->cursor = end;
+    }
+    if (ps->in_indented) {
+        /* Keep the first line of indented code for check_indented. */
+        if (ps->indented_state == 0 && in_buffer(ps, s)) {
+            ps->indented_first = s;
+            ps->indented_state = 1;
+        }
+        return 0;
     }
     if (!ps->in_code) {
         /* Text straight inside a list item is the paragraph of a tight
@@ -470,6 +484,35 @@ static void finish_block(struct parse_state *ps)
     ps->errors += errs;
 }
 
+/* Indented code whose first line is a fence with a tangle attribute block
+ * is almost always a tangle block that CommonMark cannot see as one: one
+ * inside a footnote or a definition (pandoc renders those as code blocks).
+ * Tangle cannot tangle it, so it says so instead of dropping it silently. */
+static void check_indented(struct parse_state *ps)
+{
+    const struct tgl_input *in = ps->in;
+    if (ps->indented_state != 1)
+        return;
+    const char *p = ps->indented_first, *end = in->data + in->len;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p), run = 0;
+    char fc = len > 0 ? p[0] : 0;
+    if (fc != '`' && fc != '~')
+        return;
+    while (run < len && p[run] == fc)
+        run++;
+    if (run < 3)
+        return;
+    struct tgl_attrs a;
+    const char *why;
+    if (tgl_attrs_parse(p + run, len - run, &a, &why) == 0
+        && (a.id != NULL || tgl_attrs_get(&a, "file") != NULL))
+        tgl_warning(ps->diag, in->path, tgl_line_of(in, (size_t)(p - in->data)),
+                    "this tangle block is indented code for CommonMark (inside a footnote or "
+                    "a definition list?), so it is not tangled");
+    tgl_attrs_free(&a);
+}
+
 static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 {
     struct parse_state *ps = userdata;
@@ -478,6 +521,11 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         ps->depth--;
     if (ps->depth > 0)
         ps->last_child[ps->depth - 1] = type;
+    if (type == MD_BLOCK_CODE && ps->in_indented) {
+        ps->in_indented = false;
+        check_indented(ps);
+        return 0;
+    }
     if (type != MD_BLOCK_CODE || !ps->in_code)
         return 0;
     if (ps->line_open) {                         /* md4c always ends lines; be safe */

@@ -3,7 +3,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tangle.h"
 
@@ -58,23 +57,12 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static size_t thread_count(size_t npaths)
-{
-    const char *env = getenv("TANGLE_THREADS");
-    long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1)
-        n = 1;
-    if (n > 4)
-        n = 4;
-    return (size_t)n < npaths ? (size_t)n : npaths;
-}
-
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
 {
     unsigned errors = 0;
     struct job job = { .doc = doc, .paths = paths, .n = npaths };
     pthread_t threads[4];
-    size_t started = 0, want = thread_count(npaths);
+    size_t started = 0, want = tgl_thread_count(npaths);
 
     doc->inputs = tgl_xcalloc(npaths, sizeof *doc->inputs);
     doc->ninputs = npaths;

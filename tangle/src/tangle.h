@@ -15,7 +15,8 @@
  *      chunks.c split each tangle block into text and <<reference>> segments
  *   2. chunks.c join chunks by name (hash table), check references, cycles,
  *               duplicate files and unreachable chunks
- *   3. paths.c  check every output path against the file system (symlinks)
+ *   3. outputs.c for every output file, in parallel:
+ *      paths.c  check its path against the file system (symlinks)
  *      expand.c expand each output file into memory
  *      write.c  compare with the output tree, then write atomically, prune
  *               stale files and update the manifest DIR/.tangled
@@ -57,6 +58,10 @@ void tgl_buf_adds(struct tgl_buf *b, const char *s);
 void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tgl_buf_free(struct tgl_buf *b);
+
+/* How many threads to use for JOBS independent jobs: TANGLE_THREADS from
+ * the environment, else the number of CPUs; at most 4 and at most JOBS. */
+size_t tgl_thread_count(size_t jobs);
 
 /* Where diagnostics go, and how many errors were reported.  The fuzz
  * target and the unit tests point out at /dev/null or a memory stream. */
@@ -331,6 +336,17 @@ int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
  * on D). */
 int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mode mode,
              struct tgl_diag *d);
+
+/* ---- outputs.c: stage 3 ----------------------------------------------- */
+
+/* Check every output path on disk (tgl_path_fs_error), expand each file
+ * and, when CLASSIFY, compare it with the disk (tgl_classify), keeping the
+ * content only of files that must be written.  *OUTS (sorted by path,
+ * owned by the caller) gets NOUTS entries.  Runs on up to 4 threads; the
+ * messages still come out in document order.  Returns the number of
+ * errors. */
+unsigned tgl_build_outputs(const struct tgl_doc *doc, const char *dir, bool directives,
+                           bool classify, struct tgl_output **outs, size_t *nouts);
 
 /* Content of the manifest for OUTS (sorted): one path per line. */
 void tgl_manifest_text(const struct tgl_output *outs, size_t nouts, struct tgl_buf *out);

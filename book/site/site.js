@@ -7,8 +7,13 @@
  *   - full-text search (Pagefind's default UI over the index that
  *     `make` builds into build/html/pagefind/);
  *   - a copy button on every code block (the Clipboard API);
- *   - anchor links on headings (AnchorJS, vendored by book/site.mk);
+ *   - anchor links on headings (AnchorJS, put in front of this file by
+ *     book/site.mk);
+ *   - the current section marked in the sidebar; <- and -> for the
+ *     previous and next chapter; search words marked after a result click;
  *   - on print, every collapsed answer is opened.
+ * site/early.js (in <head>, not deferred) applies the stored theme before
+ * the first paint.
  * Everything here is progressive: without JavaScript the book still reads.
  */
 (function () {

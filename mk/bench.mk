@@ -1,0 +1,70 @@
+# mk/bench.mk: benchmarks (owned by chapter 06).  The top Makefile
+# -includes it last, after every fragment that may add to BENCH_TARGETS.
+#
+#   make bench            run every $(BENCH_TARGETS); results in build/bench/
+#   make bench-ipc        chapter 06: bench_ipc -> CSV -> gnuplot SVG and PDF
+#   make bench-figures    re-render figures/bench-*.svg from the committed
+#                         reference run in bench/reference/
+#   make bench-reference  make the last `make bench-ipc` run the reference
+#                         (copies its CSV and machine.txt, then bench-figures)
+#
+# BENCH_FLAGS adds bench_ipc options to every run, e.g. BENCH_FLAGS="-r 9".
+# On a machine with one CPU the "different cores" run uses -c 0,0 as well.
+
+BENCH_DIR   := $(BUILD)/bench
+BENCH_BIN   := $(BUILD)/bin/compare/bench_ipc
+BENCH_REF   := bench/reference
+BENCH_CSV   := latency-free.csv latency-split.csv latency-same.csv \
+               throughput-free.csv throughput-same.csv
+BENCH_FLAGS ?=
+GNUPLOT     ?= gnuplot
+
+BENCH_TARGETS += bench-ipc
+
+.PHONY: bench bench-ipc bench-plots bench-figures bench-reference
+
+# The recipe (not the prerequisite list) expands BENCH_TARGETS, so a fragment
+# included after this one could still add to it.
+bench: ## run the benchmarks (about a minute); CSV and plots in build/bench/
+	@$(MAKE) --no-print-directory tangle-code
+	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
+
+# Each CSV is written to a temporary name first, so that an interrupted run
+# never leaves a truncated file that looks like a result.
+bench-ipc: $(BENCH_BIN) ## chapter 06: IPC latency and throughput -> build/bench/
+	@mkdir -p $(BENCH_DIR)
+	$(eval BENCH_LOAD := $(shell cut -d' ' -f1-3 /proc/loadavg))
+	@split=0,1; [ "$$(nproc)" -ge 2 ] || split=0,0; \
+	set -e; \
+	run() { out=$$1; shift; echo "bench_ipc $$* > $(BENCH_DIR)/$$out"; \
+	        $(BENCH_BIN) "$$@" $(BENCH_FLAGS) > $(BENCH_DIR)/$$out.tmp; \
+	        mv $(BENCH_DIR)/$$out.tmp $(BENCH_DIR)/$$out; }; \
+	run latency-free.csv  -k lat; \
+	run latency-split.csv -k lat -c $$split; \
+	run latency-same.csv  -k lat -c 0,0; \
+	run throughput-free.csv -k tput; \
+	run throughput-same.csv -k tput -c 0,0
+	@{ echo "nproc: $$(nproc)"; \
+	   echo "cpu: $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"; \
+	   echo "hypervisor: $$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor:[[:space:]]*//p')"; \
+	   echo "kernel: $$(uname -sr)"; \
+	   echo "BENCH_FLAGS: $(or $(BENCH_FLAGS),(none))"; \
+	   echo "load average before: $(BENCH_LOAD)"; \
+	   echo "date: $$(date -u +%Y-%m-%d)"; } > $(BENCH_DIR)/machine.txt
+	@$(MAKE) --no-print-directory bench-plots
+	@echo "bench-ipc: results in $(BENCH_DIR)/"
+
+bench-plots: ## render build/bench/*.csv as SVG and PDF plots
+	@for p in latency throughput; do for fmt in svg pdf; do \
+	  $(GNUPLOT) -e "datadir='$(BENCH_DIR)'; fmt='$$fmt'; out='$(BENCH_DIR)/bench-$$p.$$fmt'" \
+	    bench/$$p.gp || exit 1; done; done
+
+bench-figures: ## re-render figures/bench-*.svg from bench/reference/*.csv
+	@for p in latency throughput; do \
+	  $(GNUPLOT) -e "datadir='$(BENCH_REF)'; fmt='svg'; out='figures/bench-$$p.svg'" \
+	    bench/$$p.gp || exit 1; done
+
+bench-reference: ## adopt the last bench-ipc run as the book's reference run
+	@mkdir -p $(BENCH_REF)
+	cp $(addprefix $(BENCH_DIR)/,$(BENCH_CSV) machine.txt) $(BENCH_REF)/
+	@$(MAKE) --no-print-directory bench-figures

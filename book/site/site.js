@@ -7,8 +7,13 @@
  *   - full-text search (Pagefind's default UI over the index that
  *     `make` builds into build/html/pagefind/);
  *   - a copy button on every code block (the Clipboard API);
- *   - anchor links on headings (AnchorJS, vendored by book/site.mk);
+ *   - anchor links on headings (AnchorJS, put in front of this file by
+ *     book/site.mk);
+ *   - the current section marked in the sidebar; <- and -> for the
+ *     previous and next chapter; search words marked after a result click;
  *   - on print, every collapsed answer is opened.
+ * site/early.js (in <head>, not deferred) applies the stored theme before
+ * the first paint.
  * Everything here is progressive: without JavaScript the book still reads.
  */
 (function () {
@@ -315,6 +320,41 @@
       }
     }
   }
+
+  /* ---- where am I: the current section in the sidebar ----------------- */
+  var sectionLinks = sidebar ? sidebar.querySelectorAll('.section-list a[href^="#"]') : [];
+  if (sectionLinks.length && 'IntersectionObserver' in window) {
+    var byId = {};
+    var heads = [];
+    Array.prototype.forEach.call(sectionLinks, function (a) {
+      var id = decodeURIComponent(a.getAttribute('href').slice(1));
+      var h = document.getElementById(id);
+      if (h) { byId[id] = a; heads.push(h); }
+    });
+    var markCurrent = function () {
+      /* the last section heading above the upper third of the window */
+      var line = window.innerHeight / 3, current = null;
+      for (var i = 0; i < heads.length; i++) {
+        if (heads[i].getBoundingClientRect().top <= line) current = heads[i];
+        else break;
+      }
+      Array.prototype.forEach.call(sectionLinks, function (a) { a.classList.remove('in-view'); });
+      if (current) byId[current.id].classList.add('in-view');
+    };
+    var io = new IntersectionObserver(markCurrent, { rootMargin: '0px 0px -66% 0px' });
+    heads.forEach(function (h) { io.observe(h); });
+    markCurrent();
+  }
+
+  /* ---- keyboard: ← and → go to the previous and next chapter --------- */
+  document.addEventListener('keydown', function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey || e.defaultPrevented) return;
+    var active = document.activeElement;
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) || active.closest('pre, table, details')) return;
+    var rel = e.key === 'ArrowLeft' ? 'prev' : e.key === 'ArrowRight' ? 'next' : null;
+    var link = rel && document.querySelector('#content a[rel="' + rel + '"]');
+    if (link) location.href = link.href;
+  });
 
   /* ---- print: open every collapsed answer -------------------------- */
   var closedForPrint = [];

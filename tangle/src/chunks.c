@@ -6,11 +6,26 @@
 
 #include "tangle.h"
 
-static void add_seg(struct tgl_block *b, const struct tgl_seg *s)
+/* Segments are collected in a small local array first, then copied into
+ * one exact allocation (most blocks have one to three segments). */
+struct segv {
+    struct tgl_seg *v;
+    size_t n, cap;
+    struct tgl_seg local[16];
+};
+
+static void add_seg(struct segv *sv, const struct tgl_seg *s)
 {
-    if ((b->nsegs & (b->nsegs - 1)) == 0)
-        b->segs = tgl_xrealloc(b->segs, (b->nsegs ? b->nsegs * 2 : 4) * sizeof *b->segs);
-    b->segs[b->nsegs++] = *s;
+    if (sv->n == sv->cap) {
+        size_t cap = sv->cap * 2;
+        struct tgl_seg *v = tgl_xmalloc(cap * sizeof *v);
+        memcpy(v, sv->v, sv->n * sizeof *v);
+        if (sv->v != sv->local)
+            free(sv->v);
+        sv->v = v;
+        sv->cap = cap;
+    }
+    sv->v[sv->n++] = *s;
 }
 
 unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
@@ -18,6 +33,9 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
     unsigned errors = 0;
     const char *t = b->text;
     size_t pos = 0;
+    struct segv sv = { .n = 0 };
+    sv.v = sv.local;
+    sv.cap = sizeof sv.local / sizeof sv.local[0];
     unsigned line = b->line + 1;
     while (pos < b->len) {
         const char *nl = memchr(t + pos, '\n', b->len - pos);
@@ -37,7 +55,7 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
             if (shaped && tgl_valid_chunk_name(t + n0, n1 - n0)) {
                 struct tgl_seg s = { .kind = TGL_SEG_REF, .off = pos, .len = i - pos,
                                      .line = line, .name_off = n0, .name_len = n1 - n0 };
-                add_seg(b, &s);
+                add_seg(&sv, &s);
                 ref = true;
             } else if (shaped) {
                 tgl_error(d, file, line,
@@ -47,19 +65,24 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
             }
         }
         if (!ref) {
-            struct tgl_seg *last = b->nsegs ? &b->segs[b->nsegs - 1] : NULL;
+            struct tgl_seg *last = sv.n ? &sv.v[sv.n - 1] : NULL;
             if (last && last->kind == TGL_SEG_TEXT) {
                 last->len = end + 1 - last->off;
                 last->nlines++;
             } else {
                 struct tgl_seg s = { .kind = TGL_SEG_TEXT, .off = pos, .len = end + 1 - pos,
                                      .line = line, .nlines = 1 };
-                add_seg(b, &s);
+                add_seg(&sv, &s);
             }
         }
         pos = end + 1;
         line++;
     }
+    b->nsegs = sv.n;
+    b->segs = tgl_xmalloc(sv.n * sizeof *b->segs);
+    memcpy(b->segs, sv.v, sv.n * sizeof *b->segs);
+    if (sv.v != sv.local)
+        free(sv.v);
     return errors;
 }
 
@@ -77,6 +100,7 @@ static const char *where(const struct tgl_doc *doc, const struct tgl_block *b)
 static unsigned build_chunks(struct tgl_doc *doc)
 {
     unsigned errors = 0;
+    tgl_table_reserve(&doc->chunks, doc->nblocks);
     for (size_t i = 0; i < doc->nblocks; i++) {
         struct tgl_block *b = doc->blocks[i];
         if (b->name == NULL)
@@ -84,7 +108,9 @@ static unsigned build_chunks(struct tgl_doc *doc)
         size_t n = strlen(b->name);
         struct tgl_chunk *c = tgl_table_get(&doc->chunks, b->name, n);
         if (c == NULL) {
-            c = tgl_xcalloc(1, sizeof *c);
+            if (doc->chunk_store == NULL)              /* one array for all chunks */
+                doc->chunk_store = tgl_xcalloc(doc->nblocks, sizeof *doc->chunk_store);
+            c = &doc->chunk_store[doc->nchunks++];
             c->name = b->name;
             c->first = c->last = b;
             tgl_table_put(&doc->chunks, b->name, n, c);

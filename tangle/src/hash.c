@@ -54,6 +54,12 @@ static void grow(struct tgl_table *t)
     *t = bigger;
 }
 
+void tgl_table_reserve(struct tgl_table *t, size_t n)
+{
+    while (t->cap < 2 * n)
+        grow(t);
+}
+
 void tgl_table_put(struct tgl_table *t, const char *key, size_t klen, void *val)
 {
     if ((t->count + 1) * 2 > t->cap)

@@ -35,7 +35,14 @@ size_t tgl_utf8_check(const char *buf, size_t len)
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
     while (i < len) {
-        /* Fast path: eight ASCII bytes at a time. */
+        /* Fast path: 32 ASCII bytes at a time, then 8. */
+        while (i + 32 <= len) {
+            uint64_t w[4];
+            memcpy(w, s + i, 32);
+            if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+                break;
+            i += 32;
+        }
         while (i + 8 <= len) {
             uint64_t w;
             memcpy(&w, s + i, 8);
@@ -88,77 +95,32 @@ unsigned tgl_line_of(const struct tgl_input *in, size_t off)
     return (unsigned)lo + 1;
 }
 
-/* High bit set in each byte of V that is zero (exact, no false hits). */
-static inline uint64_t zero_bytes(uint64_t v)
+/* Index the lines of IN (memchr is vectorised: this is the fast way). */
+static void index_lines(struct tgl_input *in)
 {
-    const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
-    return ~(((v & low7) + low7) | v | low7);
-}
-
-static void add_line_start(struct tgl_input *in, size_t *cap, size_t off)
-{
-    if (in->nlines == *cap) {
-        *cap *= 2;
-        in->line_off = tgl_xrealloc(in->line_off, *cap * sizeof *in->line_off);
-    }
-    in->line_off[in->nlines++] = off;
-}
-
-/* One pass over the input that does three jobs: index the lines, look for
- * CR, and check UTF-8 (eight ASCII bytes at a time).  Returns the offset
- * of the first invalid byte, or len.  Sets *has_cr. */
-static size_t scan(struct tgl_input *in, bool *has_cr)
-{
-    const unsigned char *s = (const unsigned char *)in->data;
-    size_t len = in->len, i = 0, cap = len / 32 + 16;
-    const uint64_t nl = 0x0A0A0A0A0A0A0A0AULL, cr = 0x0D0D0D0D0D0D0D0DULL;
-    *has_cr = false;
+    size_t cap = in->len / 32 + 16;
+    const char *p = in->data, *end = in->data + in->len;
     in->line_off = tgl_xmalloc(cap * sizeof *in->line_off);
     in->line_off[0] = 0;
     in->nlines = 1;
-    while (i < len) {
-        while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ULL)
-                break;
-            if (zero_bytes(w ^ cr))
-                *has_cr = true;
-            for (uint64_t m = zero_bytes(w ^ nl); m; m &= m - 1)
-                add_line_start(in, &cap, i + (size_t)__builtin_ctzll(m) / 8 + 1);
-            i += 8;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        if (in->nlines == cap) {
+            cap *= 2;
+            in->line_off = tgl_xrealloc(in->line_off, cap * sizeof *in->line_off);
         }
-        if (i >= len)
-            break;
-        if (s[i] < 0x80) {
-            if (s[i] == '\n')
-                add_line_start(in, &cap, i + 1);
-            else if (s[i] == '\r')
-                *has_cr = true;
-            i++;
-            continue;
-        }
-        size_t n = tgl_utf8_check((const char *)s + i, len - i < 4 ? len - i : 4);
-        if (n == 0)
-            return i;                        /* invalid here */
-        /* tgl_utf8_check stopped after the first character or ran to the
-         * end of the 4 bytes: step over exactly one character. */
-        i += s[i] >= 0xF0 ? 4 : s[i] >= 0xE0 ? 3 : 2;
+        in->line_off[in->nlines++] = (size_t)(++p - in->data);
     }
-    if (in->nlines > 1 && in->line_off[in->nlines - 1] == len)
+    if (in->nlines > 1 && in->line_off[in->nlines - 1] == in->len)
         in->nlines--;                        /* a final '\n' starts no line */
-    return len;
 }
 
 static int finish(struct tgl_input *in, struct tgl_diag *d)
 {
-    bool has_cr;
     if (in->len >= 3 && memcmp(in->data, "\xEF\xBB\xBF", 3) == 0) {
         in->data += 3;                   /* skip the BOM: no copy */
         in->len -= 3;
     }
-    size_t bad = scan(in, &has_cr);
-    if (has_cr) {                        /* rare: normalise a copy, index again */
+    if (memchr(in->data, '\r', in->len) != NULL) {   /* rare: normalise a copy */
         char *copy = tgl_xmalloc(in->len + 1);
         memcpy(copy, in->data, in->len);
         if (in->map_len > 0)
@@ -168,9 +130,9 @@ static int finish(struct tgl_input *in, struct tgl_diag *d)
         in->map_len = 0;
         in->base = in->data = copy;
         in->len = tgl_normalize(in->data, in->len);
-        free(in->line_off);
-        bad = scan(in, &has_cr);
     }
+    index_lines(in);
+    size_t bad = tgl_utf8_check(in->data, in->len);
     if (bad < in->len) {
         tgl_error(d, in->path, tgl_line_of(in, bad), "invalid UTF-8 (byte 0x%02X)",
                   (unsigned char)in->data[bad]);

@@ -6,9 +6,7 @@
  * or input error (reported as FILE:LINE: error: MESSAGE before anything is
  * written).  --dump (for the pandoc cross-check) prints every tangle block
  * as one JSON object per line and writes nothing. */
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -98,65 +96,6 @@ static void stage_done(const char *stage)
     last = now;
 }
 
-static int cmp_output(const void *a, const void *b)
-{
-    return strcmp(((const struct tgl_output *)a)->path, ((const struct tgl_output *)b)->path);
-}
-
-/* Stage 3: check output paths on disk, expand every file and (when
- * CLASSIFY) compare it with the file on disk, keeping the content only of
- * files that must be written.  One scratch buffer serves every expansion. */
-static unsigned build_outputs(const struct tgl_doc *doc, const char *dir, bool directives,
-                              bool classify, struct tgl_output **outs, size_t *nouts)
-{
-    unsigned errors = 0;
-    struct tgl_expand_opts opts = { .line_directives = directives };
-    struct tgl_buf scratch = { 0 };
-    char *dir_real = realpath(dir, NULL);     /* NULL: DIR does not exist yet */
-    *outs = tgl_xcalloc(doc->nblocks, sizeof **outs);
-    *nouts = 0;
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        const struct tgl_block *b = doc->blocks[i];
-        if (b->path == NULL)
-            continue;
-        char *why = tgl_path_fs_error(dir, dir_real, b->path);
-        if (why != NULL) {
-            tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": %s",
-                      b->path, why);
-            free(why);
-            errors++;
-            continue;
-        }
-        struct tgl_output *o = &(*outs)[(*nouts)++];
-        o->path = b->path;
-        o->root = b;
-        scratch.len = 0;
-        if (tgl_expand(doc, b, &opts, &scratch) != 0) {
-            errors++;
-            continue;
-        }
-        bool script = scratch.len >= 2 && scratch.data[0] == '#' && scratch.data[1] == '!';
-        o->mode = script ? 0755 : 0644;
-        o->act = TGL_CREATE;
-        if (errors > 0 || !classify)
-            continue;
-        char *full = tgl_path_join(dir, b->path);
-        if (tgl_classify(full, scratch.data, scratch.len, o->mode, &o->act) != 0) {
-            if (doc->diag->out)
-                fprintf(doc->diag->out, "tangle: %s: %s\n", full, strerror(errno));
-            doc->diag->errors++;
-            errors++;
-        }
-        free(full);
-        if (o->act == TGL_CREATE || o->act == TGL_CHANGE)
-            tgl_buf_add(&o->content, scratch.data, scratch.len);
-    }
-    qsort(*outs, *nouts, sizeof **outs, cmp_output);
-    tgl_buf_free(&scratch);
-    free(dir_real);
-    return errors;
-}
-
 int main(int argc, char **argv)
 {
     enum { OPT_CHECK = 256, OPT_LIST, OPT_LINES, OPT_DUMP, OPT_HELP };
@@ -235,7 +174,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tangle: %s: Not a directory\n", dir);
         goto out;
     }
-    if (build_outputs(&doc, dir, directives, !list || check, &outs, &nouts) != 0)
+    if (tgl_build_outputs(&doc, dir, directives, !list || check, &outs, &nouts) != 0)
         goto out;
     stage_done("expand");
     if (list) {

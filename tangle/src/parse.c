@@ -21,9 +21,10 @@ struct line_info {
 };
 
 struct parse_state {
-    struct tgl_doc *doc;
+    struct tgl_blocklist *out;   /* where the tangle blocks go */
+    struct tgl_diag *diag;
     size_t idx;
-    struct tgl_input *in;
+    const struct tgl_input *in;
     unsigned errors;
 
     bool in_code;        /* inside a fenced code block we care about */
@@ -51,6 +52,9 @@ struct parse_state {
     struct line_info *lines;
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
+    bool in_indented;    /* inside an indented code block */
+    int indented_state;  /* 0: no text seen yet, 1: first text seen */
+    const char *indented_first; /* its first text, in the input */
     bool any_null;       /* some line had a NUL byte replaced */
 };
 
@@ -160,8 +164,11 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     if (type != MD_BLOCK_CODE)
         return 0;
     const MD_BLOCK_CODE_DETAIL *cd = detail;
-    if (cd->fence_char == 0)
-        return 0;                            /* indented code: never tangled */
+    if (cd->fence_char == 0) {
+        ps->in_indented = true;              /* indented code: never tangled, */
+        ps->indented_state = 0;              /* but see check_indented */
+        return 0;
+    }
     if (cd->info.text == NULL || cd->info.size == 0)
         return 0;                            /* no info string: not a tangle block */
     if (memchr(cd->info.text, '{', cd->info.size) == NULL
@@ -231,6 +238,14 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         size_t end = (size_t)(s - ps->in->data) + size;
         if (end > ps->cursor)
             ps->cursor = end;
+    }
+    if (ps->in_indented) {
+        /* Keep the first line of indented code for check_indented. */
+        if (ps->indented_state == 0 && in_buffer(ps, s)) {
+            ps->indented_first = s;
+            ps->indented_state = 1;
+        }
+        return 0;
     }
     if (!ps->in_code) {
         /* Text straight inside a list item is the paragraph of a tight
@@ -389,8 +404,8 @@ static bool has_tab(const struct tgl_input *in, size_t first, size_t n)
 
 static void finish_block(struct parse_state *ps)
 {
-    struct tgl_input *in = ps->in;
-    struct tgl_diag *d = ps->doc->diag;
+    const struct tgl_input *in = ps->in;
+    struct tgl_diag *d = ps->diag;
     const char *why;
     struct tgl_attrs attrs;
     size_t ln = find_fence_line(ps);
@@ -465,12 +480,37 @@ static void finish_block(struct parse_state *ps)
     b->path = tgl_attrs_get(&b->attrs, "file");
     errs += tgl_segment(b, in->path, d);
 
-    struct tgl_doc *doc = ps->doc;
-    if ((doc->nblocks & (doc->nblocks - 1)) == 0)      /* grow at powers of two */
-        doc->blocks = tgl_xrealloc(doc->blocks,
-                                   (doc->nblocks ? doc->nblocks * 2 : 16) * sizeof *doc->blocks);
-    doc->blocks[doc->nblocks++] = b;
+    tgl_blocklist_add(ps->out, b);
     ps->errors += errs;
+}
+
+/* Indented code whose first line is a fence with a tangle attribute block
+ * is almost always a tangle block that CommonMark cannot see as one: one
+ * inside a footnote or a definition (pandoc renders those as code blocks).
+ * Tangle cannot tangle it, so it says so instead of dropping it silently. */
+static void check_indented(struct parse_state *ps)
+{
+    const struct tgl_input *in = ps->in;
+    if (ps->indented_state != 1)
+        return;
+    const char *p = ps->indented_first, *end = in->data + in->len;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p), run = 0;
+    char fc = len > 0 ? p[0] : 0;
+    if (fc != '`' && fc != '~')
+        return;
+    while (run < len && p[run] == fc)
+        run++;
+    if (run < 3)
+        return;
+    struct tgl_attrs a;
+    const char *why;
+    if (tgl_attrs_parse(p + run, len - run, &a, &why) == 0
+        && (a.id != NULL || tgl_attrs_get(&a, "file") != NULL))
+        tgl_warning(ps->diag, in->path, tgl_line_of(in, (size_t)(p - in->data)),
+                    "this tangle block is indented code for CommonMark (inside a footnote or "
+                    "a definition list?), so it is not tangled");
+    tgl_attrs_free(&a);
 }
 
 static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
@@ -481,6 +521,11 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         ps->depth--;
     if (ps->depth > 0)
         ps->last_child[ps->depth - 1] = type;
+    if (type == MD_BLOCK_CODE && ps->in_indented) {
+        ps->in_indented = false;
+        check_indented(ps);
+        return 0;
+    }
     if (type != MD_BLOCK_CODE || !ps->in_code)
         return 0;
     if (ps->line_open) {                         /* md4c always ends lines; be safe */
@@ -502,9 +547,10 @@ static int span(MD_SPANTYPE type, void *detail, void *userdata)
     return 0;
 }
 
-unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
+unsigned tgl_parse_file(const struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
+                        struct tgl_diag *d)
 {
-    struct parse_state ps = { .doc = doc, .idx = idx, .in = &doc->inputs[idx] };
+    struct parse_state ps = { .out = out, .diag = d, .idx = idx, .in = in };
     MD_PARSER parser = {
         .abi_version = 0,
         /* Tables change block structure as they do for pandoc; inline
@@ -517,7 +563,7 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
         .text = text,
     };
     if (md_parse(ps.in->data, (MD_SIZE)ps.in->len, &parser, &ps) != 0) {
-        tgl_error(doc->diag, ps.in->path, 0, "the Markdown parser failed");
+        tgl_error(d, ps.in->path, 0, "the Markdown parser failed");
         ps.errors++;
     }
     free(ps.info);
@@ -525,4 +571,13 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     free(ps.last_child);
     tgl_buf_free(&ps.md);
     return ps.errors;
+}
+
+unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
+{
+    struct tgl_blocklist list = { doc->blocks, doc->nblocks };
+    unsigned errors = tgl_parse_file(&doc->inputs[idx], idx, &list, doc->diag);
+    doc->blocks = list.v;
+    doc->nblocks = list.n;
+    return errors;
 }

@@ -15,7 +15,8 @@
  *      chunks.c split each tangle block into text and <<reference>> segments
  *   2. chunks.c join chunks by name (hash table), check references, cycles,
  *               duplicate files and unreachable chunks
- *   3. paths.c  check every output path against the file system (symlinks)
+ *   3. outputs.c for every output file, in parallel:
+ *      paths.c  check its path against the file system (symlinks)
  *      expand.c expand each output file into memory
  *      write.c  compare with the output tree, then write atomically, prune
  *               stale files and update the manifest DIR/.tangled
@@ -58,6 +59,10 @@ void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tgl_buf_free(struct tgl_buf *b);
 
+/* How many threads to use for JOBS independent jobs: TANGLE_THREADS from
+ * the environment, else the number of CPUs; at most 4 and at most JOBS. */
+size_t tgl_thread_count(size_t jobs);
+
 /* Where diagnostics go, and how many errors were reported.  The fuzz
  * target and the unit tests point out at /dev/null or a memory stream. */
 struct tgl_diag {
@@ -86,6 +91,8 @@ struct tgl_table {
 };
 /* Value stored under KEY[0..KLEN), or NULL. */
 void *tgl_table_get(const struct tgl_table *t, const char *key, size_t klen);
+/* Make room for N keys without growing again. */
+void tgl_table_reserve(struct tgl_table *t, size_t n);
 /* Store VAL under KEY (replacing any old value). */
 void tgl_table_put(struct tgl_table *t, const char *key, size_t klen, void *val);
 void tgl_table_free(struct tgl_table *t);
@@ -114,8 +121,8 @@ size_t tgl_utf8_check(const char *buf, size_t len);
 /* 1-based line number of byte offset OFF in IN. */
 unsigned tgl_line_of(const struct tgl_input *in, size_t off);
 /* Initialise IN from a copy of DATA[0..LEN): skip a BOM, normalise line
- * ends, check UTF-8 (an error at the first bad line is reported on D) and
- * index the lines, in one pass over the text.  PATH is
+ * ends, index the lines and check UTF-8 (an error at the first bad line is
+ * reported on D).  PATH is
  * copied.  Returns 0, or -1 after reporting an error.  In both cases IN
  * must be released with tgl_input_free. */
 int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,
@@ -140,6 +147,7 @@ struct tgl_attrs {
     size_t nclasses;
     struct tgl_kv *kvs; /* key=value, in order */
     size_t nkvs;
+    void *mem;         /* one allocation holding all of the above */
 };
 
 /* Parse the info string INFO[0..LEN) (already unescaped by the CommonMark
@@ -205,7 +213,9 @@ struct tgl_doc {
     size_t ninputs;
     struct tgl_block **blocks;  /* all tangle blocks, document order */
     size_t nblocks;
-    struct tgl_table chunks;    /* name -> struct tgl_chunk */
+    struct tgl_table chunks;    /* name -> struct tgl_chunk (in chunk_store) */
+    struct tgl_chunk *chunk_store;
+    size_t nchunks;
     struct tgl_diag *diag;
     size_t max_output;          /* expansion limit per file, bytes */
 };
@@ -217,15 +227,28 @@ void tgl_doc_free(struct tgl_doc *doc);
 
 /* ---- parse.c: CommonMark parsing with md4c ------------------------------ */
 
-/* Parse input number IDX of DOC (already loaded) and append its tangle
- * blocks to DOC->blocks (segmented with tgl_segment).  Errors (malformed
- * attribute block, invalid chunk name, unclosed tangle fence, bad file=
- * path syntax, bad reference) are reported on DOC->diag.  Returns the
- * number of errors found. */
+/* A growable list of blocks (capacity: the next power of two >= n). */
+struct tgl_blocklist {
+    struct tgl_block **v;
+    size_t n;
+};
+void tgl_blocklist_add(struct tgl_blocklist *l, struct tgl_block *b);
+
+/* Parse IN (input number IDX, already loaded) and append its tangle blocks
+ * to OUT (segmented with tgl_segment).  Errors (malformed attribute block,
+ * invalid chunk name, unclosed tangle fence, bad file= path syntax, bad
+ * reference) are reported on D.  Returns the number of errors found.
+ * Thread-safe: different inputs can be parsed at the same time. */
+unsigned tgl_parse_file(const struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
+                        struct tgl_diag *d);
+/* The same for input IDX of DOC, appending to DOC->blocks, reporting on
+ * DOC->diag. */
 unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
 
-/* doc.c: read and parse every file in PATHS (stage 1).  Returns the
- * number of errors reported. */
+/* doc.c: read and parse every file in PATHS (stage 1), on up to
+ * TANGLE_THREADS (default: the number of CPUs, at most 4) threads.  The
+ * blocks and messages come out in command-line order whatever the thread
+ * count.  Returns the number of errors reported. */
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
 
 /* ---- chunks.c: segments, chunk table, whole-document checks ------------- */
@@ -313,6 +336,17 @@ int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
  * on D). */
 int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mode mode,
              struct tgl_diag *d);
+
+/* ---- outputs.c: stage 3 ----------------------------------------------- */
+
+/* Check every output path on disk (tgl_path_fs_error), expand each file
+ * and, when CLASSIFY, compare it with the disk (tgl_classify), keeping the
+ * content only of files that must be written.  *OUTS (sorted by path,
+ * owned by the caller) gets NOUTS entries.  Runs on up to 4 threads; the
+ * messages still come out in document order.  Returns the number of
+ * errors. */
+unsigned tgl_build_outputs(const struct tgl_doc *doc, const char *dir, bool directives,
+                           bool classify, struct tgl_output **outs, size_t *nouts);
 
 /* Content of the manifest for OUTS (sorted): one path per line. */
 void tgl_manifest_text(const struct tgl_output *outs, size_t nouts, struct tgl_buf *out);

@@ -1,6 +1,7 @@
 /* util.c: allocation that cannot fail, growable buffers, diagnostics. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tangle.h"
 
@@ -133,4 +134,15 @@ void tgl_warning(struct tgl_diag *d, const char *file, unsigned line, const char
     va_start(ap, fmt);
     report(d, "warning", file, line, fmt, ap);
     va_end(ap);
+}
+
+size_t tgl_thread_count(size_t jobs)
+{
+    const char *env = getenv("TANGLE_THREADS");
+    long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if (n > 4)
+        n = 4;
+    return (size_t)n < jobs ? (size_t)n : (jobs ? jobs : 1);
 }

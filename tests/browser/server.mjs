@@ -26,12 +26,16 @@ const TYPES = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-export function serve(dir, port = 0, host = '127.0.0.1') {
+// prefix: serve DIR under a sub-path, as GitHub Pages serves a project site
+// ("/REPO/"); requests outside it get 404.
+export function serve(dir, port = 0, host = '127.0.0.1', prefix = '/') {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://localhost');
-      let path = normalize(join(root, decodeURIComponent(url.pathname)));
+      if (!url.pathname.startsWith(prefix)) throw new Error('outside the prefix');
+      const rel = url.pathname.slice(prefix.length - 1);
+      let path = normalize(join(root, decodeURIComponent(rel)));
       if (path !== root && !path.startsWith(root + sep)) throw new Error('outside');
       let st = await stat(path);
       if (st.isDirectory()) {

@@ -221,6 +221,26 @@ test('Chinese full-text search (Pagefind) finds the right chapters', async () =>
   noProblems(problems);
 });
 
+test('under a sub-path (GitHub Pages project site), search links stay inside it', async () => {
+  const sub = await serve(SITE, 0, '127.0.0.1', '/ipc-book/');
+  const subBase = `http://127.0.0.1:${sub.address().port}/ipc-book/`;
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const problems = [];
+  const page = await ctx.newPage();
+  watch(page, problems);
+  await page.goto(subBase + chapter);
+  await ready(page);
+  await page.fill('#search input', '管道');
+  await page.waitForSelector('#search .pagefind-ui__result-link', { timeout: 15000 });
+  const hrefs = await page.$$eval('#search .pagefind-ui__result-link', (as) => as.map((a) => a.href));
+  for (const h of hrefs) assert.ok(h.startsWith(subBase), `result link leaves the sub-path: ${h}`);
+  await Promise.all([page.waitForURL(/highlight=/), page.click('#search .pagefind-ui__result-link >> nth=0')]);
+  await ready(page);
+  await ctx.close();
+  sub.close();
+  noProblems(problems);
+});
+
 test('theme follows the system, and the toggle changes and persists', async () => {
   const bg = (page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   const theme = (page) => page.evaluate(() => document.documentElement.dataset.theme);
@@ -354,6 +374,20 @@ test('phone width: the sidebar is a collapsed drawer; no sideways scrolling', as
   const side = await dpage.locator('#sidebar').boundingBox();
   const text = await dpage.locator('main#content').boundingBox();
   assert.ok(side.x >= 0 && text.x >= side.x + side.width - 1, 'desktop: sidebar beside the text');
+  // scrolling to a section marks it in the sidebar
+  const sections = dpage.locator('#sidebar .section-list a[href^="#"]');
+  if (await sections.count() > 1) {
+    const href = await sections.nth(1).getAttribute('href');
+    await dpage.evaluate((id) => document.getElementById(id).scrollIntoView(), decodeURIComponent(href.slice(1)));
+    await dpage.waitForSelector(`#sidebar .section-list a.in-view[href="${href}"]`, { timeout: 5000 });
+  }
+  // → goes to the next chapter
+  const nextLink = dpage.locator('#content a[rel="next"]');
+  const next = await nextLink.count() ? await nextLink.first().getAttribute('href') : null;
+  if (next) {
+    await Promise.all([dpage.waitForURL('**/' + next), dpage.keyboard.press('ArrowRight')]);
+    await ready(dpage);
+  }
   await dpage.click('#sidebar-toggle');
   await dpage.locator('#sidebar').waitFor({ state: 'hidden' });
   await desk.ctx.close();

@@ -23,10 +23,11 @@ static pid_t start_stage(char **argv, const int fd[2], int pipe_end, int target_
     if (pid == -1)
         err_exit("fork");
     if (pid == 0) {
-        if (dup2(pipe_end, target_fd) == -1)
+        if (dup2(pipe_end, target_fd) == -1)    /* no-op if they are equal */
             err_exit_child("dup2");
-        if (close(fd[0]) == -1 || close(fd[1]) == -1)
-            err_exit_child("close");
+        for (int i = 0; i < 2; i++)             /* keep TARGET_FD itself */
+            if (fd[i] != target_fd && close(fd[i]) == -1)
+                err_exit_child("close");
         execvp(argv[0], argv);
         err_msg("exec %s", argv[0]);
         _exit(127);

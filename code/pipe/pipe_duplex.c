@@ -29,16 +29,27 @@ static int send_message(int fd, const char *text, uint32_t len)
 }
 
 /* Receive one message into BUF (MAX_MESSAGE + 1 bytes), NUL-terminated.
- * Returns 1 for a message, 0 at end of file, -1 on error or bad length. */
+ * Returns 1 for a message, 0 at end of file, -1 with errno set on error
+ * (EBADMSG for a bad length or a message cut short by end of file). */
 static int recv_message(int fd, char *buf)
 {
     uint32_t len;
     ssize_t n = read_full(fd, &len, sizeof len);
     if (n == 0)
         return 0;
-    if (n != sizeof len || len > MAX_MESSAGE
-        || read_full(fd, buf, len) != (ssize_t)len)
+    if (n == -1)
         return -1;
+    if (n != sizeof len || len > MAX_MESSAGE) {
+        errno = EBADMSG;
+        return -1;
+    }
+    n = read_full(fd, buf, len);
+    if (n == -1)
+        return -1;
+    if (n != (ssize_t)len) {
+        errno = EBADMSG;
+        return -1;
+    }
     buf[len] = '\0';
     return 1;
 }
@@ -57,7 +68,7 @@ static noreturn void serve_upper_case(int in, int out)
             err_exit_child("write");
     }
     if (r == -1)
-        err_exit_child("bad message");
+        err_exit_child("read request");
     _exit(EXIT_SUCCESS);
 }
 

@@ -22,8 +22,10 @@ int main(int argc, char *argv[])
 
     errno = 0;                          /* -1 with errno 0 means "no limit" */
     long pipe_buf = fpathconf(fd[0], _PC_PIPE_BUF);
-    if (pipe_buf == -1)
+    if (pipe_buf == -1 && errno != 0)
         err_exit("fpathconf(_PC_PIPE_BUF)");
+    if (pipe_buf == -1)
+        fatal("fpathconf(_PC_PIPE_BUF): no limit reported");
     int size = fcntl(fd[1], F_GETPIPE_SZ);
     if (size == -1)
         err_exit("fcntl(F_GETPIPE_SZ)");

@@ -81,8 +81,11 @@ static void pipe_eof_after_writers_close(void **state)
     assert_int_equal(read(fd[0], buf, sizeof buf), -1);  /* not EOF yet */
     assert_int_equal(errno, EAGAIN);
 
+    assert_int_equal(write_full(fd[1], "ghi", 3), 3);
     assert_int_equal(close(fd[1]), 0);              /* the last writer */
-    assert_int_equal(read(fd[0], buf, sizeof buf), 0);   /* now EOF */
+    assert_int_equal(read(fd[0], buf, sizeof buf), 3);   /* data first ... */
+    assert_memory_equal(buf, "ghi", 3);
+    assert_int_equal(read(fd[0], buf, sizeof buf), 0);   /* ... then EOF */
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(done), 0);
     alarm(0);
@@ -165,14 +168,18 @@ static void pipe_write_blocks_when_full(void **state)
     (void)state;
     alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
-    static char page[4096];
+    static char page[64 * 1024];
+    long page_size = sysconf(_SC_PAGESIZE);
+    assert_true(page_size > 1 && (size_t)page_size <= sizeof page);
     assert_int_equal(pipe(fd), 0);
     assert_true(measure_capacity(fd[1]) > 0);       /* now full */
     assert_int_equal(set_nonblocking(fd[1], false), 0);
     pid_t pid = tu_spawn(write_one_more, fd, &done);
     assert_false(tu_done_within(done, 300));        /* blocked ... */
-    assert_int_equal(read_full(fd[0], page, sizeof page), sizeof page);
-    assert_true(tu_done_within(done, 10 * 1000));   /* ... and woken up */
+    assert_int_equal(read(fd[0], page, 1), 1);
+    assert_false(tu_done_within(done, 300));        /* one byte: not enough */
+    assert_int_equal(read_full(fd[0], page, (size_t)page_size - 1), page_size - 1);
+    assert_true(tu_done_within(done, 10 * 1000));   /* a page: woken up */
     assert_int_equal(tu_wait_exit(pid), 0);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
@@ -430,6 +437,31 @@ static void pipe_mini_pipeline_connects_commands(void **state)
     status = tu_run("pipe/mini_pipeline", missing, out, sizeof out);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 127);
     assert_non_null(strstr(out, "exec no-such-command-ipcbook"));
+
+    /* stdin closed: pipe() returns fd 0 as the read end */
+    char prog[4096];
+    int fd[2];
+    tu_program_path(prog, sizeof prog, "pipe/mini_pipeline");
+    assert_int_equal(pipe(fd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_int_not_equal(pid, -1);
+    if (pid == 0) {
+        if (dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1
+            || close(STDIN_FILENO) == -1)
+            _exit(126);
+        close(fd[0]);
+        close(fd[1]);
+        execl(prog, "mini_pipeline", "echo", "hi", "--", "cat", (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(close(fd[1]), 0);
+    ssize_t n = read_full(fd[0], out, sizeof out - 1);
+    assert_true(n >= 0);
+    out[n] = '\0';
+    assert_int_equal(close(fd[0]), 0);
+    assert_int_equal(tu_wait_exit(pid), 0);
+    assert_string_equal(out, "hi\n");
     alarm(0);
 }
 

@@ -16,17 +16,35 @@
 #include "common/err.h"
 #include "fifo/fifo_proto.h"
 
+static char dir[PATH_MAX];      /* the private directory; "" once removed */
+static char path[PATH_MAX];     /* the FIFO in it; "" once removed */
+
+/* atexit: on an error path, remove the FIFO and the directory if they are
+ * still there.  The normal path removes them itself and empties the names. */
+static void remove_leftovers(void)
+{
+    if (path[0] != '\0' && unlink(path) == -1 && errno != ENOENT)
+        err_msg("unlink %s", path);
+    if (dir[0] != '\0' && rmdir(dir) == -1)
+        err_msg("rmdir %s", dir);
+}
+
 int main(int argc, char *argv[])
 {
     (void)argv;
     if (argc != 1)
         usage_exit("(no arguments)");
 
-    char dir[PATH_MAX], path[PATH_MAX];
     if (make_private_dir(dir, sizeof dir) == -1)
         err_exit("mkdtemp");
-    if (snprintf(path, sizeof path, "%s/demo.fifo", dir) >= (int)sizeof path)
+    if (atexit(remove_leftovers) != 0) {
+        remove_leftovers();
+        fatal("atexit failed");
+    }
+    if (snprintf(path, sizeof path, "%s/demo.fifo", dir) >= (int)sizeof path) {
+        path[0] = '\0';                     /* never unlink a truncated name */
         fatal("path too long");
+    }
 
     if (mkfifo(path, 0600) == -1)
         err_exit("mkfifo %s", path);
@@ -59,8 +77,10 @@ int main(int argc, char *argv[])
            strerror(errno), errno == ENXIO ? "ENXIO" : "?");
     if (unlink(path) == -1)
         err_exit("unlink %s", path);
+    path[0] = '\0';
     if (rmdir(dir) == -1)
         err_exit("rmdir %s", dir);
+    dir[0] = '\0';
     printf("已删除 FIFO 和临时目录\n");
     return 0;
 }

@@ -69,7 +69,8 @@ static void create_server_fifo(void)
         err_exit("mkfifo %s", server_path);
     int probe = open(server_path, O_WRONLY | O_NONBLOCK);
     if (probe != -1) {
-        close(probe);
+        if (close(probe) == -1)
+            err_msg("close %s", server_path);
         fatal("another server is already reading %s", server_path);
     }
     if (errno != ENXIO)

@@ -275,8 +275,11 @@ static void fifo_eof_when_all_writers_leave(void **state)
     errno = 0;
     assert_int_equal(read(r, buf, sizeof buf), -1); /* w2 is still there */
     assert_int_equal(errno, EAGAIN);
+    assert_int_equal(write(w2, "yo", 2), 2);
     assert_int_equal(close(w2), 0);                 /* the last writer */
-    assert_int_equal(read(r, buf, sizeof buf), 0);  /* EOF */
+    assert_int_equal(read(r, buf, sizeof buf), 2);  /* the data first ... */
+    assert_memory_equal(buf, "yo", 2);
+    assert_int_equal(read(r, buf, sizeof buf), 0);  /* ... then EOF */
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
     alarm(0);

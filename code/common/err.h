@@ -33,8 +33,9 @@ noreturn void usage_exit(const char *args_fmt, ...) __attribute__((format(printf
 void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Like err_exit, but end with _exit(EXIT_FAILURE): for a forked child,
- * which must not run the parent's atexit handlers or flush stdio buffers
- * it inherited from the parent.  (The child's own stdout is flushed.) */
+ * which must not run the parent's atexit handlers.  Like every function
+ * here it flushes stdout before printing, so the parent should fflush
+ * before fork: then the child's buffer holds only the child's output. */
 noreturn void err_exit_child(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -26,6 +26,8 @@ int main(int argc, char *argv[])
     int status = pclose(to_sort);           /* waits until sort has finished */
     if (status == -1)
         err_exit("pclose");
+    if (!WIFEXITED(status))                 /* WEXITSTATUS is meaningless then */
+        fatal("sort was killed by signal %d", WTERMSIG(status));
     printf("sort 的退出码：%d\n", WEXITSTATUS(status));
     FILE *from_cmd = popen("echo 来自子进程的一行", "r");
     if (from_cmd == NULL)
@@ -38,6 +40,8 @@ int main(int argc, char *argv[])
     status = pclose(from_cmd);
     if (status == -1)
         err_exit("pclose");
+    if (!WIFEXITED(status))
+        fatal("echo was killed by signal %d", WTERMSIG(status));
     printf("echo 的退出码：%d\n", WEXITSTATUS(status));
     return 0;
 }

@@ -93,8 +93,15 @@ int main(int argc, char *argv[])
         err_exit("close");
     char c;
     ssize_t n;
-    while ((n = read(ready[0], &c, 1)) == 1 && c != '\n')
-        ;                                   /* skip the path: it is random */
+    for (;;) {                              /* skip the path: it is random */
+        n = read(ready[0], &c, 1);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n != 1 || c == '\n')
+            break;
+    }
+    if (n == -1)
+        err_exit("read");
     if (n != 1)
         fatal("the server did not start");
     printf("服务器已就绪\n");

@@ -15,8 +15,9 @@ void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Like err_msg, then exit(EXIT_FAILURE). */
 noreturn void err_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Like err_exit, for functions that return an error number instead of
- * setting errno (pthread_*, posix_spawn, getaddrinfo-style APIs). */
+/* Like err_exit, for functions that return an errno value instead of
+ * setting errno (pthread_*, posix_spawn).  Not for getaddrinfo, whose
+ * EAI_* codes need gai_strerror. */
 noreturn void err_exit_en(int errnum, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -302,6 +302,24 @@ fail:
     return NULL;
 }
 
+/* After pruning PATH (which is DIR/REL), remove the folders of REL that the
+ * deletion left empty, deepest first, as git does; DIR itself always stays.
+ * rmdir only ever removes an empty folder, so nothing a person put there is
+ * lost, and its failure (ENOTEMPTY and the like) just ends the walk. */
+static void remove_empty_parents(const char *dir, const char *path)
+{
+    size_t stop = strlen(dir);
+    char *p = tgl_xstrdup(path);
+    char *slash;
+
+    while ((slash = strrchr(p, '/')) != NULL && (size_t)(slash - p) > stop) {
+        *slash = '\0';
+        if (rmdir(p) == -1)
+            break;
+    }
+    free(p);
+}
+
 int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mode mode,
              struct tgl_diag *d)
 {
@@ -384,11 +402,13 @@ int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mo
             goto out;
         }
     }
-    for (size_t i = 0; i < stale.n; i++)
+    for (size_t i = 0; i < stale.n; i++) {
         if (unlink(stale.v[i]) == -1 && errno != ENOENT) {
             sys_error(d, stale.v[i]);
             goto out;
         }
+        remove_empty_parents(dir, stale.v[i]);
+    }
     if (mtmp != NULL && rename(mtmp, mpath) == -1) {
         sys_error(d, mpath);
         goto out;

@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -300,6 +301,17 @@ static void uds_dgram_reliable_and_ordered(void **state)
         sent++;
     }
     assert_true(sent > 10);
+
+    /* A blocking send on the full queue waits for room (here until its
+     * SO_SNDTIMEO runs out) instead of dropping the datagram. */
+    alarm(10);
+    struct timeval tv = { .tv_sec = 0, .tv_usec = 50 * 1000 };
+    assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
+    errno = 0;
+    assert_int_equal(send(sv[0], &sent, sizeof sent, 0), -1);
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    alarm(0);
+
     for (int i = 0; i < sent; i++) {          /* every one, in order */
         int v = -1;
         assert_int_equal(recv(sv[1], &v, sizeof v, MSG_DONTWAIT), sizeof v);

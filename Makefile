@@ -32,7 +32,7 @@ include mk/code.mk
 -include book/site.mk
 -include mk/bench.mk
 
-.PHONY: all help setup code tangle-code tangle-check test clean
+.PHONY: all help setup code tangle-code tangle-check lint-shell test clean
 
 all: ## tangle, compile every program and test, render the book
 	@$(MAKE) --no-print-directory tangle-code
@@ -58,6 +58,15 @@ test: ## run every check; ends with a summary line
 
 tangle-check: $(TANGLE) ## fail when committed code/ differs from the chapters
 	$(TANGLE) -o code --check $(CHAPTER_SRCS)
+
+# Every committed shell script, except the expected outputs of tangle's
+# fixtures (they are data, compared byte for byte).
+SHELL_SCRIPTS = .ci/run $(shell git ls-files '*.sh' 2>/dev/null | grep -v /expected/)
+
+lint-shell: ## shellcheck every shell script
+	shellcheck $(SHELL_SCRIPTS)
+
+TEST_STEPS += lint-shell
 
 clean: ## remove build/ (code/ is committed and stays)
 	rm -rf $(BUILD)

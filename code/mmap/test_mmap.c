@@ -267,6 +267,7 @@ static void mmap_sigbus_past_eof(void **state)
     char *p = mmap(NULL, 2 * (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     assert_true(p != MAP_FAILED);           /* mmap itself does not fail */
 
+    assert_int_equal(p[200], 0);                   /* past EOF: reads 0 */
     assert_false(store_raises(SIGBUS, p + 200));   /* same page as EOF */
     assert_true(store_raises(SIGBUS, p + ps));     /* a page wholly past EOF */
 
@@ -435,7 +436,9 @@ static pid_t start_program(const char *prog, int out_fd, ...)
     assert_true(pid >= 0);
     if (pid == 0) {
         /* If the test dies (a failed assertion, the alarm), take the
-         * program down with it: SIGTERM lets it clean up after itself. */
+         * program down with it, so that it does not run on forever.  The
+         * programs do not catch SIGTERM, so a writer killed this way may
+         * leave its name in /dev/shm (exercise 5 of the chapter). */
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
             _exit(125);
         if (out_fd != -1 && dup2(out_fd, STDOUT_FILENO) == -1)
@@ -452,7 +455,10 @@ static int run_mailbox(const char *name, const char *count, bool sync,
                        char *out, size_t outlen)
 {
     int pfd[2];
-    assert_int_equal(pipe(pfd), 0);
+    /* O_CLOEXEC: only the reader's stdout (a dup2 copy, which does not
+     * inherit the flag) may hold the write end, or EOF would also wait
+     * for the writer. */
+    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
     pid_t reader = sync
         ? start_program("mmap_msg_reader", pfd[1], name, (char *)NULL)
         : start_program("mmap_msg_reader", pfd[1], "--no-sync", name, (char *)NULL);

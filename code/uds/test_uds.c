@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -300,6 +301,17 @@ static void uds_dgram_reliable_and_ordered(void **state)
         sent++;
     }
     assert_true(sent > 10);
+
+    /* A blocking send on the full queue waits for room (here until its
+     * SO_SNDTIMEO runs out) instead of dropping the datagram. */
+    alarm(10);
+    struct timeval tv = { .tv_sec = 0, .tv_usec = 50 * 1000 };
+    assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
+    errno = 0;
+    assert_int_equal(send(sv[0], &sent, sizeof sent, 0), -1);
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    alarm(0);
+
     for (int i = 0; i < sent; i++) {          /* every one, in order */
         int v = -1;
         assert_int_equal(recv(sv[1], &v, sizeof v, MSG_DONTWAIT), sizeof v);
@@ -644,6 +656,54 @@ static void uds_scm_credentials_with_passcred(void **state)
     alarm(0);
     assert_int_equal(close(sv[0]), 0);
     assert_int_equal(close(sv[1]), 0);
+}
+
+static void uds_recv_fd_rejects_truncated(void **state)
+{
+    (void)state;
+    int sv[2], three[3];
+    alarm(10);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal(pipe2(three, O_CLOEXEC), 0);
+    three[2] = dup(three[0]);
+    assert_true(three[2] >= 0);
+
+    /* 2 fds still fit in the padded buffer of uds_recv_fd; 3 are cut
+     * off (MSG_CTRUNC).  Either way: EPROTO, and nothing left open. */
+    for (size_t n = 2; n <= 3; n++) {
+        union {
+            char buf[CMSG_SPACE(sizeof three)];
+            struct cmsghdr align;
+        } control;
+        char byte = 'F';
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = control.buf,
+                              .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
+        memset(control.buf, 0, sizeof control.buf);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(cm), three, n * sizeof(int));
+        assert_int_equal(sendmsg(sv[0], &msg, 0), 1);
+
+        int lowest = dup(sv[1]);            /* the lowest free fd number */
+        assert_true(lowest >= 0);
+        assert_int_equal(close(lowest), 0);
+        errno = 0;
+        assert_int_equal(uds_recv_fd(sv[1]), -1);
+        assert_int_equal(errno, EPROTO);
+        int again = dup(sv[1]);             /* still free: nothing leaked */
+        assert_int_equal(again, lowest);
+        assert_int_equal(close(again), 0);
+    }
+
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(close(three[i]), 0);
+    assert_int_equal(close(sv[0]), 0);
+    assert_int_equal(close(sv[1]), 0);
+    alarm(0);
 }
 
 static void uds_scm_rights_max_fds(void **state)
@@ -1090,6 +1150,7 @@ int main(void)
         cmocka_unit_test(uds_scm_rights_fd_outlives_sender),
         cmocka_unit_test(uds_autobind_abstract_name),
         cmocka_unit_test(uds_scm_credentials_with_passcred),
+        cmocka_unit_test(uds_recv_fd_rejects_truncated),
         cmocka_unit_test(uds_scm_rights_max_fds),
         cmocka_unit_test(uds_dgram_connect_filters_senders),
         cmocka_unit_test(uds_siocinq_and_peek),

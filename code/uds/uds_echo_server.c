@@ -56,6 +56,14 @@ static sigset_t block_stop_signals(void)
     return old;
 }
 
+static const char *socket_to_remove;       /* set while our socket file exists */
+
+static void remove_socket(void)
+{
+    if (socket_to_remove != NULL)
+        unlink(socket_to_remove);           /* best effort on error exits */
+}
+
 /* If PATH exists: leave it alone and exit when a live server answers on it,
  * remove it when it is a stale socket (ECONNREFUSED). */
 static void remove_stale_socket(const char *path, const struct sockaddr_un *sa,
@@ -101,6 +109,11 @@ static int listen_on(const char *path)
     if (bind(lsock, (struct sockaddr *)&sa, len) == -1)
         err_exit("bind %s", path);
     umask(old_mask);
+    if (path[0] != '@') {
+        socket_to_remove = path;
+        if (atexit(remove_socket) != 0)
+            fatal("atexit failed");
+    }
     if (listen(lsock, SOMAXCONN) == -1)
         err_exit("listen");
     return lsock;
@@ -268,6 +281,7 @@ int main(int argc, char *argv[])
 
     if (close(lsock) == -1)
         err_exit("close");
+    socket_to_remove = NULL;                /* removed here, not at exit */
     if (path[0] != '@' && unlink(path) == -1)
         err_exit("unlink %s", path);
     printf("caught %s, removed %s\n", sigabbrev_np(sig), path);

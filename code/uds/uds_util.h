@@ -8,10 +8,12 @@
 #define UDS_UTIL_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 /* Fill *SA with NAME and store the address length for bind/connect in
  * *LEN.  A NAME starting with '@' is an abstract name: the '@' becomes the
@@ -102,14 +104,29 @@ static inline int uds_recv_fd(int sock)
         errno = ECONNRESET;
         return -1;
     }
+    int fd = -1;
+    bool extra = false;
     struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    if (cm == NULL || (msg.msg_flags & MSG_CTRUNC) || cm->cmsg_level != SOL_SOCKET
-        || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int))) {
+    if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+        /* Every descriptor listed here is already open in our table. */
+        size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfds; i++) {
+            int got;
+            memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof got);
+            if (i == 0) {
+                fd = got;
+            } else {
+                close(got);                 /* more than we asked for */
+                extra = true;
+            }
+        }
+    }
+    if (fd == -1 || extra || (msg.msg_flags & MSG_CTRUNC)) {
+        if (fd != -1)
+            close(fd);                      /* do not leak what did arrive */
         errno = EPROTO;
         return -1;
     }
-    int fd;
-    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
     return fd;
 }
 

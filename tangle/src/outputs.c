@@ -39,7 +39,8 @@ static unsigned build_one(struct stage3 *st, size_t i, struct tgl_buf *scratch,
     o->root = b;
     o->act = TGL_CREATE;
 
-    char *why = tgl_path_fs_error(st->dir, st->dir_real, b->path);
+    bool missing;
+    char *why = tgl_path_fs_error(st->dir, st->dir_real, b->path, &missing);
     if (why != NULL) {
         tgl_error(d, doc.inputs[b->input].path, b->line, "file=\"%s\": %s", b->path, why);
         free(why);
@@ -52,6 +53,10 @@ static unsigned build_one(struct stage3 *st, size_t i, struct tgl_buf *scratch,
     o->mode = script ? 0755 : 0644;
     if (!st->classify)
         return 0;
+    if (missing) {                             /* a new file: nothing to compare */
+        tgl_buf_add(&o->content, scratch->data, scratch->len);
+        return 0;
+    }
     char *full = tgl_path_join(st->dir, b->path);
     unsigned errors = 0;
     if (tgl_classify(full, scratch->data, scratch->len, o->mode, &o->act) != 0) {

@@ -56,11 +56,13 @@ static bool inside(const char *real, const char *dir_real)
     return strncmp(real, dir_real, n) == 0 && (real[n] == '\0' || real[n] == '/');
 }
 
-char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path)
+char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path,
+                        bool *missing)
 {
     char *msg = NULL;
     char *full = tgl_path_join(dir, path);
     struct tgl_buf m = { 0 };
+    *missing = true;
     if (dir_real == NULL)
         goto out;                      /* DIR does not exist yet: all is new */
 
@@ -96,6 +98,8 @@ char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path)
         if (m.len == 0 && last && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
             tgl_buf_addf(&m, "%s exists and is not a regular file", full);
         *p = saved;
+        if (last && m.len == 0)
+            *missing = false;
         if (m.len > 0 || last)
             break;
     }

@@ -282,9 +282,10 @@ char *tgl_path_join(const char *dir, const char *path);
  * must be a folder (or a symlink resolving to a folder inside DIR), and an
  * existing final component must be a regular file or a symlink resolving
  * inside DIR.  DIR_REAL is realpath(DIR), or NULL when DIR does not exist
- * (then nothing below it exists either).  Returns NULL when safe, else a
- * newly allocated message. */
-char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path);
+ * (then nothing below it exists either).  Sets *MISSING when DIR/PATH does
+ * not exist.  Returns NULL when safe, else a newly allocated message. */
+char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path,
+                        bool *missing);
 
 /* ---- expand.c: expansion ------------------------------------------------ */
 

@@ -5,9 +5,11 @@
  * any failure they are all removed again. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tangle.h"
@@ -174,7 +176,8 @@ static void find_stale(const char *dir, const char *mpath, struct tgl_buf *old,
             continue;
         }
         const char *bad = tgl_path_syntax_error(entry);
-        char *fsbad = bad ? NULL : tgl_path_fs_error(dir, dir_real, entry);
+        bool missing;
+        char *fsbad = bad ? NULL : tgl_path_fs_error(dir, dir_real, entry, &missing);
         if (bad || fsbad) {
             tgl_warning(d, mpath, line, "not deleting \"%s\": %s", entry, bad ? bad : fsbad);
             free(fsbad);
@@ -192,43 +195,82 @@ static void find_stale(const char *dir, const char *mpath, struct tgl_buf *old,
     free(dir_real);
 }
 
-/* mkdir -p for the folder that will hold FULL; record what we created. */
-static int make_parents(const char *full, struct strv *made)
+/* mkdir -p for the folder that will hold FULL; record what we created.
+ * LAST remembers the folder made sure of last time: consecutive files
+ * usually share it, and then no system call is needed at all. */
+static int make_parents(const char *full, struct strv *made, struct tgl_buf *last)
 {
-    char *path = tgl_xstrdup(full);
+    const char *slash = strrchr(full, '/');
+    size_t dlen = slash ? (size_t)(slash - full) : 0;
+    struct stat st;
+    if (dlen == 0 || (last->len == dlen && memcmp(last->data, full, dlen) == 0))
+        return 0;
+    char *path = tgl_xstrndup(full, dlen);
     int ret = -1;
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        goto done;                           /* it is there already */
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
             continue;
+        char saved = *p;
         *p = '\0';
         if (mkdir(path, 0777) == 0)
             strv_add(made, tgl_xstrdup(path));
         else if (errno != EEXIST)
             goto out;
-        *p = '/';
+        *p = saved;
+        if (saved == '\0')
+            break;
     }
+done:
+    last->len = 0;
+    tgl_buf_add(last, full, dlen);
     ret = 0;
-out:
-    if (ret != 0) {
-        int e = errno;
-        free(path);
-        errno = e;
-        return ret;
-    }
+out:;
+    int e = errno;
     free(path);
+    errno = e;
     return ret;
 }
 
-/* Write DATA to a new temp file next to FULL, with MODE.  Returns the temp
- * file's path, or NULL (errno set, nothing left behind). */
-static char *write_temp(const char *full, const char *data, size_t len, mode_t mode)
+/* Create the file T, whose name ends in "XXXXXX", with those six letters
+ * made unique, as O_EXCL does it (it never follows a symlink), with MODE
+ * (less the umask).  Like mkstemp, but with the final mode, which saves a
+ * fchmod per file.  Returns the descriptor, or -1 with errno set. */
+static int create_temp(char *t, mode_t mode)
+{
+    static const char letters[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static uint64_t state;
+    char *x = t + strlen(t) - 6;
+    if (state == 0)
+        state = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t;
+    for (int tries = 0; tries < 1000; tries++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t r = state >> 16;
+        for (int k = 0; k < 6; k++, r /= 62)
+            x[k] = letters[r % 62];
+        int fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd != -1 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+/* Write DATA to a new temp file next to FULL, with exactly MODE (UMASK is
+ * the process umask).  Returns the temp file's path, or NULL (errno set,
+ * nothing left behind). */
+static char *write_temp(const char *full, const char *data, size_t len, mode_t mode,
+                        mode_t umask_now)
 {
     struct tgl_buf tmp = { 0 };
     const char *slash = strrchr(full, '/');
     size_t dlen = slash ? (size_t)(slash - full) + 1 : 0;     /* keeps the '/' */
+    int e;
     tgl_buf_add(&tmp, full, dlen);
     tgl_buf_addf(&tmp, ".%s.tangle-XXXXXX", full + dlen);
-    int fd = mkstemp(tmp.data);
+    int fd = create_temp(tmp.data, mode);
     if (fd == -1)
         goto fail;
     size_t done = 0;
@@ -240,13 +282,15 @@ static char *write_temp(const char *full, const char *data, size_t len, mode_t m
             goto fail_unlink;
         done += (size_t)n;
     }
-    if (fchmod(fd, mode) == -1 || close(fd) == -1) {
-        fd = -1;
+    if ((mode & ~umask_now) != mode && fchmod(fd, mode) == -1)
         goto fail_unlink;
-    }
+    e = close(fd);
+    fd = -1;
+    if (e == -1)
+        goto fail_unlink;
     return tmp.data;
-fail_unlink:;
-    int e = errno;
+fail_unlink:
+    e = errno;
     if (fd != -1)
         close(fd);
     unlink(tmp.data);
@@ -258,6 +302,24 @@ fail:
     return NULL;
 }
 
+/* After pruning PATH (which is DIR/REL), remove the folders of REL that the
+ * deletion left empty, deepest first, as git does; DIR itself always stays.
+ * rmdir only ever removes an empty folder, so nothing a person put there is
+ * lost, and its failure (ENOTEMPTY and the like) just ends the walk. */
+static void remove_empty_parents(const char *dir, const char *path)
+{
+    size_t stop = strlen(dir);
+    char *p = tgl_xstrdup(path);
+    char *slash;
+
+    while ((slash = strrchr(p, '/')) != NULL && (size_t)(slash - p) > stop) {
+        *slash = '\0';
+        if (rmdir(p) == -1)
+            break;
+    }
+    free(p);
+}
+
 int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mode mode,
              struct tgl_diag *d)
 {
@@ -265,6 +327,7 @@ int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mo
     struct plan *plan = tgl_xcalloc(nouts, sizeof *plan);
     struct tgl_buf old_manifest = { 0 }, new_manifest = { 0 };
     struct strv stale = { 0 }, made = { 0 };
+    struct tgl_buf last_dir = { 0 };
     char *mpath = tgl_path_join(dir, TGL_MANIFEST);
     char *mtmp = NULL;
     bool mexists, mchanged;
@@ -300,24 +363,26 @@ int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mo
     }
 
     /* Phase 1: folders and temp files.  Nothing visible changes yet. */
+    mode_t umask_now = umask(022);
+    umask(umask_now);
     for (size_t i = 0; i < nouts; i++) {
         if (outs[i].act != TGL_CREATE && outs[i].act != TGL_CHANGE)
             continue;
-        if (make_parents(plan[i].full, &made) != 0) {
+        if (make_parents(plan[i].full, &made, &last_dir) != 0) {
             sys_error(d, plan[i].full);
             goto rollback;
         }
         plan[i].tmp = write_temp(plan[i].full, outs[i].content.data, outs[i].content.len,
-                                 outs[i].mode);
+                                 outs[i].mode, umask_now);
         if (plan[i].tmp == NULL) {
             sys_error(d, plan[i].full);
             goto rollback;
         }
     }
     if (mchanged) {
-        if (make_parents(mpath, &made) != 0
+        if (make_parents(mpath, &made, &last_dir) != 0
             || (mtmp = write_temp(mpath, new_manifest.data ? new_manifest.data : "",
-                                  new_manifest.len, 0644)) == NULL) {
+                                  new_manifest.len, 0644, umask_now)) == NULL) {
             sys_error(d, mpath);
             goto rollback;
         }
@@ -337,11 +402,13 @@ int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mo
             goto out;
         }
     }
-    for (size_t i = 0; i < stale.n; i++)
+    for (size_t i = 0; i < stale.n; i++) {
         if (unlink(stale.v[i]) == -1 && errno != ENOENT) {
             sys_error(d, stale.v[i]);
             goto out;
         }
+        remove_empty_parents(dir, stale.v[i]);
+    }
     if (mtmp != NULL && rename(mtmp, mpath) == -1) {
         sys_error(d, mpath);
         goto out;
@@ -376,5 +443,6 @@ out:
     strv_free(&made);
     tgl_buf_free(&old_manifest);
     tgl_buf_free(&new_manifest);
+    tgl_buf_free(&last_dir);
     return ret;
 }

@@ -178,6 +178,8 @@ check-book: ## links, anchors, images, chapters in HTML/PDF/EPUB, CJK fonts
 
 TEST_STEPS += check-claims check-transcripts check-book
 
-BENCH_TARGETS += bench-build
-bench-build: ## time no-op make, one-chapter rebuild, clean HTML and PDF builds
+# Not in BENCH_TARGETS: it deletes and rebuilds the rendered book (about a
+# minute), which `make bench` (chapter 06's IPC numbers and tangle's speed,
+# together under a minute or two) should not have to wait for.
+bench-build: ## time no-op make, one-chapter rebuild, clean HTML and PDF builds (run alone)
 	@scripts/bench-build.sh

@@ -18,7 +18,6 @@ Checks (each failure is one line; exit status 1 if there is any):
     every internal link and image in the EPUB resolves.
 """
 import html.parser
-import json
 import os
 import posixpath
 import re
@@ -26,6 +25,8 @@ import subprocess
 import sys
 import zipfile
 from urllib.parse import unquote, urlsplit
+
+from checklib import line_of, load_index
 
 
 class Collector(html.parser.HTMLParser):
@@ -74,16 +75,6 @@ def parse(data):
     return c
 
 
-def line_of(path, needle):
-    try:
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if needle in line:
-                    return n
-    except OSError:
-        pass
-    return 0
-
 
 def squash(s):
     return re.sub(r"\s+", "", s)
@@ -130,8 +121,7 @@ def main(argv):
             listed.append(p)
             if not os.path.isfile(p):
                 problems.append("%s:%d: error: chapter %s does not exist" % (list_path, n, p))
-    with open(index_path, encoding="utf-8") as f:
-        index = json.load(f)
+    index = load_index(index_path)
     chapters = index["chapters"]
     indexed = [c["file"] for c in chapters]
     for p in listed:

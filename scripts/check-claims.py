@@ -12,23 +12,14 @@ A claim is `[text]{.claim test=NAME}` in a chapter.  For each one this checks:
     `make test-c` and `make test-c-asan`), and no `[  FAILED  ] NAME` does.
 Exit status 0 when every claim passes, 1 otherwise.
 """
-import json
 import os
 import re
 import sys
 
+from checklib import line_of, load_index
+
 FLAVOURS = ("plain", "asan")
 
-
-def line_of(chapter, needle):
-    try:
-        with open(chapter, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if needle in line:
-                    return n
-    except OSError:
-        pass
-    return 0
 
 
 def read_logs(root):
@@ -55,8 +46,7 @@ def main(argv):
     if len(argv) != 2:
         sys.stderr.write("Usage: check-claims.py CHUNKS_JSON RESULTS_DIR\n")
         return 2
-    with open(argv[0], encoding="utf-8") as f:
-        index = json.load(f)
+    index = load_index(argv[0])
     results = argv[1]
     logs = {fl: read_logs(os.path.join(results, fl)) for fl in FLAVOURS}
     missing_dirs = [fl for fl in FLAVOURS if not os.path.isdir(os.path.join(results, fl))]

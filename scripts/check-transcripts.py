@@ -19,12 +19,13 @@ one this script (see CONTRIBUTING.md, "Transcripts"):
 Exit status 0 when every transcript matches, 1 otherwise.
 """
 import difflib
-import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+
+from checklib import load_index
 
 TIMEOUT = 20
 
@@ -125,8 +126,7 @@ def main(argv):
     if len(argv) != 2:
         sys.stderr.write("Usage: check-transcripts.py CHUNKS_JSON BIN_DIR\n")
         return 2
-    with open(argv[0], encoding="utf-8") as f:
-        index = json.load(f)
+    index = load_index(argv[0])
     bin_dir = argv[1]
     problems, counts = [], {}
     for t in index["consoles"]:

@@ -6,6 +6,7 @@
 #ifndef COMMON_TEST_UTIL_H
 #define COMMON_TEST_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -120,6 +121,21 @@ static inline int tu_wait_exit(pid_t pid)
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+}
+
+/* Number of entries in DIR, not counting "." and "..".  Tests call it on
+ * their private mkdtemp directory to prove that nothing was left behind. */
+static inline int tu_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    assert_int_equal(closedir(d), 0);
+    return n;
 }
 
 #endif

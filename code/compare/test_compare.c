@@ -4,7 +4,6 @@
  * Runs $BIN_DIR/compare/bench_ipc (BIN_DIR defaults to build/bin) in verify
  * mode for every mechanism, and never asserts anything about timing.
  * Usage: test_compare (from the repository root) */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,22 +17,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <cmocka.h>
 
-#include "common/io.h"
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    assert_int_equal(closedir(d), 0);
-    return n;
-}
+#include "common/test_util.h"
 
 static int run_bench(const char *const args[], char *out, size_t cap)
 {
@@ -69,7 +54,7 @@ static int run_bench(const char *const args[], char *out, size_t cap)
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
 
-    assert_int_equal(count_entries(dir), 0);    /* nothing left behind */
+    assert_int_equal(tu_count_entries(dir), 0);    /* nothing left behind */
     assert_int_equal(rmdir(dir), 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -24,9 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
-#include "common/io.h"
+#include "common/test_util.h"
 #include "uds/uds_util.h"
 
 /* A private 0700 directory for one test's sockets. */
@@ -48,15 +45,7 @@ static void tdir_make(struct tdir *t)
 /* Check that the directory is empty (nothing left behind), then remove it. */
 static void tdir_remove(struct tdir *t)
 {
-    DIR *d = opendir(t->dir);
-    assert_non_null(d);
-    struct dirent *e;
-    int entries = 0;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            entries++;
-    assert_int_equal(closedir(d), 0);
-    assert_int_equal(entries, 0);
+    assert_int_equal(tu_count_entries(t->dir), 0);
     assert_int_equal(rmdir(t->dir), 0);
 }
 

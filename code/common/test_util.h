@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "common/io.h"
+#include "common/proc.h"
 
 /* Seconds after which a stuck test is killed by SIGALRM. */
 #define TU_WATCHDOG_SECONDS 20
@@ -115,12 +116,9 @@ static inline bool tu_done_within(int done_fd, int ms)
 /* Reap PID; return its exit status, or 128 + signal if it was killed. */
 static inline int tu_wait_exit(pid_t pid)
 {
-    int status;
-    while (waitpid(pid, &status, 0) == -1)
-        assert_int_equal(errno, EINTR);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
+    int status = wait_exit_status(pid);
+    assert_true(status >= 0);
+    return status;
 }
 
 /* Number of entries in DIR, not counting "." and "..".  Tests call it on

@@ -39,6 +39,7 @@
 
 #include "common/err.h"
 #include "common/io.h"
+#include "common/proc.h"
 
 enum mech_kind { MK_PIPE, MK_FIFO, MK_SOCKET, MK_TCP, MK_SHM };
 enum sync_kind { SYNC_NONE, SYNC_FUTEX, SYNC_SEM, SYNC_SPIN };
@@ -674,12 +675,11 @@ static pid_t fork_child(int cpu)
 
 static void wait_child(pid_t pid, const char *what)
 {
-    int status;
-    while (waitpid(pid, &status, 0) == -1)
-        if (errno != EINTR)
-            err_exit("waitpid");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fatal("%s: the child process failed", what);
+    int status = wait_exit_status(pid);
+    if (status == -1)
+        err_exit("waitpid");
+    if (status != 0)
+        fatal("%s: the child process failed (status %d)", what, status);
 }
 
 typedef void serve_fn(struct link *l, const struct options *o, size_t count);

@@ -51,12 +51,11 @@ static int run_bench(const char *const args[], char *out, size_t cap)
     while (read_full(p[0], drain, sizeof drain) > 0)
         continue;
     assert_int_equal(close(p[0]), 0);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    int status = tu_wait_exit(pid);
 
     assert_int_equal(tu_count_entries(dir), 0);    /* nothing left behind */
     assert_int_equal(rmdir(dir), 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return status;
 }
 
 static int count_lines_with(const char *text, const char *word)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/proc.h"
 #include "fifo/fifo_proto.h"
 
 static char dir[PATH_MAX];
@@ -50,14 +51,13 @@ static void clean_up(void)
         err_msg("rmdir %s", dir);
 }
 
-/* Wait for PID; return its exit status, or 128 + signal. */
+/* Wait for PID; return its exit status, or 128 + signal (chapter 1). */
 static int wait_for(pid_t pid)
 {
-    int status;
-    while (waitpid(pid, &status, 0) == -1)
-        if (errno != EINTR)
-            err_exit("waitpid");
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    int status = wait_exit_status(pid);
+    if (status == -1)
+        err_exit("waitpid");
+    return status;
 }
 
 int main(int argc, char *argv[])

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/proc.h"
 
 /* Fork a child that makes PIPE_END its descriptor TARGET_FD (0 or 1),
  * closes both pipe descriptors, and execs ARGV.  Returns the child's pid. */
@@ -33,16 +34,6 @@ static pid_t start_stage(char **argv, const int fd[2], int pipe_end, int target_
         _exit(127);
     }
     return pid;
-}
-
-/* Wait for PID; return its exit status the way a shell reports it. */
-static int wait_stage(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) == -1)
-        if (errno != EINTR)
-            err_exit("waitpid");
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 int main(int argc, char *argv[])
@@ -66,6 +57,10 @@ int main(int argc, char *argv[])
     if (close(fd[0]) == -1 || close(fd[1]) == -1)  /* or grep never sees EOF */
         err_exit("close");
 
-    wait_stage(left);
-    return wait_stage(right);
+    if (wait_exit_status(left) == -1)
+        err_exit("waitpid");
+    int status = wait_exit_status(right);       /* a shell's $? */
+    if (status == -1)
+        err_exit("waitpid");
+    return status;
 }

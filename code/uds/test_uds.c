@@ -76,14 +76,6 @@ static int try_connect(const char *name)
     return -1;
 }
 
-static int wait_exit_status(pid_t pid)
-{
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
 /* When not 0, programs started by start_program get this RLIMIT_NOFILE. */
 static rlim_t child_nofile;
 
@@ -175,7 +167,7 @@ static void server_stop(struct server *s, int sig, const char *path)
     read_line(s->out, line, sizeof line);
     snprintf(want, sizeof want, "caught %s, removed %s", sigabbrev_np(sig), path);
     assert_string_equal(line, want);
-    assert_int_equal(wait_exit_status(s->pid), 0);
+    assert_int_equal(tu_wait_exit(s->pid), 0);
     assert_int_equal(close(s->out), 0);
 }
 
@@ -423,7 +415,7 @@ static void uds_connect_needs_write_permission(void **state)
             _exit(1);                         /* should not get in */
         _exit(errno == EACCES ? 0 : 2);
     }
-    assert_int_equal(wait_exit_status(pid), 0);
+    assert_int_equal(tu_wait_exit(pid), 0);
 
     assert_int_equal(chmod(t.path, 0600), 0);  /* with write permission... */
     int c = try_connect(t.path);
@@ -523,7 +515,7 @@ static void uds_peercred_identifies_peer(void **state)
     assert_int_equal(cred.gid, getegid());
 
     assert_int_equal(close(conn), 0);          /* the child reads EOF */
-    assert_int_equal(wait_exit_status(pid), 0);
+    assert_int_equal(tu_wait_exit(pid), 0);
     alarm(0);
     assert_int_equal(close(lsock), 0);
     assert_int_equal(unlink(t.path), 0);
@@ -546,9 +538,9 @@ static void uds_scm_rights_passes_memfd(void **state)
 
     pid_t sender = start_program(NULL, "uds_fd_sender", t.path,
                                  "a secret kept in a memfd", (char *)NULL);
-    assert_int_equal(wait_exit_status(sender), 0);
+    assert_int_equal(tu_wait_exit(sender), 0);
     read_line(out, line, sizeof line);
-    assert_int_equal(wait_exit_status(receiver), 0);
+    assert_int_equal(tu_wait_exit(receiver), 0);
     assert_int_equal(close(out), 0);
 
     int fd;
@@ -578,7 +570,7 @@ static void uds_scm_rights_fd_outlives_sender(void **state)
             _exit(2);
         _exit(0);                             /* closes everything */
     }
-    assert_int_equal(wait_exit_status(pid), 0);   /* the sender is gone */
+    assert_int_equal(tu_wait_exit(pid), 0);   /* the sender is gone */
     assert_int_equal(close(sv[0]), 0);
 
     int fd = uds_recv_fd(sv[1]);
@@ -620,7 +612,7 @@ static void uds_scm_credentials_with_passcred(void **state)
     assert_true(pid >= 0);
     if (pid == 0)                               /* no ancillary data at all */
         _exit(send(sv[0], "hi", 2, 0) == 2 ? 0 : 1);
-    assert_int_equal(wait_exit_status(pid), 0);
+    assert_int_equal(tu_wait_exit(pid), 0);
 
     char data[8];
     struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
@@ -803,7 +795,7 @@ static void uds_echo_client_round_trip(void **state)
     assert_string_equal(line, "hello");
     read_line(out, line, sizeof line);
     assert_string_equal(line, "你好");
-    assert_int_equal(wait_exit_status(c), 0);
+    assert_int_equal(tu_wait_exit(c), 0);
     assert_int_equal(close(out), 0);
 
     server_stop(&s, SIGTERM, t.path);
@@ -841,7 +833,7 @@ static void uds_server_stale_and_live_socket(void **state)
     struct server s = server_start(t.path, NULL);   /* removes it, starts */
 
     pid_t second = start_program(NULL, "uds_echo_server", t.path, (char *)NULL);
-    assert_int_equal(wait_exit_status(second), 1);  /* refuses to start */
+    assert_int_equal(tu_wait_exit(second), 1);  /* refuses to start */
 
     int c = try_connect(t.path);               /* the first still serves */
     assert_true(c >= 0);
@@ -913,7 +905,7 @@ static void uds_server_fifty_concurrent_clients(void **state)
         assert_int_equal(close(socks[i]), 0);
     int ok = 0;
     for (int i = 0; i < N_CLIENTS; i++)
-        ok += wait_exit_status(kids[i]) == 0;
+        ok += tu_wait_exit(kids[i]) == 0;
     assert_int_equal(ok, N_CLIENTS);
 
     server_stop(&s, SIGTERM, t.path);
@@ -956,7 +948,7 @@ static void uds_server_partial_writes_large_message(void **state)
         got += (size_t)n;
     }
     assert_int_equal(n, 0);                    /* server closed after echoing all */
-    assert_int_equal(wait_exit_status(writer), 0);
+    assert_int_equal(tu_wait_exit(writer), 0);
     assert_int_equal(got, total);
     assert_true(same);
     assert_int_equal(close(c), 0);

@@ -6,10 +6,12 @@
  * diagnostics, so the messages come out in document order (errors are
  * rare, and then speed no longer matters). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tangle.h"
 
@@ -17,6 +19,7 @@ struct stage3 {
     const struct tgl_doc *doc;
     const char *dir;
     const char *dir_real;
+    int dirfd;                       /* DIR opened O_PATH, or -1 */
     struct tgl_expand_opts opts;
     bool classify;
     const struct tgl_block **roots;
@@ -26,10 +29,27 @@ struct stage3 {
     atomic_uint errors;
 };
 
+/* Buffers a thread reuses from file to file. */
+struct scratch {
+    struct tgl_buf text;     /* the expanded file */
+    struct tgl_buf old;      /* the file on disk */
+};
+
+/* The existing regular file of root B, opened by the one-call fast path,
+ * with its fstat in *ST; or -1 when the slow checks must decide. */
+static int open_existing(const struct stage3 *st, const struct tgl_block *b, struct stat *fst)
+{
+    int fd = st->dirfd == -1 ? -1 : tgl_open_beneath(st->dirfd, b->path);
+    if (fd != -1 && (fstat(fd, fst) == -1 || !S_ISREG(fst->st_mode))) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 /* Check, expand and classify root I into st->outs[I], reporting on D and
- * using SCRATCH as the expansion buffer.  Returns the number of errors. */
-static unsigned build_one(struct stage3 *st, size_t i, struct tgl_buf *scratch,
-                          struct tgl_diag *d)
+ * using SC's buffers.  Returns the number of errors. */
+static unsigned build_one(struct stage3 *st, size_t i, struct scratch *sc, struct tgl_diag *d)
 {
     const struct tgl_block *b = st->roots[i];
     struct tgl_output *o = &st->outs[i];
@@ -39,50 +59,60 @@ static unsigned build_one(struct stage3 *st, size_t i, struct tgl_buf *scratch,
     o->root = b;
     o->act = TGL_CREATE;
 
-    bool missing;
-    char *why = tgl_path_fs_error(st->dir, st->dir_real, b->path, &missing);
-    if (why != NULL) {
-        tgl_error(d, doc.inputs[b->input].path, b->line, "file=\"%s\": %s", b->path, why);
-        free(why);
-        return 1;
+    struct stat fst;
+    bool missing = false;
+    int fd = open_existing(st, b, &fst);
+    if (fd == -1) {
+        char *why = tgl_path_fs_error(st->dir, st->dir_real, b->path, &missing);
+        if (why != NULL) {
+            tgl_error(d, doc.inputs[b->input].path, b->line, "file=\"%s\": %s", b->path, why);
+            free(why);
+            return 1;
+        }
     }
-    scratch->len = 0;
-    if (tgl_expand(&doc, b, &st->opts, scratch) != 0)
-        return 1;
-    bool script = scratch->len >= 2 && scratch->data[0] == '#' && scratch->data[1] == '!';
-    o->mode = script ? 0755 : 0644;
-    if (!st->classify)
-        return 0;
-    if (missing) {                             /* a new file: nothing to compare */
-        tgl_buf_add(&o->content, scratch->data, scratch->len);
-        return 0;
-    }
-    char *full = tgl_path_join(st->dir, b->path);
+    struct tgl_buf *text = &sc->text;
     unsigned errors = 0;
-    if (tgl_classify(full, scratch->data, scratch->len, o->mode, &o->act) != 0) {
+    text->len = 0;
+    if (tgl_expand(&doc, b, &st->opts, text) != 0) {
+        errors = 1;
+        goto out;
+    }
+    bool script = text->len >= 2 && text->data[0] == '#' && text->data[1] == '!';
+    o->mode = script ? 0755 : 0644;
+    if (!st->classify || missing)              /* a new file: nothing to compare */
+        goto out;
+    char *full = tgl_path_join(st->dir, b->path);
+    int ret = fd != -1
+                  ? tgl_classify_fd(fd, &fst, text->data, text->len, o->mode, &o->act, &sc->old)
+                  : tgl_classify(full, text->data, text->len, o->mode, &o->act);
+    if (ret != 0) {
         if (d->out)
             fprintf(d->out, "tangle: %s: %s\n", full, strerror(errno));
         d->errors++;
         errors++;
     }
     free(full);
-    if (o->act == TGL_CREATE || o->act == TGL_CHANGE)
-        tgl_buf_add(&o->content, scratch->data, scratch->len);
+out:
+    if (fd != -1)
+        close(fd);
+    if (errors == 0 && st->classify && (o->act == TGL_CREATE || o->act == TGL_CHANGE))
+        tgl_buf_add(&o->content, text->data, text->len);
     return errors;
 }
 
 static void *worker(void *arg)
 {
     struct stage3 *st = arg;
-    struct tgl_buf scratch = { 0 };
+    struct scratch sc = { { 0 }, { 0 } };
     struct tgl_diag silent = { .out = NULL };
     for (;;) {
         size_t i = atomic_fetch_add(&st->next, 1);
         if (i >= st->n || atomic_load(&st->errors) > 0)
             break;
-        atomic_fetch_add(&st->errors, build_one(st, i, &scratch, &silent));
+        atomic_fetch_add(&st->errors, build_one(st, i, &sc, &silent));
     }
-    tgl_buf_free(&scratch);
+    tgl_buf_free(&sc.text);
+    tgl_buf_free(&sc.old);
     return NULL;
 }
 
@@ -101,6 +131,7 @@ unsigned tgl_build_outputs(const struct tgl_doc *doc, const char *dir, bool dire
     unsigned errors;
 
     st.dir_real = dir_real;
+    st.dirfd = dir_real ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
     st.opts.line_directives = directives;
     st.roots = tgl_xcalloc(doc->nblocks, sizeof *st.roots);
     for (size_t i = 0; i < doc->nblocks; i++)
@@ -119,18 +150,21 @@ unsigned tgl_build_outputs(const struct tgl_doc *doc, const char *dir, bool dire
     errors = atomic_load(&st.errors);
 
     if (errors > 0) {                          /* again, in order, with messages */
-        struct tgl_buf scratch = { 0 };
+        struct scratch sc = { { 0 }, { 0 } };
         errors = 0;
         for (size_t i = 0; i < st.n; i++) {
             tgl_buf_free(&st.outs[i].content);
-            errors += build_one(&st, i, &scratch, doc->diag);
+            errors += build_one(&st, i, &sc, doc->diag);
             tgl_buf_free(&st.outs[i].content);
         }
-        tgl_buf_free(&scratch);
+        tgl_buf_free(&sc.text);
+        tgl_buf_free(&sc.old);
     }
     qsort(st.outs, st.n, sizeof *st.outs, cmp_output);
     *outs = st.outs;
     *nouts = st.n;
+    if (st.dirfd != -1)
+        close(st.dirfd);
     free(st.roots);
     free(dir_real);
     return errors;

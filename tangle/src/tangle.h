@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* ---- util.c: memory, growable buffers, diagnostics ---------------------- */
@@ -287,6 +288,15 @@ char *tgl_path_join(const char *dir, const char *path);
 char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path,
                         bool *missing);
 
+/* The fast path of that check, for the common case of an existing file:
+ * open PATH below the folder DIRFD for reading, failing (-1, errno set)
+ * unless the kernel can resolve it without ever leaving the folder and
+ * its last component is not a symlink (openat2 with RESOLVE_BENEATH, one
+ * system call instead of an lstat per component).  If the result is a
+ * regular file, tgl_path_fs_error would have found nothing wrong; in every
+ * other case the caller closes it and asks tgl_path_fs_error. */
+int tgl_open_beneath(int dirfd, const char *path);
+
 /* ---- expand.c: expansion ------------------------------------------------ */
 
 struct tgl_expand_opts {
@@ -326,6 +336,10 @@ enum tgl_mode { TGL_WRITE, TGL_CHECK };
  * Returns 0, or -1 with errno set when FULL exists but cannot be read. */
 int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
                  enum tgl_action *act);
+/* The same for a file already open as FD, with ST from fstat; OLD is a
+ * buffer to read into, reused from call to call. */
+int tgl_classify_fd(int fd, const struct stat *st, const char *content, size_t len,
+                    mode_t mode, enum tgl_action *act, struct tgl_buf *old);
 
 /* Bring DIR in line with OUTS (sorted by path, unique, classified by
  * tgl_classify): write changed and new files atomically, leave unchanged

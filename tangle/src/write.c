@@ -43,11 +43,38 @@ static int read_all(int fd, struct tgl_buf *b)
     }
 }
 
+int tgl_classify_fd(int fd, const struct stat *st, const char *content, size_t len,
+                    mode_t mode, enum tgl_action *act, struct tgl_buf *old)
+{
+    if (!S_ISREG(st->st_mode) || (size_t)st->st_size != len) {
+        *act = TGL_CHANGE;
+        return 0;
+    }
+    /* fstat said LEN bytes: read that much (usually one read call). */
+    old->len = 0;
+    tgl_buf_reserve(old, len + 1);
+    while (old->len < len) {
+        ssize_t n = read(fd, old->data + old->len, len - old->len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            return -1;
+        if (n == 0)
+            break;
+        old->len += (size_t)n;
+    }
+    if (old->len != len || (len > 0 && memcmp(old->data, content, len) != 0))
+        *act = TGL_CHANGE;
+    else
+        /* Only the owner's x bit counts: a git checkout makes 0664 or
+         * 0600 files depending on the umask, and those are "0644" too. */
+        *act = (st->st_mode & S_IXUSR) != (mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
+    return 0;
+}
+
 int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
                  enum tgl_action *act)
 {
-    int ret = -1;
-    struct tgl_buf old = { 0 };
     int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd == -1) {
         if (errno == ENOENT) {
@@ -60,36 +87,15 @@ int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
         }
         return -1;
     }
+    struct tgl_buf old = { 0 };
     struct stat st;
-    if (fstat(fd, &st) == -1)
-        goto out;
-    if (!S_ISREG(st.st_mode) || (size_t)st.st_size != len) {
-        *act = TGL_CHANGE;
-        ret = 0;
-        goto out;
-    }
-    /* fstat said LEN bytes: read that much (usually one read call). */
-    tgl_buf_reserve(&old, len + 1);
-    while (old.len < len) {
-        ssize_t n = read(fd, old.data + old.len, len - old.len);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1)
-            goto out;
-        if (n == 0)
-            break;
-        old.len += (size_t)n;
-    }
-    if (old.len != len || (len > 0 && memcmp(old.data, content, len) != 0))
-        *act = TGL_CHANGE;
-    else
-        /* Only the owner's x bit counts: a git checkout makes 0664 or
-         * 0600 files depending on the umask, and those are "0644" too. */
-        *act = (st.st_mode & S_IXUSR) != (mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
-    ret = 0;
-out:
+    int ret = fstat(fd, &st);
+    if (ret == 0)
+        ret = tgl_classify_fd(fd, &st, content, len, mode, act, &old);
+    int e = errno;
     tgl_buf_free(&old);
     close(fd);
+    errno = e;
     return ret;
 }
 

@@ -105,16 +105,15 @@ static unsigned build_chunks(struct tgl_doc *doc)
         struct tgl_block *b = doc->blocks[i];
         if (b->name == NULL)
             continue;
-        size_t n = strlen(b->name);
-        struct tgl_chunk *c = tgl_table_get(&doc->chunks, b->name, n);
-        if (c == NULL) {
-            if (doc->chunk_store == NULL)              /* one array for all chunks */
-                doc->chunk_store = tgl_xcalloc(doc->nblocks, sizeof *doc->chunk_store);
-            c = &doc->chunk_store[doc->nchunks++];
-            c->name = b->name;
-            c->first = c->last = b;
-            tgl_table_put(&doc->chunks, b->name, n, c);
-            b->chunk = c;
+        if (doc->chunk_store == NULL)                  /* one array for all chunks */
+            doc->chunk_store = tgl_xcalloc(doc->nblocks, sizeof *doc->chunk_store);
+        struct tgl_chunk *fresh = &doc->chunk_store[doc->nchunks];
+        struct tgl_chunk *c = tgl_table_get_or_put(&doc->chunks, b->name, strlen(b->name), fresh);
+        if (c == NULL) {                               /* the first block of its name */
+            doc->nchunks++;
+            fresh->name = b->name;
+            fresh->first = fresh->last = b;
+            b->chunk = fresh;
             continue;
         }
         b->chunk = c;

@@ -1,82 +1,116 @@
-/* hash.c: a string-keyed hash table (open addressing, linear probing). */
+/* hash.c: a string-keyed hash table (open addressing, linear probing).
+ *
+ * Each slot keeps its key's hash next to the key, so a probe compares one
+ * number in the slot's own cache line and runs memcmp only on a real
+ * match.  The keys are not copied: they must outlive the table. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tangle.h"
 
-static uint64_t hash(const char *key, size_t len)
+/* Eight bytes at a time, then the tail byte by byte (FNV-1a steps); a
+ * final multiply spreads every bit into the high half, which we keep. */
+static uint32_t hash(const char *key, size_t len)
 {
-    uint64_t h = 14695981039346656037ULL;          /* FNV-1a */
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 1099511628211ULL;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ len;
+    for (; len >= 8; key += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, key, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
     }
-    return h;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 0x100000001B3ULL;
+    h *= 0x94D049BB133111EBULL;
+    return (uint32_t)(h >> 32);
 }
 
-/* Index of KEY's slot: where it is, or the empty slot where it would go. */
-static size_t find_slot(const struct tgl_table *t, const char *key, size_t klen)
+/* KEY's slot: where it is, or the empty slot where it would go. */
+static struct tgl_slot *find_slot(const struct tgl_table *t, const char *key, size_t klen,
+                                  uint32_t h)
 {
     size_t mask = t->cap - 1;
-    size_t i = (size_t)hash(key, klen) & mask;
-    while (t->keys[i] != NULL
-           && !(t->klens[i] == klen && memcmp(t->keys[i], key, klen) == 0))
-        i = (i + 1) & mask;
-    return i;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct tgl_slot *s = &t->slots[i];
+        if (s->key == NULL
+            || (s->hash == h && s->klen == klen && memcmp(s->key, key, klen) == 0))
+            return s;
+    }
 }
 
 void *tgl_table_get(const struct tgl_table *t, const char *key, size_t klen)
 {
     if (t->cap == 0)
         return NULL;
-    size_t i = find_slot(t, key, klen);
-    return t->keys[i] ? t->vals[i] : NULL;
+    return find_slot(t, key, klen, hash(key, klen))->val;
 }
 
-static void grow(struct tgl_table *t)
+/* Rehash into CAP slots (a power of two, enough for the count). */
+static void resize(struct tgl_table *t, size_t cap)
 {
-    struct tgl_table bigger = { 0 };
-    bigger.cap = t->cap ? t->cap * 2 : 16;
-    bigger.keys = tgl_xcalloc(bigger.cap, sizeof *bigger.keys);
-    bigger.klens = tgl_xcalloc(bigger.cap, sizeof *bigger.klens);
-    bigger.vals = tgl_xcalloc(bigger.cap, sizeof *bigger.vals);
+    /* malloc + memset, not calloc: calloc's fresh pages would fault twice,
+     * once when a lookup reads them and again when an insert writes. */
+    struct tgl_table bigger = { .slots = tgl_xmalloc(cap * sizeof *bigger.slots),
+                                .cap = cap, .count = t->count };
+    memset(bigger.slots, 0, cap * sizeof *bigger.slots);
     for (size_t i = 0; i < t->cap; i++) {
-        if (t->keys[i] == NULL)
-            continue;
-        size_t j = find_slot(&bigger, t->keys[i], t->klens[i]);
-        bigger.keys[j] = t->keys[i];
-        bigger.klens[j] = t->klens[i];
-        bigger.vals[j] = t->vals[i];
+        const struct tgl_slot *s = &t->slots[i];
+        if (s->key != NULL)
+            *find_slot(&bigger, s->key, s->klen, s->hash) = *s;
     }
-    bigger.count = t->count;
-    tgl_table_free(t);
+    free(t->slots);
     *t = bigger;
+}
+
+/* Is there room for N keys in CAP slots (load <= 3/4)? */
+static bool fits(size_t n, size_t cap)
+{
+    return 4 * n <= 3 * cap;
 }
 
 void tgl_table_reserve(struct tgl_table *t, size_t n)
 {
-    while (t->cap < 2 * n)
-        grow(t);
+    size_t cap = t->cap ? t->cap : 16;
+    while (!fits(n, cap))
+        cap *= 2;
+    if (cap != t->cap)
+        resize(t, cap);
+}
+
+/* KEY's slot, added with a NULL value when it was not there (*ADDED). */
+static struct tgl_slot *upsert(struct tgl_table *t, const char *key, size_t klen, bool *added)
+{
+    if (!fits(t->count + 1, t->cap))
+        resize(t, t->cap ? t->cap * 2 : 16);
+    uint32_t h = hash(key, klen);
+    struct tgl_slot *s = find_slot(t, key, klen, h);
+    *added = s->key == NULL;
+    if (*added) {
+        *s = (struct tgl_slot){ .key = key, .klen = (uint32_t)klen, .hash = h };
+        t->count++;
+    }
+    return s;
+}
+
+void *tgl_table_get_or_put(struct tgl_table *t, const char *key, size_t klen, void *val)
+{
+    bool added;
+    struct tgl_slot *s = upsert(t, key, klen, &added);
+    if (!added)
+        return s->val;
+    s->val = val;
+    return NULL;
 }
 
 void tgl_table_put(struct tgl_table *t, const char *key, size_t klen, void *val)
 {
-    if ((t->count + 1) * 2 > t->cap)
-        grow(t);
-    size_t i = find_slot(t, key, klen);
-    if (t->keys[i] == NULL) {
-        t->keys[i] = key;
-        t->klens[i] = klen;
-        t->count++;
-    }
-    t->vals[i] = val;
+    bool added;
+    upsert(t, key, klen, &added)->val = val;
 }
 
 void tgl_table_free(struct tgl_table *t)
 {
-    free(t->keys);
-    free(t->klens);
-    free(t->vals);
+    free(t->slots);
     memset(t, 0, sizeof *t);
 }

@@ -95,6 +95,20 @@ unsigned tgl_line_of(const struct tgl_input *in, size_t off)
     return (unsigned)lo + 1;
 }
 
+unsigned tgl_line_near(const struct tgl_input *in, size_t off, size_t *hint)
+{
+    size_t i = *hint;
+    if (i >= in->nlines || in->line_off[i] > off)       /* behind the hint */
+        i = tgl_line_of(in, off) - 1;
+    for (size_t steps = 0; i + 1 < in->nlines && in->line_off[i + 1] <= off; i++)
+        if (++steps == 64) {                            /* far ahead */
+            i = tgl_line_of(in, off) - 1;
+            break;
+        }
+    *hint = i;
+    return (unsigned)i + 1;
+}
+
 /* Index the lines of IN (memchr is vectorised: this is the fast way). */
 static void index_lines(struct tgl_input *in)
 {
@@ -108,7 +122,7 @@ static void index_lines(struct tgl_input *in)
             cap *= 2;
             in->line_off = tgl_xrealloc(in->line_off, cap * sizeof *in->line_off);
         }
-        in->line_off[in->nlines++] = (size_t)(++p - in->data);
+        in->line_off[in->nlines++] = (uint32_t)(++p - in->data);
     }
     if (in->nlines > 1 && in->line_off[in->nlines - 1] == in->len)
         in->nlines--;                        /* a final '\n' starts no line */
@@ -130,6 +144,10 @@ static int finish(struct tgl_input *in, struct tgl_diag *d)
         in->map_len = 0;
         in->base = in->data = copy;
         in->len = tgl_normalize(in->data, in->len);
+    }
+    if (in->len > UINT32_MAX) {          /* md4c's sizes are 32-bit, and so are ours */
+        tgl_error(d, in->path, 0, "the file is larger than 4 GiB");
+        return -1;
     }
     index_lines(in);
     size_t bad = tgl_utf8_check(in->data, in->len);

@@ -39,6 +39,7 @@ struct parse_state {
     char *info;          /* copy of the info string */
     size_t info_len;
     long info_line;      /* fence line from the info pointer, or -1 */
+    size_t line_hint;    /* for tgl_line_near */
     size_t cursor;       /* furthest input offset seen so far */
     size_t cursor_at_enter;
 
@@ -179,7 +180,8 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     ps->after_paragraph = prev == MD_BLOCK_P;
     ps->info = decode_info(&cd->info, &ps->info_len, &ps->info_problem);
     ps->info_line = in_buffer(ps, cd->info.text)
-                        ? (long)tgl_line_of(ps->in, (size_t)(cd->info.text - ps->in->data))
+                        ? (long)tgl_line_near(ps->in, (size_t)(cd->info.text - ps->in->data),
+                                              &ps->line_hint)
                         : -1;
     ps->cursor_at_enter = ps->cursor;
     ps->borrow = false;

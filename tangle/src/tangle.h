@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -81,13 +82,17 @@ void tgl_warning(struct tgl_diag *d, const char *file, unsigned line, const char
 
 /* ---- hash.c: string-keyed hash table ------------------------------------ */
 
-/* Open addressing, FNV-1a, power-of-two capacity, load <= 1/2.  Keys are
- * borrowed (not copied): they must outlive the table. */
+/* Open addressing, power-of-two capacity, load <= 3/4.  Keys are borrowed
+ * (not copied): they must outlive the table. */
+struct tgl_slot {
+    const char *key;   /* NULL: empty */
+    uint32_t klen;     /* keys are shorter than 4 GiB (so are the inputs) */
+    uint32_t hash;     /* compared before the key itself */
+    void *val;
+};
 struct tgl_table {
-    const char **keys;
-    size_t *klens;
-    void **vals;
-    size_t cap;
+    struct tgl_slot *slots;
+    size_t cap;        /* a power of two, or 0 */
     size_t count;
 };
 /* Value stored under KEY[0..KLEN), or NULL. */
@@ -96,6 +101,9 @@ void *tgl_table_get(const struct tgl_table *t, const char *key, size_t klen);
 void tgl_table_reserve(struct tgl_table *t, size_t n);
 /* Store VAL under KEY (replacing any old value). */
 void tgl_table_put(struct tgl_table *t, const char *key, size_t klen, void *val);
+/* The value under KEY if there is one; else store VAL under KEY and return
+ * NULL (so values must not be NULL).  One lookup where get + put take two. */
+void *tgl_table_get_or_put(struct tgl_table *t, const char *key, size_t klen, void *val);
 void tgl_table_free(struct tgl_table *t);
 
 /* ---- input.c: reading and decoding input files -------------------------- */
@@ -109,7 +117,7 @@ struct tgl_input {
     size_t len;
     char *base;        /* what we own: mmap'ed (map_len > 0) or malloc'ed */
     size_t map_len;
-    size_t *line_off;  /* line_off[i] = offset of line i+1; nlines entries */
+    uint32_t *line_off; /* line_off[i] = offset of line i+1; nlines entries */
     size_t nlines;
 };
 
@@ -121,6 +129,10 @@ size_t tgl_normalize(char *buf, size_t len);
 size_t tgl_utf8_check(const char *buf, size_t len);
 /* 1-based line number of byte offset OFF in IN. */
 unsigned tgl_line_of(const struct tgl_input *in, size_t off);
+/* The same, for callers that ask in document order: it walks forward from
+ * the 0-based line index *HINT (and leaves the answer's index there), which
+ * beats a binary search that misses the cache at every step. */
+unsigned tgl_line_near(const struct tgl_input *in, size_t off, size_t *hint);
 /* Initialise IN from a copy of DATA[0..LEN): skip a BOM, normalise line
  * ends, index the lines and check UTF-8 (an error at the first bad line is
  * reported on D).  PATH is

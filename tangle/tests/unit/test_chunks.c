@@ -20,13 +20,21 @@ static void test_table_many_keys(void **state)
         tgl_table_put(&t, keys[i], strlen(keys[i]), &keys[i]);
     }
     assert_int_equal(t.count, N);
-    assert_true(t.cap >= 2 * N);
+    assert_true(4 * t.count <= 3 * t.cap);                  /* load <= 3/4 */
     for (int i = 0; i < N; i++)
         assert_ptr_equal(tgl_table_get(&t, keys[i], strlen(keys[i])), &keys[i]);
     assert_null(tgl_table_get(&t, "chunk-", 6));
     assert_null(tgl_table_get(&t, "chunk-1x", 8));
     tgl_table_put(&t, keys[7], strlen(keys[7]), NULL);      /* replace */
     assert_int_equal(t.count, N);
+    assert_null(tgl_table_get(&t, keys[7], strlen(keys[7])));
+    tgl_table_put(&t, keys[7], strlen(keys[7]), &keys[8]);  /* and back */
+    assert_ptr_equal(tgl_table_get(&t, keys[7], strlen(keys[7])), &keys[8]);
+    /* get_or_put: the old value when the key is there, else NULL + stored */
+    assert_ptr_equal(tgl_table_get_or_put(&t, keys[9], strlen(keys[9]), &keys[0]), &keys[9]);
+    assert_null(tgl_table_get_or_put(&t, "new-key", 7, &keys[0]));
+    assert_ptr_equal(tgl_table_get(&t, "new-key", 7), &keys[0]);
+    assert_int_equal(t.count, N + 1);
     tgl_table_free(&t);
     assert_null(tgl_table_get(&t, "x", 1));
 }

@@ -170,7 +170,8 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
 
 /* Build A from the spans P of INFO: one allocation holds the class
  * pointers, the key/value pairs and every string. */
-static void finish(const char *info, const struct pending *p, struct tgl_attrs *a)
+static void finish(const char *info, const struct pending *p, struct tgl_arena *arena,
+                   struct tgl_attrs *a)
 {
     size_t nkv = p->kvs.n / 2;
     size_t bytes = p->has_id ? p->id.len + 1 : 0;
@@ -179,9 +180,9 @@ static void finish(const char *info, const struct pending *p, struct tgl_attrs *
     for (size_t i = 0; i < p->kvs.n; i++)
         bytes += p->kvs.v[i].len + 1;
     size_t head = p->classes.n * sizeof(char *) + nkv * sizeof(struct tgl_kv);
-    char *mem = tgl_xmalloc(head + bytes);
+    char *mem = arena ? tgl_arena_alloc(arena, head + bytes) : tgl_xmalloc(head + bytes);
     char *str = mem + head;
-    a->mem = mem;
+    a->mem = arena ? NULL : mem;
     a->classes = (char **)(void *)mem;
     a->kvs = (struct tgl_kv *)(void *)(mem + p->classes.n * sizeof(char *));
     a->nclasses = p->classes.n;
@@ -204,13 +205,17 @@ static void finish(const char *info, const struct pending *p, struct tgl_attrs *
 #undef COPY
 }
 
-int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why)
+int tgl_attrs_parse(const char *info, size_t len, struct tgl_arena *arena, struct tgl_attrs *a,
+                    const char **why)
 {
     int ret = -1;
-    struct pending p = { .has_id = false };
+    struct pending p;                   /* not "= { 0 }": local[] needs no zeroing */
+    p.has_id = false;
     p.classes.v = p.classes.local;
+    p.classes.n = 0;
     p.classes.cap = sizeof p.classes.local / sizeof p.classes.local[0];
     p.kvs.v = p.kvs.local;
+    p.kvs.n = 0;
     p.kvs.cap = sizeof p.kvs.local / sizeof p.kvs.local[0];
     memset(a, 0, sizeof *a);
     *why = NULL;
@@ -244,7 +249,7 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
         while (i < len && is_blank(info[i]))
             i++;
     }
-    finish(info, &p, a);
+    finish(info, &p, arena, a);
     ret = 0;
 out:
     if (p.classes.v != p.classes.local)

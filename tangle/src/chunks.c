@@ -28,12 +28,14 @@ static void add_seg(struct segv *sv, const struct tgl_seg *s)
     sv->v[sv->n++] = *s;
 }
 
-unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
+unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_arena *arena,
+                     struct tgl_diag *d)
 {
     unsigned errors = 0;
     const char *t = b->text;
     size_t pos = 0;
-    struct segv sv = { .n = 0 };
+    struct segv sv;                     /* not "= { 0 }": local[] needs no zeroing */
+    sv.n = 0;
     sv.v = sv.local;
     sv.cap = sizeof sv.local / sizeof sv.local[0];
     unsigned line = b->line + 1;
@@ -79,7 +81,8 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
         line++;
     }
     b->nsegs = sv.n;
-    b->segs = tgl_xmalloc(sv.n * sizeof *b->segs);
+    size_t bytes = sv.n * sizeof *b->segs;
+    b->segs = arena ? tgl_arena_alloc(arena, bytes) : tgl_xmalloc(bytes);
     memcpy(b->segs, sv.v, sv.n * sizeof *b->segs);
     if (sv.v != sv.local)
         free(sv.v);

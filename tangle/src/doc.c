@@ -97,12 +97,9 @@ void tgl_doc_free(struct tgl_doc *doc)
 {
     for (size_t i = 0; i < doc->nblocks; i++) {
         struct tgl_block *b = doc->blocks[i];
-        tgl_attrs_free(&b->attrs);
         if (b->text_owned)
             free(b->text);
-        free(b->segs);
-        free(b);
-    }
+    }                                   /* the rest is in the inputs' arenas */
     free(doc->blocks);
     for (size_t i = 0; i < doc->ninputs; i++)
         tgl_input_free(&doc->inputs[i]);

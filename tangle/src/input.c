@@ -235,5 +235,6 @@ void tgl_input_free(struct tgl_input *in)
     else
         free(in->base);
     free(in->line_off);
+    tgl_arena_free(&in->arena);
     memset(in, 0, sizeof *in);
 }

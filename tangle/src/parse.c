@@ -25,6 +25,7 @@ struct parse_state {
     struct tgl_diag *diag;
     size_t idx;
     const struct tgl_input *in;
+    struct tgl_arena *arena;     /* where the blocks go: the input's */
     unsigned errors;
 
     bool in_code;        /* inside a fenced code block we care about */
@@ -206,12 +207,25 @@ static size_t md_len(const struct parse_state *ps)
     return ps->borrow ? (size_t)(ps->expect - ps->region) : ps->md.len;
 }
 
+/* memcmp(A, B, N) == 0, without a call for the short strings md4c hands
+ * us that are not in our buffer: its "\n" at each line end, and runs of
+ * spaces for indentation. */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* Add S[0..N) to the current block's text. */
 static void md_add(struct parse_state *ps, const char *s, size_t n)
 {
     if (ps->borrow) {
         size_t left = (size_t)(ps->in->data + ps->in->len - ps->expect);
-        if (n <= left && (s == ps->expect || memcmp(s, ps->expect, n) == 0)) {
+        if (n <= left && (s == ps->expect || same_bytes(s, ps->expect, n))) {
             ps->expect += n;
             return;
         }
@@ -417,7 +431,7 @@ static void finish_block(struct parse_state *ps)
         ps->errors++;
         return;
     }
-    if (tgl_attrs_parse(ps->info, ps->info_len, &attrs, &why) != 0) {
+    if (tgl_attrs_parse(ps->info, ps->info_len, ps->arena, &attrs, &why) != 0) {
         tgl_error(d, in->path, (unsigned)ln, "malformed attribute block: %s", why);
         ps->errors++;
         return;
@@ -457,7 +471,8 @@ static void finish_block(struct parse_state *ps)
         }
     }
 
-    struct tgl_block *b = tgl_xcalloc(1, sizeof *b);
+    struct tgl_block *b = tgl_arena_alloc(ps->arena, sizeof *b);
+    memset(b, 0, sizeof *b);
     if (ps->borrow) {
         /* md4c's text is the source text itself: point into the input. */
         b->text = (char *)ps->region;
@@ -480,7 +495,7 @@ static void finish_block(struct parse_state *ps)
     b->attrs = attrs;
     b->name = attrs.id;
     b->path = tgl_attrs_get(&b->attrs, "file");
-    errs += tgl_segment(b, in->path, d);
+    errs += tgl_segment(b, in->path, ps->arena, d);
 
     tgl_blocklist_add(ps->out, b);
     ps->errors += errs;
@@ -507,7 +522,7 @@ static void check_indented(struct parse_state *ps)
         return;
     struct tgl_attrs a;
     const char *why;
-    if (tgl_attrs_parse(p + run, len - run, &a, &why) == 0
+    if (tgl_attrs_parse(p + run, len - run, NULL, &a, &why) == 0
         && (a.id != NULL || tgl_attrs_get(&a, "file") != NULL))
         tgl_warning(ps->diag, in->path, tgl_line_of(in, (size_t)(p - in->data)),
                     "this tangle block is indented code for CommonMark (inside a footnote or "
@@ -549,10 +564,10 @@ static int span(MD_SPANTYPE type, void *detail, void *userdata)
     return 0;
 }
 
-unsigned tgl_parse_file(const struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
+unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
                         struct tgl_diag *d)
 {
-    struct parse_state ps = { .out = out, .diag = d, .idx = idx, .in = in };
+    struct parse_state ps = { .out = out, .diag = d, .idx = idx, .in = in, .arena = &in->arena };
     MD_PARSER parser = {
         .abi_version = 0,
         /* Tables change block structure as they do for pandoc; inline

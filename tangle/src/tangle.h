@@ -61,6 +61,19 @@ void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tgl_buf_free(struct tgl_buf *b);
 
+/* An arena: many small allocations that are freed together.  Each input
+ * keeps the blocks parsed from it, with their segments and attributes, in
+ * one: they sit side by side in document order (which the later stages walk
+ * in), and the malloc/free pair per piece is gone. */
+struct tgl_arena {
+    char *next, *end;   /* free space in the newest piece */
+    void *pieces;       /* newest piece; each starts with a link to the one before */
+    size_t piece_size;  /* size of the next piece (it grows) */
+};
+/* N bytes, aligned for any type, not zeroed; lives until tgl_arena_free. */
+void *tgl_arena_alloc(struct tgl_arena *a, size_t n);
+void tgl_arena_free(struct tgl_arena *a);
+
 /* How many threads to use for JOBS independent jobs: TANGLE_THREADS from
  * the environment, else the number of CPUs; at most 4 and at most JOBS. */
 size_t tgl_thread_count(size_t jobs);
@@ -119,6 +132,7 @@ struct tgl_input {
     size_t map_len;
     uint32_t *line_off; /* line_off[i] = offset of line i+1; nlines entries */
     size_t nlines;
+    struct tgl_arena arena; /* the blocks parsed from it (see tgl_parse_file) */
 };
 
 /* Normalise BUF in place (BOM, CRLF, CR); returns the new length. */
@@ -160,7 +174,7 @@ struct tgl_attrs {
     size_t nclasses;
     struct tgl_kv *kvs; /* key=value, in order */
     size_t nkvs;
-    void *mem;         /* one allocation holding all of the above */
+    void *mem;         /* one malloc holding all of the above (NULL: in an arena) */
 };
 
 /* Parse the info string INFO[0..LEN) (already unescaped by the CommonMark
@@ -170,8 +184,10 @@ struct tgl_attrs {
  * A raw-format block "{=html}" parses as a class-less block with no id.
  * Returns 0 on success; on a malformed block returns -1 with a static
  * message in *why, and A holds nothing (it is always safe to pass A to
- * tgl_attrs_free).  Duplicate ids and duplicate keys are malformed. */
-int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why);
+ * tgl_attrs_free).  Duplicate ids and duplicate keys are malformed.  The
+ * strings go in ARENA, or in one malloc when ARENA is NULL. */
+int tgl_attrs_parse(const char *info, size_t len, struct tgl_arena *arena, struct tgl_attrs *a,
+                    const char **why);
 /* Value of KEY, or NULL. */
 const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key);
 void tgl_attrs_free(struct tgl_attrs *a);
@@ -248,11 +264,11 @@ struct tgl_blocklist {
 void tgl_blocklist_add(struct tgl_blocklist *l, struct tgl_block *b);
 
 /* Parse IN (input number IDX, already loaded) and append its tangle blocks
- * to OUT (segmented with tgl_segment).  Errors (malformed attribute block,
+ * to OUT (segmented with tgl_segment; allocated in IN's arena).  Errors (malformed attribute block,
  * invalid chunk name, unclosed tangle fence, bad file= path syntax, bad
  * reference) are reported on D.  Returns the number of errors found.
  * Thread-safe: different inputs can be parsed at the same time. */
-unsigned tgl_parse_file(const struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
+unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
                         struct tgl_diag *d);
 /* The same for input IDX of DOC, appending to DOC->blocks, reporting on
  * DOC->diag. */
@@ -269,8 +285,10 @@ unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
 /* Split B->text into TEXT and REF segments.  A REF is a line that is
  * "<<name>>" apart from leading and trailing blanks.  A line of that shape
  * whose name is not a valid chunk name is reported as an error (FILE is the
- * input path).  Returns the number of errors. */
-unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d);
+ * input path).  B->segs goes in ARENA, or is malloc'ed when ARENA is NULL.
+ * Returns the number of errors. */
+unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_arena *arena,
+                     struct tgl_diag *d);
 
 /* Stage 2: join blocks into chunks by name, resolve references, and report
  * undefined references, cycles (with the chain a -> b -> a), duplicate

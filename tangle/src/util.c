@@ -62,6 +62,44 @@ void tgl_buf_reserve(struct tgl_buf *b, size_t extra)
     b->cap = cap;
 }
 
+/* Each piece starts with this header; HEADER keeps what follows aligned. */
+struct piece {
+    void *prev;
+};
+#define ARENA_ALIGN 16
+#define HEADER ((sizeof(struct piece) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
+
+void *tgl_arena_alloc(struct tgl_arena *a, size_t n)
+{
+    n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if ((size_t)(a->end - a->next) < n) {
+        /* Pieces double from 64 KiB to 1 MiB: few pieces, little waste. */
+        size_t size = a->piece_size ? a->piece_size : (size_t)64 << 10;
+        if (size < ((size_t)1 << 20))
+            a->piece_size = size * 2;
+        if (size - HEADER < n)
+            size = HEADER + n;
+        struct piece *p = tgl_xmalloc(size);
+        p->prev = a->pieces;
+        a->pieces = p;
+        a->next = (char *)p + HEADER;
+        a->end = (char *)p + size;
+    }
+    void *r = a->next;
+    a->next += n;
+    return r;
+}
+
+void tgl_arena_free(struct tgl_arena *a)
+{
+    for (struct piece *p = a->pieces; p != NULL;) {
+        struct piece *prev = p->prev;
+        free(p);
+        p = prev;
+    }
+    memset(a, 0, sizeof *a);
+}
+
 void tgl_buf_add(struct tgl_buf *b, const void *p, size_t n)
 {
     if (n == 0)

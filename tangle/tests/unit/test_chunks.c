@@ -51,7 +51,7 @@ static void test_segment_reference_lines(void **state)
                   "<<>>\n";
     struct tgl_block b = { .line = 10, .text = text, .len = sizeof text - 1 };
     struct tgl_diag d = { .out = NULL };
-    assert_int_equal(tgl_segment(&b, "a.md", &d), 0);
+    assert_int_equal(tgl_segment(&b, "a.md", NULL, &d), 0);
     assert_int_equal(b.nsegs, 4);
     assert_int_equal(b.segs[0].kind, TGL_SEG_TEXT);
     assert_int_equal(b.segs[0].line, 11);
@@ -73,7 +73,7 @@ static void test_segment_bad_reference_name(void **state)
     char text[] = "ok\n  <<a/b>>\n";
     struct tgl_block b = { .line = 1, .text = text, .len = sizeof text - 1 };
     struct tgl_diag d = { .out = NULL };
-    assert_int_equal(tgl_segment(&b, "a.md", &d), 1);
+    assert_int_equal(tgl_segment(&b, "a.md", NULL, &d), 1);
     assert_int_equal(d.errors, 1);
     free(b.segs);
 }

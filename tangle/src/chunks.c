@@ -28,35 +28,50 @@ static void add_seg(struct segv *sv, const struct tgl_seg *s)
     sv->v[sv->n++] = *s;
 }
 
+void tgl_block_find_lines(struct tgl_block *b, struct tgl_arena *arena)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->len; i++)
+        n += b->text[i] == '\n';
+    b->line_end = arena ? tgl_arena_alloc(arena, n * sizeof *b->line_end)
+                        : tgl_xmalloc(n * sizeof *b->line_end);
+    b->nlines = 0;
+    for (size_t i = 0; i < b->len; i++)
+        if (b->text[i] == '\n')
+            b->line_end[b->nlines++] = (uint32_t)(i + 1);
+}
+
 unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_arena *arena,
                      struct tgl_diag *d)
 {
     unsigned errors = 0;
     const char *t = b->text;
-    size_t pos = 0;
     struct segv sv;                     /* not "= { 0 }": local[] needs no zeroing */
     sv.n = 0;
     sv.v = sv.local;
     sv.cap = sizeof sv.local / sizeof sv.local[0];
-    unsigned line = b->line + 1;
-    while (pos < b->len) {
-        const char *nl = memchr(t + pos, '\n', b->len - pos);
-        size_t end = nl ? (size_t)(nl - t) : b->len;        /* text always ends in '\n' */
+    for (unsigned k = 0; k < b->nlines; k++) {
+        size_t pos = k ? b->line_end[k - 1] : 0;
+        size_t end = b->line_end[k] - 1;                /* the '\n' */
+        unsigned line = b->line + 1 + k;
         size_t i = pos, e = end;
         while (i < e && (t[i] == ' ' || t[i] == '\t'))
             i++;
-        while (e > i && (t[e - 1] == ' ' || t[e - 1] == '\t'))
-            e--;
         bool ref = false;
+        if (e - i > 4 && t[i] == '<' && t[i + 1] == '<') {
+            while (e > i && (t[e - 1] == ' ' || t[e - 1] == '\t'))
+                e--;
+        }
         if (e - i > 4 && t[i] == '<' && t[i + 1] == '<' && t[e - 2] == '>' && t[e - 1] == '>') {
             size_t n0 = i + 2, n1 = e - 2;
             bool shaped = true;
-            for (size_t k = n0; k < n1; k++)
-                if (t[k] == '<' || t[k] == '>')
+            for (size_t j = n0; j < n1; j++)
+                if (t[j] == '<' || t[j] == '>')
                     shaped = false;
             if (shaped && tgl_valid_chunk_name(t + n0, n1 - n0)) {
                 struct tgl_seg s = { .kind = TGL_SEG_REF, .off = pos, .len = i - pos,
-                                     .line = line, .name_off = n0, .name_len = n1 - n0 };
+                                     .line = line, .first = k, .name_off = n0,
+                                     .name_len = n1 - n0 };
                 add_seg(&sv, &s);
                 ref = true;
             } else if (shaped) {
@@ -73,17 +88,15 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_arena *ar
                 last->nlines++;
             } else {
                 struct tgl_seg s = { .kind = TGL_SEG_TEXT, .off = pos, .len = end + 1 - pos,
-                                     .line = line, .nlines = 1 };
+                                     .line = line, .first = k, .nlines = 1 };
                 add_seg(&sv, &s);
             }
         }
-        pos = end + 1;
-        line++;
     }
     b->nsegs = sv.n;
     size_t bytes = sv.n * sizeof *b->segs;
     b->segs = arena ? tgl_arena_alloc(arena, bytes) : tgl_xmalloc(bytes);
-    memcpy(b->segs, sv.v, sv.n * sizeof *b->segs);
+    memcpy(b->segs, sv.v, bytes);
     if (sv.v != sv.local)
         free(sv.v);
     return errors;

@@ -52,28 +52,28 @@ static void add_line_directive(struct tgl_buf *out, unsigned line, const char *f
     tgl_buf_adds(out, "\"\n");
 }
 
-/* Append TEXT[0..LEN) (whole lines) with INDENT before each non-empty line.
- * One reservation, then plain copies: this is the inner loop of tangle. */
-static void add_indented(struct tgl_buf *out, const char *text, size_t len,
-                         const char *indent, size_t ilen, unsigned nlines)
+/* Append the lines of TEXT segment S of block B, with INDENT before each
+ * non-empty line.  One reservation, then plain copies, line by line from
+ * the line ends the parser recorded: this is the inner loop of tangle. */
+static void add_indented(struct tgl_buf *out, const struct tgl_block *b,
+                         const struct tgl_seg *s, const char *indent, size_t ilen)
 {
     if (ilen == 0) {
-        tgl_buf_add(out, text, len);
+        tgl_buf_add(out, b->text + s->off, s->len);
         return;
     }
-    tgl_buf_reserve(out, len + (size_t)nlines * ilen);
+    tgl_buf_reserve(out, s->len + (size_t)s->nlines * ilen);
     char *w = out->data + out->len;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-        if (p[0] != '\n') {
+    size_t start = s->off;
+    for (unsigned k = s->first; k < s->first + s->nlines; k++) {
+        size_t n = b->line_end[k] - start;
+        if (b->text[start] != '\n') {
             memcpy(w, indent, ilen);
             w += ilen;
         }
-        memcpy(w, p, n);
+        memcpy(w, b->text + start, n);
         w += n;
-        p += n;
+        start += n;
     }
     out->len = (size_t)(w - out->data);
     out->data[out->len] = '\0';
@@ -141,7 +141,7 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
         }
         if (directives && !continued && ((long)b->input != cur_input || s->line != cur_line))
             add_line_directive(out, s->line, doc->inputs[b->input].path);
-        add_indented(out, b->text + s->off, s->len, indent.data, indent.len, s->nlines);
+        add_indented(out, b, s, indent.data, indent.len);
         cur_input = (long)b->input;
         cur_line = s->line + s->nlines;
         continued = s->len >= 2 && b->text[s->off + s->len - 2] == '\\';

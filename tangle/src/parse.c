@@ -473,6 +473,10 @@ static void finish_block(struct parse_state *ps)
 
     struct tgl_block *b = tgl_arena_alloc(ps->arena, sizeof *b);
     memset(b, 0, sizeof *b);
+    b->nlines = ps->nlines;
+    b->line_end = tgl_arena_alloc(ps->arena, ps->nlines * sizeof *b->line_end);
+    for (size_t k = 0; k < ps->nlines; k++)          /* md4c's lines ... */
+        b->line_end[k] = (uint32_t)ps->lines[k].end;
     if (ps->borrow) {
         /* md4c's text is the source text itself: point into the input. */
         b->text = (char *)ps->region;
@@ -484,8 +488,10 @@ static void finish_block(struct parse_state *ps)
     } else {
         struct tgl_buf text = { 0 };
         tgl_buf_reserve(&text, ps->md.len + 1);
-        for (size_t k = 0; k < ps->nlines; k++)
+        for (size_t k = 0; k < ps->nlines; k++) {
             add_line(ps, k, ln + 1 + k, &text);
+            b->line_end[k] = (uint32_t)text.len;      /* ... or, with tabs, ours */
+        }
         b->text = text.data;
         b->len = text.len;
         b->text_owned = true;

@@ -206,6 +206,7 @@ struct tgl_seg {
     size_t off;          /* TEXT: start of the run; REF: start of the line */
     size_t len;          /* TEXT: bytes, ending in '\n'; REF: indent length */
     unsigned line;       /* source line of the first line */
+    unsigned first;      /* index of the first line in the block */
     unsigned nlines;     /* TEXT: number of lines */
     size_t name_off;     /* REF: the name */
     size_t name_len;
@@ -219,6 +220,8 @@ struct tgl_block {
     char *text;          /* content, every line ending in '\n'; not NUL-terminated: */
     size_t len;          /* it may point into the input (when text_owned is false) */
     bool text_owned;
+    uint32_t *line_end;  /* line_end[k]: offset just past the '\n' of line k: md4c */
+    size_t nlines;       /* hands us the lines, so nothing searches for '\n' again */
     struct tgl_attrs attrs;
     const char *name;    /* attrs.id, or NULL */
     const char *path;    /* value of file=, or NULL */
@@ -282,7 +285,12 @@ unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
 
 /* ---- chunks.c: segments, chunk table, whole-document checks ------------- */
 
-/* Split B->text into TEXT and REF segments.  A REF is a line that is
+/* Fill B->line_end and B->nlines by scanning B->text, in ARENA (or with
+ * malloc when ARENA is NULL).  The parser knows the lines already; this is
+ * for blocks made some other way (the unit tests). */
+void tgl_block_find_lines(struct tgl_block *b, struct tgl_arena *arena);
+
+/* Split B->text (with its line_end) into TEXT and REF segments.  A REF is a line that is
  * "<<name>>" apart from leading and trailing blanks.  A line of that shape
  * whose name is not a valid chunk name is reported as an error (FILE is the
  * input path).  B->segs goes in ARENA, or is malloc'ed when ARENA is NULL.

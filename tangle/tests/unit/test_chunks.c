@@ -51,6 +51,9 @@ static void test_segment_reference_lines(void **state)
                   "<<>>\n";
     struct tgl_block b = { .line = 10, .text = text, .len = sizeof text - 1 };
     struct tgl_diag d = { .out = NULL };
+    tgl_block_find_lines(&b, NULL);
+    assert_int_equal(b.nlines, 7);
+    assert_int_equal(b.line_end[0], 16);
     assert_int_equal(tgl_segment(&b, "a.md", NULL, &d), 0);
     assert_int_equal(b.nsegs, 4);
     assert_int_equal(b.segs[0].kind, TGL_SEG_TEXT);
@@ -63,8 +66,10 @@ static void test_segment_reference_lines(void **state)
     assert_int_equal(b.segs[2].len, 1);
     assert_int_equal(b.segs[3].kind, TGL_SEG_TEXT);
     assert_int_equal(b.segs[3].line, 14);
+    assert_int_equal(b.segs[3].first, 3);
     assert_int_equal(b.segs[3].nlines, 4);
     free(b.segs);
+    free(b.line_end);
 }
 
 static void test_segment_bad_reference_name(void **state)
@@ -73,9 +78,11 @@ static void test_segment_bad_reference_name(void **state)
     char text[] = "ok\n  <<a/b>>\n";
     struct tgl_block b = { .line = 1, .text = text, .len = sizeof text - 1 };
     struct tgl_diag d = { .out = NULL };
+    tgl_block_find_lines(&b, NULL);
     assert_int_equal(tgl_segment(&b, "a.md", NULL, &d), 1);
     assert_int_equal(d.errors, 1);
     free(b.segs);
+    free(b.line_end);
 }
 
 static void test_link_appends_in_document_order(void **state)

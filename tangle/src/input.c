@@ -82,50 +82,61 @@ size_t tgl_utf8_check(const char *buf, size_t len)
     return len;
 }
 
+/* Step M back one line (M is not on line 1). */
+static void step_back(const struct tgl_input *in, struct tgl_mark *m)
+{
+    /* data[start - 1] is the '\n' that ends the line before; the one
+     * before that ends the line before that. */
+    const char *nl = memrchr(in->data, '\n', m->start - 1);
+    m->start = nl ? (size_t)(nl + 1 - in->data) : 0;
+    m->line--;
+}
+
+/* Step M forward one line, unless M is on the last line. */
+static bool step_forward(const struct tgl_input *in, struct tgl_mark *m, size_t limit)
+{
+    const char *nl = memchr(in->data + m->start, '\n', limit - m->start);
+    if (nl == NULL || (size_t)(nl + 1 - in->data) == in->len)
+        return false;
+    m->start = (size_t)(nl + 1 - in->data);
+    m->line++;
+    return true;
+}
+
+bool tgl_seek_line(const struct tgl_input *in, struct tgl_mark *m, size_t ln)
+{
+    while (m->line > ln)
+        step_back(in, m);
+    while (m->line < ln)
+        if (!step_forward(in, m, in->len))
+            return false;
+    return true;
+}
+
+const char *tgl_line_text(const struct tgl_input *in, struct tgl_mark *m, size_t ln,
+                          size_t *len)
+{
+    if (ln < 1 || !tgl_seek_line(in, m, ln))
+        return NULL;
+    const char *s = in->data + m->start;
+    const char *nl = memchr(s, '\n', in->len - m->start);
+    *len = nl ? (size_t)(nl - s) : in->len - m->start;
+    return s;
+}
+
+size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off)
+{
+    while (off < m->start)
+        step_back(in, m);
+    while (m->start < off && step_forward(in, m, off))
+        ;
+    return m->line;
+}
+
 unsigned tgl_line_of(const struct tgl_input *in, size_t off)
 {
-    size_t lo = 0, hi = in->nlines;       /* last line start <= off */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (in->line_off[mid] <= off)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return (unsigned)lo + 1;
-}
-
-unsigned tgl_line_near(const struct tgl_input *in, size_t off, size_t *hint)
-{
-    size_t i = *hint;
-    if (i >= in->nlines || in->line_off[i] > off)       /* behind the hint */
-        i = tgl_line_of(in, off) - 1;
-    for (size_t steps = 0; i + 1 < in->nlines && in->line_off[i + 1] <= off; i++)
-        if (++steps == 64) {                            /* far ahead */
-            i = tgl_line_of(in, off) - 1;
-            break;
-        }
-    *hint = i;
-    return (unsigned)i + 1;
-}
-
-/* Index the lines of IN (memchr is vectorised: this is the fast way). */
-static void index_lines(struct tgl_input *in)
-{
-    size_t cap = in->len / 32 + 16;
-    const char *p = in->data, *end = in->data + in->len;
-    in->line_off = tgl_xmalloc(cap * sizeof *in->line_off);
-    in->line_off[0] = 0;
-    in->nlines = 1;
-    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        if (in->nlines == cap) {
-            cap *= 2;
-            in->line_off = tgl_xrealloc(in->line_off, cap * sizeof *in->line_off);
-        }
-        in->line_off[in->nlines++] = (uint32_t)(++p - in->data);
-    }
-    if (in->nlines > 1 && in->line_off[in->nlines - 1] == in->len)
-        in->nlines--;                        /* a final '\n' starts no line */
+    struct tgl_mark m = TGL_MARK_TOP;
+    return (unsigned)tgl_line_at(in, &m, off);
 }
 
 static int finish(struct tgl_input *in, struct tgl_diag *d)
@@ -149,7 +160,6 @@ static int finish(struct tgl_input *in, struct tgl_diag *d)
         tgl_error(d, in->path, 0, "the file is larger than 4 GiB");
         return -1;
     }
-    index_lines(in);
     size_t bad = tgl_utf8_check(in->data, in->len);
     if (bad < in->len) {
         tgl_error(d, in->path, tgl_line_of(in, bad), "invalid UTF-8 (byte 0x%02X)",
@@ -234,7 +244,6 @@ void tgl_input_free(struct tgl_input *in)
         munmap(in->base, in->map_len);
     else
         free(in->base);
-    free(in->line_off);
     tgl_arena_free(&in->arena);
     memset(in, 0, sizeof *in);
 }

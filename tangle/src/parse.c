@@ -40,7 +40,7 @@ struct parse_state {
     char *info;          /* copy of the info string */
     size_t info_len;
     long info_line;      /* fence line from the info pointer, or -1 */
-    size_t line_hint;    /* for tgl_line_near */
+    struct tgl_mark at;  /* a known line, near the block being parsed */
     size_t cursor;       /* furthest input offset seen so far */
     size_t cursor_at_enter;
 
@@ -65,15 +65,17 @@ static bool in_buffer(const struct parse_state *ps, const char *p)
     return p >= ps->in->data && p < ps->in->data + ps->in->len;
 }
 
-/* Start and length (without '\n') of source line LN (1-based). */
-static const char *raw_line(const struct tgl_input *in, size_t ln, size_t *len)
+/* Start and length (without '\n') of source line LN, or NULL when the
+ * input has no line LN. */
+static const char *raw_line(struct parse_state *ps, size_t ln, size_t *len)
 {
-    size_t start = in->line_off[ln - 1];
-    size_t end = ln < in->nlines ? in->line_off[ln] - 1 : in->len;
-    if (end > start && in->data[end - 1] == '\n')
-        end--;
-    *len = end - start;
-    return in->data + start;
+    return tgl_line_text(ps->in, &ps->at, ln, len);
+}
+
+/* The source line that holds P (a pointer into the input). */
+static size_t line_of(struct parse_state *ps, const char *p)
+{
+    return tgl_line_at(ps->in, &ps->at, (size_t)(p - ps->in->data));
 }
 
 /* "No block yet" in last_child (md4c has no such value). */
@@ -180,10 +182,7 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     ps->fence_char = cd->fence_char;
     ps->after_paragraph = prev == MD_BLOCK_P;
     ps->info = decode_info(&cd->info, &ps->info_len, &ps->info_problem);
-    ps->info_line = in_buffer(ps, cd->info.text)
-                        ? (long)tgl_line_near(ps->in, (size_t)(cd->info.text - ps->in->data),
-                                              &ps->line_hint)
-                        : -1;
+    ps->info_line = in_buffer(ps, cd->info.text) ? (long)line_of(ps, cd->info.text) : -1;
     ps->cursor_at_enter = ps->cursor;
     ps->borrow = false;
     if (in_buffer(ps, cd->info.text)) {
@@ -295,31 +294,32 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
 }
 
 /* The opening fence's line, from the best evidence we have. */
-static size_t find_fence_line(const struct parse_state *ps)
+static size_t find_fence_line(struct parse_state *ps)
 {
-    const struct tgl_input *in = ps->in;
     if (ps->info_line > 0)
         return (size_t)ps->info_line;
     for (size_t k = 0; k < ps->nlines; k++)
         if (ps->lines[k].ptr) {
-            size_t ln = tgl_line_of(in, (size_t)(ps->lines[k].ptr - in->data));
+            size_t ln = line_of(ps, ps->lines[k].ptr);
             if (ln > k + 1)
                 return ln - k - 1;
         }
     /* No pointer at all (the info string held an escape or entity, and
      * every content line is blank): the first fence-looking line after
      * the last text md4c showed us. */
-    size_t ln = tgl_line_of(in, ps->cursor_at_enter);
-    for (; ln <= in->nlines; ln++) {
+    size_t start = tgl_line_at(ps->in, &ps->at, ps->cursor_at_enter);
+    for (size_t ln = start;; ln++) {
         size_t len;
-        const char *l = raw_line(in, ln, &len);
+        const char *l = raw_line(ps, ln, &len);
+        if (l == NULL)
+            break;
         size_t run = 0;
         for (size_t i = 0; i < len && run < 3; i++)
             run = l[i] == ps->fence_char ? run + 1 : 0;
         if (run >= 3)
             return ln;
     }
-    return tgl_line_of(in, ps->cursor_at_enter);
+    return start;
 }
 
 /* Length of the first run of >= 3 fence characters on line L. */
@@ -340,12 +340,12 @@ static size_t fence_length(const char *l, size_t len, char fc)
 
 /* Is line LN a closing fence of at least OPEN_LEN characters FC?  Blank
  * and '>' characters may precede it (list and block quote containers). */
-static bool is_closing_fence(const struct tgl_input *in, size_t ln, char fc, size_t open_len)
+static bool is_closing_fence(struct parse_state *ps, size_t ln, char fc, size_t open_len)
 {
-    if (ln > in->nlines)
-        return false;
     size_t len, i = 0, run = 0;
-    const char *l = raw_line(in, ln, &len);
+    const char *l = raw_line(ps, ln, &len);
+    if (l == NULL)
+        return false;
     while (i < len && (l[i] == ' ' || l[i] == '\t' || l[i] == '>'))
         i++;
     while (i < len && l[i] == fc)
@@ -357,13 +357,13 @@ static bool is_closing_fence(const struct tgl_input *in, size_t ln, char fc, siz
 
 /* Append content line K (source line LN) to OUT, with the source's leading
  * tabs put back where md4c expanded them to spaces. */
-static void add_line(const struct parse_state *ps, size_t k, size_t ln, struct tgl_buf *out)
+static void add_line(struct parse_state *ps, size_t k, size_t ln, struct tgl_buf *out)
 {
     size_t start = k ? ps->lines[k - 1].end : 0;
     const char *md = ps->md.data ? ps->md.data + start : "";
     size_t mdlen = ps->lines[k].end - start - 1;        /* without the '\n' */
     size_t rlen;
-    const char *r = ln <= ps->in->nlines ? raw_line(ps->in, ln, &rlen) : NULL;
+    const char *r = raw_line(ps, ln, &rlen);
 
     if (r == NULL || ps->lines[k].has_null || memchr(r, '\t', rlen) == NULL)
         goto verbatim;
@@ -408,14 +408,16 @@ verbatim:
 }
 
 /* Do source lines FIRST .. FIRST+N-1 hold a tab? */
-static bool has_tab(const struct tgl_input *in, size_t first, size_t n)
+static bool has_tab(struct parse_state *ps, size_t first, size_t n)
 {
-    if (n == 0 || first > in->nlines)
+    const struct tgl_input *in = ps->in;
+    size_t len;
+    const char *from = n > 0 ? raw_line(ps, first, &len) : NULL;
+    if (from == NULL)
         return false;
-    size_t last = first + n - 1 <= in->nlines ? first + n - 1 : in->nlines;
-    size_t from = in->line_off[first - 1];
-    size_t to = last < in->nlines ? in->line_off[last] : in->len;
-    return memchr(in->data + from, '\t', to - from) != NULL;
+    const char *to = raw_line(ps, first + n, &len);    /* NULL: up to the end */
+    const char *end = to ? to : in->data + in->len;
+    return memchr(from, '\t', (size_t)(end - from)) != NULL;
 }
 
 static void finish_block(struct parse_state *ps)
@@ -449,13 +451,18 @@ static void finish_block(struct parse_state *ps)
                   "(commonmark_x), not a code block: use a ``` fence");
         errs++;
     }
-    if (ln >= 1 && ln <= in->nlines) {
-        size_t flen;
-        const char *fl = raw_line(in, ln, &flen);
+    size_t flen;
+    const char *fl = raw_line(ps, ln, &flen);
+    if (fl != NULL) {
         size_t open_len = fence_length(fl, flen, ps->fence_char);
-        if (!is_closing_fence(in, ln + ps->nlines + 1, ps->fence_char, open_len)) {
+        size_t close = ln + ps->nlines + 1, clen;
+        if (ps->borrow && ps->expect < in->data + in->len)
+            /* The content is the source itself, so the line after it
+             * starts where it ends: no need to walk through its lines. */
+            ps->at = (struct tgl_mark){ close, (size_t)(ps->expect - in->data) };
+        if (!is_closing_fence(ps, close, ps->fence_char, open_len)) {
             tgl_error(d, in->path, (unsigned)ln,
-                      ln + ps->nlines + 1 > in->nlines
+                      raw_line(ps, close, &clen) == NULL
                           ? "tangle block is never closed: its fence is still open at the "
                             "end of the file"
                           : "tangle block is never closed: its list item or block quote "
@@ -481,7 +488,7 @@ static void finish_block(struct parse_state *ps)
         /* md4c's text is the source text itself: point into the input. */
         b->text = (char *)ps->region;
         b->len = md_len(ps);
-    } else if (!has_tab(in, ln + 1, ps->nlines) && !ps->any_null) {
+    } else if (!has_tab(ps, ln + 1, ps->nlines) && !ps->any_null) {
         b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
         b->len = ps->md.len;
         b->text_owned = true;
@@ -530,7 +537,7 @@ static void check_indented(struct parse_state *ps)
     const char *why;
     if (tgl_attrs_parse(p + run, len - run, NULL, &a, &why) == 0
         && (a.id != NULL || tgl_attrs_get(&a, "file") != NULL))
-        tgl_warning(ps->diag, in->path, tgl_line_of(in, (size_t)(p - in->data)),
+        tgl_warning(ps->diag, in->path, (unsigned)line_of(ps, p),
                     "this tangle block is indented code for CommonMark (inside a footnote or "
                     "a definition list?), so it is not tangled");
     tgl_attrs_free(&a);
@@ -573,7 +580,8 @@ static int span(MD_SPANTYPE type, void *detail, void *userdata)
 unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
                         struct tgl_diag *d)
 {
-    struct parse_state ps = { .out = out, .diag = d, .idx = idx, .in = in, .arena = &in->arena };
+    struct parse_state ps = { .out = out, .diag = d, .idx = idx, .in = in, .arena = &in->arena,
+                              .at = TGL_MARK_TOP };
     MD_PARSER parser = {
         .abi_version = 0,
         /* Tables change block structure as they do for pandoc; inline

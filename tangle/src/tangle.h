@@ -130,8 +130,6 @@ struct tgl_input {
     size_t len;
     char *base;        /* what we own: mmap'ed (map_len > 0) or malloc'ed */
     size_t map_len;
-    uint32_t *line_off; /* line_off[i] = offset of line i+1; nlines entries */
-    size_t nlines;
     struct tgl_arena arena; /* the blocks parsed from it (see tgl_parse_file) */
 };
 
@@ -141,14 +139,29 @@ size_t tgl_normalize(char *buf, size_t len);
  * surrogates and code points above U+10FFFF are invalid), or LEN when all
  * of BUF is valid. */
 size_t tgl_utf8_check(const char *buf, size_t len);
-/* 1-based line number of byte offset OFF in IN. */
+/* Lines are found on demand, never indexed: a mark is a line number and the
+ * offset where that line starts, and it reaches a nearby line by scanning
+ * from where it is, forward or back.  The parser keeps one and moves it
+ * along as it meets blocks (it jumps over a block's content, whose lines
+ * md4c has shown it), so most of the file is never scanned for '\n' at
+ * all.  Lines count from 1; a '\n' at the very end starts no line. */
+struct tgl_mark {
+    size_t line;
+    size_t start;
+};
+#define TGL_MARK_TOP ((struct tgl_mark){ 1, 0 })
+/* Move M to line LN; false (M somewhere before) when IN has no line LN. */
+bool tgl_seek_line(const struct tgl_input *in, struct tgl_mark *m, size_t ln);
+/* Line LN's text without its '\n' (length in *LEN), moving M there; NULL
+ * when IN has no line LN. */
+const char *tgl_line_text(const struct tgl_input *in, struct tgl_mark *m, size_t ln,
+                          size_t *len);
+/* The line that holds byte offset OFF (0 <= OFF <= len); M moves there. */
+size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off);
+/* The same, counted from the top of IN (for the odd error message). */
 unsigned tgl_line_of(const struct tgl_input *in, size_t off);
-/* The same, for callers that ask in document order: it walks forward from
- * the 0-based line index *HINT (and leaves the answer's index there), which
- * beats a binary search that misses the cache at every step. */
-unsigned tgl_line_near(const struct tgl_input *in, size_t off, size_t *hint);
 /* Initialise IN from a copy of DATA[0..LEN): skip a BOM, normalise line
- * ends, index the lines and check UTF-8 (an error at the first bad line is
+ * ends and check UTF-8 (an error at the first bad line is
  * reported on D).  PATH is
  * copied.  Returns 0, or -1 after reporting an error.  In both cases IN
  * must be released with tgl_input_free. */

@@ -26,8 +26,10 @@ static void test_input_bom_and_crlf(void **state)
     assert_int_equal(decode(&in, text, sizeof text - 1), 0);
     assert_int_equal(in.len, 7);
     assert_memory_equal(in.data, "a\nb\nc\n\n", 7);
-    assert_int_equal(in.nlines, 4);
-    assert_int_equal(in.line_off[3], 6);
+    struct tgl_mark m = TGL_MARK_TOP;
+    assert_true(tgl_seek_line(&in, &m, 4));
+    assert_int_equal(m.start, 6);
+    assert_false(tgl_seek_line(&in, &m, 5));            /* the final '\n' starts no line */
     tgl_input_free(&in);
 }
 
@@ -48,9 +50,9 @@ static void test_input_utf8(void **state)
         assert_int_equal(tgl_utf8_check(cases[i].s, strlen(cases[i].s)), cases[i].bad);
 }
 
-/* The one-pass scanner must index lines exactly like a naive loop, with
- * multi-byte characters at every alignment. */
-static void test_input_line_index_matches_naive(void **state)
+/* Marks must find lines exactly like a naive loop, moving forward and back
+ * in any order, with multi-byte characters at every alignment. */
+static void test_input_line_marks_match_naive(void **state)
 {
     (void)state;
     static const char *pieces[] = { "a", "\n", "\xC3\xA9", "\xE2\x98\x83", "\xF0\x9D\x84\x9E",
@@ -65,19 +67,33 @@ static void test_input_line_index_matches_naive(void **state)
         }
         struct tgl_input in;
         assert_int_equal(decode(&in, b.data ? b.data : "", b.len), 0);
-        size_t lines = 1;
+        size_t start[2 * 60 + 1] = { 0 }, lines = 1;    /* the naive line starts */
         for (size_t i = 0; i < b.len; i++)
-            if (b.data[i] == '\n' && i + 1 < b.len) {
-                assert_true(lines < in.nlines || lines == in.nlines);
-                assert_int_equal(in.line_off[lines], i + 1);
-                lines++;
+            if (b.data[i] == '\n' && i + 1 < b.len)
+                start[lines++] = i + 1;
+        struct tgl_mark m = TGL_MARK_TOP;
+        for (int probe = 0; probe < 40; probe++) {          /* lines, in any order */
+            seed = seed * 1103515245 + 12345;
+            size_t ln = 1 + (seed >> 16) % (lines + 2);
+            size_t len;
+            const char *t = tgl_line_text(&in, &m, ln, &len);
+            if (ln > lines) {
+                assert_null(t);
+                continue;
             }
-        assert_int_equal(in.nlines, lines);
-        for (size_t i = 0; i < b.len; i++) {
+            assert_ptr_equal(t, in.data + start[ln - 1]);
+            size_t end = ln < lines ? start[ln] - 1 : b.len;
+            if (ln == lines && end > start[ln - 1] && b.data[end - 1] == '\n')
+                end--;
+            assert_int_equal(len, end - start[ln - 1]);
+        }
+        for (size_t i = 0; i <= b.len; i++) {               /* offsets, both ways */
+            size_t off = (seed >> 20) & 1 ? i : b.len - i;  /* some rounds walk back */
             unsigned want = 1;
-            for (size_t j = 0; j < i; j++)
-                want += b.data[j] == '\n';
-            assert_int_equal(tgl_line_of(&in, i), want);
+            for (size_t j = 0; j < off; j++)
+                want += b.data[j] == '\n' && j + 1 < b.len;
+            assert_int_equal(tgl_line_at(&in, &m, off), want);
+            assert_int_equal(tgl_line_of(&in, off), want);
         }
         tgl_input_free(&in);
         tgl_buf_free(&b);
@@ -104,7 +120,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_input_bom_and_crlf),
         cmocka_unit_test(test_input_utf8),
-        cmocka_unit_test(test_input_line_index_matches_naive),
+        cmocka_unit_test(test_input_line_marks_match_naive),
         cmocka_unit_test(test_input_error_line),
     };
     return cmocka_run_group_tests_name("tangle input decoding", tests, NULL, NULL);

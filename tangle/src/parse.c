@@ -37,8 +37,7 @@ struct parse_state {
     MD_BLOCKTYPE *last_child;
     size_t depth, cap_depth;
     char fence_char;
-    char *info;          /* copy of the info string */
-    size_t info_len;
+    struct tgl_buf info; /* the info string, decoded (reused from block to block) */
     long info_line;      /* fence line from the info pointer, or -1 */
     struct tgl_mark at;  /* a known line, near the block being parsed */
     size_t cursor;       /* furthest input offset seen so far */
@@ -129,26 +128,26 @@ static bool add_entity(struct tgl_buf *b, const char *e, size_t n)
     return false;
 }
 
-/* The info string as pandoc sees it: md4c has already removed backslash
- * escapes; entities are decoded here. */
-static char *decode_info(const MD_ATTRIBUTE *a, size_t *len, const char **problem)
+/* The info string as pandoc sees it, into B: md4c has already removed
+ * backslash escapes; entities are decoded here. */
+static void decode_info(const MD_ATTRIBUTE *a, struct tgl_buf *b, const char **problem)
 {
-    struct tgl_buf b = { 0 };
+    b->len = 0;
+    tgl_buf_reserve(b, a->size);             /* the common case, no entity: enough */
+    b->data[0] = '\0';
     *problem = NULL;
     for (size_t i = 0; a->substr_offsets[i] < a->size; i++) {
         const char *s = a->text + a->substr_offsets[i];
         size_t n = a->substr_offsets[i + 1] - a->substr_offsets[i];
         if (a->substr_types[i] == MD_TEXT_ENTITY) {
-            if (!add_entity(&b, s, n))
+            if (!add_entity(b, s, n))
                 *problem = "an HTML entity tangle does not decode (use the character itself)";
         } else if (a->substr_types[i] == MD_TEXT_NULLCHAR) {
-            tgl_buf_add(&b, "\xEF\xBF\xBD", 3);
+            tgl_buf_add(b, "\xEF\xBF\xBD", 3);
         } else {
-            tgl_buf_add(&b, s, n);
+            tgl_buf_add(b, s, n);
         }
     }
-    *len = b.len;
-    return b.data ? b.data : tgl_xstrdup("");
 }
 
 static void push_level(struct parse_state *ps)
@@ -181,7 +180,7 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     ps->in_code = true;
     ps->fence_char = cd->fence_char;
     ps->after_paragraph = prev == MD_BLOCK_P;
-    ps->info = decode_info(&cd->info, &ps->info_len, &ps->info_problem);
+    decode_info(&cd->info, &ps->info, &ps->info_problem);
     ps->info_line = in_buffer(ps, cd->info.text) ? (long)line_of(ps, cd->info.text) : -1;
     ps->cursor_at_enter = ps->cursor;
     ps->borrow = false;
@@ -433,7 +432,7 @@ static void finish_block(struct parse_state *ps)
         ps->errors++;
         return;
     }
-    if (tgl_attrs_parse(ps->info, ps->info_len, ps->arena, &attrs, &why) != 0) {
+    if (tgl_attrs_parse(ps->info.data, ps->info.len, ps->arena, &attrs, &why) != 0) {
         tgl_error(d, in->path, (unsigned)ln, "malformed attribute block: %s", why);
         ps->errors++;
         return;
@@ -565,8 +564,6 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         ps->line_open = false;
     }
     finish_block(ps);
-    free(ps->info);
-    ps->info = NULL;
     ps->in_code = false;
     return 0;
 }
@@ -597,7 +594,7 @@ unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *
         tgl_error(d, ps.in->path, 0, "the Markdown parser failed");
         ps.errors++;
     }
-    free(ps.info);
+    tgl_buf_free(&ps.info);
     free(ps.lines);
     free(ps.last_child);
     tgl_buf_free(&ps.md);

@@ -75,7 +75,7 @@ void *tgl_arena_alloc(struct tgl_arena *a, size_t n);
 void tgl_arena_free(struct tgl_arena *a);
 
 /* How many threads to use for JOBS independent jobs: TANGLE_THREADS from
- * the environment, else the number of CPUs; at most 4 and at most JOBS. */
+ * the environment, else 4 (1 on a single CPU); at most 4 and at most JOBS. */
 size_t tgl_thread_count(size_t jobs);
 
 /* Where diagnostics go, and how many errors were reported.  The fuzz
@@ -291,7 +291,7 @@ unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *
 unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
 
 /* doc.c: read and parse every file in PATHS (stage 1), on up to
- * TANGLE_THREADS (default: the number of CPUs, at most 4) threads.  The
+ * 4 threads (TANGLE_THREADS; see tgl_thread_count).  The
  * blocks and messages come out in command-line order whatever the thread
  * count.  Returns the number of errors reported. */
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);

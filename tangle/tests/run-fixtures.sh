@@ -57,7 +57,8 @@ for c in "${cases[@]}"; do
       for f in *.md; do [ -e "$f" ] && argv+=("$f"); done
     fi
     before=$(snapshot)
-    "$TANGLE" "${argv[@]}" > actual-stdout 2> actual-stderr
+    # A hang (say, on a FIFO in out/) fails the case instead of the suite.
+    timeout 60 "$TANGLE" "${argv[@]}" > actual-stdout 2> actual-stderr
     status=$?
     after=$(snapshot)
     fail=0

@@ -25,10 +25,13 @@ for md in chapters/*.md tangle/fuzz/regressions/*; do
   [ -f "$md" ] && cp "$md" "$root/seeds/"
 done
 
+# The fuzzer's own status decides (a finding is non-zero); grep's does not.
+set +e
 "$fuzzer" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$root/artifacts/" \
   -dict=tangle/fuzz/markdown.dict "$root/corpus" "$root/seeds" 2>&1 |
-  tee "$root/last-run.log" | grep -E '^(#[0-9]+ +(INITED|DONE)|stat::|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' || true
+  tee "$root/last-run.log" | grep -E '^(#[0-9]+ +(INITED|DONE)|stat::|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)'
 status=${PIPESTATUS[0]}
+set -e
 echo "fuzz: exit status $status, log in $root/last-run.log"
 exit "$status"

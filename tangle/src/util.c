@@ -71,6 +71,8 @@ struct piece {
 
 void *tgl_arena_alloc(struct tgl_arena *a, size_t n)
 {
+    if (n == 0)                     /* like malloc(0): a pointer of its own */
+        n = 1;
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if ((size_t)(a->end - a->next) < n) {
         /* Pieces double from 64 KiB to 1 MiB: few pieces, little waste. */

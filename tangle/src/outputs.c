@@ -47,6 +47,18 @@ static int open_existing(const struct stage3 *st, const struct tgl_block *b, str
     return fd;
 }
 
+/* tgl_classify for DIR/PATH, when the fast path did not open it. */
+static int classify_by_path(const struct stage3 *st, const char *path,
+                            const struct tgl_buf *text, struct tgl_output *o)
+{
+    char *full = tgl_path_join(st->dir, path);
+    int ret = tgl_classify(full, text->data, text->len, o->mode, &o->act);
+    int e = errno;
+    free(full);
+    errno = e;
+    return ret;
+}
+
 /* Check, expand and classify root I into st->outs[I], reporting on D and
  * using SC's buffers.  Returns the number of errors. */
 static unsigned build_one(struct stage3 *st, size_t i, struct scratch *sc, struct tgl_diag *d)
@@ -81,17 +93,18 @@ static unsigned build_one(struct stage3 *st, size_t i, struct scratch *sc, struc
     o->mode = script ? 0755 : 0644;
     if (!st->classify || missing)              /* a new file: nothing to compare */
         goto out;
-    char *full = tgl_path_join(st->dir, b->path);
     int ret = fd != -1
                   ? tgl_classify_fd(fd, &fst, text->data, text->len, o->mode, &o->act, &sc->old)
-                  : tgl_classify(full, text->data, text->len, o->mode, &o->act);
+                  : classify_by_path(st, b->path, text, o);
     if (ret != 0) {
+        int e = errno;
+        char *full = tgl_path_join(st->dir, b->path);
         if (d->out)
-            fprintf(d->out, "tangle: %s: %s\n", full, strerror(errno));
+            fprintf(d->out, "tangle: %s: %s\n", full, strerror(e));
+        free(full);
         d->errors++;
         errors++;
     }
-    free(full);
 out:
     if (fd != -1)
         close(fd);

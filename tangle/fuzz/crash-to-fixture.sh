@@ -14,6 +14,7 @@ dir="tangle/tests/fixtures/fuzz-$name"
 mkdir -p "$dir"
 base64 < "$artifact" > "$dir/input.b64"
 cat > "$dir/gen.sh" <<'GEN'
+# shellcheck shell=bash
 # A fuzzer finding, kept as base64 (it may hold any bytes): split it into
 # a.md, b.md, ... at the fuzz target's separator lines "%%%%".
 base64 -d input.b64 | python3 -c '

@@ -14,7 +14,7 @@
 set -euo pipefail
 tangle=$1
 dir=build/bench-tangle
-runs=${BENCH_RUNS:-20}
+runs=${BENCH_RUNS:-40}   # a shared machine is noisy: 40 runs give a steadier median
 command -v hyperfine >/dev/null || { echo "bench-tangle: hyperfine missing (make setup)"; exit 1; }
 command -v notangle >/dev/null || { echo "bench-tangle: notangle missing (make setup)"; exit 1; }
 mkdir -p "$dir"

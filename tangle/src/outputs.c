@@ -154,7 +154,7 @@ unsigned tgl_build_outputs(const struct tgl_doc *doc, const char *dir, bool dire
     atomic_init(&st.next, 0);
     atomic_init(&st.errors, 0);
 
-    size_t want = tgl_thread_count(st.n / 32 + 1);   /* threads pay off for many files */
+    size_t want = tgl_thread_count(st.n / 64 + 1);   /* threads pay off for many files */
     while (started + 1 < want && pthread_create(&threads[started], NULL, worker, &st) == 0)
         started++;
     worker(&st);

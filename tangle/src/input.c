@@ -105,6 +105,8 @@ static bool step_forward(const struct tgl_input *in, struct tgl_mark *m, size_t 
 
 bool tgl_seek_line(const struct tgl_input *in, struct tgl_mark *m, size_t ln)
 {
+    if (ln < 1)
+        return false;
     while (m->line > ln)
         step_back(in, m);
     while (m->line < ln)
@@ -116,7 +118,7 @@ bool tgl_seek_line(const struct tgl_input *in, struct tgl_mark *m, size_t ln)
 const char *tgl_line_text(const struct tgl_input *in, struct tgl_mark *m, size_t ln,
                           size_t *len)
 {
-    if (ln < 1 || !tgl_seek_line(in, m, ln))
+    if (!tgl_seek_line(in, m, ln))
         return NULL;
     const char *s = in->data + m->start;
     const char *nl = memchr(s, '\n', in->len - m->start);

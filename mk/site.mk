@@ -69,4 +69,4 @@ serve: $(NODE_STAMP) ## serve build/html on http://127.0.0.1:PORT/ (PORT=8000)
 # (the pages link to book.pdf and book.epub; the site is in BOOK_TARGETS).
 test-browser: $(NODE_STAMP) ## headless Chromium test of the website
 	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
-	node tests/browser/site.test.mjs
+	PAGEFIND='$(PAGEFIND)' PAGEFIND_EXCLUDE='$(PAGEFIND_EXCLUDE)' node tests/browser/site.test.mjs

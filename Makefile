@@ -7,10 +7,17 @@
 # same `make` run.
 
 SHELL      := /bin/bash
+# No built-in rules: they would chain `%: %.o` onto the dependency files
+# that mk/code.mk includes.
+MAKEFLAGS  += --no-builtin-rules
+.SUFFIXES:
 .DEFAULT_GOAL := all
 
 BUILD      := build
 TANGLE     := $(BUILD)/tangle
+# code/ tangled again with #line directives: what the programs are compiled
+# from (see tangle-code below).
+CODE_LINED := $(BUILD)/lined
 # Chapters in file-name order: the order tangle reads them (and the hook's
 # `tangle --check chapters/*.md`).  Reading order for the book is in
 # book/chapters.txt.
@@ -32,7 +39,7 @@ include mk/book.mk
 include mk/site.mk
 include mk/bench.mk
 
-.PHONY: all help setup code tangle-code tangle-check lint-shell test clean
+.PHONY: all help setup code stitch tangle-code tangle-check lint-shell test clean
 
 all: ## tangle, compile every program and test, render the book
 	@$(MAKE) --no-print-directory tangle-code
@@ -41,14 +48,40 @@ all: ## tangle, compile every program and test, render the book
 setup: ## install every Debian and npm package the build needs
 	@scripts/setup.sh
 
-code: tangle-code ## tangle the chapters into code/
-
+# The programs are compiled from a second tangle of the chapters with
+# #line directives ($(CODE_LINED)), so that a compiler error, a warning and
+# a failing cmocka assertion name the chapter's file and line.  code/ is the
+# same text without the #line lines: what a reader opens and what is
+# committed.  `tangle-code` tangles both when a chapter changed, then stops
+# if code/ still differs from the chapters: then a file in code/ was edited
+# by hand, and make would otherwise ignore the edit without a word.
 tangle-code: $(BUILD)/.tangle.stamp
+	@$(TANGLE) -o code --check $(CHAPTER_SRCS) > $(BUILD)/code-drift.txt || { \
+	  sed 's/^/  /' $(BUILD)/code-drift.txt >&2; \
+	  echo "make: code/ differs from the chapters: the files above were edited by hand (or deleted)." >&2; \
+	  echo "make: code/ is generated and never compiled; carry the edit into the chapter with" >&2; \
+	  echo "make:   make stitch      (tangle --stitch: edits in code/ -> chapters/)" >&2; \
+	  echo "make: or throw it away with" >&2; \
+	  echo "make:   make code        (re-tangle code/ from the chapters)" >&2; \
+	  exit 1; }
 
 $(BUILD)/.tangle.stamp: $(TANGLE) $(CHAPTER_SRCS)
 	@mkdir -p $(BUILD)
 	$(TANGLE) -o code $(CHAPTER_SRCS)
+	@$(TANGLE) -o $(CODE_LINED) --line-directives $(CHAPTER_SRCS)
 	@touch $@
+
+# Always re-tangles (tangle leaves unchanged files alone), so that it also
+# overwrites a file of code/ edited by hand.
+code: $(TANGLE) ## re-tangle the chapters into code/ (throws away hand edits in code/)
+	@mkdir -p $(BUILD)
+	$(TANGLE) -o code $(CHAPTER_SRCS)
+	@$(TANGLE) -o $(CODE_LINED) --line-directives $(CHAPTER_SRCS)
+	@touch $(BUILD)/.tangle.stamp
+
+stitch: $(TANGLE) ## carry hand edits in code/ back into the chapters (tangle --stitch)
+	$(TANGLE) -o code --stitch $(CHAPTER_SRCS)
+	@$(MAKE) --no-print-directory code
 
 # The first step compares the committed code/ with the chapters *before*
 # anything re-tangles it; `code` then brings code/ up to date for the rest.
@@ -56,8 +89,12 @@ test: ## run every check; ends with a summary line
 	@$(MAKE) --no-print-directory $(TANGLE)
 	@scripts/test-all.sh tangle-check code programs $(TEST_STEPS)
 
-tangle-check: $(TANGLE) ## fail when committed code/ differs from the chapters
-	$(TANGLE) -o code --check $(CHAPTER_SRCS)
+# Two checks: the work tree (chapters/ against code/ as they are now), and
+# the last commit (HEAD's chapters against HEAD's code/, from a scratch
+# export), so that committing a chapter without its code/ fails here even
+# after `make` has re-tangled the work tree.
+tangle-check: $(TANGLE) ## fail when code/ (in the work tree or in HEAD) differs from the chapters
+	@scripts/tangle-check.sh $(TANGLE)
 
 # Every committed shell script, except the expected outputs of tangle's
 # fixtures (they are data, compared byte for byte).

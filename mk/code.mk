@@ -1,12 +1,16 @@
 # mk/code.mk: build the tangled programs in code/ and run their tests.
 #
+# The list of programs is code/'s; each is compiled from its copy in
+# $(CODE_LINED) (tangled with #line directives, see the Makefile), so that
+# compiler messages and cmocka's assertion messages name chapters/X.md:LINE.
+#
 # Conventions (see CONTRIBUTING.md):
 #   code/DIR/NAME.c      -> build/bin/DIR/NAME        (plain build)
 #                        -> build/asan/bin/DIR/NAME   (ASan + UBSan build)
 #   code/common/*.c      -> build/lib/libcommon.a, linked into every program;
 #                           code/common/test_*.c are tests, not library parts.
 #   code/DIR/test_*.c    -> cmocka tests, linked with -lcmocka.
-# Programs include shared helpers as "common/err.h" (-Icode).
+# Programs include shared helpers as "common/err.h" (-I$(CODE_LINED)).
 
 COMMON_LIB_SRCS := $(filter-out code/common/test_%,$(wildcard code/common/*.c))
 PROG_SRCS       := $(filter-out $(COMMON_LIB_SRCS),$(wildcard code/*/*.c))
@@ -19,19 +23,30 @@ LDLIBS_ALL      := -pthread -lm
 # Tests (test_*) also link cmocka.  -MMD records header dependencies.
 define link-cmd
 	@mkdir -p $(@D) $(dir $(BUILD)/dep/$(2)/$*)
-	$(CC) $(CSTD) $(WARNINGS) $(1) -Icode -MMD -MP -MF $(BUILD)/dep/$(2)/$*.d \
+	$(CC) $(CSTD) $(WARNINGS) $(1) -I$(CODE_LINED) -MMD -MP -MF $(BUILD)/dep/$(2)/$*.d \
 	  -o $@ $< $(BUILD)/$(2)/libcommon.a $(if $(filter test_%,$(notdir $*)),-lcmocka) $(LDLIBS_ALL)
 endef
 
 # $(call obj-cmd,FLAGS): compile one object of the common library.
 define obj-cmd
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARNINGS) $(1) -Icode -MMD -MP -c -o $@ $<
+	$(CC) $(CSTD) $(WARNINGS) $(1) -I$(CODE_LINED) -MMD -MP -c -o $@ $<
 endef
 
-$(BUILD)/lib/obj/%.o: code/common/%.c
+# Everything compiled depends on $(CC_STAMP): `make CC=clang` after a gcc
+# build (or a new CFLAGS) rebuilds instead of linking objects of two compilers.
+CC_STAMP := $(BUILD)/cc-flags
+CC_LINE  := $(CC) $(CSTD) $(WARNINGS) $(CFLAGS) | $(SAN_FLAGS) | $(LDLIBS_ALL)
+ifneq ($(CC_LINE),$(shell cat $(CC_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo '$(CC_LINE)' > $(CC_STAMP))
+endif
+
+# `make programs` without `make` first: the tangle stamp writes the tree.
+$(CODE_LINED)/%.c $(CODE_LINED)/%.h: $(BUILD)/.tangle.stamp ;
+
+$(BUILD)/lib/obj/%.o: $(CODE_LINED)/common/%.c $(CC_STAMP)
 	$(call obj-cmd,$(CFLAGS))
-$(BUILD)/asan/lib/obj/%.o: code/common/%.c
+$(BUILD)/asan/lib/obj/%.o: $(CODE_LINED)/common/%.c $(CC_STAMP)
 	$(call obj-cmd,$(SAN_FLAGS))
 
 $(BUILD)/lib/libcommon.a: $(COMMON_LIB_SRCS:code/common/%.c=$(BUILD)/lib/obj/%.o)
@@ -41,9 +56,9 @@ $(BUILD)/asan/lib/libcommon.a: $(COMMON_LIB_SRCS:code/common/%.c=$(BUILD)/asan/l
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/%: code/%.c $(BUILD)/lib/libcommon.a
+$(BUILD)/bin/%: $(CODE_LINED)/%.c $(BUILD)/lib/libcommon.a $(CC_STAMP)
 	$(call link-cmd,$(CFLAGS),lib)
-$(BUILD)/asan/bin/%: code/%.c $(BUILD)/asan/lib/libcommon.a
+$(BUILD)/asan/bin/%: $(CODE_LINED)/%.c $(BUILD)/asan/lib/libcommon.a $(CC_STAMP)
 	$(call link-cmd,$(SAN_FLAGS),asan/lib)
 
 -include $(shell find $(BUILD)/dep $(BUILD)/lib/obj $(BUILD)/asan/lib/obj -name '*.d' 2>/dev/null)

@@ -2,6 +2,7 @@
 """Build the book-wide index from the per-chapter pandoc ASTs.
 
 Usage: book/tools/index.py OUT_JSON OUT_LUA OUT_BOOK CHAPTER.md=AST.json...
+           [--list LIST_FILE] [--sources CHAPTER.md...]
 
 Every page is rendered by its own pandoc run, but the literate cross-links
 (a chunk defined in chapter 2 and used in chapter 3, a claim whose test lives
@@ -16,6 +17,16 @@ the pandoc JSON AST of every chapter (in reading order) and writes:
 
 Each file is rewritten only when its content changes, so that `make` does
 not re-render every page when a chapter changes only its own text.
+
+It also checks what the whole book must agree on, and reports each mistake
+as `FILE:LINE: error: ...` (exit status 1, after writing the outputs):
+  * a chapter file (--sources) that LIST_FILE (book/chapters.txt) does not
+    list, and a listed chapter that does not exist;
+  * a link to a chapter that is not listed, or to an #anchor that no heading,
+    figure, div, span or code block of that chapter defines;
+  * an image figures/NAME.svg with neither figures/NAME.dot nor .svg;
+  * a claim with no test=, or naming a test function no code block defines;
+  * two tangle blocks with the same anchor.
 """
 import json
 import os
@@ -91,6 +102,16 @@ def main(argv):
     chapters, blocks, chunks, tests, figures = [], {}, {}, {}, {}
     claims, consoles, errors = [], [], []
     used_ids = set()
+    links, images = [], []          # (md, target) in document order
+    ids = {}                        # page -> set of anchors on it
+    list_file, sources = None, []
+    if "--sources" in pairs:
+        i = pairs.index("--sources")
+        pairs, sources = pairs[:i], pairs[i + 1:]
+    if "--list" in pairs:
+        i = pairs.index("--list")
+        list_file = pairs[i + 1]
+        pairs = pairs[:i] + pairs[i + 2:]
 
     for pair in pairs:
         md, ast_path = pair.split("=", 1)
@@ -106,9 +127,18 @@ def main(argv):
               "figs": [], "images": []}
         counters = [0] * 7
         state = {"k": 0, "fig": 0, "first_h1": True}
+        page_ids = ids.setdefault(base, set())
 
-        def visit(el, ch=ch, counters=counters, state=state, md=md):
+        def visit(el, ch=ch, counters=counters, state=state, md=md, page_ids=page_ids):
             t, c = el["t"], el.get("c")
+            if t in ("Header", "Div", "Span", "Image", "Link", "Code", "CodeBlock", "Table"):
+                attr = c[1] if t == "Header" else c[0]
+                if isinstance(attr, list) and attr and isinstance(attr[0], str) and attr[0]:
+                    page_ids.add(attr[0])
+            if t == "Link":
+                links.append((md, c[2][0]))
+            elif t == "Image":
+                images.append((md, c[2][0]))
             if t == "Header":
                 level, (ident, classes, _kv), inl = c
                 title = stringify(inl)
@@ -151,8 +181,9 @@ def main(argv):
                     anchor = "file-" + anchor_safe(kv["file"])
                     kind = "file"
                 if anchor in used_ids:
-                    errors.append("%s: duplicate tangle block anchor %s" % (md, anchor))
+                    errors.append((md, "#" + (name or anchor), "duplicate tangle block anchor %s" % anchor))
                 used_ids.add(anchor)
+                page_ids.add(anchor)
                 refs = []
                 for line in text.split("\n"):
                     r = REF_RE.match(line)
@@ -160,6 +191,7 @@ def main(argv):
                         refs.append(r.group(1))
                 found = TEST_RE.findall(text)
                 for tname in found:
+                    page_ids.add("test-" + tname)
                     tests.setdefault(tname, {"anchor": anchor, "page": ch["page"],
                                              "chapter": md})
                 blocks[anchor] = {"page": ch["page"], "label": label, "name": name,
@@ -198,11 +230,12 @@ def main(argv):
         ch["prev"] = chapters[i - 1]["page"] if i > 0 else None
         ch["next"] = chapters[i + 1]["page"] if i + 1 < len(chapters) else None
 
+    errors.extend(check_book(chapters, ids, links, images, claims, tests,
+                             list_file, [p.split("=", 1)[0] for p in pairs], sources))
+    messages = [locate(md, needle, errors) + ": error: " + msg for md, needle, msg in errors]
     index = {"chapters": chapters, "blocks": blocks, "chunks": chunks,
              "tests": tests, "figures": figures, "claims": claims,
-             "consoles": consoles, "errors": errors}
-    for e in errors:
-        sys.stderr.write("index: " + e + "\n")
+             "consoles": consoles, "errors": messages}
     write_if_changed(out_json, json.dumps(index, ensure_ascii=False, indent=1,
                                           sort_keys=True) + "\n")
     if book["pandoc-api-version"] is None:
@@ -210,7 +243,92 @@ def main(argv):
     write_if_changed(out_book, json.dumps(book, ensure_ascii=False) + "\n")
     write_if_changed(out_lua, "-- generated by book/tools/index.py: do not edit\nreturn "
                      + to_lua(index) + "\n")
+    for m in messages:
+        sys.stderr.write(m + "\n")
+    if messages:
+        sys.stderr.write("index: %d error(s) in the chapters (fix them at the lines above)\n"
+                         % len(messages))
+        return 1
     return 0
+
+
+def check_book(chapters, ids, links, images, claims, tests, list_file, listed, sources):
+    """Mistakes that span chapters, as (FILE, NEEDLE, MESSAGE): NEEDLE is the
+    text whose line locate() reports (None: line 1)."""
+    errors = []
+    pages = {ch["page"]: ch for ch in chapters}
+    if list_file:
+        with open(list_file, encoding="utf-8") as f:
+            listed = [x for x in (re.sub(r"#.*", "", line).strip() for line in f) if x]
+        for md in listed:
+            if not os.path.isfile(md):
+                errors.append((list_file, md, "chapter %s does not exist (remove the line "
+                               "or add the file)" % md))
+        for md in sources:
+            if md not in listed:
+                errors.append((md, None, "chapter file is not listed in %s: add it there, "
+                               "in reading order (its claims, transcripts and links are "
+                               "checked only when it is listed)" % list_file))
+    for md, target in links:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target):
+            continue                            # http:, https:, mailto:
+        m = re.match(r"^(?:\./|\.\./chapters/)?([\w-]+)\.md(?:#(.*))?$", target)
+        here = os.path.splitext(os.path.basename(md))[0]
+        if m:
+            page, frag = m.group(1), m.group(2)
+            if page not in pages:
+                errors.append((md, "(" + target, "link to %s: chapters/%s.md is not in the book "
+                               "(book/chapters.txt)" % (target, page)))
+                continue
+        elif target.startswith("#"):
+            page, frag = here, target[1:]
+        else:
+            errors.append((md, "(" + target, "link to %s: link to a chapter as NN-slug.md, "
+                           "to a section as NN-slug.md#id or #id" % target))
+            continue
+        if frag and frag not in ids.get(page, ()):
+            errors.append((md, "(" + target, "link to %s: no heading, figure or code block "
+                           "has the id %s in %s" % (target, frag, pages[page]["file"])))
+    for md, src in images:
+        m = re.match(r"^figures/([^/]+)\.svg$", src)
+        if not m:
+            errors.append((md, "(" + src, "image %s: a figure is figures/NAME.svg "
+                           "(source figures/NAME.dot or .svg)" % src))
+        elif not any(os.path.isfile("figures/%s.%s" % (m.group(1), e)) for e in ("dot", "svg")):
+            errors.append((md, "(" + src, "figure %s: neither figures/%s.dot nor "
+                           "figures/%s.svg exists" % (src, m.group(1), m.group(1))))
+    for claim in claims:
+        name = claim["test"]
+        if not name:
+            errors.append((claim["chapter"], ".claim", "claim \"%s\" has no test=NAME"
+                           % claim["text"]))
+        elif name not in tests:
+            errors.append((claim["chapter"], "test=" + name,
+                           "claim \"%s\" names test %s, but no code block defines "
+                           "`void %s(void **state)`" % (claim["text"], name, name)))
+    return errors
+
+
+def locate(md, needle, all_errors, _seen={}):
+    """FILE:LINE of the next not yet reported occurrence of NEEDLE in FILE
+    (the same needle reported twice points at its second occurrence)."""
+    if needle is None:
+        return "%s:1" % md
+    key = (md, needle)
+    nth = _seen.get(key, 0)
+    _seen[key] = nth + 1
+    try:
+        with open(md, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except OSError:
+        return md
+    seen = 0
+    for n, line in enumerate(lines, 1):
+        k = line.count(needle)
+        if seen + k > nth:
+            return "%s:%d" % (md, n)
+        seen += k
+    return "%s:1" % md
 
 
 def pandoc_api_version():

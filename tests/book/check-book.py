@@ -142,7 +142,7 @@ def main(argv):
                 problems.append("%s:%d: error: figure %s has no source figures/%s.dot or "
                                 "figures/%s.svg" % (c["file"], line_of(c["file"], src), src, name, name))
     for e in index.get("errors", []):
-        problems.append("%s: error: %s" % (index_path, e))
+        problems.append(e)
 
     # HTML.
     html_dir = os.path.join(build, "html")

@@ -51,7 +51,7 @@ HTML_ASSETS   := $(BUILD)/html/book.css $(BUILD)/html/highlight.css \
 
 BOOK_TARGETS  := html pdf epub $(BUILD)/html/book.pdf $(BUILD)/html/book.epub
 
-.PHONY: book html pdf epub book-index check-claims check-transcripts check-book bench-build
+.PHONY: book html pdf epub book-index check-claims check-transcripts transcripts check-book bench-build
 
 book: $(BOOK_TARGETS) ## render the whole book (HTML, PDF, EPUB)
 html: $(BOOK_HTML) $(HTML_ASSETS) ## render build/html/ (a page per chapter)
@@ -162,6 +162,12 @@ check-claims: $(CHUNKS_JSON) ## every claim names a test that ran and passed
 
 check-transcripts: programs $(CHUNKS_JSON) ## every console block matches a real run
 	@tests/book/check-transcripts.py $(CHUNKS_JSON) $(BUILD)/bin
+
+# CHAPTER=02-pipe: only that chapter (and its tests file).
+transcripts: ## re-run every console block and write its output into the chapter (CHAPTER=NN-slug: one)
+	@$(MAKE) --no-print-directory tangle-code
+	@$(MAKE) --no-print-directory programs $(CHUNKS_JSON)
+	@tests/book/check-transcripts.py --bless $(if $(CHAPTER),--chapter $(CHAPTER)) $(CHUNKS_JSON) $(BUILD)/bin
 
 check-book: ## links, anchors, images, chapters in HTML/PDF/EPUB, CJK fonts
 	@$(MAKE) --no-print-directory $(BOOK_TARGETS)

@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
 """Transcript check: every console block in the book matches a real run.
 
-Usage: tests/book/check-transcripts.py build/chunks.json build/bin
+Usage: tests/book/check-transcripts.py [--bless] [--chapter NN-slug] build/chunks.json build/bin
+
+--chapter NN-slug checks only chapters/NN-slug.md and chapters/NN-slug-*.md
+(its tests file).  --bless (`make transcripts`) writes each block's real
+output, normalised by the block's own rules, back into the chapter where it
+differs, instead of failing; blocks that match are left as they are, and a
+wrong exit status, a missing program or a timeout is still an error.
 
 A transcript is a fenced block ```{.console run="DIR/NAME ARGS"} whose content
 is the expected combined stdout+stderr of `build/bin/DIR/NAME ARGS`.  For each
@@ -71,8 +77,9 @@ def find_line(chapter, run, nth):
     return 0
 
 
-def check_one(t, bin_dir, where):
-    """Return a list of problem messages for one transcript."""
+def check_one(t, bin_dir, where, bless=None):
+    """Return a list of problem messages for one transcript.  With BLESS (a
+    list), a differing output is appended to it instead of reported."""
     try:
         words = shlex.split(t["run"])
     except ValueError as e:
@@ -111,7 +118,9 @@ def check_one(t, bin_dir, where):
                            "" if want_status else " (add status=N if that is intended)"))
     want = normalise(t["expected"], rules)
     got = normalise(out, rules)
-    if want != got:
+    if want != got and bless is not None and p.returncode == want_status:
+        bless.append(got)
+    elif want != got:
         diff = difflib.unified_diff(want.split("\n"), got.split("\n"),
                                     "expected (%s)" % where, "actual (%s)" % t["run"],
                                     lineterm="")
@@ -122,23 +131,88 @@ def check_one(t, bin_dir, where):
     return problems
 
 
+def chapter_matches(path, chapter):
+    base = os.path.splitext(os.path.basename(path))[0]
+    return base == chapter or base.startswith(chapter + "-")
+
+
+def rewrite_block(path, fence_line, text):
+    """Replace the content of the fenced block whose opening fence is on
+    FENCE_LINE (1-based) of PATH with TEXT, keeping the fence's indentation.
+    Written through a temporary file and rename."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    opening = lines[fence_line - 1]
+    indent = opening[:len(opening) - len(opening.lstrip())]
+    m = re.match(r"(`{3,}|~{3,})", opening.lstrip())
+    if not m or indent.strip():
+        raise ValueError("%s:%d: not a fence this script can rewrite" % (path, fence_line))
+    fence = m.group(1)
+    end = fence_line
+    while end < len(lines):
+        body = lines[end]
+        stripped = body.strip()
+        if stripped.startswith(fence[0] * len(fence)) and set(stripped) == {fence[0]}:
+            break
+        end += 1
+    else:
+        raise ValueError("%s:%d: the block's closing fence is missing" % (path, fence_line))
+    new = [(indent + x) if x else x for x in text.split("\n")] if text else []
+    lines[fence_line:end] = new
+    tmp = path + ".bless.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    os.replace(tmp, path)
+
+
 def main(argv):
+    bless, chapter = False, None
+    while argv and argv[0].startswith("--"):
+        if argv[0] == "--bless":
+            bless, argv = True, argv[1:]
+        elif argv[0] == "--chapter" and len(argv) > 1:
+            chapter, argv = argv[1], argv[2:]
+        else:
+            break
     if len(argv) != 2:
-        sys.stderr.write("Usage: check-transcripts.py CHUNKS_JSON BIN_DIR\n")
+        sys.stderr.write("Usage: check-transcripts.py [--bless] [--chapter NN-slug] "
+                         "CHUNKS_JSON BIN_DIR\n")
         return 2
     index = load_index(argv[0])
     bin_dir = argv[1]
-    problems, counts = [], {}
+    if chapter and not any(chapter_matches(c["file"], chapter) for c in index["chapters"]):
+        sys.stderr.write("check-transcripts: no chapter %s in the book (try e.g. 02-pipe)\n"
+                         % chapter)
+        return 2
+    problems, counts, blessed, checked = [], {}, [], 0
     for t in index["consoles"]:
         key = (t["chapter"], t["run"])
         nth = counts.get(key, 0)
         counts[key] = nth + 1
-        where = "%s:%d" % (t["chapter"], find_line(t["chapter"], t["run"], nth))
-        problems.extend(check_one(t, bin_dir, where))
+        if chapter and not chapter_matches(t["chapter"], chapter):
+            continue
+        checked += 1
+        line = find_line(t["chapter"], t["run"], nth)
+        where = "%s:%d" % (t["chapter"], line)
+        out = [] if bless else None
+        problems.extend(check_one(t, bin_dir, where, out))
+        if out:
+            blessed.append((t["chapter"], line, out[0], where))
+    # bottom-up within each file, so that earlier line numbers stay right
+    for path, line, text, where in sorted(blessed, key=lambda b: (b[0], -b[1])):
+        try:
+            rewrite_block(path, line, text)
+            print("%s: blessed: the block now holds the program's output" % where)
+        except (OSError, ValueError) as e:
+            problems.append("%s: error: cannot bless: %s" % (where, e))
     for p in problems:
         print(p)
-    print("check-transcripts: %d transcript(s), %d problem(s)"
-          % (len(index["consoles"]), len(problems)))
+    print("check-transcripts: %d transcript(s), %d problem(s)%s"
+          % (checked, len(problems), ", %d rewritten" % len(blessed) if bless else ""))
+    if problems and not bless:
+        print("check-transcripts: after a deliberate change of a program's output, "
+              "run `make transcripts%s` to write the new output into the chapter"
+              % (" CHAPTER=" + chapter if chapter else ""))
     return 1 if problems else 0
 
 

@@ -39,7 +39,7 @@ include mk/book.mk
 include mk/site.mk
 include mk/bench.mk
 
-.PHONY: all help setup code stitch tangle-code tangle-check lint-shell test clean
+.PHONY: all help setup code stitch tangle-code tangle-check lint-shell test check clean
 
 all: ## tangle, compile every program and test, render the book
 	@$(MAKE) --no-print-directory tangle-code
@@ -111,3 +111,6 @@ clean: ## remove build/ (code/ is committed and stays)
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
+
+check: ## one chapter's tangle, build, tests (plain, ASan), claims, transcripts, links: CHAPTER=02-pipe
+	@scripts/check-chapter.sh "$(CHAPTER)"

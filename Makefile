@@ -39,7 +39,7 @@ include mk/book.mk
 include mk/site.mk
 include mk/bench.mk
 
-.PHONY: all help setup code stitch tangle-code tangle-check lint-shell test check clean
+.PHONY: all help setup code stitch tangle-code tangle-check lint-shell test check new-chapter clean
 
 all: ## tangle, compile every program and test, render the book
 	@$(MAKE) --no-print-directory tangle-code
@@ -114,3 +114,6 @@ help: ## list the targets
 
 check: ## one chapter's tangle, build, tests (plain, ASan), claims, transcripts, links: CHAPTER=02-pipe
 	@scripts/check-chapter.sh "$(CHAPTER)"
+
+new-chapter: ## start a chapter: SLUG=shm TITLE=共享内存 (chapter, tests file, figure, code/SLUG/)
+	@scripts/new-chapter.sh "$(SLUG)" "$(TITLE)"

@@ -2,7 +2,8 @@
 #
 #   make site          copy book/site/ into build/html/site/, build the search
 #                      index (Pagefind) after the HTML pages; part of `make`
-#   make serve         serve build/html on http://127.0.0.1:$(PORT)/
+#   make serve         serve build/html on http://127.0.0.1:$(PORT)/ with live
+#                      reload: a saved chapter's page is rebuilt and reloaded
 #   make test-browser  the headless-Chromium test (tests/browser/); in `make test`
 #
 # npm packages (package.json, package-lock.json): pagefind (ships its own
@@ -61,12 +62,16 @@ $(SEARCH_INDEX): $(SITE_PAGES) $(NODE_STAMP) mk/site.mk
 
 # Pagefind loads its index with import(), which browsers refuse on file://:
 # the book reads from file:// too, but search needs http.
-serve: $(NODE_STAMP) ## serve build/html on http://127.0.0.1:PORT/ (PORT=8000)
-	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
-	node tests/browser/server.mjs $(SITE_HTML) $(PORT)
+# Live preview: a saved chapter is re-rendered (`make html`: its page, not
+# the PDF or EPUB) and the open page reloads; see tests/browser/server.mjs.
+# `make` builds book.pdf and book.epub, which the front page links to.
+serve: $(NODE_STAMP) ## live preview on http://127.0.0.1:PORT/ (PORT=8000): a saved chapter reloads its page
+	@$(MAKE) --no-print-directory html site
+	node tests/browser/server.mjs --watch $(SITE_HTML) $(PORT)
 
 # CI runs `make test` without a prior `make`: build the whole book first
 # (the pages link to book.pdf and book.epub; the site is in BOOK_TARGETS).
 test-browser: $(NODE_STAMP) ## headless Chromium test of the website
 	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
 	PAGEFIND='$(PAGEFIND)' PAGEFIND_EXCLUDE='$(PAGEFIND_EXCLUDE)' node tests/browser/site.test.mjs
+	node tests/browser/reload.test.mjs

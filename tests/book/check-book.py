@@ -141,8 +141,6 @@ def main(argv):
             if not (os.path.isfile("figures/%s.dot" % name) or os.path.isfile("figures/%s.svg" % name)):
                 problems.append("%s:%d: error: figure %s has no source figures/%s.dot or "
                                 "figures/%s.svg" % (c["file"], line_of(c["file"], src), src, name, name))
-    for e in index.get("errors", []):
-        problems.append(e)
 
     # HTML.
     html_dir = os.path.join(build, "html")

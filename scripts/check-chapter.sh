@@ -18,7 +18,12 @@ chapter=$1
 shopt -s nullglob
 files=(chapters/"$chapter".md chapters/"$chapter"-*.md)
 if [ ! -f "chapters/$chapter.md" ]; then
-  echo "check: no chapters/$chapter.md (chapters: $(cd chapters && ls -- *.md | sed 's/\.md$//' | grep -v -- '-tests$' | tr '\n' ' '))" >&2
+  known=()
+  for f in chapters/[0-9][0-9]-*.md; do
+    b=$(basename "$f" .md)
+    [[ $b == *-tests ]] || known+=("$b")
+  done
+  echo "check: no chapters/$chapter.md (chapters: ${known[*]})" >&2
   exit 2
 fi
 start=$EPOCHREALTIME

@@ -39,7 +39,7 @@ include mk/book.mk
 include mk/site.mk
 include mk/bench.mk
 
-.PHONY: all help setup code stitch tangle-code tangle-check lint-shell test check new-chapter clean
+.PHONY: all help setup code stitch tangle-code tangle-check lint-shell lint-prose test check new-chapter clean
 
 all: ## tangle, compile every program and test, render the book
 	@$(MAKE) --no-print-directory tangle-code
@@ -104,6 +104,20 @@ lint-shell: ## shellcheck every shell script
 	shellcheck $(SHELL_SCRIPTS)
 
 TEST_STEPS += lint-shell
+
+# The Chinese prose: CJK/Latin spacing and punctuation, by the rules in
+# .autocorrectrc (autocorrect, an npm package).  Code blocks and inline code
+# are not checked.
+PROSE_FILES = $(CHAPTER_SRCS) book/index.md book/chapter-template.md book/chapter-tests-template.md
+AUTOCORRECT := node_modules/.bin/autocorrect
+
+lint-prose: $(NODE_STAMP) ## spacing and punctuation of the Chinese prose (autocorrect)
+	@$(AUTOCORRECT) --lint --strict --quiet --no-diff-bg-color $(PROSE_FILES) || { \
+	  echo "lint-prose: fix the lines above (FILE:LINE:COLUMN, then the line as it is and as it should be);" >&2; \
+	  echo "lint-prose: $(AUTOCORRECT) --fix FILE rewrites them (code blocks are left alone)" >&2; exit 1; }
+	@echo "lint-prose: $(words $(PROSE_FILES)) files clean"
+
+TEST_STEPS += lint-prose
 
 clean: ## remove build/ (code/ is committed and stays)
 	rm -rf $(BUILD)

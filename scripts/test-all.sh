@@ -14,8 +14,25 @@ for step in "$@"; do
     failed=$((failed + 1)) failed_steps+=("$step")
   fi
 done
+# What to run after a step failed (the step's own errors, above, say where).
+next_step() {
+  case $1 in
+    tangle-check)      echo "make code, then commit code/ with the chapter (git add code)" ;;
+    code)              echo "fix the chapter at the FILE:LINE tangle printed, then make code" ;;
+    programs)          echo "fix the chunk at the chapters/X.md:LINE the compiler printed, then make programs" ;;
+    test-c|test-c-asan) echo "run the failed test alone (the FAILED lines name it, e.g. BIN_DIR=build/bin build/bin/pipe/test_pipe), or make check CHAPTER=NN-slug" ;;
+    check-claims)      echo "make test-c test-c-asan check-claims (the claim's FILE:LINE is above)" ;;
+    check-transcripts) echo "if the program's new output is right: make transcripts CHAPTER=NN-slug; else fix the program" ;;
+    check-book)        echo "make check-book (it renders the book first)" ;;
+    lint-shell)        echo "shellcheck FILE for the files above" ;;
+    lint-prose)        echo "node_modules/.bin/autocorrect --fix FILE (rules: .autocorrectrc)" ;;
+    test-tangle)       echo "make test-tangle-unit, make test-tangle-fixtures or make test-tangle-crosscheck (tangle/tests/)" ;;
+    test-browser)      echo "make test-browser (screenshots: build/screenshots/)" ;;
+    *)                 echo "make $1" ;;
+  esac
+}
 echo
 echo "==== summary"
-for s in "${failed_steps[@]}"; do echo "FAILED: $s"; done
+for s in "${failed_steps[@]}"; do echo "FAILED: $s    next: $(next_step "$s")"; done
 echo "checks: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -18,6 +18,8 @@ TANGLE     := $(BUILD)/tangle
 # code/ tangled again with #line directives: what the programs are compiled
 # from (see tangle-code below).
 CODE_LINED := $(BUILD)/lined
+# Inside that tree, so that removing it re-tangles.
+TANGLE_STAMP := $(CODE_LINED)/.stamp
 # Chapters in file-name order: the order tangle reads them (and the hook's
 # `tangle --check chapters/*.md`).  Reading order for the book is in
 # book/chapters.txt.
@@ -55,7 +57,7 @@ setup: ## install every Debian and npm package the build needs
 # committed.  `tangle-code` tangles both when a chapter changed, then stops
 # if code/ still differs from the chapters: then a file in code/ was edited
 # by hand, and make would otherwise ignore the edit without a word.
-tangle-code: $(BUILD)/.tangle.stamp
+tangle-code: $(TANGLE_STAMP)
 	@$(TANGLE) -o code --check $(CHAPTER_SRCS) > $(BUILD)/code-drift.txt || { \
 	  sed 's/^/  /' $(BUILD)/code-drift.txt >&2; \
 	  echo "make: code/ differs from the chapters: the files above were edited by hand (or deleted)." >&2; \
@@ -65,8 +67,8 @@ tangle-code: $(BUILD)/.tangle.stamp
 	  echo "make:   make code        (re-tangle code/ from the chapters)" >&2; \
 	  exit 1; }
 
-$(BUILD)/.tangle.stamp: $(TANGLE) $(CHAPTER_SRCS)
-	@mkdir -p $(BUILD)
+$(TANGLE_STAMP): $(TANGLE) $(CHAPTER_SRCS)
+	@mkdir -p $(CODE_LINED)
 	$(TANGLE) -o code $(CHAPTER_SRCS)
 	@$(TANGLE) -o $(CODE_LINED) --line-directives $(CHAPTER_SRCS)
 	@touch $@
@@ -74,10 +76,10 @@ $(BUILD)/.tangle.stamp: $(TANGLE) $(CHAPTER_SRCS)
 # Always re-tangles (tangle leaves unchanged files alone), so that it also
 # overwrites a file of code/ edited by hand.
 code: $(TANGLE) ## re-tangle the chapters into code/ (throws away hand edits in code/)
-	@mkdir -p $(BUILD)
+	@mkdir -p $(CODE_LINED)
 	$(TANGLE) -o code $(CHAPTER_SRCS)
 	@$(TANGLE) -o $(CODE_LINED) --line-directives $(CHAPTER_SRCS)
-	@touch $(BUILD)/.tangle.stamp
+	@touch $(TANGLE_STAMP)
 
 stitch: $(TANGLE) ## carry hand edits in code/ back into the chapters (tangle --stitch)
 	$(TANGLE) -o code --stitch $(CHAPTER_SRCS)

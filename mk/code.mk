@@ -42,7 +42,7 @@ $(shell mkdir -p $(BUILD) && echo '$(CC_LINE)' > $(CC_STAMP))
 endif
 
 # `make programs` without `make` first: the tangle stamp writes the tree.
-$(CODE_LINED)/%.c $(CODE_LINED)/%.h: $(BUILD)/.tangle.stamp ;
+$(CODE_LINED)/%.c $(CODE_LINED)/%.h: $(TANGLE_STAMP) ;
 
 $(BUILD)/lib/obj/%.o: $(CODE_LINED)/common/%.c $(CC_STAMP)
 	$(call obj-cmd,$(CFLAGS))

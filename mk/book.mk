@@ -17,7 +17,7 @@
 PANDOC       ?= pandoc
 PYTHON       ?= python3
 BOOK_LIST    ?= book/chapters.txt
-BOOK_FROM    := -f commonmark_x
+BOOK_FROM    := -f commonmark_x+east_asian_line_breaks
 BOOK_FILTER  := book/filters/book.lua
 BOOK_INDEX   := $(BUILD)/book/index.lua
 BOOK_JSON    := $(BUILD)/book/book.json
@@ -55,14 +55,20 @@ BOOK_TARGETS  := html pdf epub $(BUILD)/html/book.pdf $(BUILD)/html/book.epub
 .PHONY: book html pdf epub book-index check-claims check-transcripts check-book bench-build
 
 book: $(BOOK_TARGETS) ## render the whole book (HTML, PDF, EPUB)
-html: $(BOOK_HTML) $(HTML_ASSETS) ## render build/html/ (a page per chapter)
+html: $(BUILD)/html/.prose-checked ## render build/html/ (a page per chapter)
 	@$(if $(BOOK_STALE),rm -f $(BOOK_STALE))
+
+# The build fails on a literal ** or __ in the rendered prose (unclosed
+# emphasis) and on a stray space between Chinese characters.
+$(BUILD)/html/.prose-checked: $(BOOK_HTML) $(HTML_ASSETS) tests/book/check-prose.py
+	@$(PYTHON) tests/book/check-prose.py $(BUILD)/html
+	@touch $@
 pdf: $(BUILD)/book.pdf ## render build/book.pdf (XeLaTeX)
 epub: $(BUILD)/book.epub ## render build/book.epub
 book-index: $(CHUNKS_JSON)
 
 # ---- per-chapter AST and the book-wide index ------------------------------
-$(BUILD)/book/ast/%.json: chapters/%.md
+$(BUILD)/book/ast/%.json: chapters/%.md mk/book.mk
 	@mkdir -p $(@D)
 	$(PANDOC) $(BOOK_FROM) -t json -o $@ $<
 

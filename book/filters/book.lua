@@ -479,6 +479,64 @@ local function Table(tbl)
 end
 
 ---------------------------------------------------------------------------
+-- No stray spaces in Chinese text.  east_asian_line_breaks (mk/book.mk) drops
+-- a line break between two CJK characters of plain text, but not one next to
+-- a link, an emphasis or a claim ("……测试\n（注意"), which a browser shows
+-- as a space.  Drop those too, and the space a source puts after full-width
+-- punctuation ("**预热。** 每个"): the punctuation carries its own spacing,
+-- and a space between two CJK letters ("见 [本章的测试]").  Spaces next to
+-- Latin letters and digits stay ("第 2 章"), and so does the space after a
+-- generated number (a span of class *-number: "第 2 章 管道").
+
+local function cjk(cp)
+  return cp and ((cp >= 0x2E80 and cp <= 0x2FFF) or (cp >= 0x3000 and cp <= 0x30FF)
+    or (cp >= 0x3400 and cp <= 0x4DBF) or (cp >= 0x4E00 and cp <= 0x9FFF)
+    or (cp >= 0xF900 and cp <= 0xFAFF) or (cp >= 0xFF00 and cp <= 0xFFEF))
+end
+
+local function fullwidth_punct(cp)
+  return cp and ((cp >= 0x3000 and cp <= 0x303F) or (cp >= 0xFF01 and cp <= 0xFF0F)
+    or (cp >= 0xFF1A and cp <= 0xFF20) or (cp >= 0xFF3B and cp <= 0xFF40)
+    or (cp >= 0xFF5B and cp <= 0xFF65) or cp == 0x201C or cp == 0x201D
+    or cp == 0x2018 or cp == 0x2019 or cp == 0x2014 or cp == 0x2026)
+end
+
+local function edge_cp(inline, last)
+  if inline.t == "Code" or inline.t == "Math" or inline.t == "RawInline" then return nil end
+  if inline.t == "Span" then
+    for _, c in ipairs(inline.classes) do
+      if c:match("%-number$") then return nil end
+    end
+  end
+  local s = stringify(inline)
+  if s == "" then return nil end
+  if last then
+    local cp
+    for _, c in utf8.codes(s) do cp = c end
+    return cp
+  end
+  return utf8.codepoint(s, 1)
+end
+
+local function cjk_wide(cp)
+  return cjk(cp) or fullwidth_punct(cp)
+end
+
+local function Inlines(list)
+  local out, changed = pandoc.List(), false
+  for i, el in ipairs(list) do
+    local drop = false
+    if (el.t == "SoftBreak" or el.t == "Space") and i > 1 and i < #list then
+      local a, b = edge_cp(list[i - 1], true), edge_cp(list[i + 1], false)
+      drop = cjk_wide(a) and cjk_wide(b)
+    end
+    if drop then changed = true else out:insert(el) end
+  end
+  if changed then return out end
+  return nil
+end
+
+---------------------------------------------------------------------------
 -- The front page (book-page: index): append the table of contents.
 
 local function Pandoc(doc)
@@ -486,7 +544,10 @@ local function Pandoc(doc)
   local items = pandoc.List()
   for _, ch in ipairs(IDX.chapters) do
     local t = pandoc.List()
-    if ch.num then t:insert(pandoc.Str(chapter_label(ch))); t:insert(pandoc.Space()) end
+    if chapter_label(ch) then
+      t:insert(pandoc.Span({ pandoc.Str(chapter_label(ch)) }, { class = "toc-number" }))
+      t:insert(pandoc.Space())
+    end
     t:insert(pandoc.Str(ch.title))
     local entry = pandoc.List({ pandoc.Plain({ pandoc.Link(t, ch.html) }) })
     local subs = pandoc.List()
@@ -516,4 +577,5 @@ return {
   { Link = Link, Span = Span },
   { Header = Header, Para = figure, CodeBlock = CodeBlock, Table = Table },
   { Div = Div, RawBlock = RawBlock, Pandoc = Pandoc },
+  { Inlines = Inlines },
 }

@@ -156,7 +156,15 @@
   /* What a button copies: the code; for a console transcript, the commands
    * only (the lines after the "$ " prompt), which is what a reader pastes
    * into a shell.  A transcript without a prompt is copied whole. */
+  function expandedOf(pre) {
+    var chunk = pre.closest('.chunk');
+    return chunk && chunk.querySelector(':scope > template.chunk-expanded');
+  }
   function textToCopy(pre) {
+    /* a block with <<references>>: the tangled text (a file block: the
+     * whole file), not placeholders that do not compile */
+    var full = expandedOf(pre);
+    if (full) return full.content.textContent.replace(/\n$/, '');
     var text = (pre.querySelector('code') || pre).textContent.replace(/\n$/, '');
     if (pre.classList.contains('console')) {
       var cmds = text.split('\n').filter(function (l) { return /^\$ /.test(l); });
@@ -168,7 +176,10 @@
   Array.prototype.forEach.call(blocks, function (pre) {
     var isConsole = pre.classList.contains('console') &&
                     /^\$ /m.test((pre.querySelector('code') || pre).textContent);
-    var label = isConsole ? '复制命令' : '复制代码';
+    var full = expandedOf(pre);
+    var label = isConsole ? '复制命令'
+      : full ? (full.hasAttribute('data-file') ? '复制整个文件（展开所有片段）' : '复制代码（展开所有片段）')
+      : '复制代码';
     var box = pre.parentElement;
     if (!box.classList.contains('sourceCode')) {
       box = document.createElement('div');

@@ -624,23 +624,47 @@ local function Pandoc(doc)
   end
   if not PAGE then
     -- The combined document: each chapter's pointer before the next H1.
+    -- EPUB (no <details> in most readers): each answer moves to the end of
+    -- its chapter, under 练习答案, and leaves a link behind.
     local by_id = {}
     for _, ch in ipairs(IDX.chapters) do by_id[ch.id] = ch end
     local out, cur = pandoc.List(), nil
+    local answers, last_item = pandoc.List(), 0
+    local function flush_answers()
+      if #answers == 0 then return pandoc.List() end
+      local sec = pandoc.List({ pandoc.Header(2, { pandoc.Str("练习答案") },
+        { id = "answers-" .. (cur and cur.page or "book"), class = "unnumbered" }) })
+      for _, a in ipairs(answers) do sec:extend(a) end
+      answers = pandoc.List()
+      return sec
+    end
     for _, b in ipairs(doc.blocks) do
+      if b.t == "OrderedList" then
+        last_item = b.listAttributes.start + #b.content - 1
+      end
+      if is_epub and b.t == "Div" and b.classes:includes("answer") then
+        local id = "answer-" .. (cur and cur.page or "book") .. "-" .. last_item
+        local back = id .. "-q"
+        local content = pandoc.List({ pandoc.Para({ pandoc.Link({ pandoc.Strong({ pandoc.Str("第 " .. last_item .. " 题") }) }, "#" .. back) }) })
+        for i, x in ipairs(b.content) do
+          if i > 1 then content:insert(x) end     -- drop the "答案" line
+        end
+        answers:insert(pandoc.List({ pandoc.Div(content, { id = id, class = "answer" }) }))
+        b = pandoc.Para({ pandoc.Span({ pandoc.Link({ pandoc.Str("答案见本章末") }, "#" .. id) }, { id = back, class = "answer-link" }) })
+      end
       if b.t == "Header" and b.level == 1 and by_id[b.identifier] then
         local p = appendix_pointer(cur)
-        if p then
-          -- before the raw \setcounter / \appendix lines of the next chapter
-          local tail = pandoc.List()
-          while #out > 0 and out[#out].t == "RawBlock" do tail:insert(1, out:remove()) end
-          out:insert(p)
-          out:extend(tail)
-        end
+        -- before the raw \setcounter / \appendix lines of the next chapter
+        local tail = pandoc.List()
+        while #out > 0 and out[#out].t == "RawBlock" do tail:insert(1, out:remove()) end
+        out:extend(flush_answers())
+        if p then out:insert(p) end
+        out:extend(tail)
         cur = by_id[b.identifier]
       end
       out:insert(b)
     end
+    out:extend(flush_answers())
     local p = appendix_pointer(cur)
     if p then out:insert(p) end
     doc.blocks = out

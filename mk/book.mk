@@ -40,7 +40,8 @@ BOOK_SEEN     := $(BUILD)/book/chapter-list
 ifneq ($(BOOK_SRCS),$(shell cat $(BOOK_SEEN) 2>/dev/null))
 $(shell mkdir -p $(BUILD)/book && echo '$(BOOK_SRCS)' > $(BOOK_SEEN))
 endif
-BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html
+BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html \
+                 $(BUILD)/html/print.html
 # Pages of chapters that are no longer listed: removed by `make html`.
 BOOK_STALE    := $(filter-out $(BOOK_HTML),$(wildcard $(BUILD)/html/[0-9]*.html))
 
@@ -95,6 +96,12 @@ $(BUILD)/html/%.html: $(BUILD)/book/ast/%.json $(HTML_DEPS)
 $(BUILD)/html/index.html: book/index.md $(HTML_DEPS)
 	@mkdir -p $(@D)
 	$(PANDOC) $(BOOK_FROM) $(HTML_OPTS) -M book-page=index -o $@ $<
+
+# The whole book on one page, for printing (like mdBook's print.html): the
+# combined document, rendered as the PDF and EPUB are.
+$(BUILD)/html/print.html: $(BOOK_JSON) $(HTML_DEPS)
+	@mkdir -p $(@D)
+	$(PANDOC) -f json $(HTML_OPTS) -o $@ $<
 
 $(BUILD)/html/book.css: book/css/book.css
 	@mkdir -p $(@D)

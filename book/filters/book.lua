@@ -136,6 +136,11 @@ local function page_meta(meta)
     local lbl = chapter_label(cur)
     meta.pagetitle = pandoc.MetaString((lbl and (lbl .. " ") or "") .. cur.title .. " - " .. book_title)
     meta["book-source"] = pandoc.MetaString(cur.file)
+    local repo = meta.repository and stringify(meta.repository)
+    if repo and repo ~= "" then
+      local branch = meta["repository-branch"] and stringify(meta["repository-branch"]) or "main"
+      meta["book-edit"] = pandoc.MetaString(repo:gsub("/+$", "") .. "/edit/" .. branch .. "/" .. cur.file)
+    end
     for _, key in ipairs({ "prev", "next" }) do
       local other = cur[key] and chapter_of_page[cur[key]]
       if other then
@@ -144,8 +149,21 @@ local function page_meta(meta)
           title = pandoc.MetaString(other.title) })
       end
     end
+    if not cur.prev then
+      meta["book-prev"] = pandoc.MetaMap({ html = pandoc.MetaString("index.html"),
+                                           title = pandoc.MetaString("目录") })
+    end
   else
     meta.pagetitle = pandoc.MetaString(book_title)
+    if PAGE == "index" and IDX.chapters[1] then
+      -- the front page leads to the first chapter
+      local first = IDX.chapters[1]
+      meta["book-next"] = pandoc.MetaMap({ html = pandoc.MetaString(first.html),
+                                           title = pandoc.MetaString(first.title) })
+    elseif not PAGE then
+      meta["book-print"] = true
+      meta.pagetitle = pandoc.MetaString(book_title .. "（全书，供打印）")
+    end
   end
   meta.lang = pandoc.MetaString("zh-CN")
   return meta
@@ -328,6 +346,15 @@ local function raw_code(cb, code_id)
   local attr = pandoc.Attr(code_id or "", lang, {})
   local fmt = is_latex and "latex" or "html"
   local out = pandoc.write(pandoc.Pandoc({ pandoc.CodeBlock(text, attr) }), fmt)
+  if is_html then
+    -- a code block scrolls sideways: keyboard users must reach it
+    -- Search: in a chapter's reading flow only the prose is indexed, so that
+    -- result excerpts are sentences, not code; an appendix (tests, harness)
+    -- is code, and stays searchable by identifier.
+    local ch = PAGE and chapter_of_page[PAGE]
+    local ignore = (ch and not ch.appendix) and " data-pagefind-ignore" or ""
+    out = out:gsub("<pre(%s)", '<pre tabindex="0"' .. ignore .. "%1", 1)
+  end
   out = out:gsub("ZZCHUNKREF(%d+)ZZ", function(n)
     local name = refs[tonumber(n)]
     local chunk = IDX.chunks[name]
@@ -486,6 +513,12 @@ end
 -- row (lll...), which runs off the page when the cells are long.  Give such
 -- a table column widths in proportion to its longest cells, so they wrap.
 local function Table(tbl)
+  if is_html then
+    -- a focusable region that scrolls sideways on a phone (book/site)
+    local cap = stringify(tbl.caption.long or {})
+    return pandoc.Div({ tbl }, { class = "table-scroll", tabindex = "0", role = "region",
+                                 ["aria-label"] = cap ~= "" and ("表格：" .. cap) or "表格" })
+  end
   if not is_latex then return nil end
   local n = #tbl.colspecs
   local longest = {}

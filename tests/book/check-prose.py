@@ -27,7 +27,7 @@ import sys
 CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 STRAY = re.compile("([%s])([ \t\n\r]+)([%s])" % (CJK, CJK))
 LITERAL = re.compile(r"\*\*|__")
-SKIP = {"pre", "code", "script", "style", "svg", "kbd", "samp", "textarea", "head"}
+SKIP = {"pre", "code", "script", "style", "svg", "kbd", "samp", "textarea", "head", "template"}
 # Text is joined within a block only: white space between two blocks (or list
 # items) is markup layout, not something a reader sees.
 BLOCK = {"p", "li", "ol", "ul", "td", "th", "tr", "table", "h1", "h2", "h3", "h4",

@@ -20,10 +20,14 @@ TANGLE     := $(BUILD)/tangle
 CODE_LINED := $(BUILD)/lined
 # Inside that tree, so that removing it re-tangles.
 TANGLE_STAMP := $(CODE_LINED)/.stamp
-# Chapters in file-name order: the order tangle reads them (and the hook's
-# `tangle --check chapters/*.md`).  Reading order for the book is in
-# book/chapters.txt.
-CHAPTER_SRCS := $(sort $(wildcard chapters/*.md))
+# The order tangle reads the chapters in: reading order (book/chapters.txt),
+# then any chapter file not listed there, by name.  A chunk that a tests
+# file appends to (02-pipe-tests.md) thus comes after the chapter's own
+# blocks (02-pipe.md), as in the book, although "02-pipe-tests.md" sorts
+# first.
+CHAPTER_LISTED := $(shell sed -e 's/\#.*//' -e 's/[[:space:]]//g' book/chapters.txt 2>/dev/null)
+CHAPTER_SRCS := $(filter $(wildcard chapters/*.md),$(CHAPTER_LISTED)) \
+                $(filter-out $(CHAPTER_LISTED),$(sort $(wildcard chapters/*.md)))
 
 # Compiler flags, defined once for everything we compile.
 CC         ?= cc

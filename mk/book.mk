@@ -17,7 +17,7 @@
 PANDOC       ?= pandoc
 PYTHON       ?= python3
 BOOK_LIST    ?= book/chapters.txt
-BOOK_FROM    := -f commonmark_x
+BOOK_FROM    := -f commonmark_x+east_asian_line_breaks
 BOOK_FILTER  := book/filters/book.lua
 BOOK_INDEX   := $(BUILD)/book/index.lua
 BOOK_JSON    := $(BUILD)/book/book.json
@@ -39,7 +39,8 @@ BOOK_SEEN_NOW := $(BOOK_CHAPTERS) | $(CHAPTER_SRCS)
 ifneq ($(BOOK_SEEN_NOW),$(shell cat $(BOOK_SEEN) 2>/dev/null))
 $(shell mkdir -p $(BUILD)/book && echo '$(BOOK_SEEN_NOW)' > $(BOOK_SEEN))
 endif
-BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html
+BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html \
+                 $(BUILD)/html/print.html
 # Pages of chapters that are no longer listed: removed by `make html`.
 BOOK_STALE    := $(filter-out $(BOOK_HTML),$(wildcard $(BUILD)/html/[0-9]*.html))
 
@@ -51,17 +52,23 @@ HTML_ASSETS   := $(BUILD)/html/book.css $(BUILD)/html/highlight.css \
 
 BOOK_TARGETS  := html pdf epub $(BUILD)/html/book.pdf $(BUILD)/html/book.epub
 
-.PHONY: book html pdf epub book-index check-claims check-transcripts transcripts check-book bench-build
+.PHONY: book html pdf epub book-index check-claims check-transcripts transcripts check-book check-epub bench-build
 
 book: $(BOOK_TARGETS) ## render the whole book (HTML, PDF, EPUB)
-html: $(BOOK_HTML) $(HTML_ASSETS) ## render build/html/ (a page per chapter)
+html: $(BUILD)/html/.prose-checked ## render build/html/ (a page per chapter)
 	@$(if $(BOOK_STALE),rm -f $(BOOK_STALE))
+
+# The build fails on a literal ** or __ in the rendered prose (unclosed
+# emphasis) and on a stray space between Chinese characters.
+$(BUILD)/html/.prose-checked: $(BOOK_HTML) $(HTML_ASSETS) tests/book/check-prose.py
+	@$(PYTHON) tests/book/check-prose.py $(BUILD)/html
+	@touch $@
 pdf: $(BUILD)/book.pdf ## render build/book.pdf (XeLaTeX)
 epub: $(BUILD)/book.epub ## render build/book.epub
 book-index: $(CHUNKS_JSON)
 
 # ---- per-chapter AST and the book-wide index ------------------------------
-$(BUILD)/book/ast/%.json: chapters/%.md
+$(BUILD)/book/ast/%.json: chapters/%.md mk/book.mk
 	@mkdir -p $(@D)
 	$(PANDOC) $(BOOK_FROM) -t json -o $@ $<
 
@@ -92,6 +99,12 @@ $(BUILD)/html/index.html: book/index.md $(HTML_DEPS)
 	@mkdir -p $(@D)
 	$(PANDOC) $(BOOK_FROM) $(HTML_OPTS) -M book-page=index -o $@ $<
 
+# The whole book on one page, for printing (like mdBook's print.html): the
+# combined document, rendered as the PDF and EPUB are.
+$(BUILD)/html/print.html: $(BOOK_JSON) $(HTML_DEPS)
+	@mkdir -p $(@D)
+	$(PANDOC) -f json $(HTML_OPTS) -o $@ $<
+
 $(BUILD)/html/book.css: book/css/book.css
 	@mkdir -p $(@D)
 	cp $< $@
@@ -112,9 +125,11 @@ $(BUILD)/html/book.epub: $(BUILD)/book.epub
 	cp $< $@
 
 # ---- figures ------------------------------------------------------------------
-$(BUILD)/figures/%.svg: figures/%.dot
+# Graphviz writes a DOCTYPE with an external DTD, which EPUB 3 forbids
+# (epubcheck OPF-073, HTM-003): drop it.
+$(BUILD)/figures/%.svg: figures/%.dot mk/book.mk
 	@mkdir -p $(@D)
-	dot -Tsvg -o $@ $<
+	set -o pipefail; dot -Tsvg $< | sed -e '/^<!DOCTYPE/,/>$$/d' > $@.tmp && mv $@.tmp $@
 $(BUILD)/figures/%.svg: figures/%.svg
 	@mkdir -p $(@D)
 	cp $< $@
@@ -146,12 +161,19 @@ $(BUILD)/book.pdf: $(BUILD)/book/book.tex
 	cp $(BUILD)/book/book.pdf $@
 
 # ---- EPUB -----------------------------------------------------------------------
+# epub.css comes after highlight.css: its rules (code wraps) must win.
 $(BUILD)/book.epub: $(BOOK_JSON) $(BOOK_INDEX) $(BOOK_FILTER) $(BOOK_META) \
-                    book/css/epub.css $(BUILD)/html/highlight.css $(FIG_SVGS)
+                    book/css/epub.css $(BUILD)/html/highlight.css $(FIG_SVGS) \
+                    $(BUILD)/book/cover.png
 	$(PANDOC) -f json -t epub3 --metadata-file $(BOOK_META) \
 	  --lua-filter $(BOOK_FILTER) -M book-index=$(BOOK_INDEX) \
 	  --toc --toc-depth=2 --epub-chapter-level=1 \
-	  --css book/css/epub.css --css $(BUILD)/html/highlight.css -o $@ $<
+	  --epub-cover-image=$(BUILD)/book/cover.png \
+	  --css $(BUILD)/html/highlight.css --css book/css/epub.css -o $@ $<
+
+$(BUILD)/book/cover.png: book/cover/cover.svg
+	@mkdir -p $(@D)
+	rsvg-convert -f png -o $@ $<
 
 # ---- checks (run by `make test`, after test-c and test-c-asan) ----------------
 # Each check builds what it reads: CI runs `make test` on a fresh clone.
@@ -173,7 +195,18 @@ check-book: ## links, anchors, images, chapters in HTML/PDF/EPUB, CJK fonts
 	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
 	@tests/book/check-book.py $(BOOK_LIST) $(CHUNKS_JSON) $(BUILD)
 
-TEST_STEPS += check-claims check-transcripts check-book
+# epubcheck (Debian's package): 0 errors and 0 warnings.  Debian's
+# /usr/bin/epubcheck needs binfmt support for jars, which containers often
+# lack, so run the jar through java.
+EPUBCHECK ?= java -jar /usr/share/java/epubcheck.jar
+check-epub: $(BUILD)/book.epub ## epubcheck: the EPUB has no error or warning
+	@$(EPUBCHECK) --quiet $(BUILD)/book.epub > $(BUILD)/book/epubcheck.log 2>&1 || \
+	  { cat $(BUILD)/book/epubcheck.log; echo "check-epub: epubcheck found problems in $(BUILD)/book.epub" >&2; exit 1; }
+	@if grep -q '^WARNING' $(BUILD)/book/epubcheck.log; then cat $(BUILD)/book/epubcheck.log; \
+	  echo "check-epub: epubcheck warnings in $(BUILD)/book.epub" >&2; exit 1; fi
+	@echo "check-epub: epubcheck: no errors or warnings in $(BUILD)/book.epub"
+
+TEST_STEPS += check-claims check-transcripts check-book check-epub
 
 # Not in BENCH_TARGETS: it deletes and rebuilds the rendered book (about a
 # minute), which `make bench` (chapter 06's IPC numbers and tangle's speed,

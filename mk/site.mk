@@ -23,9 +23,15 @@ PORT          ?= 8000
 SITE_PAGES    = $(BOOK_HTML)
 
 # What Pagefind must not index: navigation that repeats on every page (the
-# chapter list would make every page match every chapter title), and the
-# front page's table of contents (it would match every section title).
-PAGEFIND_EXCLUDE := \#sidebar \#topbar .page-nav \#book-toc
+# chapter list would make every page match every chapter title), the
+# front page's table of contents (it would match every section title), and
+# the literate apparatus around code (labels "代码 B.9 «name» ≡", "用于代码
+# 2.1", the "测试" marks), which would fill the result excerpts.  Code blocks
+# of the reading flow are left out too (book/filters/book.lua marks them):
+# excerpts are sentences; the appendices' code stays searchable.
+PAGEFIND_EXCLUDE := \#sidebar \#topbar .page-nav \#book-toc \
+  .chunk-label .chunk-xref .chunk-ref-label .claim-test .skip-link .edit-page \
+  .appendix-pointer .table-hint template
 
 BOOK_TARGETS += site
 TEST_STEPS   += test-browser
@@ -56,7 +62,7 @@ $(SITE_OUT)/site.js: book/site/site.js $(NODE_STAMP) mk/site.mk
 $(SEARCH_INDEX): $(SITE_PAGES) $(NODE_STAMP) mk/site.mk
 	@test -f $(SITE_HTML)/index.html || { echo "site: $(SITE_HTML)/index.html is missing" >&2; exit 1; }
 	rm -rf $(SITE_HTML)/pagefind
-	$(PAGEFIND) --site $(SITE_HTML) --quiet \
+	$(PAGEFIND) --site $(SITE_HTML) --quiet --glob '{index,[0-9]*}.html' \
 	  $(foreach s,$(PAGEFIND_EXCLUDE),--exclude-selectors '$(s)')
 	@test -f $@
 

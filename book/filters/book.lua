@@ -40,6 +40,7 @@ local block_i, section_i, figure_i = 0, 0, 0
 local chapter_of_page = {}              -- page -> chapter entry
 local epub_file = {}                    -- page -> "ch00N.xhtml"
 local code_counter = 0
+local latex_in_appendix = false
 
 local function warn(msg)
   io.stderr:write("book.lua: " .. msg .. "\n")
@@ -91,6 +92,7 @@ end
 
 local function chapter_label(ch)
   if ch.num then return "第 " .. ch.num .. " 章" end
+  if ch.appendix then return "附录 " .. ch.appendix end
   return nil
 end
 
@@ -101,19 +103,26 @@ local function page_meta(meta)
     if is_latex then meta.lang = nil end   -- pandoc 2.17's babel line fails
     return meta
   end
-  local list = pandoc.List()
+  -- The sidebar: chapters, then the appendices under their own heading.
+  local list, appendices = pandoc.List(), pandoc.List()
   local cur
   for _, ch in ipairs(IDX.chapters) do
     local item = { html = pandoc.MetaString(ch.html),
                    title = pandoc.MetaString(ch.title) }
     if ch.num then item.number = pandoc.MetaString(tostring(ch.num)) end
+    if ch.appendix then item.number = pandoc.MetaString(ch.appendix) end
     if ch.page == PAGE then
       item.current = true
       cur = ch
     end
-    list:insert(pandoc.MetaMap(item))
+    if ch.appendix then
+      appendices:insert(pandoc.MetaMap(item))
+    else
+      list:insert(pandoc.MetaMap(item))
+    end
   end
   meta["book-chapters"] = pandoc.MetaList(list)
+  if #appendices > 0 then meta["book-appendices"] = pandoc.MetaList(appendices) end
   if cur then
     local secs = pandoc.List()
     for _, s in ipairs(cur.sections) do
@@ -124,7 +133,14 @@ local function page_meta(meta)
       end
     end
     meta["book-sections"] = pandoc.MetaList(secs)
-    meta.pagetitle = pandoc.MetaString(cur.title .. " - " .. book_title)
+    local lbl = chapter_label(cur)
+    meta.pagetitle = pandoc.MetaString((lbl and (lbl .. " ") or "") .. cur.title .. " - " .. book_title)
+    meta["book-source"] = pandoc.MetaString(cur.file)
+    local repo = meta.repository and stringify(meta.repository)
+    if repo and repo ~= "" then
+      local branch = meta["repository-branch"] and stringify(meta["repository-branch"]) or "main"
+      meta["book-edit"] = pandoc.MetaString(repo:gsub("/+$", "") .. "/edit/" .. branch .. "/" .. cur.file)
+    end
     for _, key in ipairs({ "prev", "next" }) do
       local other = cur[key] and chapter_of_page[cur[key]]
       if other then
@@ -133,8 +149,21 @@ local function page_meta(meta)
           title = pandoc.MetaString(other.title) })
       end
     end
+    if not cur.prev then
+      meta["book-prev"] = pandoc.MetaMap({ html = pandoc.MetaString("index.html"),
+                                           title = pandoc.MetaString("目录") })
+    end
   else
     meta.pagetitle = pandoc.MetaString(book_title)
+    if PAGE == "index" and IDX.chapters[1] then
+      -- the front page leads to the first chapter
+      local first = IDX.chapters[1]
+      meta["book-next"] = pandoc.MetaMap({ html = pandoc.MetaString(first.html),
+                                           title = pandoc.MetaString(first.title) })
+    elseif not PAGE then
+      meta["book-print"] = true
+      meta.pagetitle = pandoc.MetaString(book_title .. "（全书，供打印）")
+    end
   end
   meta.lang = pandoc.MetaString("zh-CN")
   return meta
@@ -216,11 +245,23 @@ local function Header(el)
   section_i = section_i + 1
   local s = section_seq[section_i]
   if el.level == 1 and not PAGE and is_latex then
-    -- Keep LaTeX's chapter numbers equal to the file-name numbers.
+    -- Keep LaTeX's chapter numbers equal to the file-name numbers, and the
+    -- appendices' letters equal to the HTML's (\appendix before the first).
     local ch
     for _, c in ipairs(IDX.chapters) do if c.id == el.identifier then ch = c end end
     if ch and ch.num then
       return { pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. (ch.num - 1) .. "}"), el }
+    end
+    if ch and ch.appendix then
+      local out = pandoc.List()
+      if not latex_in_appendix then
+        latex_in_appendix = true
+        out:insert(pandoc.RawBlock("latex", "\\appendix"))
+      end
+      local k = ch.appendix:byte() - string.byte("A")
+      out:insert(pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. k .. "}"))
+      out:insert(el)
+      return out
     end
     if ch and not ch.num and not el.classes:includes("unnumbered") then
       el.classes:insert("unnumbered")
@@ -232,7 +273,9 @@ local function Header(el)
     return nil
   end
   if web and s.number then
-    local num = pandoc.Span({ pandoc.Str(s.number) }, { class = "header-section-number" })
+    local shown = s.number
+    if el.level == 1 and not s.number:match("^%d") then shown = "附录 " .. s.number end
+    local num = pandoc.Span({ pandoc.Str(shown) }, { class = "header-section-number" })
     el.content:insert(1, pandoc.Space())
     el.content:insert(1, num)
   end
@@ -303,6 +346,15 @@ local function raw_code(cb, code_id)
   local attr = pandoc.Attr(code_id or "", lang, {})
   local fmt = is_latex and "latex" or "html"
   local out = pandoc.write(pandoc.Pandoc({ pandoc.CodeBlock(text, attr) }), fmt)
+  if is_html then
+    -- a code block scrolls sideways: keyboard users must reach it
+    -- Search: in a chapter's reading flow only the prose is indexed, so that
+    -- result excerpts are sentences, not code; an appendix (tests, harness)
+    -- is code, and stays searchable by identifier.
+    local ch = PAGE and chapter_of_page[PAGE]
+    local ignore = (ch and not ch.appendix) and " data-pagefind-ignore" or ""
+    out = out:gsub("<pre(%s)", '<pre tabindex="0"' .. ignore .. "%1", 1)
+  end
   out = out:gsub("ZZCHUNKREF(%d+)ZZ", function(n)
     local name = refs[tonumber(n)]
     local chunk = IDX.chunks[name]
@@ -310,7 +362,12 @@ local function raw_code(cb, code_id)
     if is_latex then shown = "«" .. name .. "»" end
     if not chunk then return (is_latex and shown or shown:gsub("<", "&lt;"):gsub(">", "&gt;")) end
     local first = chunk.defs[1]
-    return raw_link(IDX.blocks[first].page, first, shown)
+    local link = raw_link(IDX.blocks[first].page, first, shown)
+    if web then
+      -- the listing number beside the reference: where to read it
+      link = link .. '<span class="chunk-ref-label"> 代码 ' .. IDX.blocks[first].label .. '</span>'
+    end
+    return link
   end)
   if is_latex then
     -- fvextra: let long lines wrap (see book/templates/preamble.tex).
@@ -325,7 +382,8 @@ local function xref_links(prefix, anchors)
   for i, a in ipairs(anchors) do
     local b = IDX.blocks[a]
     inl:insert(pandoc.Space())
-    inl:insert(pandoc.Link({ pandoc.Str(b.label) }, href(b.page, a)))
+    -- "用于 代码 2.1", not "用于 2.1" (which reads like section 2.1)
+    inl:insert(pandoc.Link({ pandoc.Str("代码 " .. b.label) }, href(b.page, a)))
     if i < #anchors then inl:insert(pandoc.Str("，")) end
   end
   return inl
@@ -389,6 +447,12 @@ local function tangle_block(cb)
   if #xref > 0 then
     body:insert(pandoc.Div({ pandoc.Plain(xref) }, { class = "chunk-xref" }))
   end
+  if is_html and b.expanded then
+    -- what the copy button copies: the references expanded (site.js)
+    local esc = b.expanded:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
+    body:insert(pandoc.RawBlock("html", '<template class="chunk-expanded" data-pagefind-ignore'
+      .. (b.file and ' data-file="' .. b.file .. '"' or "") .. ">" .. esc .. "</template>"))
+  end
   local cls = "chunk chunk-" .. b.kind
   out:insert(pandoc.Div(body, { id = anchor, class = cls }))
   return out
@@ -449,6 +513,12 @@ end
 -- row (lll...), which runs off the page when the cells are long.  Give such
 -- a table column widths in proportion to its longest cells, so they wrap.
 local function Table(tbl)
+  if is_html then
+    -- a focusable region that scrolls sideways on a phone (book/site)
+    local cap = stringify(tbl.caption.long or {})
+    return pandoc.Div({ tbl }, { class = "table-scroll", tabindex = "0", role = "region",
+                                 ["aria-label"] = cap ~= "" and ("表格：" .. cap) or "表格" })
+  end
   if not is_latex then return nil end
   local n = #tbl.colspecs
   local longest = {}
@@ -479,33 +549,174 @@ local function Table(tbl)
 end
 
 ---------------------------------------------------------------------------
+-- No stray spaces in Chinese text.  east_asian_line_breaks (mk/book.mk) drops
+-- a line break between two CJK characters of plain text, but not one next to
+-- a link, an emphasis or a claim ("……测试\n（注意"), which a browser shows
+-- as a space.  Drop those too, and the space a source puts after full-width
+-- punctuation ("**预热。** 每个"): the punctuation carries its own spacing,
+-- and a space between two CJK letters ("见 [本章的测试]").  Spaces next to
+-- Latin letters and digits stay ("第 2 章"), and so does the space after a
+-- generated number (a span of class *-number: "第 2 章 管道").
+
+local function cjk(cp)
+  return cp and ((cp >= 0x2E80 and cp <= 0x2FFF) or (cp >= 0x3000 and cp <= 0x30FF)
+    or (cp >= 0x3400 and cp <= 0x4DBF) or (cp >= 0x4E00 and cp <= 0x9FFF)
+    or (cp >= 0xF900 and cp <= 0xFAFF) or (cp >= 0xFF00 and cp <= 0xFFEF))
+end
+
+local function fullwidth_punct(cp)
+  return cp and ((cp >= 0x3000 and cp <= 0x303F) or (cp >= 0xFF01 and cp <= 0xFF0F)
+    or (cp >= 0xFF1A and cp <= 0xFF20) or (cp >= 0xFF3B and cp <= 0xFF40)
+    or (cp >= 0xFF5B and cp <= 0xFF65) or cp == 0x201C or cp == 0x201D
+    or cp == 0x2018 or cp == 0x2019 or cp == 0x2014 or cp == 0x2026)
+end
+
+local function edge_cp(inline, last)
+  if inline.t == "Code" or inline.t == "Math" or inline.t == "RawInline" then return nil end
+  if inline.t == "Span" then
+    for _, c in ipairs(inline.classes) do
+      if c:match("%-number$") then return nil end
+    end
+  end
+  local s = stringify(inline)
+  if s == "" then return nil end
+  if last then
+    local cp
+    for _, c in utf8.codes(s) do cp = c end
+    return cp
+  end
+  return utf8.codepoint(s, 1)
+end
+
+local function cjk_wide(cp)
+  return cjk(cp) or fullwidth_punct(cp)
+end
+
+local function Inlines(list)
+  local out, changed = pandoc.List(), false
+  for i, el in ipairs(list) do
+    local drop = false
+    if (el.t == "SoftBreak" or el.t == "Space") and i > 1 and i < #list then
+      local a, b = edge_cp(list[i - 1], true), edge_cp(list[i + 1], false)
+      drop = cjk_wide(a) and cjk_wide(b)
+    end
+    if drop then changed = true else out:insert(el) end
+  end
+  if changed then return out end
+  return nil
+end
+
+---------------------------------------------------------------------------
 -- The front page (book-page: index): append the table of contents.
 
-local function Pandoc(doc)
-  if PAGE ~= "index" then return nil end
-  local items = pandoc.List()
-  for _, ch in ipairs(IDX.chapters) do
-    local t = pandoc.List()
-    if ch.num then t:insert(pandoc.Str(chapter_label(ch))); t:insert(pandoc.Space()) end
-    t:insert(pandoc.Str(ch.title))
-    local entry = pandoc.List({ pandoc.Plain({ pandoc.Link(t, ch.html) }) })
-    local subs = pandoc.List()
-    for _, s in ipairs(ch.sections) do
-      if s.level == 2 then
-        local st = pandoc.List()
-        if s.number then st:insert(pandoc.Str(s.number)); st:insert(pandoc.Space()) end
-        st:insert(pandoc.Str(s.title))
-        subs:insert({ pandoc.Plain({ pandoc.Link(st, ch.html .. "#" .. s.id) }) })
+-- The pointer at the end of a chapter to its appendices (its tests, the
+-- harness of chapter 6).  Generated, so that every chapter has one.
+local function appendix_pointer(ch)
+  if not ch or not ch.appendices or #ch.appendices == 0 then return nil end
+  local inl = pandoc.List({ pandoc.Str("本章的配套附录：") })
+  for i, page in ipairs(ch.appendices) do
+    local a = chapter_of_page[page]
+    if i > 1 then inl:insert(pandoc.Str("；")) end
+    local text = pandoc.List({ pandoc.Span({ pandoc.Str(chapter_label(a)) }, { class = "appendix-number" }),
+                               pandoc.Space(), pandoc.Str(a.title) })
+    inl:insert(pandoc.Link(text, href(a.page, nil)))
+  end
+  inl:insert(pandoc.Str("。正文中每条断言后的“测试”链接都指向附录里证明它的测试代码。"))
+  return pandoc.Div({ pandoc.Para(inl) }, { class = "appendix-pointer" })
+end
+
+local function toc_entry(ch)
+  local t = pandoc.List()
+  if chapter_label(ch) then
+    t:insert(pandoc.Span({ pandoc.Str(chapter_label(ch)) }, { class = "toc-number" }))
+    t:insert(pandoc.Space())
+  end
+  t:insert(pandoc.Str(ch.title))
+  local entry = pandoc.List({ pandoc.Plain({ pandoc.Link(t, ch.html) }) })
+  local subs = pandoc.List()
+  for _, s in ipairs(ch.sections) do
+    if s.level == 2 then
+      local st = pandoc.List()
+      if s.number then
+        st:insert(pandoc.Span({ pandoc.Str(s.number) }, { class = "toc-number" }))
+        st:insert(pandoc.Space())
       end
+      st:insert(pandoc.Str(s.title))
+      subs:insert({ pandoc.Plain({ pandoc.Link(st, ch.html .. "#" .. s.id) }) })
     end
-    if #subs > 0 then entry:insert(pandoc.BulletList(subs)) end
-    items:insert(entry)
+  end
+  if #subs > 0 then entry:insert(pandoc.BulletList(subs)) end
+  return entry
+end
+
+local function Pandoc(doc)
+  if PAGE and PAGE ~= "index" then
+    local p = appendix_pointer(chapter_of_page[PAGE])
+    if p then doc.blocks:insert(p) end
+    return doc
+  end
+  if not PAGE then
+    -- The combined document: each chapter's pointer before the next H1.
+    -- EPUB (no <details> in most readers): each answer moves to the end of
+    -- its chapter, under 练习答案, and leaves a link behind.
+    local by_id = {}
+    for _, ch in ipairs(IDX.chapters) do by_id[ch.id] = ch end
+    local out, cur = pandoc.List(), nil
+    local answers, last_item = pandoc.List(), 0
+    local function flush_answers()
+      if #answers == 0 then return pandoc.List() end
+      local sec = pandoc.List({ pandoc.Header(2, { pandoc.Str("练习答案") },
+        { id = "answers-" .. (cur and cur.page or "book"), class = "unnumbered" }) })
+      for _, a in ipairs(answers) do sec:extend(a) end
+      answers = pandoc.List()
+      return sec
+    end
+    for _, b in ipairs(doc.blocks) do
+      if b.t == "OrderedList" then
+        last_item = b.listAttributes.start + #b.content - 1
+      end
+      if is_epub and b.t == "Div" and b.classes:includes("answer") then
+        local id = "answer-" .. (cur and cur.page or "book") .. "-" .. last_item
+        local back = id .. "-q"
+        local content = pandoc.List({ pandoc.Para({ pandoc.Link({ pandoc.Strong({ pandoc.Str("第 " .. last_item .. " 题") }) }, "#" .. back) }) })
+        for i, x in ipairs(b.content) do
+          if i > 1 then content:insert(x) end     -- drop the "答案" line
+        end
+        answers:insert(pandoc.List({ pandoc.Div(content, { id = id, class = "answer" }) }))
+        b = pandoc.Para({ pandoc.Span({ pandoc.Link({ pandoc.Str("答案见本章末") }, "#" .. id) }, { id = back, class = "answer-link" }) })
+      end
+      if b.t == "Header" and b.level == 1 and by_id[b.identifier] then
+        local p = appendix_pointer(cur)
+        -- before the raw \setcounter / \appendix lines of the next chapter
+        local tail = pandoc.List()
+        while #out > 0 and out[#out].t == "RawBlock" do tail:insert(1, out:remove()) end
+        out:extend(flush_answers())
+        if p then out:insert(p) end
+        out:extend(tail)
+        cur = by_id[b.identifier]
+      end
+      out:insert(b)
+    end
+    out:extend(flush_answers())
+    local p = appendix_pointer(cur)
+    if p then out:insert(p) end
+    doc.blocks = out
+    return doc
+  end
+  -- The front page: the table of contents, chapters then appendices.
+  local items, apps = pandoc.List(), pandoc.List()
+  for _, ch in ipairs(IDX.chapters) do
+    if ch.appendix then apps:insert(toc_entry(ch)) else items:insert(toc_entry(ch)) end
   end
   local toc = pandoc.Div({ pandoc.Header(2, { pandoc.Str("目录") }, { id = "toc" }) }, { id = "book-toc" })
   if #items > 0 then
     toc.content:insert(pandoc.BulletList(items))
   else
     toc.content:insert(pandoc.Para({ pandoc.Str("（还没有章节。）") }))
+  end
+  if #apps > 0 then
+    toc.content:insert(pandoc.Header(3, { pandoc.Str("附录：各章的测试") }, { id = "toc-appendices" }))
+    toc.content:insert(pandoc.BulletList(apps))
   end
   doc.blocks:insert(toc)
   return doc
@@ -516,4 +727,5 @@ return {
   { Link = Link, Span = Span },
   { Header = Header, Para = figure, CodeBlock = CodeBlock, Table = Table },
   { Div = Div, RawBlock = RawBlock, Pandoc = Pandoc },
+  { Inlines = Inlines },
 }

@@ -156,7 +156,15 @@
   /* What a button copies: the code; for a console transcript, the commands
    * only (the lines after the "$ " prompt), which is what a reader pastes
    * into a shell.  A transcript without a prompt is copied whole. */
+  function expandedOf(pre) {
+    var chunk = pre.closest('.chunk');
+    return chunk && chunk.querySelector(':scope > template.chunk-expanded');
+  }
   function textToCopy(pre) {
+    /* a block with <<references>>: the tangled text (a file block: the
+     * whole file), not placeholders that do not compile */
+    var full = expandedOf(pre);
+    if (full) return full.content.textContent.replace(/\n$/, '');
     var text = (pre.querySelector('code') || pre).textContent.replace(/\n$/, '');
     if (pre.classList.contains('console')) {
       var cmds = text.split('\n').filter(function (l) { return /^\$ /.test(l); });
@@ -168,7 +176,10 @@
   Array.prototype.forEach.call(blocks, function (pre) {
     var isConsole = pre.classList.contains('console') &&
                     /^\$ /m.test((pre.querySelector('code') || pre).textContent);
-    var label = isConsole ? '复制命令' : '复制代码';
+    var full = expandedOf(pre);
+    var label = isConsole ? '复制命令'
+      : full ? (full.hasAttribute('data-file') ? '复制整个文件（展开所有片段）' : '复制代码（展开所有片段）')
+      : '复制代码';
     var box = pre.parentElement;
     if (!box.classList.contains('sourceCode')) {
       box = document.createElement('div');
@@ -292,13 +303,34 @@
             if (input) input.blur();
           }
         });
-        /* "/" focuses the search box, as on many documentation sites */
+        /* "/" or "s" focuses the search box, as on many documentation sites */
         document.addEventListener('keydown', function (e) {
-          if (e.key === '/' && input && document.activeElement !== input &&
+          if ((e.key === '/' || e.key === 's') && input && document.activeElement !== input &&
+              !e.altKey && !e.ctrlKey && !e.metaKey &&
               !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName)) {
             e.preventDefault();
             input.focus();
+            input.select();
           }
+        });
+        /* ↓ from the box moves into the results; ↑ and ↓ move between
+         * them; ↑ from the first result goes back to the box */
+        searchBox.addEventListener('keydown', function (e) {
+          if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+          var results = Array.prototype.slice.call(
+            searchBox.querySelectorAll('.pagefind-ui__result-link, .pagefind-ui__result-nested .pagefind-ui__result-link'));
+          if (!results.length) return;
+          var at = results.indexOf(document.activeElement);
+          if (document.activeElement === input) {
+            if (e.key !== 'ArrowDown') return;
+            at = -1;
+          } else if (at === -1) {
+            return;
+          }
+          e.preventDefault();
+          var next = at + (e.key === 'ArrowDown' ? 1 : -1);
+          if (next < 0) input.focus();
+          else if (next < results.length) results[next].focus();
         });
       };
       s.onerror = function () { searchUnavailable('没有找到搜索索引（运行 make 生成）'); };
@@ -320,6 +352,39 @@
       }
     }
   }
+
+  /* ---- tables: a visible hint when a table is wider than the page ---- */
+  var wraps = document.querySelectorAll('#content .table-scroll');
+  function markWideTables() {
+    Array.prototype.forEach.call(wraps, function (w) {
+      var wide = w.scrollWidth > w.clientWidth + 1;
+      w.classList.toggle('overflows', wide);
+      var hint = w.previousElementSibling;
+      if (!hint || !hint.classList.contains('table-hint')) {
+        hint = document.createElement('p');
+        hint.className = 'table-hint';
+        hint.setAttribute('aria-hidden', 'true');
+        hint.textContent = '表格较宽：左右滑动查看 ⇆';
+        w.parentNode.insertBefore(hint, w);
+      }
+      hint.classList.toggle('shown', wide);
+    });
+  }
+  if (wraps.length) {
+    markWideTables();
+    window.addEventListener('resize', markWideTables);
+  }
+
+  /* ---- figures: tap (or click) to open the picture at full size ---- */
+  Array.prototype.forEach.call(document.querySelectorAll('#content figure img'), function (img) {
+    if (img.closest('a')) return;
+    var a = document.createElement('a');
+    a.href = img.getAttribute('src');
+    a.className = 'figure-open';
+    a.title = '打开原尺寸的图';
+    img.parentNode.insertBefore(a, img);
+    a.appendChild(img);
+  });
 
   /* ---- where am I: the current section in the sidebar ----------------- */
   var sectionLinks = sidebar ? sidebar.querySelectorAll('.section-list a[href^="#"]') : [];

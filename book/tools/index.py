@@ -39,6 +39,10 @@ REF_RE = re.compile(r"^\s*<<(" + NAME_RE + r")>>\s*$")
 TEST_RE = re.compile(r"\bvoid\s+([A-Za-z_]\w*)\s*\(\s*void\s*\*\*\s*\w*\s*\)\s*\{")
 
 
+# NN-slug-tests.md / NN-slug-harness.md: the appendix of chapter NN-slug.md.
+APPENDIX_RE = re.compile(r"^(\d+-.+)-(tests|harness)$")
+
+
 def stringify(inlines):
     """Plain text of a list of pandoc inlines (like pandoc.utils.stringify)."""
     out = []
@@ -112,6 +116,8 @@ def main(argv):
         i = pairs.index("--list")
         list_file = pairs[i + 1]
         pairs = pairs[:i] + pairs[i + 2:]
+    n_appendices = 0
+    texts, chunk_text = {}, {}
 
     for pair in pairs:
         md, ast_path = pair.split("=", 1)
@@ -122,11 +128,25 @@ def main(argv):
         base = os.path.splitext(os.path.basename(md))[0]
         m = re.match(r"(\d+)-", base)
         num = int(m.group(1)) if m else None
+        # A chapter's tests (NN-slug-tests.md) and chapter 6's harness
+        # (NN-slug-harness.md) are appendices: lettered A, B, ... in reading
+        # order, so that their listings ("代码 B.1"), figures and sections
+        # never share a number with the chapter's own.
+        appendix = None
+        parent = None
+        a = APPENDIX_RE.match(base)
+        if a:
+            appendix = chr(ord("A") + n_appendices)
+            n_appendices += 1
+            num = None
+            parent = a.group(1)
         ch = {"file": md, "page": base, "html": base + ".html", "num": num,
+              "appendix": appendix, "parent": parent,
               "id": None, "title": base, "sections": [], "blocks": [],
               "figs": [], "images": []}
+        prefix = str(num) if num is not None else appendix
         counters = [0] * 7
-        state = {"k": 0, "fig": 0, "first_h1": True}
+        state = {"k": 0, "fig": 0, "first_h1": True, "prefix": prefix}
         page_ids = ids.setdefault(base, set())
 
         def visit(el, ch=ch, counters=counters, state=state, md=md, page_ids=page_ids):
@@ -148,12 +168,13 @@ def main(argv):
                     ch["title"] = title
                     if "unnumbered" in classes or ch["num"] == 0:
                         ch["num"] = None
+                        state["prefix"] = ch["appendix"]
                 number = None
-                if "unnumbered" not in classes and ch["num"] is not None:
+                if "unnumbered" not in classes and state["prefix"] is not None:
                     counters[level] += 1
                     for i in range(level + 1, 7):
                         counters[i] = 0
-                    parts = [str(ch["num"])] + [str(counters[i]) for i in range(2, level + 1)]
+                    parts = [state["prefix"]] + [str(counters[i]) for i in range(2, level + 1)]
                     number = ".".join(parts)
                 ch["sections"].append({"id": ident, "level": level,
                                        "title": title, "number": number})
@@ -168,7 +189,7 @@ def main(argv):
                 if not ident and "file" not in kv:
                     return
                 state["k"] += 1
-                label = ("%s.%d" % (ch["num"], state["k"]) if ch["num"] is not None
+                label = ("%s.%d" % (state["prefix"], state["k"]) if state["prefix"] is not None
                          else str(state["k"]))
                 name = ident or None
                 if name:
@@ -197,13 +218,16 @@ def main(argv):
                 blocks[anchor] = {"page": ch["page"], "label": label, "name": name,
                                   "file": kv.get("file"), "kind": kind, "refs": refs,
                                   "tests": found}
+                texts[anchor] = text
+                if name:
+                    chunk_text.setdefault(name, []).append(text)
                 ch["blocks"].append(anchor)
             elif t == "Para" and len(c) == 1 and c[0]["t"] == "Image":
                 # A paragraph holding only an image is a figure (the filter
                 # makes it one: commonmark_x has no implicit_figures in 2.17).
                 (ident, _cls, _kv), _cap, (src, _title) = c[0]["c"]
                 state["fig"] += 1
-                number = ("%s.%d" % (ch["num"], state["fig"]) if ch["num"] is not None
+                number = ("%s.%d" % (state["prefix"], state["fig"]) if state["prefix"] is not None
                           else str(state["fig"]))
                 ch["figs"].append(number)
                 ch["images"].append(src)
@@ -226,6 +250,37 @@ def main(argv):
             if r in chunks:
                 if anchor not in chunks[r]["users"]:
                     chunks[r]["users"].append(anchor)
+    # What the copy button of a block with <<refs>> copies: the block with
+    # every reference expanded, as tangle does it (the chunk's blocks in
+    # reading order, the reference's indentation on each non-empty line).
+    # For a file= block that is the whole tangled file, minus its header.
+    def expand(text, stack):
+        out = []
+        for line in text.split("\n"):
+            r = REF_RE.match(line)
+            if not r or r.group(1) not in chunk_text or r.group(1) in stack:
+                out.append(line)
+                continue
+            indent = line[:len(line) - len(line.lstrip())]
+            body = expand("\n".join(chunk_text[r.group(1)]), stack + [r.group(1)])
+            out.extend(indent + l if l.strip() else l for l in body.split("\n"))
+        return "\n".join(out)
+
+    for anchor, b in blocks.items():
+        if b["refs"]:
+            b["expanded"] = expand(texts[anchor], [b["name"]] if b["name"] else [])
+
+    # Each chapter lists its appendices (its tests, its harness), for the
+    # pointer at the end of the chapter.
+    by_page = {ch["page"]: ch for ch in chapters}
+    for ch in chapters:
+        ch["appendices"] = []
+    for ch in chapters:
+        if ch["parent"] in by_page:
+            by_page[ch["parent"]]["appendices"].append(ch["page"])
+        elif ch["appendix"]:
+            errors.append("%s: appendix of a chapter that is not in the book (%s.md)"
+                          % (ch["file"], ch["parent"]))
     for i, ch in enumerate(chapters):
         ch["prev"] = chapters[i - 1]["page"] if i > 0 else None
         ch["next"] = chapters[i + 1]["page"] if i + 1 < len(chapters) else None

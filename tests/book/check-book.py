@@ -15,7 +15,9 @@ Checks (each failure is one line; exit status 1 if there is any):
     shows embedded CJK fonts and no font that is not embedded; every
     internal link (\hyperlink in build/book/book.tex) has its target;
   * EPUB (build/book.epub): every chapter title appears in the text, and
-    every internal link and image in the EPUB resolves.
+    every internal link and image in the EPUB resolves;
+  * the text a file block's copy button copies (its references expanded)
+    is the tangled file in code/.
 """
 import html.parser
 import os
@@ -141,6 +143,24 @@ def main(argv):
             if not (os.path.isfile("figures/%s.dot" % name) or os.path.isfile("figures/%s.svg" % name)):
                 problems.append("%s:%d: error: figure %s has no source figures/%s.dot or "
                                 "figures/%s.svg" % (c["file"], line_of(c["file"], src), src, name, name))
+
+    # The copy button of a file block copies the block with its references
+    # expanded (the index's "expanded"): that must be the tangled file, less
+    # the header comment tangle puts first (after a #! line).
+    for anchor, b in sorted(index.get("blocks", {}).items()):
+        if not b.get("file") or "expanded" not in b:
+            continue
+        try:
+            with open(os.path.join("code", b["file"]), encoding="utf-8") as f:
+                tangled = f.read().split("\n")
+        except OSError as e:
+            problems.append("code/%s: error: %s (run make code)" % (b["file"], e.strerror))
+            continue
+        drop = 1 if not tangled[0].startswith("#!") else 2
+        body = "\n".join(tangled[:drop - 1] + tangled[drop:]).rstrip("\n")
+        if body != b["expanded"].rstrip("\n"):
+            problems.append("%s: error: the copy text of block %s differs from the tangled "
+                            "code/%s" % (b["page"], anchor, b["file"]))
 
     # HTML.
     html_dir = os.path.join(build, "html")

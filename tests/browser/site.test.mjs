@@ -14,7 +14,17 @@
 //     theme and persists across a reload and to other pages;
 //   - the copy button puts the code on the clipboard;
 //   - the sidebar is a collapsed drawer at phone width, opens and closes;
-//   - the print view hides the navigation.
+//   - the print view hides the navigation;
+//   - (issue 12, a test each) axe-core finds no serious or critical
+//     violation on any page, light and dark, desktop and phone; the skip
+//     link, s and / for search, arrow keys through the results; a word the
+//     segmenter splits (套接字) finds its chapter first, excerpts are prose,
+//     the phone search box shows the query; a file block's copy button
+//     copies the whole tangled file, references show listing numbers; the
+//     appendices are lettered and grouped, each chapter points to its own,
+//     edit link, PDF/EPUB links, print.html, the front page's next link;
+//     figures open full size and wide tables say so on a phone; printing
+//     from the dark theme gives white pages.
 // Screenshots go to build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +35,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
+import { axeViolations, AXE_MODES } from './axe.mjs';
 
 const SITE = process.env.SITE_DIR || 'build/html';
 const SHOTS = process.env.SCREENSHOT_DIR || 'build/screenshots';
@@ -401,6 +412,9 @@ test('the copy button puts the code on the clipboard', async () => {
   const button = listings.nth(n - 1);
   const code = await button.evaluate((b) => {
     const pre = b.parentElement.querySelector('pre');
+    // a block with <<references>> copies its expansion (tested below)
+    const full = pre.closest('.chunk')?.querySelector(':scope > template.chunk-expanded');
+    if (full) return full.content.textContent.replace(/\n$/, '');
     return (pre.querySelector('code') || pre).textContent.replace(/\n$/, '');
   });
   const clip = await clipboardAfter(button);
@@ -525,4 +539,229 @@ test('opened as a file (file://), the book reads and says how to get search', as
   assert.ok(await page.locator('#content .copy-button').count() > 0);
   await ctx.close();
   noProblems(problems);
+});
+
+// ---- the reader's edition (issue 12): new checks, each in its own test ----
+
+test('accessibility: no serious or critical axe-core violation on any page, light and dark, desktop and phone', async () => {
+  const found = [];
+  // the modes in parallel (one context each): about a minute in all
+  await Promise.all(AXE_MODES.map(async (mode) => {
+    const { name, ...options } = mode;
+    const { ctx, problems } = await newContext(options);
+    const page = await ctx.newPage();
+    for (const p of pages) {
+      await page.goto(base + p);
+      await ready(page);
+      for (const v of await axeViolations(page)) {
+        found.push(`${name} ${p}: ${v.id} (${v.impact}, ${v.nodes} node(s)): ${v.help}: ${v.targets.join(' | ')}`);
+      }
+    }
+    await ctx.close();
+    found.push(...problems);
+  }));
+  assert.deepEqual(found, [], `${found.length} violation(s):\n  ${found.join('\n  ')}`);
+});
+
+test('keyboard: a skip link first; s and / open search; the arrow keys move through the results', async () => {
+  const { ctx, problems } = await newContext();
+  const page = await ctx.newPage();
+  await page.goto(base + chapter);
+  await ready(page);
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => ({ cls: document.activeElement.className,
+    href: document.activeElement.getAttribute('href'), visible: document.activeElement.getBoundingClientRect().top >= 0 }));
+  assert.equal(first.cls, 'skip-link', 'the first Tab reaches the skip link');
+  assert.equal(first.href, '#content');
+  assert.ok(first.visible, 'the focused skip link is on screen');
+  await page.keyboard.press('Enter');
+  assert.match(page.url(), /#content$/);
+  for (const key of ['s', '/']) {
+    await page.locator('#content h1').click();
+    await page.keyboard.press(key);
+    assert.ok(await page.evaluate(() => document.activeElement.matches('#search input')), `${key} focuses the search box`);
+    assert.equal(await page.inputValue('#search input'), '', `${key} is not typed into the box`);
+    await page.keyboard.press('Escape');
+  }
+  await page.keyboard.press('s');
+  await page.keyboard.type('管道');
+  await page.waitForSelector('#search .pagefind-ui__result-link', { timeout: 15000 });
+  await page.waitForTimeout(400);
+  const links = await page.$$eval('#search .pagefind-ui__result-link', (as) => as.map((a) => a.href));
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => document.activeElement.href), links[0], '↓ moves to the first result');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => document.activeElement.href), links[1], '↓ again: the second');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  assert.ok(await page.evaluate(() => document.activeElement.matches('#search input')), '↑ from the first result: back to the box');
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('search: a word the segmenter splits finds its chapter first; excerpts are prose; the phone box shows the query', async () => {
+  const { ctx, problems } = await newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await ctx.newPage();
+  await page.goto(base + 'index.html');
+  await ready(page);
+  const results = await page.evaluate(async () => {
+    const pagefind = await import(new URL('pagefind/pagefind.js', document.baseURI).href);
+    const out = {};
+    for (const q of ['套接字', '管道', '共享内存']) {
+      const r = await pagefind.search(q);
+      out[q] = await Promise.all(r.results.slice(0, 5).map((x) => x.data()));
+    }
+    return out;
+  });
+  const first = (q) => new URL(results[q][0].url, base).pathname.split('/').pop();
+  if (pages.includes('05-uds.html')) assert.equal(first('套接字'), '05-uds.html', '套接字 (套接 + 字) ranks the sockets chapter first');
+  if (pages.includes('04-mmap.html')) assert.equal(first('共享内存'), '04-mmap.html');
+  for (const [q, rs] of Object.entries(results)) {
+    for (const r of rs) {
+      const page1 = new URL(r.url, base).pathname.split('/').pop();
+      if (/-(tests|harness)\.html$/.test(page1)) continue; // appendices are code
+      assert.doesNotMatch(r.excerpt, /«|≡|用于代码|void \*\*|\) \{|;\s*\}/, `${q}: excerpt of ${page1} shows code or apparatus: ${r.excerpt}`);
+    }
+  }
+  await page.fill('#search input', '套接字');
+  await page.waitForSelector('#search .pagefind-ui__result-link', { timeout: 15000 });
+  await page.waitForTimeout(300);
+  const box = await page.evaluate(() => {
+    const i = document.querySelector('#search input');
+    const r = i.getBoundingClientRect();
+    return { width: r.width, fits: i.scrollWidth <= i.clientWidth + 1 };
+  });
+  assert.ok(box.width >= 200 && box.fits, `the phone search box hides the query (${JSON.stringify(box)})`);
+  await page.screenshot({ path: join(SHOTS, 'search-phone-query.png') });
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('literate code: the copy button of a file block copies the whole tangled file; references show their listing number', async () => {
+  const { ctx, problems } = await newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await ctx.newPage();
+  await page.goto(base + chapter);
+  await ready(page);
+  const file = page.locator('#content .chunk-file:has(template.chunk-expanded)').first();
+  assert.ok(await file.count() > 0, `${chapter}: no file block with references`);
+  const button = file.locator('.copy-button');
+  assert.match(await button.getAttribute('aria-label'), /整个文件/);
+  await button.click();
+  await button.locator('xpath=self::*[contains(@class, "copied")]').waitFor();
+  const clip = await page.evaluate(() => navigator.clipboard.readText());
+  assert.doesNotMatch(clip, /^\s*<<[\w.:-]+>>\s*$/m, 'the copied file still has <<placeholders>>');
+  assert.match(clip, /\bmain\s*\(/, 'the copied file has its main()');
+  // each <<reference>> in code says where its listing is
+  const refs = await page.$$eval('#content a.chunk-ref', (as) => as.map((a) => a.nextElementSibling?.textContent || ''));
+  assert.ok(refs.length > 0 && refs.every((t) => /^ 代码 \d+\.\d+$/.test(t)), `references without a listing number: ${refs.slice(0, 3)}`);
+  // "用于代码 2.1", never a bare "2.1" (which reads as section 2.1)
+  const xrefs = await page.$$eval('#content .chunk-xref a', (as) => as.map((a) => a.textContent));
+  assert.ok(xrefs.length > 0 && xrefs.every((t) => /^代码 /.test(t)), `bare numbers in chunk cross references: ${xrefs.slice(0, 3)}`);
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('appendices: tests pages are lettered, grouped in the sidebar, and every chapter points to its own', async () => {
+  const { ctx, problems } = await newContext();
+  const page = await ctx.newPage();
+  await page.goto(base + chapter);
+  await ready(page);
+  const side = await page.evaluate(() => ({
+    part: document.querySelector('#sidebar-appendices')?.textContent,
+    apps: [...document.querySelectorAll('#sidebar .appendix-list > li > a')].map((a) => a.getAttribute('href')),
+    downloads: [...document.querySelectorAll('#sidebar .sidebar-downloads a')].map((a) => a.getAttribute('href')),
+    pointer: [...document.querySelectorAll('#content .appendix-pointer a')].map((a) => a.getAttribute('href')),
+    edit: document.querySelector('#content .edit-page a')?.href,
+  }));
+  const appendixPages = pages.filter((p) => /-(tests|harness)\.html$/.test(p));
+  assert.equal(side.part, '附录');
+  assert.deepEqual(new Set(side.apps), new Set(appendixPages), 'the sidebar lists every appendix under 附录');
+  assert.deepEqual(side.downloads, ['book.pdf', 'book.epub', 'print.html']);
+  const own = chapter.replace(/\.html$/, '-tests.html');
+  if (pages.includes(own)) assert.ok(side.pointer.includes(own), `${chapter} does not point to ${own}`);
+  assert.match(side.edit || '', new RegExp(`/edit/[^/]+/chapters/${chapter.replace('.html', '.md')}$`));
+  // an appendix page: "附录 B", listings "代码 B.n"
+  if (pages.includes(own)) {
+    await page.goto(base + own);
+    await ready(page);
+    assert.match(await page.locator('#content h1 .header-section-number').textContent(), /^附录 [A-Z]$/);
+    const labels = await page.$$eval('#content .chunk-label strong', (ss) => ss.map((s) => s.textContent));
+    assert.ok(labels.length > 0 && labels.every((l) => /^代码 [A-Z]\.\d+$/.test(l)), `appendix listings: ${labels.slice(0, 3)}`);
+  }
+  // the front page leads on to the first chapter; the first chapter back to it
+  await page.goto(base + 'index.html');
+  await ready(page);
+  assert.ok(await page.locator('#content a[rel="next"]').count() === 1, 'index.html has a next link');
+  // the whole book on one page, for printing
+  await page.goto(base + 'print.html');
+  await page.waitForLoadState('networkidle');
+  const h1s = await page.$$eval('#content h1', (hs) => hs.length);
+  assert.equal(h1s, pages.filter((p) => /^\d/.test(p)).length, 'print.html has every chapter and appendix');
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('phone: figures open full size, wide tables say so, header cells keep their words', async () => {
+  const { ctx, problems } = await newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const page = await ctx.newPage();
+  const withTable = pages.find((p) => p === '06-compare.html') || chapter;
+  await page.goto(base + withTable);
+  await ready(page);
+  const figs = await page.$$eval('#content figure img', (is) => is.map((i) => i.closest('a.figure-open')?.getAttribute('href') === i.getAttribute('src')));
+  assert.ok(figs.every(Boolean), 'a figure is not a link to its full-size picture');
+  const tables = await page.evaluate(() => [...document.querySelectorAll('#content .table-scroll')].map((w) => ({
+    wide: w.scrollWidth > w.clientWidth + 1,
+    hint: w.previousElementSibling?.classList.contains('table-hint') &&
+          getComputedStyle(w.previousElementSibling).display !== 'none',
+    focusable: w.tabIndex === 0,
+    // a header cell one character per line is taller than two lines
+    tallest: Math.max(...[...w.querySelectorAll('th')].map((th) => th.getBoundingClientRect().height /
+      parseFloat(getComputedStyle(th).lineHeight))),
+  })));
+  for (const [i, t] of tables.entries()) {
+    assert.ok(t.focusable, `table ${i} cannot take keyboard focus`);
+    assert.equal(t.hint, t.wide, `table ${i}: ${t.wide ? 'wide, without a hint' : 'a hint but not wide'}`);
+    assert.ok(t.tallest < 2.6, `table ${i}: a header cell is ${t.tallest.toFixed(1)} lines tall`);
+  }
+  await page.locator('#content .table-scroll').first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, 'table-phone.png') });
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('printing from the dark theme gives white pages', async () => {
+  const { ctx, problems } = await newContext({ colorScheme: 'dark' });
+  const page = await ctx.newPage();
+  await page.goto(base + chapter);
+  await ready(page);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await page.emulateMedia({ media: 'print' });
+  const colours = await page.evaluate(() => [document.body, ...document.querySelectorAll('#content pre, #content pre.console, #content .chunk-label')]
+    .map((e) => getComputedStyle(e).backgroundColor));
+  const light = (c) => {
+    const [r, g, b, a = 1] = c.match(/[\d.]+/g).map(Number);
+    return a === 0 || (r > 230 && g > 230 && b > 230);
+  };
+  const dark = colours.filter((c) => !light(c));
+  assert.deepEqual([...new Set(dark)], [], 'dark backgrounds in print');
+  await page.pdf({ format: 'A4', path: join(SHOTS, 'chapter-print-dark.pdf') });
+  await ctx.close();
+  noProblems(problems);
+});
+
+test('screenshots: chapter and appendix at desktop and phone width, light and dark', async () => {
+  for (const [mode, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    for (const colorScheme of ['light', 'dark']) {
+      const { ctx, problems } = await newContext({ viewport, colorScheme, isMobile: mode === 'phone', hasTouch: mode === 'phone' });
+      const page = await ctx.newPage();
+      for (const p of [chapter, chapter.replace(/\.html$/, '-tests.html'), 'index.html']) {
+        if (!pages.includes(p)) continue;
+        await page.goto(base + p);
+        await ready(page);
+        await page.screenshot({ path: join(SHOTS, `${p.replace('.html', '')}-${mode}-${colorScheme}.png`) });
+      }
+      await ctx.close();
+      noProblems(problems);
+    }
+  }
 });

@@ -40,6 +40,7 @@ local block_i, section_i, figure_i = 0, 0, 0
 local chapter_of_page = {}              -- page -> chapter entry
 local epub_file = {}                    -- page -> "ch00N.xhtml"
 local code_counter = 0
+local latex_mainmatter = false          -- \mainmatter written yet?
 
 local function warn(msg)
   io.stderr:write("book.lua: " .. msg .. "\n")
@@ -209,6 +210,58 @@ local function Span(el)
 end
 
 ---------------------------------------------------------------------------
+-- LaTeX: punctuation and units in Chinese text.  pandoc writes “” as ``''
+-- and —— as ------, which TeX sets in the Latin font (half width, and a
+-- line may break between the two dashes); written as the characters
+-- themselves, xeCJK sets them as Chinese punctuation.  A number and its
+-- unit ("64 B") are not split across lines.
+
+local cjk_punct = { ["“"] = true, ["”"] = true, ["‘"] = true, ["’"] = true,
+                    ["—"] = true, ["…"] = true }
+local units = {}
+for u in ("B KiB MiB GiB KB MB GB ms µs us ns s MB/s GB/s"):gmatch("%S+") do units[u] = true end
+
+local function latex_str(el)
+  if not el.text:find("[\226]") then return nil end
+  local out, buf = pandoc.List(), {}
+  for _, c in utf8.codes(el.text) do
+    local ch = utf8.char(c)
+    if cjk_punct[ch] then
+      if #buf > 0 then out:insert(pandoc.Str(table.concat(buf))); buf = {} end
+      out:insert(pandoc.RawInline("latex", ch))
+    else
+      buf[#buf + 1] = ch
+    end
+  end
+  if #out == 0 then return nil end
+  if #buf > 0 then out:insert(pandoc.Str(table.concat(buf))) end
+  return out
+end
+
+local function latex_quoted(el)
+  local q = el.quotetype == "DoubleQuote" and { "“", "”" } or { "‘", "’" }
+  local out = pandoc.List({ pandoc.RawInline("latex", q[1]) })
+  out:extend(el.content)
+  out:insert(pandoc.RawInline("latex", q[2]))
+  return out
+end
+
+local function latex_inlines(inl)
+  local changed = false
+  for i = 2, #inl - 1 do
+    local a, s, b = inl[i - 1], inl[i], inl[i + 1]
+    if s.t == "Space" and a.t == "Str" and b.t == "Str" and a.text:match("%d$") then
+      local u = b.text:match("^[%w/\194\181]+")
+      if u and units[u] then
+        inl[i] = pandoc.RawInline("latex", "~")
+        changed = true
+      end
+    end
+  end
+  return changed and inl or nil
+end
+
+---------------------------------------------------------------------------
 -- Blocks: headers, figures, code blocks, answers.
 
 local function Header(el)
@@ -216,16 +269,25 @@ local function Header(el)
   section_i = section_i + 1
   local s = section_seq[section_i]
   if el.level == 1 and not PAGE and is_latex then
-    -- Keep LaTeX's chapter numbers equal to the file-name numbers.
+    -- Keep LaTeX's chapter numbers equal to the file-name numbers.  The
+    -- first numbered chapter starts the main matter (arabic page numbers;
+    -- the title, contents and preface before it are front matter).
     local ch
     for _, c in ipairs(IDX.chapters) do if c.id == el.identifier then ch = c end end
     if ch and ch.num then
-      return { pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. (ch.num - 1) .. "}"), el }
+      local pre = "\\setcounter{chapter}{" .. (ch.num - 1) .. "}"
+      if not latex_mainmatter then
+        latex_mainmatter = true
+        pre = "\\mainmatter\n" .. pre
+      end
+      return { pandoc.RawBlock("latex", pre), el }
     end
     if ch and not ch.num and not el.classes:includes("unnumbered") then
       el.classes:insert("unnumbered")
     end
-    return el
+    -- An unnumbered chapter sets no running head by itself.
+    local title = pandoc.write(pandoc.Pandoc({ pandoc.Plain(el.content) }), "latex"):gsub("%s+$", "")
+    return { el, pandoc.RawBlock("latex", "\\markboth{" .. title .. "}{" .. title .. "}") }
   end
   if not s or s.id ~= el.identifier then
     warn("section sequence out of step at " .. el.identifier)
@@ -236,7 +298,9 @@ local function Header(el)
     el.content:insert(1, pandoc.Space())
     el.content:insert(1, num)
   end
-  if el.level == 1 and not el.classes:includes("unnumbered") and not s.number then
+  if (el.level == 1 or is_latex) and not el.classes:includes("unnumbered") and not s.number then
+    -- (In LaTeX also the sections of an unnumbered chapter: the preface's,
+    -- unnumbered as in the HTML.)
     el.classes:insert("unnumbered")
   end
   return el
@@ -313,9 +377,13 @@ local function raw_code(cb, code_id)
     return raw_link(IDX.blocks[first].page, first, shown)
   end)
   if is_latex then
-    -- fvextra: let long lines wrap (see book/templates/preamble.tex).
-    out = out:gsub("\\begin{verbatim}", "\\begin{Verbatim}[breaklines]")
-             :gsub("\\end{verbatim}", "\\end{Verbatim}")
+    -- fvextra: let long lines wrap (see book/templates/preamble.tex); plain
+    -- blocks are shaded like highlighted ones.
+    -- A long line may also wrap between two highlighted tokens (fvextra
+    -- breaks only between the characters outside them).
+    out = out:gsub("}(\\%a+Tok{)", "}\\allowbreak%1")
+    out = out:gsub("\\begin{verbatim}", "\\begin{Shaded}\n\\begin{Verbatim}[breaklines,breakanywhere]")
+             :gsub("\\end{verbatim}", "\\end{Verbatim}\n\\end{Shaded}")
   end
   return pandoc.RawBlock(fmt, out)
 end
@@ -346,12 +414,8 @@ local function tangle_block(cb)
   if name then
     label:insert(pandoc.Code("«" .. name .. "»"))
     label:insert(pandoc.Space())
-    local eq = b.kind == "append" and "+≡" or "≡"
-    if is_latex then   -- no ≡ in Latin Modern text fonts
-      label:insert(pandoc.RawInline("latex", b.kind == "append" and "$\\mathrel{+}\\equiv$" or "$\\equiv$"))
-    else
-      label:insert(pandoc.Str(eq))
-    end
+    -- (LaTeX: ≡ comes from the CJK face, see book/templates/preamble.tex.)
+    label:insert(pandoc.Str(b.kind == "append" and "+≡" or "≡"))
     if b.file then
       label:insert(pandoc.Space())
       label:insert(pandoc.Str("文件"))
@@ -386,6 +450,11 @@ local function tangle_block(cb)
   end
   local body = pandoc.List({ pandoc.Div({ pandoc.Plain(label) }, { class = "chunk-label" }),
                              raw_code(cb, web and (anchor .. "-code") or nil) })
+  if is_latex then
+    -- The label stays on the page of its code.
+    body:insert(1, pandoc.RawBlock("latex", "\\booklabelkeep"))
+    body:insert(3, pandoc.RawBlock("latex", "\\nopagebreak"))
+  end
   if #xref > 0 then
     body:insert(pandoc.Div({ pandoc.Plain(xref) }, { class = "chunk-xref" }))
   end
@@ -437,7 +506,9 @@ local function Div(el)
   end
   el.content:insert(1, pandoc.Para({ pandoc.Strong({ pandoc.Str("答案") }) }))
   if is_latex then
-    local out = pandoc.List({ pandoc.RawBlock("latex", "\\begin{answerbox}") })
+    -- "答案" stays on the page of the answer.
+    el.content:insert(2, pandoc.RawBlock("latex", "\\nopagebreak"))
+    local out = pandoc.List({ pandoc.RawBlock("latex", "\\booklabelkeep\n\\begin{answerbox}") })
     out:extend(el.content)
     out:insert(pandoc.RawBlock("latex", "\\end{answerbox}"))
     return out
@@ -514,6 +585,8 @@ end
 return {
   { Meta = function(m) load_index(m); return page_meta(m) end },
   { Link = Link, Span = Span },
+  is_latex and { Quoted = latex_quoted } or {},
+  is_latex and { Str = latex_str, Inlines = latex_inlines } or {},
   { Header = Header, Para = figure, CodeBlock = CodeBlock, Table = Table },
   { Div = Div, RawBlock = RawBlock, Pandoc = Pandoc },
 }

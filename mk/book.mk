@@ -116,7 +116,21 @@ $(BUILD)/figures/%.svg: figures/%.dot
 $(BUILD)/figures/%.svg: figures/%.svg
 	@mkdir -p $(@D)
 	cp $< $@
-$(BUILD)/figures/%.pdf: $(BUILD)/figures/%.svg
+# The PDF's figures are laid out for the page: a Graphviz figure too wide for
+# the text block is drawn top to bottom (book/tools/figure-pdf.py), and the
+# benchmark plots are drawn at the text width with 10 pt text (fmt=book in
+# bench/ipc/*.gp), so that no figure is scaled down below legibility.
+$(BUILD)/figures/pdf/%.svg: figures/%.dot book/tools/figure-pdf.py
+	@mkdir -p $(@D)
+	$(PYTHON) book/tools/figure-pdf.py $< $@
+$(BUILD)/figures/pdf/bench-%.svg: bench/ipc/%.gp $(wildcard bench/ipc/reference/*.csv)
+	@mkdir -p $(@D)
+	gnuplot -e "datadir='bench/ipc/reference'; fmt='book'; out='$@'" $<
+$(BUILD)/figures/pdf/%.svg: figures/%.svg
+	@mkdir -p $(@D)
+	cp $< $@
+.SECONDARY: $(FIG_NAMES:%=$(BUILD)/figures/pdf/%.svg)
+$(BUILD)/figures/%.pdf: $(BUILD)/figures/pdf/%.svg
 	rsvg-convert -f pdf -o $@ $<
 
 # ---- PDF ------------------------------------------------------------------------
@@ -161,9 +175,10 @@ check-claims: $(CHUNKS_JSON) ## every claim names a test that ran and passed
 check-transcripts: programs $(CHUNKS_JSON) ## every console block matches a real run
 	@tests/book/check-transcripts.py $(CHUNKS_JSON) $(BUILD)/bin
 
-check-book: ## links, anchors, images, chapters in HTML/PDF/EPUB, CJK fonts
+check-book: ## links, anchors, images, chapters in HTML/PDF/EPUB, CJK fonts; PDF copy/paste, glyphs, overfull, figure sizes
 	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
 	@tests/book/check-book.py $(BOOK_LIST) $(CHUNKS_JSON) $(BUILD)
+	@tests/book/check-pdf.py $(BUILD)
 
 TEST_STEPS += check-claims check-transcripts check-book
 

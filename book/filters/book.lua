@@ -527,24 +527,48 @@ local function Table(tbl)
     if tbl.colspecs[i][2] then return nil end   -- widths already set
     longest[i] = 1
   end
-  local function measure(rows)
+  -- Width in columns of a Latin digit: a Chinese character counts two.
+  local function width(s)
+    local w = 0
+    for _, c in utf8.codes(s) do w = w + (c >= 0x2E80 and 2 or 1) end
+    return w
+  end
+  local head, word = {}, {}
+  local function measure(rows, into)
     for _, row in ipairs(rows) do
       for i, cell in ipairs(row.cells) do
-        local len = utf8.len(stringify(cell.contents)) or 1
-        if i <= n and len > longest[i] then longest[i] = len end
+        local s = stringify(cell.contents)
+        local len = width(s)
+        if i <= n and len > (into[i] or 0) then into[i] = len end
+        -- the longest run that cannot break (no space, no Chinese)
+        for w in s:gmatch("[%w%p]+") do
+          if i <= n and #w > (word[i] or 0) then word[i] = #w end
+        end
       end
     end
   end
-  measure(tbl.head.rows)
-  for _, body in ipairs(tbl.bodies) do measure(body.body) end
+  measure(tbl.head.rows, head)
+  for _, body in ipairs(tbl.bodies) do measure(body.body, longest) end
   local total = 0
   for i = 1, n do
-    longest[i] = math.min(longest[i], 40) + 3
+    -- A header cell never breaks inside a word ("不绑定：中/位数"): its
+    -- column is at least as wide as the header.
+    longest[i] = math.max(math.min(longest[i], 40), head[i] or 0) + 3
     total = total + longest[i]
   end
-  if total <= 60 then return nil end            -- fits as it is
+  if total <= 76 then return nil end            -- fits as it is (76 columns)
+  -- Scale to 76 columns, but keep each column as wide as its longest
+  -- unbreakable word (taken from the others).
+  local share, fixed, rest = {}, 0, 0
   for i = 1, n do
-    tbl.colspecs[i] = { tbl.colspecs[i][1], 0.98 * longest[i] / total }
+    share[i] = longest[i] * 76 / total
+    local min = (word[i] or 0) + 3
+    if share[i] < min then share[i] = min; fixed = fixed + min else rest = rest + share[i] end
+  end
+  for i = 1, n do
+    local min = (word[i] or 0) + 3
+    if share[i] > min and rest > 0 then share[i] = share[i] * math.max(76 - fixed, 0) / rest end
+    tbl.colspecs[i] = { tbl.colspecs[i][1], 0.98 * share[i] / 76 }
   end
   return tbl
 end

@@ -516,61 +516,160 @@ local function Div(el)
   return el
 end
 
--- LaTeX: a pipe table whose columns have no widths is set in one line per
--- row (lll...), which runs off the page when the cells are long.  Give such
--- a table column widths in proportion to its longest cells, so they wrap.
+-- LaTeX: tables are set in \small with 4 pt column padding.  A pipe table
+-- whose columns have no widths is set in one line per row (lll...), which
+-- runs off the page when the cells are long: give such a table column
+-- widths in proportion to its longest cells, so they wrap, but keep every
+-- column as wide as its longest unbreakable word, and, when they all fit,
+-- as wide as the longest piece of its header, split at spaces and after
+-- "：" (such a piece is then kept in one \mbox: "不绑定：中/位数" never).
+
+local TABLE_UNIT = 6.1     -- pt: a Latin digit at \small (10.95 pt)
+local TABLE_PAD = 8        -- pt: 2 x \tabcolsep
+local TEXT_WIDTH = 459     -- pt: A4 less 2 x 2.4 cm
+
+-- Width in units of a Latin digit: a Chinese character counts two.
+local function disp_width(s)
+  local w = 0
+  for _, c in utf8.codes(s) do w = w + (c >= 0x2E80 and 2 or 1) end
+  return w
+end
+
+-- The pieces of header text that should not break.
+local function header_pieces(s)
+  local out = {}
+  for w in s:gmatch("%S+") do
+    local start = 1
+    while true do
+      local a, b = w:find("：", start, true)
+      if not a then break end
+      out[#out + 1] = w:sub(start, b)
+      start = b + 1
+    end
+    if start <= #w then out[#out + 1] = w:sub(start) end
+  end
+  return out
+end
+
+local function latex_escape(s)
+  return (pandoc.write(pandoc.Pandoc({ pandoc.Plain({ pandoc.Str(s) }) }), "latex"):gsub("%s+$", ""))
+end
+
+local function keep_header_words(cell)
+  local div = pandoc.walk_block(pandoc.Div(cell.contents), {
+    Str = function(s)
+      local out = pandoc.List()
+      for i, piece in ipairs(header_pieces(s.text)) do
+        if i > 1 then out:insert(pandoc.RawInline("latex", "\\hspace{0pt}")) end
+        out:insert(pandoc.RawInline("latex", "\\mbox{" .. latex_escape(piece) .. "}"))
+      end
+      return out
+    end })
+  cell.contents = div.content
+end
+
 local function Table(tbl)
   if not is_latex then return nil end
   local n = #tbl.colspecs
-  local longest = {}
+  local wrap = { pandoc.RawBlock("latex", "\\begingroup\\small\\setlength{\\tabcolsep}{4pt}"),
+                 tbl, pandoc.RawBlock("latex", "\\endgroup") }
+  local longest, head, headmin, word = {}, {}, {}, {}
   for i = 1, n do
-    if tbl.colspecs[i][2] then return nil end   -- widths already set
-    longest[i] = 1
+    if tbl.colspecs[i][2] then return wrap end   -- widths already set
+    longest[i], head[i], headmin[i], word[i] = 1, 0, 0, 0
   end
-  -- Width in columns of a Latin digit: a Chinese character counts two.
-  local function width(s)
-    local w = 0
-    for _, c in utf8.codes(s) do w = w + (c >= 0x2E80 and 2 or 1) end
-    return w
-  end
-  local head, word = {}, {}
-  local function measure(rows, into)
+  local function measure(rows, is_head)
     for _, row in ipairs(rows) do
       for i, cell in ipairs(row.cells) do
+        if i > n then break end
         local s = stringify(cell.contents)
-        local len = width(s)
-        if i <= n and len > (into[i] or 0) then into[i] = len end
-        -- the longest run that cannot break (no space, no Chinese)
-        for w in s:gmatch("[%w%p]+") do
-          if i <= n and #w > (word[i] or 0) then word[i] = #w end
+        local len = disp_width(s)
+        if is_head then
+          head[i] = math.max(head[i], len)
+          for _, p in ipairs(header_pieces(s)) do headmin[i] = math.max(headmin[i], disp_width(p)) end
+        else
+          longest[i] = math.max(longest[i], len)
         end
+        -- the longest run that cannot break (no space, no Chinese)
+        for w in s:gmatch("[%w%p]+") do word[i] = math.max(word[i], #w) end
       end
     end
   end
-  measure(tbl.head.rows, head)
-  for _, body in ipairs(tbl.bodies) do measure(body.body, longest) end
-  local total = 0
+  measure(tbl.head.rows, true)
+  for _, body in ipairs(tbl.bodies) do measure(body.body, false) end
+  local avail = (TEXT_WIDTH - TABLE_PAD * n) / TABLE_UNIT
+  local need, total = {}, 0
   for i = 1, n do
-    -- A header cell never breaks inside a word ("不绑定：中/位数"): its
-    -- column is at least as wide as the header.
-    longest[i] = math.max(math.min(longest[i], 40), head[i] or 0) + 3
-    total = total + longest[i]
+    need[i] = math.max(math.min(longest[i], 40), head[i]) + 1
+    total = total + need[i]
   end
-  if total <= 76 then return nil end            -- fits as it is (76 columns)
-  -- Scale to 76 columns, but keep each column as wide as its longest
-  -- unbreakable word (taken from the others).
+  if total <= avail then return wrap end         -- fits as it is
+  local min, sum = {}, 0
+  for i = 1, n do
+    min[i] = math.max(word[i], headmin[i]) + 1
+    sum = sum + min[i]
+  end
+  local keep = sum <= avail
+  if not keep then
+    for i = 1, n do min[i] = word[i] + 1 end
+  end
   local share, fixed, rest = {}, 0, 0
   for i = 1, n do
-    share[i] = longest[i] * 76 / total
-    local min = (word[i] or 0) + 3
-    if share[i] < min then share[i] = min; fixed = fixed + min else rest = rest + share[i] end
+    share[i] = need[i] * avail / total
+    if share[i] < min[i] then share[i] = min[i]; fixed = fixed + min[i] else rest = rest + share[i] end
   end
   for i = 1, n do
-    local min = (word[i] or 0) + 3
-    if share[i] > min and rest > 0 then share[i] = share[i] * math.max(76 - fixed, 0) / rest end
-    tbl.colspecs[i] = { tbl.colspecs[i][1], 0.98 * share[i] / 76 }
+    if share[i] > min[i] and rest > 0 then share[i] = share[i] * math.max(avail - fixed, 0) / rest end
+    tbl.colspecs[i] = { tbl.colspecs[i][1], 0.99 * share[i] / avail }
   end
-  return tbl
+  if keep then
+    for _, row in ipairs(tbl.head.rows) do
+      for _, cell in ipairs(row.cells) do keep_header_words(cell) end
+    end
+  end
+  return wrap
+end
+
+---------------------------------------------------------------------------
+-- Table captions.  CommonMark has no syntax for them, so a table is given
+-- its caption by a fenced div around it:
+--
+--   ::: {#tbl:uds-types .table caption="三种套接字类型"}
+--   | 类型 | ... |
+--   :::
+--
+-- The caption (Markdown) goes onto the table, numbered per chapter like the
+-- figures ("表 5.1"): by LaTeX itself in the PDF (longtable's \caption), as
+-- text in the HTML and EPUB.  Only top-level tables are looked at.
+
+local function caption_tables(doc)
+  local chapter = PAGE and chapter_of_page[PAGE] and chapter_of_page[PAGE].num
+  local count = 0
+  for _, blk in ipairs(doc.blocks) do
+    if blk.t == "Header" and blk.level == 1 and not PAGE then
+      for _, c in ipairs(IDX.chapters) do
+        if c.id == blk.identifier then chapter = c.num; count = 0 end
+      end
+    elseif blk.t == "Div" and blk.classes:includes("table") then
+      local tbl = #blk.content == 1 and blk.content[1].t == "Table" and blk.content[1]
+      local text = blk.attributes.caption
+      if not tbl or not text then
+        warn("a ::: {.table} div needs one table and a caption attribute (" .. blk.identifier .. ")")
+      else
+        blk.attributes.caption = nil
+        local parsed = pandoc.read(text, "commonmark_x").blocks
+        local inl = pandoc.List(parsed[1] and parsed[1].content or {})
+        count = count + 1
+        if web and chapter then
+          inl:insert(1, pandoc.Space())
+          inl:insert(1, pandoc.Span({ pandoc.Str("表 " .. chapter .. "." .. count) },
+                                    { class = "table-number" }))
+        end
+        tbl.caption = { long = { pandoc.Plain(inl) }, short = nil }
+      end
+    end
+  end
+  return doc
 end
 
 ---------------------------------------------------------------------------
@@ -608,6 +707,7 @@ end
 
 return {
   { Meta = function(m) load_index(m); return page_meta(m) end },
+  { Pandoc = caption_tables },
   { Link = Link, Span = Span },
   is_latex and { Quoted = latex_quoted } or {},
   is_latex and { Str = latex_str, Inlines = latex_inlines } or {},

@@ -133,7 +133,21 @@ $(BUILD)/figures/%.svg: figures/%.dot mk/book.mk
 $(BUILD)/figures/%.svg: figures/%.svg
 	@mkdir -p $(@D)
 	cp $< $@
-$(BUILD)/figures/%.pdf: $(BUILD)/figures/%.svg
+# The PDF's figures are laid out for the page: a Graphviz figure too wide for
+# the text block is drawn top to bottom (book/tools/figure-pdf.py), and the
+# benchmark plots are drawn at the text width with 10 pt text (fmt=book in
+# bench/ipc/*.gp), so that no figure is scaled down below legibility.
+$(BUILD)/figures/pdf/%.svg: figures/%.dot book/tools/figure-pdf.py
+	@mkdir -p $(@D)
+	$(PYTHON) book/tools/figure-pdf.py $< $@
+$(BUILD)/figures/pdf/bench-%.svg: bench/ipc/%.gp $(wildcard bench/ipc/reference/*.csv)
+	@mkdir -p $(@D)
+	gnuplot -e "datadir='bench/ipc/reference'; fmt='book'; out='$@'" $<
+$(BUILD)/figures/pdf/%.svg: figures/%.svg
+	@mkdir -p $(@D)
+	cp $< $@
+.SECONDARY: $(FIG_NAMES:%=$(BUILD)/figures/pdf/%.svg)
+$(BUILD)/figures/%.pdf: $(BUILD)/figures/pdf/%.svg
 	rsvg-convert -f pdf -o $@ $<
 
 # ---- PDF ------------------------------------------------------------------------
@@ -191,9 +205,10 @@ transcripts: ## re-run every console block and write its output into the chapter
 	@$(MAKE) --no-print-directory programs $(CHUNKS_JSON)
 	@tests/book/check-transcripts.py --bless $(if $(CHAPTER),--chapter $(CHAPTER)) $(CHUNKS_JSON) $(BUILD)/bin
 
-check-book: ## links, anchors, images, chapters in HTML/PDF/EPUB, CJK fonts
+check-book: ## links, anchors, images, chapters in HTML/PDF/EPUB, CJK fonts; PDF copy/paste, glyphs, overfull, figure sizes
 	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
 	@tests/book/check-book.py $(BOOK_LIST) $(CHUNKS_JSON) $(BUILD)
+	@tests/book/check-pdf.py $(BUILD)
 
 # epubcheck (Debian's package): 0 errors and 0 warnings.  Debian's
 # /usr/bin/epubcheck needs binfmt support for jars, which containers often

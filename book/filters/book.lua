@@ -40,7 +40,11 @@ local block_i, section_i, figure_i = 0, 0, 0
 local chapter_of_page = {}              -- page -> chapter entry
 local epub_file = {}                    -- page -> "ch00N.xhtml"
 local code_counter = 0
+<<<<<<< HEAD
 local latex_in_appendix = false
+=======
+local latex_mainmatter = false          -- \mainmatter written yet?
+>>>>>>> reader-pdf
 
 local function warn(msg)
   io.stderr:write("book.lua: " .. msg .. "\n")
@@ -238,6 +242,58 @@ local function Span(el)
 end
 
 ---------------------------------------------------------------------------
+-- LaTeX: punctuation and units in Chinese text.  pandoc writes “” as ``''
+-- and —— as ------, which TeX sets in the Latin font (half width, and a
+-- line may break between the two dashes); written as the characters
+-- themselves, xeCJK sets them as Chinese punctuation.  A number and its
+-- unit ("64 B") are not split across lines.
+
+local cjk_punct = { ["“"] = true, ["”"] = true, ["‘"] = true, ["’"] = true,
+                    ["—"] = true, ["…"] = true }
+local units = {}
+for u in ("B KiB MiB GiB KB MB GB ms µs us ns s MB/s GB/s"):gmatch("%S+") do units[u] = true end
+
+local function latex_str(el)
+  if not el.text:find("[\226]") then return nil end
+  local out, buf = pandoc.List(), {}
+  for _, c in utf8.codes(el.text) do
+    local ch = utf8.char(c)
+    if cjk_punct[ch] then
+      if #buf > 0 then out:insert(pandoc.Str(table.concat(buf))); buf = {} end
+      out:insert(pandoc.RawInline("latex", ch))
+    else
+      buf[#buf + 1] = ch
+    end
+  end
+  if #out == 0 then return nil end
+  if #buf > 0 then out:insert(pandoc.Str(table.concat(buf))) end
+  return out
+end
+
+local function latex_quoted(el)
+  local q = el.quotetype == "DoubleQuote" and { "“", "”" } or { "‘", "’" }
+  local out = pandoc.List({ pandoc.RawInline("latex", q[1]) })
+  out:extend(el.content)
+  out:insert(pandoc.RawInline("latex", q[2]))
+  return out
+end
+
+local function latex_inlines(inl)
+  local changed = false
+  for i = 2, #inl - 1 do
+    local a, s, b = inl[i - 1], inl[i], inl[i + 1]
+    if s.t == "Space" and a.t == "Str" and b.t == "Str" and a.text:match("%d$") then
+      local u = b.text:match("^[%w/\194\181]+")
+      if u and units[u] then
+        inl[i] = pandoc.RawInline("latex", "~")
+        changed = true
+      end
+    end
+  end
+  return changed and inl or nil
+end
+
+---------------------------------------------------------------------------
 -- Blocks: headers, figures, code blocks, answers.
 
 local function Header(el)
@@ -245,12 +301,23 @@ local function Header(el)
   section_i = section_i + 1
   local s = section_seq[section_i]
   if el.level == 1 and not PAGE and is_latex then
+<<<<<<< HEAD
     -- Keep LaTeX's chapter numbers equal to the file-name numbers, and the
     -- appendices' letters equal to the HTML's (\appendix before the first).
+=======
+    -- Keep LaTeX's chapter numbers equal to the file-name numbers.  The
+    -- first numbered chapter starts the main matter (arabic page numbers;
+    -- the title, contents and preface before it are front matter).
+>>>>>>> reader-pdf
     local ch
     for _, c in ipairs(IDX.chapters) do if c.id == el.identifier then ch = c end end
     if ch and ch.num then
-      return { pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. (ch.num - 1) .. "}"), el }
+      local pre = "\\setcounter{chapter}{" .. (ch.num - 1) .. "}"
+      if not latex_mainmatter then
+        latex_mainmatter = true
+        pre = "\\mainmatter\n" .. pre
+      end
+      return { pandoc.RawBlock("latex", pre), el }
     end
     if ch and ch.appendix then
       local out = pandoc.List()
@@ -266,7 +333,9 @@ local function Header(el)
     if ch and not ch.num and not el.classes:includes("unnumbered") then
       el.classes:insert("unnumbered")
     end
-    return el
+    -- An unnumbered chapter sets no running head by itself.
+    local title = pandoc.write(pandoc.Pandoc({ pandoc.Plain(el.content) }), "latex"):gsub("%s+$", "")
+    return { el, pandoc.RawBlock("latex", "\\markboth{" .. title .. "}{" .. title .. "}") }
   end
   if not s or s.id ~= el.identifier then
     warn("section sequence out of step at " .. el.identifier)
@@ -279,7 +348,9 @@ local function Header(el)
     el.content:insert(1, pandoc.Space())
     el.content:insert(1, num)
   end
-  if el.level == 1 and not el.classes:includes("unnumbered") and not s.number then
+  if (el.level == 1 or is_latex) and not el.classes:includes("unnumbered") and not s.number then
+    -- (In LaTeX also the sections of an unnumbered chapter: the preface's,
+    -- unnumbered as in the HTML.)
     el.classes:insert("unnumbered")
   end
   return el
@@ -370,9 +441,13 @@ local function raw_code(cb, code_id)
     return link
   end)
   if is_latex then
-    -- fvextra: let long lines wrap (see book/templates/preamble.tex).
-    out = out:gsub("\\begin{verbatim}", "\\begin{Verbatim}[breaklines]")
-             :gsub("\\end{verbatim}", "\\end{Verbatim}")
+    -- fvextra: let long lines wrap (see book/templates/preamble.tex); plain
+    -- blocks are shaded like highlighted ones.
+    -- A long line may also wrap between two highlighted tokens (fvextra
+    -- breaks only between the characters outside them).
+    out = out:gsub("}(\\%a+Tok{)", "}\\allowbreak%1")
+    out = out:gsub("\\begin{verbatim}", "\\begin{Shaded}\n\\begin{Verbatim}[breaklines,breakanywhere]")
+             :gsub("\\end{verbatim}", "\\end{Verbatim}\n\\end{Shaded}")
   end
   return pandoc.RawBlock(fmt, out)
 end
@@ -404,12 +479,8 @@ local function tangle_block(cb)
   if name then
     label:insert(pandoc.Code("«" .. name .. "»"))
     label:insert(pandoc.Space())
-    local eq = b.kind == "append" and "+≡" or "≡"
-    if is_latex then   -- no ≡ in Latin Modern text fonts
-      label:insert(pandoc.RawInline("latex", b.kind == "append" and "$\\mathrel{+}\\equiv$" or "$\\equiv$"))
-    else
-      label:insert(pandoc.Str(eq))
-    end
+    -- (LaTeX: ≡ comes from the CJK face, see book/templates/preamble.tex.)
+    label:insert(pandoc.Str(b.kind == "append" and "+≡" or "≡"))
     if b.file then
       label:insert(pandoc.Space())
       label:insert(pandoc.Str("文件"))
@@ -444,6 +515,11 @@ local function tangle_block(cb)
   end
   local body = pandoc.List({ pandoc.Div({ pandoc.Plain(label) }, { class = "chunk-label" }),
                              raw_code(cb, web and (anchor .. "-code") or nil) })
+  if is_latex then
+    -- The label stays on the page of its code.
+    body:insert(1, pandoc.RawBlock("latex", "\\booklabelkeep"))
+    body:insert(3, pandoc.RawBlock("latex", "\\nopagebreak"))
+  end
   if #xref > 0 then
     body:insert(pandoc.Div({ pandoc.Plain(xref) }, { class = "chunk-xref" }))
   end
@@ -501,7 +577,9 @@ local function Div(el)
   end
   el.content:insert(1, pandoc.Para({ pandoc.Strong({ pandoc.Str("答案") }) }))
   if is_latex then
-    local out = pandoc.List({ pandoc.RawBlock("latex", "\\begin{answerbox}") })
+    -- "答案" stays on the page of the answer.
+    el.content:insert(2, pandoc.RawBlock("latex", "\\nopagebreak"))
+    local out = pandoc.List({ pandoc.RawBlock("latex", "\\booklabelkeep\n\\begin{answerbox}") })
     out:extend(el.content)
     out:insert(pandoc.RawBlock("latex", "\\end{answerbox}"))
     return out
@@ -509,9 +587,58 @@ local function Div(el)
   return el
 end
 
--- LaTeX: a pipe table whose columns have no widths is set in one line per
--- row (lll...), which runs off the page when the cells are long.  Give such
--- a table column widths in proportion to its longest cells, so they wrap.
+-- LaTeX: tables are set in \small with 4 pt column padding.  A pipe table
+-- whose columns have no widths is set in one line per row (lll...), which
+-- runs off the page when the cells are long: give such a table column
+-- widths in proportion to its longest cells, so they wrap, but keep every
+-- column as wide as its longest unbreakable word, and, when they all fit,
+-- as wide as the longest piece of its header, split at spaces and after
+-- "：" (such a piece is then kept in one \mbox: "不绑定：中/位数" never).
+
+local TABLE_UNIT = 6.1     -- pt: a Latin digit at \small (10.95 pt)
+local TABLE_PAD = 8        -- pt: 2 x \tabcolsep
+local TEXT_WIDTH = 459     -- pt: A4 less 2 x 2.4 cm
+
+-- Width in units of a Latin digit: a Chinese character counts two.
+local function disp_width(s)
+  local w = 0
+  for _, c in utf8.codes(s) do w = w + (c >= 0x2E80 and 2 or 1) end
+  return w
+end
+
+-- The pieces of header text that should not break.
+local function header_pieces(s)
+  local out = {}
+  for w in s:gmatch("%S+") do
+    local start = 1
+    while true do
+      local a, b = w:find("：", start, true)
+      if not a then break end
+      out[#out + 1] = w:sub(start, b)
+      start = b + 1
+    end
+    if start <= #w then out[#out + 1] = w:sub(start) end
+  end
+  return out
+end
+
+local function latex_escape(s)
+  return (pandoc.write(pandoc.Pandoc({ pandoc.Plain({ pandoc.Str(s) }) }), "latex"):gsub("%s+$", ""))
+end
+
+local function keep_header_words(cell)
+  local div = pandoc.walk_block(pandoc.Div(cell.contents), {
+    Str = function(s)
+      local out = pandoc.List()
+      for i, piece in ipairs(header_pieces(s.text)) do
+        if i > 1 then out:insert(pandoc.RawInline("latex", "\\hspace{0pt}")) end
+        out:insert(pandoc.RawInline("latex", "\\mbox{" .. latex_escape(piece) .. "}"))
+      end
+      return out
+    end })
+  cell.contents = div.content
+end
+
 local function Table(tbl)
   if is_html then
     -- a focusable region that scrolls sideways on a phone (book/site)
@@ -521,31 +648,105 @@ local function Table(tbl)
   end
   if not is_latex then return nil end
   local n = #tbl.colspecs
-  local longest = {}
+  local wrap = { pandoc.RawBlock("latex", "\\begingroup\\small\\setlength{\\tabcolsep}{4pt}"),
+                 tbl, pandoc.RawBlock("latex", "\\endgroup") }
+  local longest, head, headmin, word = {}, {}, {}, {}
   for i = 1, n do
-    if tbl.colspecs[i][2] then return nil end   -- widths already set
-    longest[i] = 1
+    if tbl.colspecs[i][2] then return wrap end   -- widths already set
+    longest[i], head[i], headmin[i], word[i] = 1, 0, 0, 0
   end
-  local function measure(rows)
+  local function measure(rows, is_head)
     for _, row in ipairs(rows) do
       for i, cell in ipairs(row.cells) do
-        local len = utf8.len(stringify(cell.contents)) or 1
-        if i <= n and len > longest[i] then longest[i] = len end
+        if i > n then break end
+        local s = stringify(cell.contents)
+        local len = disp_width(s)
+        if is_head then
+          head[i] = math.max(head[i], len)
+          for _, p in ipairs(header_pieces(s)) do headmin[i] = math.max(headmin[i], disp_width(p)) end
+        else
+          longest[i] = math.max(longest[i], len)
+        end
+        -- the longest run that cannot break (no space, no Chinese)
+        for w in s:gmatch("[%w%p]+") do word[i] = math.max(word[i], #w) end
       end
     end
   end
-  measure(tbl.head.rows)
-  for _, body in ipairs(tbl.bodies) do measure(body.body) end
-  local total = 0
+  measure(tbl.head.rows, true)
+  for _, body in ipairs(tbl.bodies) do measure(body.body, false) end
+  local avail = (TEXT_WIDTH - TABLE_PAD * n) / TABLE_UNIT
+  local need, total = {}, 0
   for i = 1, n do
-    longest[i] = math.min(longest[i], 40) + 3
-    total = total + longest[i]
+    need[i] = math.max(math.min(longest[i], 40), head[i]) + 1
+    total = total + need[i]
   end
-  if total <= 60 then return nil end            -- fits as it is
+  if total <= avail then return wrap end         -- fits as it is
+  local min, sum = {}, 0
   for i = 1, n do
-    tbl.colspecs[i] = { tbl.colspecs[i][1], 0.98 * longest[i] / total }
+    min[i] = math.max(word[i], headmin[i]) + 1
+    sum = sum + min[i]
   end
-  return tbl
+  local keep = sum <= avail
+  if not keep then
+    for i = 1, n do min[i] = word[i] + 1 end
+  end
+  local share, fixed, rest = {}, 0, 0
+  for i = 1, n do
+    share[i] = need[i] * avail / total
+    if share[i] < min[i] then share[i] = min[i]; fixed = fixed + min[i] else rest = rest + share[i] end
+  end
+  for i = 1, n do
+    if share[i] > min[i] and rest > 0 then share[i] = share[i] * math.max(avail - fixed, 0) / rest end
+    tbl.colspecs[i] = { tbl.colspecs[i][1], 0.99 * share[i] / avail }
+  end
+  if keep then
+    for _, row in ipairs(tbl.head.rows) do
+      for _, cell in ipairs(row.cells) do keep_header_words(cell) end
+    end
+  end
+  return wrap
+end
+
+---------------------------------------------------------------------------
+-- Table captions.  CommonMark has no syntax for them, so a table is given
+-- its caption by a fenced div around it:
+--
+--   ::: {#tbl:uds-types .table caption="三种套接字类型"}
+--   | 类型 | ... |
+--   :::
+--
+-- The caption (Markdown) goes onto the table, numbered per chapter like the
+-- figures ("表 5.1"): by LaTeX itself in the PDF (longtable's \caption), as
+-- text in the HTML and EPUB.  Only top-level tables are looked at.
+
+local function caption_tables(doc)
+  local chapter = PAGE and chapter_of_page[PAGE] and chapter_of_page[PAGE].num
+  local count = 0
+  for _, blk in ipairs(doc.blocks) do
+    if blk.t == "Header" and blk.level == 1 and not PAGE then
+      for _, c in ipairs(IDX.chapters) do
+        if c.id == blk.identifier then chapter = c.num; count = 0 end
+      end
+    elseif blk.t == "Div" and blk.classes:includes("table") then
+      local tbl = #blk.content == 1 and blk.content[1].t == "Table" and blk.content[1]
+      local text = blk.attributes.caption
+      if not tbl or not text then
+        warn("a ::: {.table} div needs one table and a caption attribute (" .. blk.identifier .. ")")
+      else
+        blk.attributes.caption = nil
+        local parsed = pandoc.read(text, "commonmark_x").blocks
+        local inl = pandoc.List(parsed[1] and parsed[1].content or {})
+        count = count + 1
+        if web and chapter then
+          inl:insert(1, pandoc.Space())
+          inl:insert(1, pandoc.Span({ pandoc.Str("表 " .. chapter .. "." .. count) },
+                                    { class = "table-number" }))
+        end
+        tbl.caption = { long = { pandoc.Plain(inl) }, short = nil }
+      end
+    end
+  end
+  return doc
 end
 
 ---------------------------------------------------------------------------
@@ -724,7 +925,10 @@ end
 
 return {
   { Meta = function(m) load_index(m); return page_meta(m) end },
+  { Pandoc = caption_tables },
   { Link = Link, Span = Span },
+  is_latex and { Quoted = latex_quoted } or {},
+  is_latex and { Str = latex_str, Inlines = latex_inlines } or {},
   { Header = Header, Para = figure, CodeBlock = CodeBlock, Table = Table },
   { Div = Div, RawBlock = RawBlock, Pandoc = Pandoc },
   { Inlines = Inlines },

@@ -32,12 +32,14 @@
 /* Seconds after which a stuck test is killed by SIGALRM. */
 #define TU_WATCHDOG_SECONDS 20
 
-/* cmocka setup fixture: arm the watchdog.  A stuck test is then killed by
- * SIGALRM (default action) instead of hanging the run. */
+/* cmocka setup fixture: arm the watchdog for TU_WATCHDOG_SECONDS, or for
+ * the seconds given by TU_TEST_SECONDS (passed in *STATE).  A stuck test
+ * is then killed by SIGALRM (default action) instead of hanging the run. */
 static inline int tu_watchdog_setup(void **state)
 {
-    (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
+    uintptr_t seconds = (uintptr_t)*state;
+    alarm(seconds != 0 ? (unsigned)seconds : TU_WATCHDOG_SECONDS);
+    *state = NULL;                  /* the test sees no state */
     return 0;
 }
 
@@ -53,6 +55,12 @@ static inline int tu_watchdog_teardown(void **state)
 /* Use instead of cmocka_unit_test(F) in every test table. */
 #define TU_TEST(f) \
     cmocka_unit_test_setup_teardown(f, tu_watchdog_setup, tu_watchdog_teardown)
+
+/* The same for a test that needs longer than TU_WATCHDOG_SECONDS (many
+ * clients, megabytes of data, a slow sanitizer build). */
+#define TU_TEST_SECONDS(f, seconds) \
+    cmocka_unit_test_prestate_setup_teardown(f, tu_watchdog_setup, \
+        tu_watchdog_teardown, (void *)(uintptr_t)(seconds))
 
 /* Store "$BIN_DIR/PROG" (default build/bin/PROG) in BUF. */
 static inline void tu_program_path(char *buf, size_t size, const char *prog)

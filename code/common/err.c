@@ -93,9 +93,13 @@ void usage_exit(const char *args_fmt, ...)
     exit(2);
 }
 
+static int write_error_reported;    /* by flush_stdout, before exit */
+
 /* The atexit handler behind close_stdout_at_exit. */
 static void close_stdout(void)
 {
+    if (write_error_reported)
+        _exit(EXIT_FAILURE);        /* said already; don't say it twice */
     int earlier_error = ferror(stdout);
     errno = 0;
     if (fclose(stdout) != 0) {
@@ -125,6 +129,21 @@ static void occupy_if_closed(int fd, int flags)
         err_exit("open /dev/null");
     if (got != fd)
         fatal("open /dev/null gave descriptor %d, not %d", got, fd);
+}
+
+void flush_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) == 0)
+        return;
+    int saved = errno;
+    write_error_reported = 1;
+    if (saved != 0)
+        fprintf(stderr, "%s: write error: %s\n", program_invocation_short_name,
+                strerror(saved));
+    else
+        fprintf(stderr, "%s: write error\n", program_invocation_short_name);
+    exit(EXIT_FAILURE);
 }
 
 void close_stdout_at_exit(void)

@@ -49,4 +49,10 @@ noreturn void err_exit_child(const char *fmt, ...) __attribute__((format(printf,
  * opens later becomes its stdout by accident. */
 void close_stdout_at_exit(void);
 
+/* fflush(stdout) now, for a line another process waits for ("listening
+ * on ...").  On failure print "PROG: write error: strerror" and
+ * exit(EXIT_FAILURE): atexit handlers run (they may remove a socket), and
+ * the check at exit does not report the same error a second time. */
+void flush_stdout(void);
+
 #endif

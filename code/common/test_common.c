@@ -215,6 +215,30 @@ static void common_close_stdout_reports_write_errors(void **state)
     assert_string_equal(got, want);
 }
 
+static int flush_to_full(void *arg)
+{
+    (void)arg;
+    int fd = open("/dev/full", O_WRONLY);
+    if (fd == -1 || dup2(fd, STDOUT_FILENO) == -1)
+        return 10;
+    close_stdout_at_exit();
+    if (atexit(say_atexit) != 0)
+        return 11;
+    printf("listening on somewhere\n");
+    flush_stdout();
+    return 12;                      /* not reached */
+}
+
+static void common_flush_stdout_reports_once(void **state)
+{
+    (void)state;
+    char got[512], want[512];
+    assert_int_equal(run_capturing_stderr(flush_to_full, got, sizeof got), 1);
+    expect_line(want, sizeof want, "write error", ENOSPC);
+    strcat(want, "atexit ran\n");
+    assert_string_equal(got, want);
+}
+
 static int write_in_three_pieces(void *arg)
 {
     int fd = *(int *)arg;
@@ -365,6 +389,55 @@ static void common_write_full_reports_epipe(void **state)
     assert_true(signal(SIGPIPE, old) != SIG_ERR);
 }
 
+static void common_signal_abbrev_names(void **state)
+{
+    (void)state;
+    assert_string_equal(signal_abbrev(SIGINT), "INT");
+    assert_string_equal(signal_abbrev(SIGTERM), "TERM");
+    assert_string_equal(signal_abbrev(SIGHUP), "HUP");
+    assert_string_equal(signal_abbrev(SIGKILL), "KILL");
+    assert_string_equal(signal_abbrev(0), "unknown");
+    assert_string_equal(signal_abbrev(-1), "unknown");
+    assert_string_equal(signal_abbrev(SIGRTMAX + 1), "unknown");
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+    for (int sig = 1; sig < 32; sig++)          /* agrees with glibc's */
+        if (sigabbrev_np(sig) != NULL && strcmp(signal_abbrev(sig), "unknown") != 0)
+            assert_string_equal(signal_abbrev(sig), sigabbrev_np(sig));
+#endif
+}
+
+/* tu_run's child: 127 when the program does not exist, 126 when it exists
+ * but cannot be executed (here: a file without execute permission). */
+static void common_exec_failure_statuses(void **state)
+{
+    (void)state;
+    char out[256], dir[] = "/tmp/ipcbook-XXXXXX", file[64];
+    char *argv[] = { "x", NULL };
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/plain", dir);
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+
+    const char *old = getenv("BIN_DIR");
+    char *saved = old != NULL ? strdup(old) : NULL;
+    assert_int_equal(setenv("BIN_DIR", dir, 1), 0);
+    int missing = tu_run("missing", argv, out, sizeof out);
+    int not_exec = tu_run("plain", argv, out, sizeof out);
+    if (saved != NULL)
+        assert_int_equal(setenv("BIN_DIR", saved, 1), 0);
+    else
+        assert_int_equal(unsetenv("BIN_DIR"), 0);
+    free(saved);
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(rmdir(dir), 0);
+
+    assert_true(WIFEXITED(missing));
+    assert_int_equal(WEXITSTATUS(missing), 127);
+    assert_true(WIFEXITED(not_exec));
+    assert_int_equal(WEXITSTATUS(not_exec), 126);
+}
+
 static int exit_with_3(void *arg) { (void)arg; return 3; }
 
 static int die_by_signal(void *arg)
@@ -501,12 +574,15 @@ int main(int argc, char *argv[])
         TU_TEST(common_exit_statuses),
         TU_TEST(common_err_exit_child_skips_atexit),
         TU_TEST(common_close_stdout_reports_write_errors),
+        TU_TEST(common_flush_stdout_reports_once),
         TU_TEST(common_read_full_joins_short_writes),
         TU_TEST(common_read_full_short_at_eof),
         TU_TEST(common_read_full_retries_after_eintr),
         TU_TEST(common_write_full_survives_signals),
         TU_TEST(common_write_full_reports_epipe),
         TU_TEST(common_wait_exit_status_like_shell),
+        TU_TEST(common_signal_abbrev_names),
+        TU_TEST(common_exec_failure_statuses),
         TU_TEST(common_parse_numbers_checked),
         TU_TEST(common_watchdog_outlives_no_failed_test),
     };

@@ -62,6 +62,16 @@ static inline int tu_watchdog_teardown(void **state)
     cmocka_unit_test_prestate_setup_teardown(f, tu_watchdog_setup, \
         tu_watchdog_teardown, (void *)(uintptr_t)(seconds))
 
+/* Exit statuses of a forked child that did not become the program: as in
+ * the shell, 127 when exec found no such file, 126 when it found one but
+ * could not run it; 125 when a step before exec (open, dup2) failed. */
+#define TU_CHILD_SETUP_FAILED 125
+
+static inline _Noreturn void tu_exec_failed(void)
+{
+    _exit(errno == ENOENT ? 127 : 126);
+}
+
 /* Store "$BIN_DIR/PROG" (default build/bin/PROG) in BUF. */
 static inline void tu_program_path(char *buf, size_t size, const char *prog)
 {
@@ -91,12 +101,12 @@ static inline int tu_run(const char *prog, char *const argv[],
         if (null == -1 || dup2(null, STDIN_FILENO) == -1
             || dup2(fd[1], STDOUT_FILENO) == -1
             || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(fd[0]);
         close(fd[1]);
         close(null);
         execv(path, argv);
-        _exit(127);                     /* exec failed */
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     ssize_t n = read_full(fd[0], out, size - 1);
@@ -130,12 +140,12 @@ static inline int tu_run_stdout(const char *prog, char *const argv[],
         int null = open("/dev/null", O_RDONLY);
         if (null == -1 || dup2(null, STDIN_FILENO) == -1
             || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(null);
         if (how == TU_STDOUT_FULL) {
             int full = open("/dev/full", O_WRONLY);
             if (full == -1 || dup2(full, STDOUT_FILENO) == -1)
-                _exit(126);
+                _exit(TU_CHILD_SETUP_FAILED);
             close(full);
         } else {
             close(STDOUT_FILENO);
@@ -143,7 +153,7 @@ static inline int tu_run_stdout(const char *prog, char *const argv[],
         close(fd[0]);
         close(fd[1]);
         execv(path, argv);
-        _exit(127);                     /* exec failed */
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     ssize_t n = read_full(fd[0], err, size - 1);

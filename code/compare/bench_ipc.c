@@ -223,7 +223,7 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Sleep until *WORD != OLD, or until the timeout: the caller re-checks.
+/* If *WORD == OLD, sleep until woken or the timeout: the caller re-checks.
  * No FUTEX_PRIVATE_FLAG: the word is shared between two processes. */
 static void futex_wait(_Atomic uint32_t *word, uint32_t old)
 {

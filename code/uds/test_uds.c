@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -25,6 +24,12 @@
 
 #include "common/test_util.h"
 #include "uds/uds_util.h"
+
+/* unix(7)'s SIOCINQ lives in <linux/sockios.h>, a kernel header; it is the
+ * same request as FIONREAD from <sys/ioctl.h>. */
+#ifndef SIOCINQ
+#define SIOCINQ FIONREAD
+#endif
 
 /* A private 0700 directory for one test's sockets. */
 struct tdir {

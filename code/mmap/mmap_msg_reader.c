@@ -142,6 +142,7 @@ static bool reader_watch_without_sync(struct mailbox *box, int writer_fd)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();
     bool sync = true;
     int arg = 1;
     if (argc > 1 && strcmp(argv[1], "--no-sync") == 0) {

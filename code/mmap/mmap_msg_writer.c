@@ -10,6 +10,7 @@
  * NAME (if it still exists) and dies of that signal.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/num.h"
 #include "mmap/mailbox.h"
 
 static const char *shm_name_to_remove;   /* set while our name exists */
@@ -70,19 +72,6 @@ static noreturn void writer_give_up(struct mailbox *box, int e)
         die_of_stop_signal();
     }
     mailbox_fail(box, e, "reader", box->reader_pid);
-}
-
-/* Parse a message count: decimal digits only (no sign, no blanks), and
- * no more than ULLONG_MAX.  strtoull alone accepts " 5", "+5", and "-3",
- * which it turns into a huge positive number. */
-static bool parse_count(const char *s, unsigned long long *count)
-{
-    char *end;
-    if (s[0] < '0' || s[0] > '9')
-        return false;
-    errno = 0;
-    *count = strtoull(s, &end, 10);
-    return *end == '\0' && errno != ERANGE;
 }
 
 static struct mailbox *writer_create(const char *name)
@@ -180,16 +169,16 @@ static void writer_send_all(struct mailbox *box, int reader_fd,
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();
     bool sync = true;
     int arg = 1;
     if (argc > 1 && strcmp(argv[1], "--no-sync") == 0) {
         sync = false;
         arg++;
     }
-    unsigned long long count;
-    if (argc - arg != 2 || argv[arg][0] != '/'
-        || !parse_count(argv[arg + 1], &count))
+    if (argc - arg != 2 || argv[arg][0] != '/')
         usage_exit("[--no-sync] /NAME COUNT");
+    unsigned long long count = arg_ull("COUNT", argv[arg + 1], 0, ULLONG_MAX);
 
     install_stop_handlers();
     struct mailbox *box = writer_create(argv[arg]);

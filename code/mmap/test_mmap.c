@@ -369,13 +369,17 @@ static void mmap_private_is_copy_on_write(void **state)
     assert_true(priv != MAP_FAILED && shared != MAP_FAILED);
 
     assert_string_equal(priv, "original");  /* reads share the file's page */
+    strcpy(shared, "ORIGINAL");             /* so a change to the file ... */
+    assert_string_equal(priv, "ORIGINAL");  /* ... shows before C writes */
     strcpy(priv, "modified");
     assert_string_equal(priv, "modified");
 
     char buf[9] = "";
     assert_int_equal(pread(fd, buf, 8, 0), 8);
-    assert_string_equal(buf, "original");
-    assert_string_equal(shared, "original");
+    assert_string_equal(buf, "ORIGINAL");
+    assert_string_equal(shared, "ORIGINAL");
+    strcpy(shared, "changed!");             /* after the copy: not seen */
+    assert_string_equal(priv, "modified");
 
     assert_int_equal(munmap(priv, 4096), 0);
     assert_int_equal(munmap(shared, 4096), 0);

@@ -4,19 +4,28 @@
  *
  * The writer creates the shared memory object, initialises the mailbox and
  * then publishes it by storing MAILBOX_MAGIC; the reader waits for the magic
- * before it touches anything else. */
+ * before it touches anything else.  Each side watches the other's pid, so
+ * that neither waits forever for a peer that has died. */
 #ifndef MMAP_MAILBOX_H
 #define MMAP_MAILBOX_H
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdnoreturn.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "common/err.h"
 
 #define MAILBOX_MAGIC 0x584f424du   /* "MBOX" read as little-endian */
 #define MSG_TEXT_MAX 1024
@@ -30,10 +39,13 @@ struct mmap_msg {
     uint64_t seq_end;
 };
 
+/* No pointers in here: each process maps the mailbox at its own address. */
 struct mailbox {
     _Atomic uint32_t magic;         /* MAILBOX_MAGIC once initialised */
-    pthread_mutex_t lock;           /* process-shared; guards the rest */
+    pid_t writer_pid;               /* set before the magic is published */
+    pthread_mutex_t lock;           /* process-shared, robust; guards the rest */
     pthread_cond_t changed;         /* signalled after every change */
+    pid_t reader_pid;               /* set together with reader_ready */
     bool reader_ready;              /* the reader has mapped the mailbox */
     bool full;                      /* slot holds an unread message */
     atomic_bool closed;             /* the writer sent its last message */
@@ -64,8 +76,12 @@ static inline bool msg_is_intact(const struct mmap_msg *m)
     return m->len == want.len && memcmp(m->text, want.text, want.len) == 0;
 }
 
+/* Longest single wait, in milliseconds, before a waiter looks at its
+ * peer and at its stop flag again. */
+enum { MAILBOX_SLICE_MS = 100 };
+
 /* Initialise a freshly created (all-zero) mailbox.  Called once, by the
- * creator, before the magic is published.  Returns 0 or an error number. */
+ * writer, before the magic is published.  Returns 0 or an error number. */
 static inline int mailbox_init(struct mailbox *box)
 {
     pthread_mutexattr_t ma;
@@ -74,7 +90,8 @@ static inline int mailbox_init(struct mailbox *box)
 
     if ((e = pthread_mutexattr_init(&ma)) != 0)
         return e;
-    if ((e = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED)) == 0)
+    if ((e = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED)) == 0
+        && (e = pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST)) == 0)
         e = pthread_mutex_init(&box->lock, &ma);
     pthread_mutexattr_destroy(&ma);
     if (e != 0)
@@ -82,12 +99,14 @@ static inline int mailbox_init(struct mailbox *box)
 
     if ((e = pthread_condattr_init(&ca)) != 0)
         return e;
-    if ((e = pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED)) == 0)
+    if ((e = pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED)) == 0
+        && (e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) == 0)
         e = pthread_cond_init(&box->changed, &ca);
     pthread_condattr_destroy(&ca);
     if (e != 0)
         return e;
 
+    box->writer_pid = getpid();
     atomic_store_explicit(&box->magic, MAILBOX_MAGIC, memory_order_release);
     return 0;
 }
@@ -99,6 +118,85 @@ static inline void mailbox_nap(long ms)
     struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L };
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
         ;
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434      /* the same number on every architecture but alpha */
+#endif
+
+/* Open a pidfd for process PID: a descriptor that becomes readable once
+ * that process has ended.  Returns it, or -1 with errno set (ESRCH: no
+ * such process; ENOSYS: a kernel older than 5.3). */
+static inline int mailbox_watch(pid_t pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* 1 once the process behind pidfd FD has ended (whether or not it has
+ * been reaped), 0 while it runs, -1 with errno set.  FD -1: always 0. */
+static inline int mailbox_peer_gone(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int n;
+    while ((n = poll(&p, 1, 0)) == -1 && errno == EINTR)
+        ;
+    return n;
+}
+
+/* Wait on box->changed for at most MAILBOX_SLICE_MS.  Call it with the
+ * lock held, after finding under the lock that the condition you wait
+ * for is false.  It returns with the lock held:
+ *   0          recheck the condition, and call again if it is still false;
+ *   EINTR      *STOP (if STOP is not NULL) is set: a signal asked us to stop;
+ *   ESRCH      the peer behind PEER_FD has ended: it can no longer make
+ *              the condition true;
+ *   EOWNERDEAD the peer died holding the lock (now ours, not consistent);
+ *   other      an error number from poll or pthread_cond_timedwait. */
+static inline int mailbox_wait(struct mailbox *box, int peer_fd,
+                               volatile sig_atomic_t *stop)
+{
+    struct timespec until;
+    int gone;
+
+    if (stop != NULL && *stop)
+        return EINTR;
+    if ((gone = mailbox_peer_gone(peer_fd)) != 0)
+        return gone == 1 ? ESRCH : errno;
+    if (clock_gettime(CLOCK_MONOTONIC, &until) == -1)
+        return errno;
+    until.tv_nsec += MAILBOX_SLICE_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    int e = pthread_cond_timedwait(&box->changed, &box->lock, &until);
+    return e == ETIMEDOUT ? 0 : e;
+}
+
+/* Report why the exchange with the PEER ("reader" or "writer", process
+ * PEER_PID) cannot go on, and exit.  E is what pthread_mutex_lock or
+ * mailbox_wait returned (not EINTR); for EOWNERDEAD and ESRCH we hold
+ * the lock. */
+static inline noreturn void mailbox_fail(struct mailbox *box, int e,
+                                         const char *peer, pid_t peer_pid)
+{
+    int u;
+    switch (e) {
+    case EOWNERDEAD:
+        /* The lock is ours, but the peer may have died half-way through a
+         * change, and nobody is left to finish it.  Unlock without
+         * pthread_mutex_consistent: from now on every pthread_mutex_lock
+         * on it fails with ENOTRECOVERABLE, and the mailbox is dead. */
+        if ((u = pthread_mutex_unlock(&box->lock)) != 0)
+            err_exit_en(u, "pthread_mutex_unlock");
+        fatal("the %s died while holding the lock", peer);
+    case ESRCH:
+        if ((u = pthread_mutex_unlock(&box->lock)) != 0)
+            err_exit_en(u, "pthread_mutex_unlock");
+        fatal("the %s (pid %ld) has died", peer, (long)peer_pid);
+    default:
+        err_exit_en(e, "waiting for the %s", peer);
+    }
 }
 
 #endif

@@ -38,6 +38,7 @@ static int mmap_temp_file(off_t size)
 int main(int argc, char *argv[])
 {
     (void)argv;
+    close_stdout_at_exit();
     if (argc != 1)
         usage_exit("%s", "(no arguments)");
 

@@ -4,6 +4,7 @@
  *
  * Usage: mmap_msg_reader [--no-sync] NAME
  *   Start it before or after the writer; it waits up to 10 s for NAME.
+ *   It exits 1 if a message is torn or out of order, or the writer dies.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -17,7 +18,13 @@
 
 enum { ATTACH_TRIES = 1000, NAP_MS = 10 };
 
-static struct mailbox *reader_attach(const char *name)
+/* A lock on the mailbox failed with E: report and exit. */
+static noreturn void reader_give_up(struct mailbox *box, int e)
+{
+    mailbox_fail(box, e, "writer", box->writer_pid);
+}
+
+static struct mailbox *reader_attach(const char *name, int *writer_fd)
 {
     int fd = -1;
     for (int i = 0; fd == -1; i++) {        /* 1. wait for the name */
@@ -51,9 +58,17 @@ static struct mailbox *reader_attach(const char *name)
         mailbox_nap(NAP_MS);
     }
 
-    int e;                                  /* 4. tell the writer */
+    pid_t writer = box->writer_pid;         /* 4. watch the writer */
+    *writer_fd = mailbox_watch(writer);
+    if (*writer_fd == -1 && errno == ESRCH)
+        fatal("the writer (pid %ld) has died", (long)writer);
+    if (*writer_fd == -1)
+        err_exit("pidfd_open %ld", (long)writer);
+
+    int e;                                  /* 5. tell the writer */
     if ((e = pthread_mutex_lock(&box->lock)) != 0)
-        err_exit_en(e, "pthread_mutex_lock");
+        reader_give_up(box, e);
+    box->reader_pid = getpid();
     box->reader_ready = true;
     if ((e = pthread_cond_broadcast(&box->changed)) != 0)
         err_exit_en(e, "pthread_cond_broadcast");
@@ -62,18 +77,18 @@ static struct mailbox *reader_attach(const char *name)
     return box;
 }
 
-static bool reader_receive_all(struct mailbox *box)
+static bool reader_receive_all(struct mailbox *box, int writer_fd)
 {
     uint64_t received = 0, torn = 0, out_of_order = 0;
     struct mmap_msg msg;
     int e;
 
     if ((e = pthread_mutex_lock(&box->lock)) != 0)
-        err_exit_en(e, "pthread_mutex_lock");
+        reader_give_up(box, e);
     for (;;) {
         while (!box->full && !atomic_load(&box->closed))
-            if ((e = pthread_cond_wait(&box->changed, &box->lock)) != 0)
-                err_exit_en(e, "pthread_cond_wait");
+            if ((e = mailbox_wait(box, writer_fd, NULL)) != 0)
+                reader_give_up(box, e);
         if (!box->full)
             break;                          /* closed and empty: done */
         msg = box->slot;                    /* copy out under the lock */
@@ -90,7 +105,7 @@ static bool reader_receive_all(struct mailbox *box)
         received++;
 
         if ((e = pthread_mutex_lock(&box->lock)) != 0)
-            err_exit_en(e, "pthread_mutex_lock");
+            reader_give_up(box, e);
     }
     if ((e = pthread_mutex_unlock(&box->lock)) != 0)
         err_exit_en(e, "pthread_mutex_unlock");
@@ -101,12 +116,19 @@ static bool reader_receive_all(struct mailbox *box)
 }
 
 /* Deliberately wrong (a data race): only for demonstrating torn reads. */
-static bool reader_watch_without_sync(struct mailbox *box)
+static bool reader_watch_without_sync(struct mailbox *box, int writer_fd)
 {
     uint64_t copies = 0, torn = 0;
     struct mmap_msg msg;
 
-    while (!atomic_load(&box->closed)) {
+    for (uint64_t turn = 1; !atomic_load(&box->closed); turn++) {
+        if (turn % 65536 == 0) {
+            int gone = mailbox_peer_gone(writer_fd);
+            if (gone == -1)
+                err_exit("poll");
+            if (gone == 1 && !atomic_load(&box->closed))
+                fatal("the writer (pid %ld) has died", (long)box->writer_pid);
+        }
         memcpy(&msg, &box->slot, sizeof msg);
         if (msg.len == 0)
             continue;                       /* nothing written yet */
@@ -120,6 +142,7 @@ static bool reader_watch_without_sync(struct mailbox *box)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();
     bool sync = true;
     int arg = 1;
     if (argc > 1 && strcmp(argv[1], "--no-sync") == 0) {
@@ -129,9 +152,13 @@ int main(int argc, char *argv[])
     if (argc - arg != 1 || argv[arg][0] != '/')
         usage_exit("[--no-sync] /NAME");
 
-    struct mailbox *box = reader_attach(argv[arg]);
-    bool ok = sync ? reader_receive_all(box) : reader_watch_without_sync(box);
+    int writer_fd;
+    struct mailbox *box = reader_attach(argv[arg], &writer_fd);
+    bool ok = sync ? reader_receive_all(box, writer_fd)
+                   : reader_watch_without_sync(box, writer_fd);
 
+    if (close(writer_fd) == -1)
+        err_exit("close");
     if (munmap(box, sizeof *box) == -1)
         err_exit("munmap");
     return ok ? EXIT_SUCCESS : EXIT_FAILURE;

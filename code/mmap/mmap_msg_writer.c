@@ -4,23 +4,74 @@
  *
  * Usage: mmap_msg_writer [--no-sync] NAME COUNT
  *   NAME is a shared memory name such as /ipcbook-demo; it must not exist.
+ *   COUNT is a decimal number of messages.
  *   --no-sync drops the locking, to show the torn reads it prevents.
+ * It exits 1 if the reader dies; on SIGINT, SIGTERM or SIGHUP it removes
+ * NAME (if it still exists) and dies of that signal.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/num.h"
 #include "mmap/mailbox.h"
 
 static const char *shm_name_to_remove;   /* set while our name exists */
 
 static void remove_shm_name(void)
 {
-    if (shm_name_to_remove != NULL)
-        shm_unlink(shm_name_to_remove);  /* best effort on error exits */
+    if (shm_name_to_remove != NULL && shm_unlink(shm_name_to_remove) == -1)
+        err_msg("shm_unlink %s", shm_name_to_remove);
+    shm_name_to_remove = NULL;
+}
+
+static volatile sig_atomic_t stop_signal;   /* the signal that asked us to stop */
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP only set stop_signal.  Every wait looks at
+ * it at least every MAILBOX_SLICE_MS, and the program then cleans up in
+ * ordinary code, where shm_unlink may be called. */
+static void install_stop_handlers(void)
+{
+    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa = { .sa_handler = on_stop_signal };
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (sigaction(sigs[i], &sa, NULL) == -1)
+            err_exit("sigaction");
+}
+
+/* Remove our name if we still own it, then die of the signal that asked
+ * us to stop, so that our parent (a shell) sees how we ended. */
+static noreturn void die_of_stop_signal(void)
+{
+    int sig = stop_signal;
+    remove_shm_name();
+    if (signal(sig, SIG_DFL) == SIG_ERR)
+        err_exit("signal");
+    raise(sig);                 /* not blocked: it kills us right here */
+    _exit(128 + sig);           /* not reached */
+}
+
+/* A lock or a wait failed with E (see mailbox_wait): stop or report. */
+static noreturn void writer_give_up(struct mailbox *box, int e)
+{
+    if (e == EINTR) {
+        int u = pthread_mutex_unlock(&box->lock);
+        if (u != 0)
+            err_exit_en(u, "pthread_mutex_unlock");
+        die_of_stop_signal();
+    }
+    mailbox_fail(box, e, "reader", box->reader_pid);
 }
 
 static struct mailbox *writer_create(const char *name)
@@ -47,38 +98,55 @@ static struct mailbox *writer_create(const char *name)
     return box;
 }
 
-static void writer_wait_for_reader(struct mailbox *box, const char *name)
+/* Wait until the reader has mapped the mailbox, remove the name, and
+ * return a pidfd for the reader. */
+static int writer_wait_for_reader(struct mailbox *box, const char *name)
 {
     int e;
     if ((e = pthread_mutex_lock(&box->lock)) != 0)
-        err_exit_en(e, "pthread_mutex_lock");
+        writer_give_up(box, e);
     while (!box->reader_ready)
-        if ((e = pthread_cond_wait(&box->changed, &box->lock)) != 0)
-            err_exit_en(e, "pthread_cond_wait");
+        if ((e = mailbox_wait(box, -1, &stop_signal)) != 0)
+            writer_give_up(box, e);
+    pid_t reader = box->reader_pid;
     if ((e = pthread_mutex_unlock(&box->lock)) != 0)
         err_exit_en(e, "pthread_mutex_unlock");
 
     if (shm_unlink(name) == -1)
         err_exit("shm_unlink %s", name);
     shm_name_to_remove = NULL;
+
+    int fd = mailbox_watch(reader);
+    if (fd == -1 && errno == ESRCH)
+        fatal("the reader (pid %ld) has died", (long)reader);
+    if (fd == -1)
+        err_exit("pidfd_open %ld", (long)reader);
+    return fd;
 }
 
-static void writer_send_all(struct mailbox *box, unsigned long long count, bool sync)
+static void writer_send_all(struct mailbox *box, int reader_fd,
+                            unsigned long long count, bool sync)
 {
     int e;
     if (!sync) {
         /* Deliberately wrong: a data race, kept only to demonstrate torn reads. */
-        for (uint64_t seq = 0; seq < count; seq++)
+        (void)reader_fd;
+        for (uint64_t seq = 0; seq < count; seq++) {
+            if (stop_signal)
+                die_of_stop_signal();
             msg_fill(&box->slot, seq);
+        }
         atomic_store(&box->closed, true);
         return;
     }
     for (uint64_t seq = 0; seq < count; seq++) {
+        if (stop_signal)
+            die_of_stop_signal();
         if ((e = pthread_mutex_lock(&box->lock)) != 0)
-            err_exit_en(e, "pthread_mutex_lock");
+            writer_give_up(box, e);
         while (box->full)
-            if ((e = pthread_cond_wait(&box->changed, &box->lock)) != 0)
-                err_exit_en(e, "pthread_cond_wait");
+            if ((e = mailbox_wait(box, reader_fd, &stop_signal)) != 0)
+                writer_give_up(box, e);
         msg_fill(&box->slot, seq);
         box->full = true;
         if ((e = pthread_cond_broadcast(&box->changed)) != 0)
@@ -88,10 +156,10 @@ static void writer_send_all(struct mailbox *box, unsigned long long count, bool 
     }
 
     if ((e = pthread_mutex_lock(&box->lock)) != 0)
-        err_exit_en(e, "pthread_mutex_lock");
+        writer_give_up(box, e);
     while (box->full)
-        if ((e = pthread_cond_wait(&box->changed, &box->lock)) != 0)
-            err_exit_en(e, "pthread_cond_wait");
+        if ((e = mailbox_wait(box, reader_fd, &stop_signal)) != 0)
+            writer_give_up(box, e);
     atomic_store(&box->closed, true);
     if ((e = pthread_cond_broadcast(&box->changed)) != 0)
         err_exit_en(e, "pthread_cond_broadcast");
@@ -101,6 +169,7 @@ static void writer_send_all(struct mailbox *box, unsigned long long count, bool 
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();
     bool sync = true;
     int arg = 1;
     if (argc > 1 && strcmp(argv[1], "--no-sync") == 0) {
@@ -109,15 +178,15 @@ int main(int argc, char *argv[])
     }
     if (argc - arg != 2 || argv[arg][0] != '/')
         usage_exit("[--no-sync] /NAME COUNT");
-    char *end;
-    unsigned long long count = strtoull(argv[arg + 1], &end, 10);
-    if (*end != '\0' || argv[arg + 1][0] == '\0')
-        usage_exit("[--no-sync] /NAME COUNT");
+    unsigned long long count = arg_ull("COUNT", argv[arg + 1], 0, ULLONG_MAX);
 
+    install_stop_handlers();
     struct mailbox *box = writer_create(argv[arg]);
-    writer_wait_for_reader(box, argv[arg]);
-    writer_send_all(box, count, sync);
+    int reader_fd = writer_wait_for_reader(box, argv[arg]);
+    writer_send_all(box, reader_fd, count, sync);
 
+    if (close(reader_fd) == -1)
+        err_exit("close");
     if (munmap(box, sizeof *box) == -1)
         err_exit("munmap");
     return EXIT_SUCCESS;

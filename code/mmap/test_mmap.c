@@ -2,6 +2,10 @@
 /* test_mmap.c: cmocka tests for the claims of chapter 04 (mmap). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,10 +18,16 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include <linux/magic.h>
+
+#include "common/test_util.h"
+#include "mmap/mailbox.h"
 
 static long page_size(void)
 {
@@ -53,13 +63,154 @@ static void remove_temp_file(int fd, const char *path)
     assert_int_equal(errno, ENOENT);
 }
 
-/* Wait for child PID and return its exit status (fails if it was killed). */
-static int wait_exit_status(pid_t pid)
+/* A shared memory name private to this test process: /ipcbook-TAG-PID. */
+static void shm_test_name(char name[static 64], const char *tag)
 {
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    int n = snprintf(name, 64, "/ipcbook-%s-%ld", tag, (long)getpid());
+    assert_true(n > 0 && n < 64);
+}
+
+/* Whether NAME exists in /dev/shm (where Linux keeps shm_open objects). */
+static bool shm_exists(const char *name)
+{
+    char path[128];
+    struct stat st;
+    snprintf(path, sizeof path, "/dev/shm%s", name);
+    if (stat(path, &st) == 0)
+        return true;
+    assert_int_equal(errno, ENOENT);
+    return false;
+}
+
+/* Teardown of every test: disarm the watchdog and remove any /dev/shm
+ * name of this process that a failed test left behind (a passing test
+ * has already checked that it left none). */
+static int mmap_teardown(void **state)
+{
+    char pid[32], path[300];
+    snprintf(pid, sizeof pid, "-%ld", (long)getpid());
+    DIR *d = opendir("/dev/shm");
+    if (d != NULL) {
+        for (struct dirent *e; (e = readdir(d)) != NULL;)
+            if (strncmp(e->d_name, "ipcbook-", 8) == 0 && strstr(e->d_name, pid) != NULL) {
+                snprintf(path, sizeof path, "/%s", e->d_name);
+                shm_unlink(path);
+            }
+        closedir(d);
+    }
+    return tu_watchdog_teardown(state);
+}
+
+#define MMAP_TEST(f) \
+    cmocka_unit_test_setup_teardown(f, tu_watchdog_setup, mmap_teardown)
+#define MMAP_TEST_SECONDS(f, seconds) \
+    cmocka_unit_test_prestate_setup_teardown(f, tu_watchdog_setup, \
+        mmap_teardown, (void *)(uintptr_t)(seconds))
+
+/* Wait up to MS milliseconds for NAME to appear (WANT true) or vanish. */
+static bool shm_becomes(const char *name, bool want, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 5) {
+        if (shm_exists(name) == want)
+            return true;
+        mailbox_nap(5);
+    }
+    return false;
+}
+
+/* Entries of /dev/shm whose name contains this process's id: every name
+ * the tests make does, so before and after a test the count must match. */
+static int shm_entries_of_this_test(void)
+{
+    char pid[32];
+    snprintf(pid, sizeof pid, "-%ld", (long)getpid());
+    DIR *d = opendir("/dev/shm");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strstr(e->d_name, pid) != NULL)
+            n++;
+    assert_int_equal(closedir(d), 0);
+    return n;
+}
+
+/* When true, programs started by start_program send stderr to the same
+ * pipe as stdout. */
+static bool capture_stderr;
+
+/* Start BIN_DIR/mmap/PROG with the NULL-terminated arguments that follow;
+ * its stdout goes to a pipe whose read end is stored in *OUT (if OUT is
+ * not NULL). */
+static pid_t start_program(int *out, const char *prog, ...)
+{
+    char rel[64], path[4096];
+    char *argv[8];
+    int argc = 0, pfd[2];
+    va_list ap;
+
+    snprintf(rel, sizeof rel, "mmap/%s", prog);
+    tu_program_path(path, sizeof path, rel);
+    argv[argc++] = path;
+    va_start(ap, prog);
+    for (char *a; argc < 7 && (a = va_arg(ap, char *)) != NULL;)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    /* O_CLOEXEC: only the program's stdout (a dup2 copy, which does not
+     * inherit the flag) may hold the write end, or EOF would also wait
+     * for every other child. */
+    if (out != NULL)
+        assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* If the test dies (a failed assertion, the watchdog), take the
+         * program down with it: SIGTERM lets the writer clean up. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        if (out != NULL && dup2(pfd[1], STDOUT_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        if (out != NULL && capture_stderr && dup2(pfd[1], STDERR_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execv(path, argv);
+        tu_exec_failed();
+    }
+    if (out != NULL) {
+        assert_int_equal(close(pfd[1]), 0);
+        *out = pfd[0];
+    }
+    return pid;
+}
+
+/* Read FD to end of file into BUF (NUL-terminated), then close it. */
+static void read_all(int fd, char *buf, size_t size)
+{
+    ssize_t n = read_full(fd, buf, size - 1);
+    assert_true(n >= 0);
+    buf[n] = '\0';
+    assert_int_equal(close(fd), 0);
+}
+
+/* Reap PID if it ends within MS milliseconds and return its status as
+ * tu_wait_exit does; otherwise SIGKILL it, reap it and return -1. */
+static int wait_within(pid_t pid, int ms)
+{
+    for (int waited = 0;; waited += 5) {
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == -1)
+            assert_int_equal(errno, EINTR);
+        if (r == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (waited >= ms) {
+            assert_int_equal(kill(pid, SIGKILL), 0);
+            tu_wait_exit(pid);
+            return -1;
+        }
+        mailbox_nap(5);
+    }
 }
 
 static void mmap_offset_must_be_page_aligned(void **state)
@@ -187,8 +338,6 @@ static void mmap_shared_visible_to_other_process(void **state)
     int fd = temp_file(path, 4096, NULL);
     volatile char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     assert_true(p != MAP_FAILED);
-    alarm(10);
-
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -203,10 +352,9 @@ static void mmap_shared_visible_to_other_process(void **state)
         strcpy(q, "hello from the child");
         _exit(0);
     }
-    assert_int_equal(wait_exit_status(pid), 0);
+    assert_int_equal(tu_wait_exit(pid), 0);
     assert_string_equal((const char *)p, "hello from the child");
 
-    alarm(0);
     assert_int_equal(munmap((void *)p, 4096), 0);
     remove_temp_file(fd, path);
 }
@@ -221,13 +369,17 @@ static void mmap_private_is_copy_on_write(void **state)
     assert_true(priv != MAP_FAILED && shared != MAP_FAILED);
 
     assert_string_equal(priv, "original");  /* reads share the file's page */
+    strcpy(shared, "ORIGINAL");             /* so a change to the file ... */
+    assert_string_equal(priv, "ORIGINAL");  /* ... shows before C writes */
     strcpy(priv, "modified");
     assert_string_equal(priv, "modified");
 
     char buf[9] = "";
     assert_int_equal(pread(fd, buf, 8, 0), 8);
-    assert_string_equal(buf, "original");
-    assert_string_equal(shared, "original");
+    assert_string_equal(buf, "ORIGINAL");
+    assert_string_equal(shared, "ORIGINAL");
+    strcpy(shared, "changed!");             /* after the copy: not seen */
+    assert_string_equal(priv, "modified");
 
     assert_int_equal(munmap(priv, 4096), 0);
     assert_int_equal(munmap(shared, 4096), 0);
@@ -296,21 +448,54 @@ static void mmap_prot_none_and_munmap_fault(void **state)
     assert_true(store_raises(SIGSEGV, p));             /* gone */
 }
 
+/* Store 'Z' at offset 200 of a 100-byte file through a shared mapping;
+ * return what pread sees at offset 200 after the file grows to a page. */
+static char past_eof_byte_after_growing(int fd)
+{
+    long ps = page_size();
+    char *p = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(p != MAP_FAILED);
+    p[200] = 'Z';                           /* no fault: the page of EOF */
+    char c = '?';
+    assert_int_equal(pread(fd, &c, 1, 200), 0);   /* not part of the file */
+    assert_int_equal(ftruncate(fd, ps), 0);
+    assert_int_equal(pread(fd, &c, 1, 200), 1);
+    assert_int_equal(munmap(p, (size_t)ps), 0);
+    return c;
+}
+
+static void mmap_bytes_past_eof_not_in_file(void **state)
+{
+    (void)state;
+    char path[64];
+    int fd = temp_file(path, 100, NULL);
+    struct statfs sf;
+    assert_int_equal(fstatfs(fd, &sf), 0);
+    char on_disk = past_eof_byte_after_growing(fd);
+    remove_temp_file(fd, path);
+    if (sf.f_type != TMPFS_MAGIC)           /* ext4, xfs, btrfs: zeroed */
+        assert_int_equal(on_disk, 0);
+
+    int mfd = memfd_create("ipcbook-eof", MFD_CLOEXEC);   /* always tmpfs */
+    assert_true(mfd >= 0);
+    assert_int_equal(ftruncate(mfd, 100), 0);
+    assert_int_equal(past_eof_byte_after_growing(mfd), 'Z');
+    assert_int_equal(close(mfd), 0);
+}
+
 /* Map 4096 anonymous bytes with FLAGS, let a child write into them, and
  * return whether the parent sees the child's text afterwards. */
 static bool child_write_seen(int flags)
 {
     char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
     assert_true(p != MAP_FAILED);
-    alarm(10);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         strcpy(p, "from the child");
         _exit(0);
     }
-    assert_int_equal(wait_exit_status(pid), 0);
-    alarm(0);
+    assert_int_equal(tu_wait_exit(pid), 0);
     bool seen = strcmp(p, "from the child") == 0;
     assert_int_equal(munmap(p, 4096), 0);
     return seen;
@@ -328,31 +513,72 @@ static void mmap_anon_private_after_fork(void **state)
     assert_false(child_write_seen(MAP_PRIVATE));
 }
 
+#ifndef SYS_cachestat
+#define SYS_cachestat 451       /* Linux 6.5; the same number everywhere */
+#endif
+
+struct page_cache_range { uint64_t off, len; };
+struct page_cache_stat {
+    uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+/* cachestat(2) of the first LEN bytes of FD; -1 with errno on failure. */
+static int page_cache_state(int fd, uint64_t len, struct page_cache_stat *cs)
+{
+    struct page_cache_range r = { 0, len };
+    return (int)syscall(SYS_cachestat, fd, &r, cs, 0);
+}
+
 static void mmap_msync_writes_back(void **state)
 {
     (void)state;
     char path[64];
     long ps = page_size();
+    struct page_cache_stat cs;
     int fd = temp_file(path, ps, NULL);
     char *p = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     assert_true(p != MAP_FAILED);
+    memcpy(p, "made durable by msync", 21);
 
-    strcpy(p, "made durable by msync");
+    int have = page_cache_state(fd, (uint64_t)ps, &cs);
+    if (have == -1)
+        assert_int_equal(errno, ENOSYS);    /* a kernel before 6.5 */
+    bool observable = have == 0 && cs.nr_dirty == 1;
+    if (observable) {
+        assert_int_equal(msync(p, (size_t)ps, MS_ASYNC), 0);
+        assert_int_equal(page_cache_state(fd, (uint64_t)ps, &cs), 0);
+        assert_int_equal(cs.nr_dirty + cs.nr_writeback, 1);  /* not written */
+    }
     assert_int_equal(msync(p, (size_t)ps, MS_SYNC), 0);
-
-    int fd2 = open(path, O_RDONLY);
-    assert_true(fd2 >= 0);
-    char buf[32] = "";
-    assert_int_equal(read(fd2, buf, 21), 21);
-    assert_string_equal(buf, "made durable by msync");
-    assert_int_equal(close(fd2), 0);
+    if (observable) {
+        assert_int_equal(page_cache_state(fd, (uint64_t)ps, &cs), 0);
+        assert_int_equal(cs.nr_cache, 1);
+        assert_int_equal(cs.nr_dirty, 0);   /* written back ... */
+        assert_int_equal(cs.nr_writeback, 0);   /* ... and finished */
+    }
 
     errno = 0;
-    assert_int_equal(msync(p + 1, 10, MS_SYNC), -1);
+    assert_int_equal(msync(p + 1, 10, MS_SYNC), -1);    /* addr not aligned */
     assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_int_equal(msync(p, (size_t)ps, MS_SYNC | MS_ASYNC), -1);
+    assert_int_equal(errno, EINVAL);                    /* both at once */
+    /* syscall(), not mlock(): AddressSanitizer replaces mlock with a
+     * function that does nothing. */
+    assert_int_equal(syscall(SYS_mlock, p, (size_t)ps), 0);
+    errno = 0;
+    assert_int_equal(msync(p, (size_t)ps, MS_INVALIDATE), -1);
+    assert_int_equal(errno, EBUSY);                     /* locked pages */
+    assert_int_equal(syscall(SYS_munlock, p, (size_t)ps), 0);
+    assert_int_equal(msync(p, (size_t)ps, MS_INVALIDATE), 0);
 
     assert_int_equal(munmap(p, (size_t)ps), 0);
+    errno = 0;
+    assert_int_equal(msync(p, (size_t)ps, MS_SYNC), -1);   /* unmapped */
+    assert_int_equal(errno, ENOMEM);
     remove_temp_file(fd, path);
+    if (!observable)
+        skip();                 /* the write-back half could not be seen */
 }
 
 static void mmap_shm_open_lives_in_dev_shm(void **state)
@@ -360,7 +586,7 @@ static void mmap_shm_open_lives_in_dev_shm(void **state)
     (void)state;
     char name[64], devpath[80];
     struct stat st;
-    snprintf(name, sizeof name, "/ipcbook-test-%ld", (long)getpid());
+    shm_test_name(name, "test");
     snprintf(devpath, sizeof devpath, "/dev/shm%s", name);
 
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -368,16 +594,41 @@ static void mmap_shm_open_lives_in_dev_shm(void **state)
     assert_int_equal(stat(devpath, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(ftruncate(fd, 4096), 0);
-    char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    volatile char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     assert_true(p != MAP_FAILED);
-    assert_int_equal(close(fd), 0);
+    assert_int_equal(close(fd), 0);         /* the mapping stays */
+
+    int go[2];                              /* parent -> child: "read now" */
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {                         /* maps the object by its name */
+        char c;
+        int cfd = shm_open(name, O_RDWR, 0);
+        if (cfd == -1)
+            _exit(1);
+        volatile char *q = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+        if (q == MAP_FAILED)
+            _exit(2);
+        strcpy((char *)q, "from the child");
+        if (read(go[0], &c, 1) != 1)
+            _exit(3);
+        _exit(strcmp((const char *)q + 100, "from the parent") == 0 ? 0 : 4);
+    }
+    assert_int_equal(close(go[0]), 0);
+    while (strcmp((const char *)p, "from the child") != 0)
+        mailbox_nap(1);                     /* the watchdog bounds this */
+    strcpy((char *)p + 100, "from the parent");
+    assert_int_equal(write(go[1], "g", 1), 1);
+    assert_int_equal(tu_wait_exit(pid), 0);
+    assert_int_equal(close(go[1]), 0);
 
     assert_int_equal(shm_unlink(name), 0);
     assert_int_equal(stat(devpath, &st), -1);
     assert_int_equal(errno, ENOENT);
-    strcpy(p, "still mapped");              /* the mapping outlives the name */
-    assert_string_equal(p, "still mapped");
-    assert_int_equal(munmap(p, 4096), 0);
+    strcpy((char *)p, "still mapped");      /* the mapping outlives the name */
+    assert_string_equal((const char *)p, "still mapped");
+    assert_int_equal(munmap((void *)p, 4096), 0);
 }
 
 static void mmap_memfd_has_no_name(void **state)
@@ -397,7 +648,6 @@ static void mmap_memfd_has_no_name(void **state)
     assert_int_equal(ftruncate(fd, 4096), 0);
     char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     assert_true(p != MAP_FAILED);
-    alarm(10);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {                         /* maps the inherited fd itself */
@@ -407,46 +657,270 @@ static void mmap_memfd_has_no_name(void **state)
         strcpy(q, "memfd from the child");
         _exit(0);
     }
-    assert_int_equal(wait_exit_status(pid), 0);
-    alarm(0);
+    assert_int_equal(tu_wait_exit(pid), 0);
     assert_string_equal(p, "memfd from the child");
     assert_int_equal(munmap(p, 4096), 0);
     assert_int_equal(close(fd), 0);
 }
 
-/* Start BIN_DIR/mmap/PROG with ARGV (NULL-terminated, argv[0] excluded);
- * its stdout goes to OUT_FD unless that is -1. */
-static pid_t start_program(const char *prog, int out_fd, ...)
+struct linked_record {
+    char *text_ptr;             /* wrong in shared memory: an address */
+    size_t text_off;            /* right: an offset from the mapping start */
+    char text[32];
+};
+
+static void mmap_same_object_two_addresses(void **state)
 {
-    const char *bin = getenv("BIN_DIR");
-    char path[256];
-    char *argv[8];
-    int argc = 0;
-    va_list ap;
+    (void)state;
+    long ps = page_size();
+    int fd = memfd_create("ipcbook-twice", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, ps), 0);
+    char *a = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    char *b = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(a != MAP_FAILED && b != MAP_FAILED);
+    assert_true(a != b);                    /* two addresses, one object */
 
-    snprintf(path, sizeof path, "%s/mmap/%s", bin ? bin : "build/bin", prog);
-    argv[argc++] = path;
-    va_start(ap, out_fd);
-    for (char *a; argc < 7 && (a = va_arg(ap, char *)) != NULL;)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
+    struct linked_record *ra = (struct linked_record *)a;
+    struct linked_record *rb = (struct linked_record *)b;
+    strcpy(ra->text, "same bytes");
+    ra->text_ptr = ra->text;                /* an address inside mapping a */
+    ra->text_off = offsetof(struct linked_record, text);
 
+    assert_string_equal(rb->text, "same bytes");
+    assert_ptr_equal(rb->text_ptr, a + ra->text_off);   /* points into a ... */
+    assert_ptr_not_equal(rb->text_ptr, rb->text);       /* ... not into b */
+    assert_string_equal(b + rb->text_off, "same bytes");
+
+    assert_int_equal(munmap(a, (size_t)ps), 0);
+    /* In a process that has only mapping b, rb->text_ptr would point into
+     * an unmapped (or unrelated) region; the offset still works. */
+    assert_string_equal(b + rb->text_off, "same bytes");
+    assert_int_equal(munmap(b, (size_t)ps), 0);
+    assert_int_equal(close(fd), 0);
+}
+
+/* Let a child (the "peer") ftruncate FD to SIZE; return its errno, or 0. */
+static int peer_truncates(int fd, off_t size)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(ftruncate(fd, size) == 0 ? 0 : errno);
+    return tu_wait_exit(pid);
+}
+
+static void mmap_shrink_sigbus_and_seals(void **state)
+{
+    (void)state;
+    long ps = page_size();
+    int fd = memfd_create("ipcbook-shrink", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 2 * ps), 0);
+    char *p = mmap(NULL, 2 * (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(p != MAP_FAILED);
+    assert_false(store_raises(SIGBUS, p + ps));
+    assert_int_equal(peer_truncates(fd, 0), 0);     /* the peer shrinks it */
+    assert_true(store_raises(SIGBUS, p));           /* and we fault */
+    assert_int_equal(munmap(p, 2 * (size_t)ps), 0);
+    assert_int_equal(close(fd), 0);
+
+    fd = memfd_create("ipcbook-sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 2 * ps), 0);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL), 0);
+    assert_int_equal(fcntl(fd, F_GET_SEALS), F_SEAL_SHRINK | F_SEAL_SEAL);
+    p = mmap(NULL, 2 * (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(p != MAP_FAILED);
+    assert_int_equal(peer_truncates(fd, 0), EPERM);  /* sealed: refused */
+    assert_false(store_raises(SIGBUS, p + ps));
+    assert_int_equal(ftruncate(fd, 3 * ps), 0);      /* growing is allowed */
+    errno = 0;
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_GROW), -1);
+    assert_int_equal(errno, EPERM);                  /* F_SEAL_SEAL */
+    assert_int_equal(munmap(p, 2 * (size_t)ps), 0);
+    assert_int_equal(close(fd), 0);
+
+    fd = memfd_create("ipcbook-unsealable", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(fcntl(fd, F_GET_SEALS), F_SEAL_SEAL);
+    errno = 0;
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), -1);
+    assert_int_equal(errno, EPERM);
+    assert_int_equal(close(fd), 0);
+}
+
+static sem_t tick_sem;
+static volatile sig_atomic_t waiting, ticks_while_waiting, post_at_tick;
+
+static void on_tick(int sig)
+{
+    (void)sig;
+    if (waiting && ++ticks_while_waiting == post_at_tick)
+        sem_post(&tick_sem);                /* async-signal-safe */
+}
+
+/* With SIGUSR1 arriving every 20 ms and its handler installed with FLAGS,
+ * call sem_wait (or, if TIMED, sem_timedwait with 5 s to go) on a
+ * semaphore at 0.  The handler posts on the POST-th tick of the wait.
+ * Returns the call's result; *ERR gets its errno, *TICKS the ticks. */
+static int wait_through_ticks(int flags, bool timed, int post, int *err, int *ticks)
+{
+    struct sigaction sa = { .sa_handler = on_tick, .sa_flags = flags };
+    struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
+    struct itimerspec every = { { 0, 20000000 }, { 0, 20000000 } };
+    timer_t timer;
+    int r;
+
+    assert_int_equal(sem_init(&tick_sem, 0, 0), 0);
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+    ticks_while_waiting = 0;
+    post_at_tick = post;
+    assert_int_equal(timer_create(CLOCK_MONOTONIC, &ev, &timer), 0);
+    assert_int_equal(timer_settime(timer, 0, &every, NULL), 0);
+
+    waiting = 1;
+    if (timed) {
+        struct timespec until;
+        assert_int_equal(clock_gettime(CLOCK_REALTIME, &until), 0);
+        until.tv_sec += 5;
+        r = sem_timedwait(&tick_sem, &until);
+    } else {
+        r = sem_wait(&tick_sem);
+    }
+    *err = errno;
+    waiting = 0;
+    *ticks = ticks_while_waiting;
+
+    /* The handler stays installed: a tick already on its way finds
+     * waiting == 0 and does nothing. */
+    assert_int_equal(timer_delete(timer), 0);
+    assert_int_equal(sem_destroy(&tick_sem), 0);
+    return r;
+}
+
+static void mmap_sem_wait_and_sa_restart(void **state)
+{
+    (void)state;
+    int err, ticks;
+    assert_int_equal(wait_through_ticks(0, false, 10, &err, &ticks), -1);
+    assert_int_equal(err, EINTR);           /* no SA_RESTART: interrupted */
+    assert_true(ticks >= 1 && ticks < 10);
+
+    assert_int_equal(wait_through_ticks(SA_RESTART, false, 3, &err, &ticks), 0);
+    assert_int_equal(ticks, 3);             /* restarted after ticks 1 and 2 */
+}
+
+static void mmap_sem_timedwait_eintr_despite_sa_restart(void **state)
+{
+    (void)state;
+    int err, ticks;
+    assert_int_equal(wait_through_ticks(SA_RESTART, true, 10, &err, &ticks), -1);
+    assert_int_equal(err, EINTR);
+    assert_true(ticks >= 1 && ticks < 10);
+}
+
+/* A process-shared mutex in shared anonymous memory; ROBUST or not. */
+static pthread_mutex_t *shared_mutex(bool robust)
+{
+    pthread_mutex_t *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE,
+                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t ma;
+    assert_true(m != MAP_FAILED);
+    assert_int_equal(pthread_mutexattr_init(&ma), 0);
+    assert_int_equal(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED), 0);
+    if (robust)
+        assert_int_equal(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST), 0);
+    assert_int_equal(pthread_mutex_init(m, &ma), 0);
+    assert_int_equal(pthread_mutexattr_destroy(&ma), 0);
+    return m;
+}
+
+/* A child locks M and is killed by SIGKILL while it holds it. */
+static void child_dies_holding(pthread_mutex_t *m)
+{
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        /* If the test dies (a failed assertion, the alarm), take the
-         * program down with it, so that it does not run on forever.  The
-         * programs do not catch SIGTERM, so a writer killed this way may
-         * leave its name in /dev/shm (exercise 5 of the chapter). */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
-            _exit(125);
-        if (out_fd != -1 && dup2(out_fd, STDOUT_FILENO) == -1)
-            _exit(126);
-        execv(path, argv);
-        _exit(127);
+        if (pthread_mutex_lock(m) != 0)
+            _exit(1);
+        raise(SIGKILL);
+        _exit(2);
     }
-    return pid;
+    assert_int_equal(tu_wait_exit(pid), 128 + SIGKILL);
+}
+
+static void mmap_plain_mutex_owner_death_blocks(void **state)
+{
+    (void)state;
+    pthread_mutex_t *m = shared_mutex(false);
+    child_dies_holding(m);
+    struct timespec until;
+    assert_int_equal(clock_gettime(CLOCK_REALTIME, &until), 0);
+    until.tv_nsec += 200000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    assert_int_equal(pthread_mutex_timedlock(m, &until), ETIMEDOUT);
+    assert_int_equal(munmap(m, sizeof *m), 0);
+}
+
+static void mmap_robust_mutex_owner_death(void **state)
+{
+    (void)state;
+    pthread_mutex_t *m = shared_mutex(true);
+    child_dies_holding(m);
+    assert_int_equal(pthread_mutex_lock(m), EOWNERDEAD);   /* and it is ours */
+    assert_int_equal(pthread_mutex_consistent(m), 0);
+    assert_int_equal(pthread_mutex_unlock(m), 0);
+    assert_int_equal(pthread_mutex_lock(m), 0);            /* usable again */
+    assert_int_equal(pthread_mutex_unlock(m), 0);
+    assert_int_equal(munmap(m, sizeof *m), 0);
+}
+
+static void mmap_robust_mutex_not_recoverable(void **state)
+{
+    (void)state;
+    pthread_mutex_t *m = shared_mutex(true);
+    child_dies_holding(m);
+    assert_int_equal(pthread_mutex_lock(m), EOWNERDEAD);
+    assert_int_equal(pthread_mutex_unlock(m), 0);          /* not consistent */
+    assert_int_equal(pthread_mutex_lock(m), ENOTRECOVERABLE);
+    assert_int_equal(pthread_mutex_lock(m), ENOTRECOVERABLE);   /* for good */
+    assert_int_equal(munmap(m, sizeof *m), 0);
+}
+
+static void mmap_pidfd_sees_zombie(void **state)
+{
+    (void)state;
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char c;
+        close(go[1]);
+        _exit(read(go[0], &c, 1) == 0 ? 0 : 1);     /* until we close go[1] */
+    }
+    int pidfd = mailbox_watch(pid);
+    assert_true(pidfd >= 0);
+    assert_int_equal(mailbox_peer_gone(pidfd), 0);  /* running */
+
+    assert_int_equal(close(go[1]), 0);
+    assert_int_equal(close(go[0]), 0);
+    siginfo_t si;                                   /* wait, but do not reap */
+    assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+    assert_int_equal(kill(pid, 0), 0);              /* a zombie "exists" */
+    assert_int_equal(mailbox_peer_gone(pidfd), 1);  /* the pidfd knows */
+
+    assert_int_equal(tu_wait_exit(pid), 0);
+    errno = 0;
+    assert_int_equal(kill(pid, 0), -1);             /* reaped: gone */
+    assert_int_equal(errno, ESRCH);
+    assert_int_equal(mailbox_peer_gone(pidfd), 1);
+    assert_int_equal(close(pidfd), 0);
 }
 
 /* Run reader and writer with COUNT messages; put the reader's output in OUT.
@@ -454,28 +928,16 @@ static pid_t start_program(const char *prog, int out_fd, ...)
 static int run_mailbox(const char *name, const char *count, bool sync,
                        char *out, size_t outlen)
 {
-    int pfd[2];
-    /* O_CLOEXEC: only the reader's stdout (a dup2 copy, which does not
-     * inherit the flag) may hold the write end, or EOF would also wait
-     * for the writer. */
-    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+    int rout;
     pid_t reader = sync
-        ? start_program("mmap_msg_reader", pfd[1], name, (char *)NULL)
-        : start_program("mmap_msg_reader", pfd[1], "--no-sync", name, (char *)NULL);
+        ? start_program(&rout, "mmap_msg_reader", name, (char *)NULL)
+        : start_program(&rout, "mmap_msg_reader", "--no-sync", name, (char *)NULL);
     pid_t writer = sync
-        ? start_program("mmap_msg_writer", -1, name, count, (char *)NULL)
-        : start_program("mmap_msg_writer", -1, "--no-sync", name, count, (char *)NULL);
-    assert_int_equal(close(pfd[1]), 0);
-
-    size_t used = 0;
-    ssize_t n;
-    while ((n = read(pfd[0], out + used, outlen - 1 - used)) > 0)
-        used += (size_t)n;
-    assert_true(n == 0);
-    out[used] = '\0';
-    assert_int_equal(close(pfd[0]), 0);
-    assert_int_equal(wait_exit_status(writer), 0);
-    return wait_exit_status(reader);
+        ? start_program(NULL, "mmap_msg_writer", name, count, (char *)NULL)
+        : start_program(NULL, "mmap_msg_writer", "--no-sync", name, count, (char *)NULL);
+    read_all(rout, out, outlen);
+    assert_int_equal(tu_wait_exit(writer), 0);
+    return tu_wait_exit(reader);
 }
 
 static void mmap_mailbox_sync_prevents_torn_reads(void **state)
@@ -483,9 +945,8 @@ static void mmap_mailbox_sync_prevents_torn_reads(void **state)
     (void)state;
     char name[64], out[256];
     unsigned long long copies = 0, torn = 0;
-    alarm(60);
 
-    snprintf(name, sizeof name, "/ipcbook-mbox-%ld", (long)getpid());
+    shm_test_name(name, "mbox");
     assert_int_equal(run_mailbox(name, "20000", true, out, sizeof out), 0);
     assert_string_equal(out, "received 20000 messages, 0 torn, 0 out of order\n");
 
@@ -497,54 +958,295 @@ static void mmap_mailbox_sync_prevents_torn_reads(void **state)
                                 &copies, &torn), 2);
     }
     assert_true(torn > 0);
-    alarm(0);
 }
 
 static void mmap_mailbox_leaves_no_shm_object(void **state)
 {
     (void)state;
-    char name[64], devpath[80], out[256];
-    struct stat st;
-    alarm(30);
-    snprintf(name, sizeof name, "/ipcbook-left-%ld", (long)getpid());
-    snprintf(devpath, sizeof devpath, "/dev/shm%s", name);
+    char name[64], out[256];
+    shm_test_name(name, "left");
 
     assert_int_equal(run_mailbox(name, "100", true, out, sizeof out), 0);
-    assert_int_equal(stat(devpath, &st), -1);
-    assert_int_equal(errno, ENOENT);
+    assert_false(shm_exists(name));
 
     /* A writer refuses a name that already exists (O_EXCL), and its exit
      * path must not remove the object that belongs to someone else. */
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
     assert_true(fd >= 0);
-    pid_t w = start_program("mmap_msg_writer", -1, name, "1", (char *)NULL);
-    assert_int_equal(wait_exit_status(w), 1);
-    assert_int_equal(stat(devpath, &st), 0);
+    pid_t w = start_program(NULL, "mmap_msg_writer", name, "1", (char *)NULL);
+    assert_int_equal(tu_wait_exit(w), 1);
+    assert_true(shm_exists(name));
     assert_int_equal(close(fd), 0);
     assert_int_equal(shm_unlink(name), 0);
-    alarm(0);
+}
+
+static void mmap_writer_rejects_bad_count(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "-3", "5abc", "", " 5", "+5", "18446744073709551616",
+    };
+    char name[64];
+    shm_test_name(name, "count");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pid_t w = start_program(NULL, "mmap_msg_writer", name, bad[i], (char *)NULL);
+        int status = wait_within(w, 2000);
+        bool created = shm_exists(name);
+        if (created)
+            assert_int_equal(shm_unlink(name), 0);
+        if (status != 2 || created)
+            fail_msg("COUNT \"%s\": status %d, %s", bad[i], status,
+                     created ? "object created" : "no object");
+    }
+}
+
+/* Start a reader and a writer of many messages, wait until they are
+ * exchanging, SIGKILL the one named VICTIM, and check that the other
+ * reports the death and exits 1 within two seconds. */
+static void kill_one_of_the_pair(const char *victim)
+{
+    char name[64], out[512], drain[512], want[64];
+    int rout, wout;
+    shm_test_name(name, "kill");
+    capture_stderr = true;
+    pid_t writer = start_program(&wout, "mmap_msg_writer", name, "1000000000",
+                                 (char *)NULL);
+    assert_true(shm_becomes(name, true, 5000));     /* waits for a reader */
+    pid_t reader = start_program(&rout, "mmap_msg_reader", name, (char *)NULL);
+    capture_stderr = false;
+    assert_true(shm_becomes(name, false, 5000));    /* both attached */
+    mailbox_nap(50);                        /* well into the exchange */
+
+    bool kill_writer = strcmp(victim, "writer") == 0;
+    pid_t dead = kill_writer ? writer : reader;
+    pid_t survivor = kill_writer ? reader : writer;
+    assert_int_equal(kill(dead, SIGKILL), 0);
+    assert_int_equal(tu_wait_exit(dead), 128 + SIGKILL);
+    assert_int_equal(wait_within(survivor, 2000), 1);
+
+    read_all(kill_writer ? rout : wout, out, sizeof out);
+    read_all(kill_writer ? wout : rout, drain, sizeof drain);
+    snprintf(want, sizeof want, "the %s (pid %ld) has died", victim, (long)dead);
+    bool died_holding = strstr(out, "died while holding the lock") != NULL;
+    if (strstr(out, want) == NULL && !died_holding)
+        fail_msg("survivor said \"%s\"", out);
+    assert_false(shm_exists(name));
+}
+
+static void mmap_mailbox_survives_peer_sigkill(void **state)
+{
+    (void)state;
+    int before = shm_entries_of_this_test();
+    kill_one_of_the_pair("writer");
+    kill_one_of_the_pair("reader");
+    assert_int_equal(shm_entries_of_this_test(), before);
+}
+
+/* In a child: lock BOX, act as the reader that has just arrived (if
+ * READER), report on FD that the lock is held, and wait to be killed. */
+static noreturn void hold_mailbox_lock(struct mailbox *box, int fd, bool reader)
+{
+    if (pthread_mutex_lock(&box->lock) != 0)
+        _exit(1);
+    if (reader) {
+        box->reader_pid = getpid();
+        box->reader_ready = true;
+        if (pthread_cond_broadcast(&box->changed) != 0)
+            _exit(1);
+    }
+    if (write(fd, "L", 1) != 1)
+        _exit(2);
+    for (;;)
+        pause();
+}
+
+/* The writer dies holding the lock; the real reader must notice. */
+static void fake_writer_dies_holding_lock(const char *name)
+{
+    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, sizeof(struct mailbox)), 0);
+    struct mailbox *box = mmap(NULL, sizeof *box, PROT_READ | PROT_WRITE,
+                               MAP_SHARED, fd, 0);
+    assert_true(box != MAP_FAILED);
+    assert_int_equal(close(fd), 0);
+
+    int held[2], rout;
+    char out[256], c;
+    assert_int_equal(pipe(held), 0);
+    pid_t fake = fork();
+    assert_true(fake >= 0);
+    if (fake == 0) {                        /* the writer, up to its death */
+        if (mailbox_init(box) != 0)
+            _exit(1);
+        for (;;) {                          /* until the reader is there */
+            if (pthread_mutex_lock(&box->lock) != 0)
+                _exit(1);
+            bool ready = box->reader_ready;
+            if (pthread_mutex_unlock(&box->lock) != 0)
+                _exit(1);
+            if (ready)
+                break;
+            mailbox_nap(5);
+        }
+        hold_mailbox_lock(box, held[1], false);
+    }
+    assert_int_equal(close(held[1]), 0);
+    capture_stderr = true;
+    pid_t reader = start_program(&rout, "mmap_msg_reader", name, (char *)NULL);
+    capture_stderr = false;
+    assert_true(tu_done_within(held[0], 5000));
+    assert_int_equal(read(held[0], &c, 1), 1);      /* the lock is held */
+    assert_int_equal(close(held[0]), 0);
+    assert_int_equal(kill(fake, SIGKILL), 0);
+    assert_int_equal(tu_wait_exit(fake), 128 + SIGKILL);
+
+    assert_int_equal(wait_within(reader, 2000), 1);
+    read_all(rout, out, sizeof out);
+    assert_non_null(strstr(out, "the writer died while holding the lock"));
+    assert_int_equal(pthread_mutex_lock(&box->lock), ENOTRECOVERABLE);
+    assert_int_equal(munmap(box, sizeof *box), 0);
+    assert_int_equal(shm_unlink(name), 0);
+}
+
+/* The reader dies holding the lock; the real writer must notice. */
+static void fake_reader_dies_holding_lock(const char *name)
+{
+    int wout, held[2];
+    char out[256], c;
+    capture_stderr = true;
+    pid_t writer = start_program(&wout, "mmap_msg_writer", name, "1000", (char *)NULL);
+    capture_stderr = false;
+
+    int fd = -1;
+    for (int i = 0; fd == -1 && i < 1000; i++)      /* up to 5 s */
+        if ((fd = shm_open(name, O_RDWR, 0)) == -1)
+            mailbox_nap(5);
+    assert_true(fd >= 0);
+    struct stat st;
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(fstat(fd, &st), 0);
+        if (st.st_size >= (off_t)sizeof(struct mailbox))
+            break;
+        mailbox_nap(5);
+    }
+    struct mailbox *box = mmap(NULL, sizeof *box, PROT_READ | PROT_WRITE,
+                               MAP_SHARED, fd, 0);
+    assert_true(box != MAP_FAILED);
+    assert_int_equal(close(fd), 0);
+    for (int i = 0; i < 1000 && atomic_load(&box->magic) != MAILBOX_MAGIC; i++)
+        mailbox_nap(5);
+    assert_int_equal(atomic_load(&box->magic), MAILBOX_MAGIC);
+
+    assert_int_equal(pipe(held), 0);
+    pid_t fake = fork();
+    assert_true(fake >= 0);
+    if (fake == 0)                          /* the reader, up to its death */
+        hold_mailbox_lock(box, held[1], true);
+    assert_int_equal(close(held[1]), 0);
+    assert_true(tu_done_within(held[0], 5000));
+    assert_int_equal(read(held[0], &c, 1), 1);
+    assert_int_equal(close(held[0]), 0);
+    assert_int_equal(kill(fake, SIGKILL), 0);
+    assert_int_equal(tu_wait_exit(fake), 128 + SIGKILL);
+
+    assert_int_equal(wait_within(writer, 2000), 1);
+    read_all(wout, out, sizeof out);
+    assert_non_null(strstr(out, "the reader died while holding the lock"));
+    assert_int_equal(pthread_mutex_lock(&box->lock), ENOTRECOVERABLE);
+    assert_int_equal(munmap(box, sizeof *box), 0);
+    assert_false(shm_exists(name));         /* the writer removed it */
+}
+
+static void mmap_mailbox_owner_died_holding_lock(void **state)
+{
+    (void)state;
+    char name[64];
+    shm_test_name(name, "owner");
+    fake_writer_dies_holding_lock(name);
+    fake_reader_dies_holding_lock(name);
+}
+
+static void mmap_writer_signal_removes_shm_object(void **state)
+{
+    (void)state;
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    char name[64];
+    shm_test_name(name, "sig");
+    int before = shm_entries_of_this_test();
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        pid_t w = start_program(NULL, "mmap_msg_writer", name, "10", (char *)NULL);
+        assert_true(shm_becomes(name, true, 5000));   /* waiting for a reader */
+        assert_int_equal(kill(w, sigs[i]), 0);
+        int status = wait_within(w, 2000);
+        bool left = shm_exists(name);
+        if (left)
+            assert_int_equal(shm_unlink(name), 0);
+        if (status != 128 + sigs[i] || left)
+            fail_msg("signal %d: status %d, %s", sigs[i], status,
+                     left ? "name left in /dev/shm" : "name removed");
+    }
+    assert_int_equal(shm_entries_of_this_test(), before);
+}
+
+static void mmap_programs_report_write_errors(void **state)
+{
+    (void)state;
+    char path[4096], name[64], err[4096];
+    char *byte_order[] = { path, NULL };
+    tu_program_path(path, sizeof path, "mmap/mmap_byte_order");
+    tu_expect_write_error("mmap/mmap_byte_order", byte_order);
+
+    shm_test_name(name, "stdout");
+    char *reader[] = { path, name, NULL };
+    tu_program_path(path, sizeof path, "mmap/mmap_msg_reader");
+    const enum tu_stdout hows[] = { TU_STDOUT_FULL, TU_STDOUT_CLOSED };
+    for (size_t i = 0; i < 2; i++) {
+        pid_t w = start_program(NULL, "mmap_msg_writer", name, "10", (char *)NULL);
+        int status = tu_run_stdout("mmap/mmap_msg_reader", reader, hows[i],
+                                   err, sizeof err);
+        assert_int_equal(tu_wait_exit(w), 0);
+        assert_non_null(strstr(err, "mmap_msg_reader: write error: "));
+        assert_true(WIFEXITED(status));
+        assert_int_not_equal(WEXITSTATUS(status), 0);
+    }
+    assert_false(shm_exists(name));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(mmap_offset_must_be_page_aligned),
-        cmocka_unit_test(mmap_wronly_fd_eacces),
-        cmocka_unit_test(mmap_rdonly_shared_write_eacces),
-        cmocka_unit_test(mmap_rdonly_private_write_ok),
-        cmocka_unit_test(mmap_byte_order_little_endian),
-        cmocka_unit_test(mmap_shared_write_visible_to_read),
-        cmocka_unit_test(mmap_shared_visible_to_other_process),
-        cmocka_unit_test(mmap_private_is_copy_on_write),
-        cmocka_unit_test(mmap_sigbus_past_eof),
-        cmocka_unit_test(mmap_prot_none_and_munmap_fault),
-        cmocka_unit_test(mmap_anon_shared_after_fork),
-        cmocka_unit_test(mmap_anon_private_after_fork),
-        cmocka_unit_test(mmap_msync_writes_back),
-        cmocka_unit_test(mmap_shm_open_lives_in_dev_shm),
-        cmocka_unit_test(mmap_memfd_has_no_name),
-        cmocka_unit_test(mmap_mailbox_sync_prevents_torn_reads),
-        cmocka_unit_test(mmap_mailbox_leaves_no_shm_object),
+        MMAP_TEST(mmap_offset_must_be_page_aligned),
+        MMAP_TEST(mmap_wronly_fd_eacces),
+        MMAP_TEST(mmap_rdonly_shared_write_eacces),
+        MMAP_TEST(mmap_rdonly_private_write_ok),
+        MMAP_TEST(mmap_byte_order_little_endian),
+        MMAP_TEST(mmap_shared_write_visible_to_read),
+        MMAP_TEST(mmap_shared_visible_to_other_process),
+        MMAP_TEST(mmap_private_is_copy_on_write),
+        MMAP_TEST(mmap_sigbus_past_eof),
+        MMAP_TEST(mmap_prot_none_and_munmap_fault),
+        MMAP_TEST(mmap_bytes_past_eof_not_in_file),
+        MMAP_TEST(mmap_anon_shared_after_fork),
+        MMAP_TEST(mmap_anon_private_after_fork),
+        MMAP_TEST(mmap_msync_writes_back),
+        MMAP_TEST(mmap_shm_open_lives_in_dev_shm),
+        MMAP_TEST(mmap_memfd_has_no_name),
+        MMAP_TEST(mmap_same_object_two_addresses),
+        MMAP_TEST(mmap_shrink_sigbus_and_seals),
+        MMAP_TEST(mmap_sem_wait_and_sa_restart),
+        MMAP_TEST(mmap_sem_timedwait_eintr_despite_sa_restart),
+        MMAP_TEST(mmap_plain_mutex_owner_death_blocks),
+        MMAP_TEST(mmap_robust_mutex_owner_death),
+        MMAP_TEST(mmap_robust_mutex_not_recoverable),
+        MMAP_TEST(mmap_pidfd_sees_zombie),
+        MMAP_TEST_SECONDS(mmap_mailbox_sync_prevents_torn_reads, 90),
+        MMAP_TEST(mmap_mailbox_leaves_no_shm_object),
+        MMAP_TEST(mmap_writer_rejects_bad_count),
+        MMAP_TEST(mmap_mailbox_survives_peer_sigkill),
+        MMAP_TEST(mmap_mailbox_owner_died_holding_lock),
+        MMAP_TEST(mmap_writer_signal_removes_shm_object),
+        MMAP_TEST(mmap_programs_report_write_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,13 +122,16 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
                 return "malformed raw format {=format}";
             items++;
             break;
-        } else if (is_name_char(s[i]) && s[i] != '-' && s[i] != '.' && s[i] != ':'
+        } else if (is_name_char(s[i]) && s[i] != '-' && s[i] != '.'
                    && !(s[i] >= '0' && s[i] <= '9')) {
             while (i < len && is_name_char(s[i]))
                 i++;
             size_t klen = i - start;
             if (i == len || s[i] != '=')
                 return "attribute without '=value'";
+            for (size_t k = start; k < start + klen; k++)
+                if ((unsigned char)s[k] >= 0x80)   /* pandoc then drops the whole block */
+                    return "non-ASCII attribute name";
             i++;
             for (size_t k = 0; k < a->kvs.n; k += 2)
                 if (a->kvs.v[k].len == klen && memcmp(s + a->kvs.v[k].off, s + start, klen) == 0)
@@ -223,14 +226,14 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_arena *arena, struc
         return 0;                               /* a plain language word */
     a->has_braces = true;
 
-    size_t i = 0;
+    size_t i = 0, lang = 0, lang_len = 0;
     while (i < len && is_blank(info[i]))
         i++;
     if (i < len && info[i] != '{') {            /* language word: "c {#x}" */
-        size_t start = i;
+        lang = i;
         while (i < len && !is_blank(info[i]) && info[i] != '{' && info[i] != '}')
             i++;
-        add_class(&p, start, i - start);
+        lang_len = i - lang;
         while (i < len && is_blank(info[i]))
             i++;
         if (i == len || info[i] != '{') {
@@ -238,17 +241,20 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_arena *arena, struc
             goto out;
         }
     }
-    while (i < len) {
-        if (info[i] != '{') {
-            *why = info[i] == '}' ? "unbalanced braces" : "text after the attribute block";
-            goto out;
-        }
+    do {                                        /* "{#x}{.c}": one block for pandoc */
         *why = parse_braces(info, len, &i, &p);
         if (*why)
             goto out;
-        while (i < len && is_blank(info[i]))
-            i++;
+    } while (i < len && info[i] == '{');
+    while (i < len && is_blank(info[i]))
+        i++;
+    if (i < len) {                              /* pandoc reads only a last {...} */
+        *why = info[i] == '{' ? "a second attribute block (pandoc reads only the last one)"
+               : info[i] == '}' ? "unbalanced braces" : "text after the attribute block";
+        goto out;
     }
+    if (lang_len > 0)                           /* pandoc lists the language last */
+        add_class(&p, lang, lang_len);
     finish(info, &p, arena, a);
     ret = 0;
 out:

@@ -147,7 +147,14 @@ static int finish(struct tgl_input *in, struct tgl_diag *d)
         in->data += 3;                   /* skip the BOM: no copy */
         in->len -= 3;
     }
-    if (memchr(in->data, '\r', in->len) != NULL) {   /* rare: normalise a copy */
+    const char *cr = memchr(in->data, '\r', in->len);
+    for (const char *p = cr; p != NULL; p = memchr(p + 1, '\r', in->len - (size_t)(p + 1 - in->data)))
+        if (p + 1 == in->data + in->len || p[1] != '\n') {
+            tgl_error(d, in->path, tgl_line_of(in, (size_t)(p - in->data)),
+                      "a CR without LF: pandoc does not end a line there (use LF or CRLF)");
+            return -1;
+        }
+    if (cr != NULL) {                    /* rare: normalise a copy */
         char *copy = tgl_xmalloc(in->len + 1);
         memcpy(copy, in->data, in->len);
         if (in->map_len > 0)

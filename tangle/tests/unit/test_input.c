@@ -22,14 +22,18 @@ static void test_input_bom_and_crlf(void **state)
 {
     (void)state;
     struct tgl_input in;
-    static const char text[] = "\xEF\xBB\xBF" "a\r\nb\rc\n\r\n";
+    static const char text[] = "\xEF\xBB\xBF" "a\r\nb\r\nc\n\r\n";
     assert_int_equal(decode(&in, text, sizeof text - 1), 0);
     assert_int_equal(in.len, 7);
     assert_memory_equal(in.data, "a\nb\nc\n\n", 7);
+
     struct tgl_mark m = TGL_MARK_TOP;
     assert_true(tgl_seek_line(&in, &m, 4));
     assert_int_equal(m.start, 6);
     assert_false(tgl_seek_line(&in, &m, 5));            /* the final '\n' starts no line */
+    tgl_input_free(&in);
+    static const char lone[] = "a\r\nb\rc\n";  /* pandoc ends no line at a lone CR */
+    assert_int_equal(decode(&in, lone, sizeof lone - 1), -1);
     tgl_input_free(&in);
 }
 

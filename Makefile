@@ -32,7 +32,7 @@ include mk/code.mk
 -include book/site.mk
 -include mk/bench.mk
 
-.PHONY: all help setup code tangle-code tangle-check lint-shell test clean
+.PHONY: all help setup code tangle-code tangle-check stitch lint-shell test clean
 
 all: ## tangle, compile every program and test, render the book
 	@$(MAKE) --no-print-directory tangle-code
@@ -58,6 +58,9 @@ test: ## run every check; ends with a summary line
 
 tangle-check: $(TANGLE) ## fail when committed code/ differs from the chapters
 	$(TANGLE) -o code --check $(CHAPTER_SRCS)
+
+stitch: $(TANGLE) ## carry edits made in code/ back into the chapters
+	$(TANGLE) --stitch -o code $(CHAPTER_SRCS)
 
 # Every committed shell script, except the expected outputs of tangle's
 # fixtures (they are data, compared byte for byte).

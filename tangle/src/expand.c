@@ -79,6 +79,15 @@ static void add_indented(struct tgl_buf *out, const struct tgl_block *b,
     out->data[out->len] = '\0';
 }
 
+static void map_add(struct tgl_srcmap *m, const struct tgl_block *b, unsigned k, size_t indent)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 256;
+        m->v = tgl_xrealloc(m->v, m->cap * sizeof *m->v);
+    }
+    m->v[m->n++] = (struct tgl_srcline){ b, k, (unsigned)indent };
+}
+
 struct frame {
     const struct tgl_chunk *chunk;   /* NULL: an unnamed root block alone */
     const struct tgl_block *block;
@@ -142,6 +151,8 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
         if (directives && !continued && ((long)b->input != cur_input || s->line != cur_line))
             add_line_directive(out, s->line, doc->inputs[b->input].path);
         add_indented(out, b, s, indent.data, indent.len);
+        for (unsigned k = 0; opts->map && k < s->nlines; k++)
+            map_add(opts->map, b, s->first + k, indent.len);
         cur_input = (long)b->input;
         cur_line = s->line + s->nlines;
         continued = s->len >= 2 && b->text[s->off + s->len - 2] == '\\';
@@ -170,6 +181,12 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
     memcpy(out->data + at, header.data, header.len);
     out->len += header.len;
     out->data[out->len] = '\0';
+    if (opts->map) {                      /* the header is one line, line 1 or 2 */
+        map_add(opts->map, NULL, 0, 0);
+        size_t h = at == start ? 0 : 1;
+        memmove(opts->map->v + h + 1, opts->map->v + h, (opts->map->n - h - 1) * sizeof *opts->map->v);
+        opts->map->v[h] = (struct tgl_srcline){ NULL, 0, 0 };
+    }
     tgl_buf_free(&header);
     ret = 0;
 out:

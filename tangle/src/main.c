@@ -28,7 +28,8 @@
 #endif
 
 static const char usage_text[] =
-    "Usage: tangle [-o DIR] [--check] [--list] [--line-directives] FILE.md...\n";
+    "Usage: tangle [-o DIR] [--check] [--list] [--line-directives] FILE.md...\n"
+    "       tangle --stitch [-o DIR] FILE.md...\n";
 
 static void json_string(FILE *f, const char *s, size_t n)
 {
@@ -98,17 +99,18 @@ static void stage_done(const char *stage)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_LIST, OPT_LINES, OPT_DUMP, OPT_HELP };
+    enum { OPT_CHECK = 256, OPT_LIST, OPT_LINES, OPT_DUMP, OPT_HELP, OPT_STITCH };
     static const struct option longopts[] = {
         { "check", no_argument, NULL, OPT_CHECK },
         { "list", no_argument, NULL, OPT_LIST },
         { "line-directives", no_argument, NULL, OPT_LINES },
         { "dump", no_argument, NULL, OPT_DUMP },
+        { "stitch", no_argument, NULL, OPT_STITCH },
         { "help", no_argument, NULL, OPT_HELP },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = "code";
-    bool check = false, list = false, directives = false, want_dump = false;
+    bool check = false, list = false, directives = false, want_dump = false, stitch = false;
     int opt;
 
     opterr = 0;
@@ -128,6 +130,9 @@ int main(int argc, char **argv)
             break;
         case OPT_DUMP:
             want_dump = true;
+            break;
+        case OPT_STITCH:
+            stitch = true;
             break;
         case OPT_HELP:
             fputs(usage_text, stdout);
@@ -169,6 +174,10 @@ int main(int argc, char **argv)
     if (tgl_link(&doc) != 0)
         goto out;
     stage_done("link");
+    if (stitch) {
+        status = tgl_stitch(&doc, dir);
+        goto out;
+    }
     struct stat st;
     if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "tangle: %s: Not a directory\n", dir);

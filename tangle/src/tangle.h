@@ -350,8 +350,22 @@ int tgl_open_beneath(int dirfd, const char *path);
 
 /* ---- expand.c: expansion ------------------------------------------------ */
 
+/* Where each line of an expanded file came from (for --stitch): line K
+ * of BLOCK's text, behind INDENT bytes of <<ref>> indentation; BLOCK is
+ * NULL for the header comment. */
+struct tgl_srcline {
+    const struct tgl_block *block;
+    unsigned k;
+    unsigned indent;
+};
+struct tgl_srcmap {
+    struct tgl_srcline *v;
+    size_t n, cap;
+};
+
 struct tgl_expand_opts {
     bool line_directives;   /* emit #line for .c and .h */
+    struct tgl_srcmap *map; /* if not NULL: gets one entry per output line */
 };
 
 /* Expand the output file rooted at ROOT (a block with file=) into OUT
@@ -361,6 +375,16 @@ struct tgl_expand_opts {
  * the result would exceed DOC->max_output bytes. */
 int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
                const struct tgl_expand_opts *opts, struct tgl_buf *out);
+
+/* ---- stitch.c: carry edits in DIR back into the chapters (--stitch) ---- */
+
+/* DOC is loaded and linked.  Compare each output file in DIR with its
+ * expansion; map every changed line to the chunk line it came from and
+ * rewrite those chapter lines, keeping the block's indentation.  Checks
+ * that the new chapters tangle to exactly DIR's files before writing any.
+ * Returns 0 (done, or nothing to do) or 2 (an edit that maps to no single
+ * chunk line, or an I/O error, reported on DOC->diag; nothing written). */
+int tgl_stitch(struct tgl_doc *doc, const char *dir);
 
 /* ---- write.c: comparing and writing the output tree --------------------- */
 

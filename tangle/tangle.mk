@@ -19,24 +19,24 @@ FUZZ_CC         ?= clang
 
 $(TANGLE): $(TANGLE_SRCS) $(TANGLE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARNINGS) $(CFLAGS) -o $@ $(TANGLE_SRCS) -lmd4c -pthread
+	$(CC) $(CSTD) $(WARNINGS) $(CFLAGS) -o $@ $(TANGLE_SRCS) -lmd4c
 
 $(TANGLE_ASAN): $(TANGLE_SRCS) $(TANGLE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARNINGS) $(SAN_FLAGS) -o $@ $(TANGLE_SRCS) -lmd4c -pthread
+	$(CC) $(CSTD) $(WARNINGS) $(SAN_FLAGS) -o $@ $(TANGLE_SRCS) -lmd4c
 
 $(BUILD)/tangle-tests/test_%: tangle/tests/unit/test_%.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARNINGS) $(CFLAGS) -Itangle/src -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c -lcmocka -pthread
+	$(CC) $(CSTD) $(WARNINGS) $(CFLAGS) -Itangle/src -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c -lcmocka
 
 $(BUILD)/tangle-tests/asan/test_%: tangle/tests/unit/test_%.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARNINGS) $(SAN_FLAGS) -Itangle/src -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c -lcmocka -pthread
+	$(CC) $(CSTD) $(WARNINGS) $(SAN_FLAGS) -Itangle/src -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c -lcmocka
 
 $(TANGLE_FUZZER): tangle/fuzz/fuzz_tangle.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=undefined -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c -pthread
+	  -fno-sanitize-recover=undefined -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c
 
 .PHONY: test-tangle test-tangle-unit test-tangle-fixtures test-tangle-crosscheck fuzz bench-tangle
 

@@ -39,20 +39,11 @@ struct span {
 struct spans {
     struct span *v;
     size_t n, cap;
-    struct span local[8];
 };
 
 static void spans_add(struct spans *sp, size_t off, size_t len)
 {
-    if (sp->n == sp->cap) {
-        size_t cap = sp->cap * 2;
-        struct span *v = tgl_xmalloc(cap * sizeof *v);
-        memcpy(v, sp->v, sp->n * sizeof *v);
-        if (sp->v != sp->local)
-            free(sp->v);
-        sp->v = v;
-        sp->cap = cap;
-    }
+    TGL_GROW(sp->v, sp->cap, sp->n + 1);
     sp->v[sp->n++] = (struct span){ off, len };
 }
 
@@ -173,8 +164,7 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
 
 /* Build A from the spans P of INFO: one allocation holds the class
  * pointers, the key/value pairs and every string. */
-static void finish(const char *info, const struct pending *p, struct tgl_arena *arena,
-                   struct tgl_attrs *a)
+static void finish(const char *info, const struct pending *p, struct tgl_attrs *a)
 {
     size_t nkv = p->kvs.n / 2;
     size_t bytes = p->has_id ? p->id.len + 1 : 0;
@@ -183,9 +173,9 @@ static void finish(const char *info, const struct pending *p, struct tgl_arena *
     for (size_t i = 0; i < p->kvs.n; i++)
         bytes += p->kvs.v[i].len + 1;
     size_t head = p->classes.n * sizeof(char *) + nkv * sizeof(struct tgl_kv);
-    char *mem = arena ? tgl_arena_alloc(arena, head + bytes) : tgl_xmalloc(head + bytes);
+    char *mem = tgl_xmalloc(head + bytes);
     char *str = mem + head;
-    a->mem = arena ? NULL : mem;
+    a->mem = mem;
     a->classes = (char **)(void *)mem;
     a->kvs = (struct tgl_kv *)(void *)(mem + p->classes.n * sizeof(char *));
     a->nclasses = p->classes.n;
@@ -208,18 +198,10 @@ static void finish(const char *info, const struct pending *p, struct tgl_arena *
 #undef COPY
 }
 
-int tgl_attrs_parse(const char *info, size_t len, struct tgl_arena *arena, struct tgl_attrs *a,
-                    const char **why)
+int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why)
 {
     int ret = -1;
-    struct pending p;                   /* not "= { 0 }": local[] needs no zeroing */
-    p.has_id = false;
-    p.classes.v = p.classes.local;
-    p.classes.n = 0;
-    p.classes.cap = sizeof p.classes.local / sizeof p.classes.local[0];
-    p.kvs.v = p.kvs.local;
-    p.kvs.n = 0;
-    p.kvs.cap = sizeof p.kvs.local / sizeof p.kvs.local[0];
+    struct pending p = { 0 };
     memset(a, 0, sizeof *a);
     *why = NULL;
     if (memchr(info, '{', len) == NULL && memchr(info, '}', len) == NULL)
@@ -255,13 +237,11 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_arena *arena, struc
     }
     if (lang_len > 0)                           /* pandoc lists the language last */
         add_class(&p, lang, lang_len);
-    finish(info, &p, arena, a);
+    finish(info, &p, a);
     ret = 0;
 out:
-    if (p.classes.v != p.classes.local)
-        free(p.classes.v);
-    if (p.kvs.v != p.kvs.local)
-        free(p.kvs.v);
+    free(p.classes.v);
+    free(p.kvs.v);
     return ret;
 }
 

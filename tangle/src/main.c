@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "tangle.h"
@@ -158,6 +157,8 @@ int main(int argc, char **argv)
     int status = 2;
     struct tgl_diag diag = { .out = stderr };
     struct tgl_doc doc;
+    struct tgl_dir out_dir = { .fd = -1 };
+    struct tgl_manifest old = { 0 };
     struct tgl_output *outs = NULL;
     size_t nouts = 0;
     tgl_doc_init(&doc, &diag);
@@ -178,12 +179,11 @@ int main(int argc, char **argv)
         status = tgl_stitch(&doc, dir);
         goto out;
     }
-    struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "tangle: %s: Not a directory\n", dir);
+    /* Only a real run creates DIR; --check and --list take a shared lock. */
+    if (tgl_dir_open(&out_dir, dir, !check && !list, &diag) != 0
+        || tgl_manifest_read(&out_dir, &old, &diag) != 0)
         goto out;
-    }
-    if (tgl_build_outputs(&doc, dir, directives, !list || check, &outs, &nouts) != 0)
+    if (tgl_build_outputs(&doc, &out_dir, &old, directives, !list || check, &outs, &nouts) != 0)
         goto out;
     stage_done("expand");
     if (list) {
@@ -197,16 +197,17 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    status = tgl_sync(dir, outs, nouts, check ? TGL_CHECK : TGL_WRITE, &diag);
+    status = tgl_sync(&doc, &out_dir, &old, outs, nouts, check ? TGL_CHECK : TGL_WRITE);
     stage_done("sync");
 out:
+    tgl_dir_close(&out_dir, status == 2);
 #if TGL_FREE_AT_EXIT
     /* Sanitizer builds free everything, so that LeakSanitizer checks the
-     * ownership rules; the release build leaves it to exit (5 ms on the
-     * benchmark corpus). */
+     * ownership rules; the release build leaves it to exit. */
     for (size_t i = 0; i < nouts; i++)
         tgl_buf_free(&outs[i].content);
     free(outs);
+    tgl_manifest_free(&old);
     tgl_doc_free(&doc);
     stage_done("free");
 #endif

@@ -17,15 +17,13 @@
 struct line_info {
     size_t end;          /* end of the line's text in md (exclusive) */
     const char *ptr;     /* first pointer into the input, or NULL */
-    bool has_null;       /* md4c replaced a NUL byte */
 };
 
 struct parse_state {
-    struct tgl_blocklist *out;   /* where the tangle blocks go */
+    struct tgl_doc *doc;         /* where the tangle blocks go */
     struct tgl_diag *diag;
     size_t idx;
     const struct tgl_input *in;
-    struct tgl_arena *arena;     /* where the blocks go: the input's */
     unsigned errors;
 
     bool in_code;        /* inside a fenced code block we care about */
@@ -59,7 +57,6 @@ struct parse_state {
                             pandoc: -1 not known yet, 0 no, 1 yes */
     unsigned tables;     /* open tables */
     unsigned divs;       /* open pandoc fenced divs (::: lines md4c reads as text) */
-    bool any_null;       /* some line had a NUL byte replaced */
 };
 
 static bool in_buffer(const struct parse_state *ps, const char *p)
@@ -127,7 +124,7 @@ static bool looks_like_tangle_fence(const char *p, size_t n)
         return false;
     struct tgl_attrs a;
     const char *why;
-    bool yes = tgl_attrs_parse(info, len, NULL, &a, &why) == 0
+    bool yes = tgl_attrs_parse(info, len, &a, &why) == 0
                && (a.id != NULL || tgl_attrs_get(&a, "file") != NULL);
     tgl_attrs_free(&a);
     return yes;
@@ -278,8 +275,6 @@ static void decode_info(const MD_ATTRIBUTE *a, struct tgl_buf *b, const char **p
         if (a->substr_types[i] == MD_TEXT_ENTITY) {
             if (!add_entity(b, s, n))
                 *problem = "an HTML entity tangle does not decode (use the character itself)";
-        } else if (a->substr_types[i] == MD_TEXT_NULLCHAR) {
-            tgl_buf_add(b, "\xEF\xBF\xBD", 3);
         } else {
             tgl_buf_add(b, s, n);
         }
@@ -288,10 +283,7 @@ static void decode_info(const MD_ATTRIBUTE *a, struct tgl_buf *b, const char **p
 
 static void push_level(struct parse_state *ps)
 {
-    if (ps->depth == ps->cap_depth) {
-        ps->cap_depth = ps->cap_depth ? ps->cap_depth * 2 : 16;
-        ps->last_child = tgl_xrealloc(ps->last_child, ps->cap_depth * sizeof *ps->last_child);
-    }
+    TGL_GROW(ps->last_child, ps->cap_depth, ps->depth + 1);
     ps->last_child[ps->depth++] = NO_BLOCK;
 }
 
@@ -333,7 +325,6 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     }
     ps->md.len = 0;
     ps->nlines = 0;
-    ps->any_null = false;
     ps->line_open = false;
     return 0;
 }
@@ -376,10 +367,7 @@ static void open_line(struct parse_state *ps)
 {
     if (ps->line_open)
         return;
-    if (ps->nlines == ps->cap_lines) {
-        ps->cap_lines = ps->cap_lines ? ps->cap_lines * 2 : 64;
-        ps->lines = tgl_xrealloc(ps->lines, ps->cap_lines * sizeof *ps->lines);
-    }
+    TGL_GROW(ps->lines, ps->cap_lines, ps->nlines + 1);
     ps->lines[ps->nlines] = (struct line_info){ .end = md_len(ps) };
     ps->line_open = true;
 }
@@ -387,6 +375,7 @@ static void open_line(struct parse_state *ps)
 static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
 {
     struct parse_state *ps = userdata;
+    (void)type;                          /* NUL bytes never get here: input.c refuses them */
     if (in_buffer(ps, s)) {
         size_t end = (size_t)(s - ps->in->data) + size;
         if (end > ps->cursor)
@@ -407,13 +396,6 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
          * which is dropped when the block ends.) */
         if (ps->depth > 0)
             ps->last_child[ps->depth - 1] = MD_BLOCK_P;
-        return 0;
-    }
-    if (type == MD_TEXT_NULLCHAR) {
-        open_line(ps);
-        ps->lines[ps->nlines].has_null = true;
-        ps->any_null = true;
-        md_add(ps, "\xEF\xBF\xBD", 3);         /* U+FFFD, as CommonMark says */
         return 0;
     }
     if (size == 1 && s[0] == '\n' && !in_buffer(ps, s)) {
@@ -505,7 +487,7 @@ static void add_line(struct parse_state *ps, size_t k, size_t ln, struct tgl_buf
     size_t rlen;
     const char *r = raw_line(ps, ln, &rlen);
 
-    if (r == NULL || ps->lines[k].has_null || memchr(r, '\t', rlen) == NULL)
+    if (r == NULL || memchr(r, '\t', rlen) == NULL)
         goto verbatim;
     size_t indent = 0;
     while (indent < mdlen && md[indent] == ' ')
@@ -590,7 +572,7 @@ static void finish_block(struct parse_state *ps)
         ps->errors++;
         return;
     }
-    if (tgl_attrs_parse(ps->info.data, ps->info.len, ps->arena, &attrs, &why) != 0) {
+    if (tgl_attrs_parse(ps->info.data, ps->info.len, &attrs, &why) != 0) {
         tgl_error(d, in->path, (unsigned)ln, "malformed attribute block: %s", why);
         ps->errors++;
         return;
@@ -641,17 +623,16 @@ static void finish_block(struct parse_state *ps)
         }
     }
 
-    struct tgl_block *b = tgl_arena_alloc(ps->arena, sizeof *b);
-    memset(b, 0, sizeof *b);
+    struct tgl_block *b = tgl_xcalloc(1, sizeof *b);
     b->nlines = ps->nlines;
-    b->line_end = tgl_arena_alloc(ps->arena, ps->nlines * sizeof *b->line_end);
+    b->line_end = tgl_xmalloc(ps->nlines * sizeof *b->line_end);
     for (size_t k = 0; k < ps->nlines; k++)          /* md4c's lines ... */
         b->line_end[k] = (uint32_t)ps->lines[k].end;
     if (ps->borrow) {
         /* md4c's text is the source text itself: point into the input. */
         b->text = (char *)ps->region;
         b->len = md_len(ps);
-    } else if (!has_tab(ps, ln + 1, ps->nlines) && !ps->any_null) {
+    } else if (!has_tab(ps, ln + 1, ps->nlines)) {
         b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
         b->len = ps->md.len;
         b->text_owned = true;
@@ -671,9 +652,9 @@ static void finish_block(struct parse_state *ps)
     b->attrs = attrs;
     b->name = attrs.id;
     b->path = tgl_attrs_get(&b->attrs, "file");
-    errs += tgl_segment(b, in->path, ps->arena, d);
+    errs += tgl_segment(b, in->path, d);
 
-    tgl_blocklist_add(ps->out, b);
+    tgl_doc_add_block(ps->doc, b);
     ps->errors += errs;
 }
 
@@ -755,10 +736,10 @@ static size_t front_matter(struct parse_state *ps)
     return 0;                                    /* never closed: not metadata */
 }
 
-unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
-                        struct tgl_diag *d)
+unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
 {
-    struct parse_state ps = { .out = out, .diag = d, .idx = idx, .in = in, .arena = &in->arena,
+    struct tgl_diag *d = doc->diag;
+    struct parse_state ps = { .doc = doc, .diag = d, .idx = idx, .in = &doc->inputs[idx],
                               .at = TGL_MARK_TOP };
     MD_PARSER parser = {
         .abi_version = 0,
@@ -781,13 +762,4 @@ unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *
     free(ps.last_child);
     tgl_buf_free(&ps.md);
     return ps.errors;
-}
-
-unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
-{
-    struct tgl_blocklist list = { doc->blocks, doc->nblocks };
-    unsigned errors = tgl_parse_file(&doc->inputs[idx], idx, &list, doc->diag);
-    doc->blocks = list.v;
-    doc->nblocks = list.n;
-    return errors;
 }

@@ -92,10 +92,7 @@ static void add_indented(struct tgl_buf *out, const struct tgl_block *b,
 
 static void map_add(struct tgl_srcmap *m, const struct tgl_block *b, unsigned k, size_t indent)
 {
-    if (m->n == m->cap) {
-        m->cap = m->cap ? 2 * m->cap : 256;
-        m->v = tgl_xrealloc(m->v, m->cap * sizeof *m->v);
-    }
+    TGL_GROW(m->v, m->cap, m->n + 1);
     m->v[m->n++] = (struct tgl_srcline){ b, k, (unsigned)indent };
 }
 

@@ -70,32 +70,24 @@ struct stitch {
 static int read_file(const char *path, struct tgl_buf *b)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd == -1)
-        return -1;
-    for (;;) {
-        tgl_buf_reserve(b, 65536);
-        ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = errno;
+    if (fd == -1 || tgl_read_fd(fd, b, TGL_MAX_OUTPUT) != 0) {
+        int e = errno;
+        if (fd != -1)
             close(fd);
-            errno = e;
-            return n == 0 ? 0 : -1;
-        }
-        b->len += (size_t)n;
+        errno = e;
+        return -1;
     }
+    return close(fd);
 }
 
 static size_t split_lines(const char *s, size_t len, struct line **out)
 {
-    size_t n = 0, cap = 64;
-    struct line *v = tgl_xmalloc(cap * sizeof *v);
+    size_t n = 0, cap = 0;
+    struct line *v = NULL;
     for (size_t i = 0; i < len;) {
         const char *nl = memchr(s + i, '\n', len - i);
         size_t e = nl ? (size_t)(nl - s) : len;
-        if (n == cap)
-            v = tgl_xrealloc(v, (cap *= 2) * sizeof *v);
+        TGL_GROW(v, cap, n + 1);
         v[n++] = (struct line){ s + i, e - i };
         i = e + 1;
     }
@@ -308,10 +300,7 @@ static int map_hunk(struct stitch *st, const struct file *f, const struct line *
         tgl_buf_addc(&e.text, '\n');
     }
     tgl_buf_free(&prefix);
-    if (st->nedits == st->cap_edits) {
-        st->cap_edits = st->cap_edits ? 2 * st->cap_edits : 16;
-        st->edits = tgl_xrealloc(st->edits, st->cap_edits * sizeof *st->edits);
-    }
+    TGL_GROW(st->edits, st->cap_edits, st->nedits + 1);
     st->edits[st->nedits++] = e;
     return 0;
 fail:
@@ -403,25 +392,16 @@ static int write_chapter(const char *path, const struct tgl_buf *text, struct tg
     char *tmp = tgl_xmalloc(n + 16);
     snprintf(tmp, n + 16, "%s.stitch-XXXXXX", path);
     int fd = stat(path, &st) == 0 ? mkostemp(tmp, O_CLOEXEC) : -1;
-    bool ok = fd != -1 && fchmod(fd, st.st_mode & 07777) == 0;
-    for (size_t done = 0; ok && done < text->len;) {
-        ssize_t w = write(fd, text->data + done, text->len - done);
-        if (w == -1 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        done += ok ? (size_t)w : 0;
-    }
+    bool ok = fd != -1 && fchmod(fd, st.st_mode & 07777) == 0
+              && tgl_write_fd(fd, text->data, text->len) == 0;
     ok = ok && fsync(fd) == 0;
     if (fd != -1 && close(fd) == -1)
         ok = false;
     ok = ok && rename(tmp, path) == 0;
     if (!ok) {
-        int e = errno;
+        tgl_sys_error(d, path);
         if (fd != -1)
             unlink(tmp);
-        if (d->out)
-            fprintf(d->out, "tangle: %s: %s\n", path, strerror(e));
-        d->errors++;
     }
     free(tmp);
     return ok ? 0 : -1;

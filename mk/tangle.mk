@@ -5,7 +5,7 @@
 #                              cross-check, against the plain and the
 #                              ASan+UBSan build (a TEST_STEPS step)
 #   make fuzz FUZZ_SECONDS=N   libFuzzer run seeded from the fixtures
-#   make bench-tangle          tangle vs notangle on a ~200,000-line corpus
+#   make bench-tangle          tangle vs floor and notangle on two corpus shapes
 
 TANGLE_SRCS     := $(wildcard tangle/src/*.c)
 TANGLE_HDRS     := $(wildcard tangle/src/*.h)
@@ -55,8 +55,14 @@ test-tangle-crosscheck: $(TANGLE)
 fuzz: $(TANGLE_FUZZER) ## run the tangle fuzzer for FUZZ_SECONDS (default 60)
 	@tangle/fuzz/run-fuzz.sh $(TANGLE_FUZZER) $(FUZZ_SECONDS)
 
-bench-tangle: $(TANGLE) ## time tangle against notangle on a generated corpus
-	@bench/tangle/bench.sh $(TANGLE)
+TANGLE_FLOOR := $(BUILD)/bench-tangle/floor
+
+$(TANGLE_FLOOR): bench/tangle/floor.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARNINGS) $(CFLAGS) -o $@ $< -lmd4c
+
+bench-tangle: $(TANGLE) $(TANGLE_FLOOR) ## tangle vs a parse floor and notangle, on two corpus shapes
+	@bench/tangle/bench.sh $(TANGLE) $(TANGLE_FLOOR)
 
 TEST_STEPS    += test-tangle
 BENCH_TARGETS += bench-tangle

@@ -140,6 +140,12 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
     const struct tgl_chunk *rc = root->chunk;
     seen[root->input] = true;            /* the root's chapter comes first */
     used[nused++] = root->input;
+    /* The header names the chapters the file uses, known only at the end.
+     * Write it now as if the root's chapter were the only one (the usual
+     * case); it moves only when that guess is wrong or the file starts with
+     * "#!".  Then the body, which can be megabytes, stays where it is. */
+    add_header(out, c_like, doc, used, 1);
+    size_t guess = out->len - start;
     TGL_GROW(st, cap, 1);
     st[n++] = (struct frame){ rc, rc ? rc->first : root, 0, 0 };
     while (n > 0) {
@@ -188,28 +194,31 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
 
     /* The header goes first, or right after a "#!" line. */
     struct tgl_buf header = { 0 };
-    size_t at = start;
-    const char *body = out->data ? out->data + start : "";
-    size_t body_len = out->len - start;
+    size_t body_len = out->len - start - guess, shebang = 0;
+    const char *body = out->data + start + guess;
     if (!directives && body_len >= 2 && body[0] == '#' && body[1] == '!') {
         const char *nl = memchr(body, '\n', body_len);
+        shebang = nl ? (size_t)(nl - body) + 1 : body_len + 1;
         if (nl == NULL)
-            tgl_buf_addc(out, '\n');
-        at = start + (nl ? (size_t)(nl - body) + 1 : body_len + 1);
+            tgl_buf_addc(out, '\n'), body_len++;
     }
     add_header(&header, c_like, doc, used, nused);
     if (!spend(doc, root, header.len)) {
         tgl_buf_free(&header);
         goto out;
     }
-    tgl_buf_reserve(out, header.len);
-    memmove(out->data + at + header.len, out->data + at, out->len - at);
-    memcpy(out->data + at, header.data, header.len);
-    out->len += header.len;
-    out->data[out->len] = '\0';
+    if (shebang > 0 || header.len != guess || memcmp(header.data, out->data + start, guess) != 0) {
+        tgl_buf_reserve(out, header.len);
+        char *o = out->data + start;
+        memmove(o + header.len, o + guess, body_len);
+        memmove(o, o + header.len, shebang);
+        memcpy(o + shebang, header.data, header.len);
+        out->len = start + header.len + body_len;
+        out->data[out->len] = '\0';
+    }
     if (opts->map) {                      /* the header is one line, line 1 or 2 */
         map_add(opts->map, NULL, 0, 0);
-        size_t h = at == start ? 0 : 1;
+        size_t h = shebang > 0;
         memmove(opts->map->v + h + 1, opts->map->v + h, (opts->map->n - h - 1) * sizeof *opts->map->v);
         opts->map->v[h] = (struct tgl_srcline){ NULL, 0, 0 };
     }

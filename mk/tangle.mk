@@ -4,7 +4,8 @@
 #   make test-tangle           unit tests, fixtures, #line test and pandoc
 #                              cross-check, against the plain and the
 #                              ASan+UBSan build (a TEST_STEPS step)
-#   make fuzz FUZZ_SECONDS=N   libFuzzer run seeded from the fixtures
+#   make fuzz FUZZ_SECONDS=N   both libFuzzer targets, seeded from the fixtures,
+#                              then line coverage per tangle/src file
 #   make bench-tangle          tangle vs floor and notangle on two corpus shapes
 
 TANGLE_SRCS     := $(wildcard tangle/src/*.c)
@@ -14,6 +15,8 @@ TANGLE_ASAN     := $(BUILD)/asan/tangle
 TANGLE_UNIT     := $(patsubst tangle/tests/unit/%.c,$(BUILD)/tangle-tests/%,$(wildcard tangle/tests/unit/test_*.c))
 TANGLE_UNIT_ASAN := $(patsubst tangle/tests/unit/%.c,$(BUILD)/tangle-tests/asan/%,$(wildcard tangle/tests/unit/test_*.c))
 TANGLE_FUZZER   := $(BUILD)/fuzz/fuzz_tangle
+TANGLE_FUZZ_TOOL := $(BUILD)/fuzz/fuzz_tool
+FUZZ_COV        := -fprofile-instr-generate -fcoverage-mapping
 FUZZ_SECONDS    ?= 60
 FUZZ_CC         ?= clang
 
@@ -52,8 +55,26 @@ test-tangle-fixtures: $(TANGLE) $(TANGLE_ASAN)
 test-tangle-crosscheck: $(TANGLE)
 	@tangle/tests/crosscheck.sh $(TANGLE)
 
-fuzz: $(TANGLE_FUZZER) ## run the tangle fuzzer for FUZZ_SECONDS (default 60)
-	@tangle/fuzz/run-fuzz.sh $(TANGLE_FUZZER) $(FUZZ_SECONDS)
+# The whole tool (main.c's main renamed) on a scratch folder, and both
+# targets again with clang's source coverage (no sanitizers) for the report.
+$(TANGLE_FUZZ_TOOL): tangle/fuzz/fuzz_tool.c $(TANGLE_SRCS) $(TANGLE_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined -Dmain=tangle_main -DTGL_FREE_AT_EXIT=1 -o $@ $< $(TANGLE_SRCS) -lmd4c
+
+$(BUILD)/fuzz/cov/fuzz_tangle: tangle/fuzz/fuzz_tangle.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer $(FUZZ_COV) -o $@ $< \
+	  $(TANGLE_LIB_SRCS) -lmd4c
+
+$(BUILD)/fuzz/cov/fuzz_tool: tangle/fuzz/fuzz_tool.c $(TANGLE_SRCS) $(TANGLE_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer $(FUZZ_COV) -Dmain=tangle_main -DTGL_FREE_AT_EXIT=1 \
+	  -o $@ $< $(TANGLE_SRCS) -lmd4c
+
+fuzz: $(TANGLE_FUZZER) $(TANGLE_FUZZ_TOOL) $(BUILD)/fuzz/cov/fuzz_tangle $(BUILD)/fuzz/cov/fuzz_tool ## fuzz both targets for FUZZ_SECONDS each (default 60), then line coverage per file
+	@tangle/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(TANGLE_FUZZER) $(TANGLE_FUZZ_TOOL) \
+	  $(BUILD)/fuzz/cov/fuzz_tangle $(BUILD)/fuzz/cov/fuzz_tool
 
 TANGLE_FLOOR := $(BUILD)/bench-tangle/floor
 

@@ -394,7 +394,6 @@ static int write_chapter(const char *path, const struct tgl_buf *text, struct tg
     int fd = stat(path, &st) == 0 ? mkostemp(tmp, O_CLOEXEC) : -1;
     bool ok = fd != -1 && fchmod(fd, st.st_mode & 07777) == 0
               && tgl_write_fd(fd, text->data, text->len) == 0;
-    ok = ok && fsync(fd) == 0;
     if (fd != -1 && close(fd) == -1)
         ok = false;
     ok = ok && rename(tmp, path) == 0;
@@ -414,7 +413,8 @@ static int load_files(struct stitch *st, const char *dir)
     size_t total = 0;
     st->sorted = tgl_xmalloc((doc->nblocks + 1) * sizeof *st->sorted);
     st->base = tgl_xmalloc((doc->nblocks + 1) * sizeof *st->base);
-    memcpy(st->sorted, doc->blocks, doc->nblocks * sizeof *st->sorted);
+    if (doc->nblocks > 0)                    /* a chapter of prose only: no blocks */
+        memcpy(st->sorted, doc->blocks, doc->nblocks * sizeof *st->sorted);
     qsort(st->sorted, doc->nblocks, sizeof *st->sorted, cmp_ptr);
     for (size_t i = 0; i < doc->nblocks; i++) {
         st->base[i] = total;
@@ -471,8 +471,10 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
         free(gl);
         free(dl);
     }
-    if (errors)
+    ret = errors ? 2 : 0;
+    if (errors || st.nedits == 0)
         goto out;
+    ret = 2;
     qsort(st.edits, st.nedits, sizeof *st.edits, cmp_edit);
     for (size_t i = 1; i < st.nedits; i++) {
         const struct edit *p = &st.edits[i - 1], *e = &st.edits[i];
@@ -489,7 +491,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
         apply(&doc->inputs[st.edits[i].input], &st.edits[i], j - i,
               &texts[st.edits[i].input]);
     }
-    const char *bad = st.nedits ? verify(&st, texts) : NULL;
+    const char *bad = verify(&st, texts);
     if (bad) {
         tgl_error(st.d, bad, 0, "the edits cannot be carried into the chapters exactly "
                                 "(a line that ends the block, or a tab its indentation "

@@ -471,11 +471,16 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
         free(gl);
         free(dl);
     }
+    bool changed = false;                        /* also a change no hunk shows: */
+    for (size_t i = 0; i < st.nfiles; i++)       /* a final newline taken away */
+        changed |= st.files[i].gen.len != st.files[i].disk.len
+                   || memcmp(st.files[i].gen.data, st.files[i].disk.data, st.files[i].gen.len);
     ret = errors ? 2 : 0;
-    if (errors || st.nedits == 0)
+    if (errors || !changed)
         goto out;
     ret = 2;
-    qsort(st.edits, st.nedits, sizeof *st.edits, cmp_edit);
+    if (st.nedits > 0)
+        qsort(st.edits, st.nedits, sizeof *st.edits, cmp_edit);
     for (size_t i = 1; i < st.nedits; i++) {
         const struct edit *p = &st.edits[i - 1], *e = &st.edits[i];
         if (p->input == e->input && (p->first + p->ndel > e->first || p->first == e->first)) {
@@ -493,9 +498,10 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
     }
     const char *bad = verify(&st, texts);
     if (bad) {
-        tgl_error(st.d, bad, 0, "the edits cannot be carried into the chapters exactly "
-                                "(a line that ends the block, or a tab its indentation "
-                                "cannot hold?): edit the chapter");
+        tgl_error(st.d, bad, 0, "the chapters, edited, would not tangle to this file byte "
+                                "for byte (a line that closes the block, a tab the block's "
+                                "indentation cannot hold, a final newline taken away?): "
+                                "edit the chapter");
         goto out;
     }
     ret = 0;

@@ -138,9 +138,11 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
             && !tgl_manifest_has(old, b->path)) {
             struct tgl_buf m = { 0 };
             char *full = tgl_path_join(dir->path, b->path);
+            char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
             tgl_buf_addf(&m, "%s exists, differs from what tangle would write, and is not "
-                         "listed in %s: tangle never overwrites a file it did not write "
-                         "(move it away first)", full, TGL_MANIFEST);
+                         "in the manifest %s: tangle never overwrites a file it did not "
+                         "write (move it away first)", full, mpath);
+            free(mpath);
             free(full);
             msg = m.data;
         }

@@ -38,7 +38,7 @@
 /* Bounds (DESIGN.md, "Bounds and refusals"); each is an exit-2 error. */
 #define TGL_MAX_INPUT ((size_t)64 << 20)     /* bytes of one input file */
 #define TGL_MAX_OUTPUT ((size_t)256 << 20)   /* bytes expanded in one run, all files */
-#define TGL_MAX_STEPS ((size_t)1 << 26)      /* blocks and segments visited by
+#define TGL_MAX_STEPS ((size_t)1 << 24)      /* blocks and segments visited by
                                                 expansion in one run */
 #define TGL_MANIFEST ".tangled"
 

@@ -38,7 +38,7 @@ $(TANGLE_FUZZER): tangle/fuzz/fuzz_tangle.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
 	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c
 
-.PHONY: test-tangle test-tangle-unit test-tangle-fixtures test-tangle-crosscheck fuzz bench-tangle
+.PHONY: test-tangle test-tangle-unit test-tangle-fixtures fuzz bench-tangle
 
 test-tangle: $(TANGLE) $(TANGLE_ASAN) $(TANGLE_UNIT) $(TANGLE_UNIT_ASAN) ## all tangle tests (plain + ASan/UBSan)
 	@tangle/tests/run-all.sh $(TANGLE) $(TANGLE_ASAN) $(BUILD)/tangle-tests
@@ -48,9 +48,6 @@ test-tangle-unit: $(TANGLE_UNIT) $(TANGLE_UNIT_ASAN)
 
 test-tangle-fixtures: $(TANGLE) $(TANGLE_ASAN)
 	@tangle/tests/run-fixtures.sh $(TANGLE) && tangle/tests/run-fixtures.sh $(TANGLE_ASAN)
-
-test-tangle-crosscheck: $(TANGLE)
-	@tangle/tests/crosscheck.sh $(TANGLE)
 
 fuzz: $(TANGLE_FUZZER) ## run the tangle fuzzer for FUZZ_SECONDS (default 60)
 	@tangle/fuzz/run-fuzz.sh $(TANGLE_FUZZER) $(FUZZ_SECONDS)

@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tangle.h"
 
@@ -77,24 +76,6 @@ static void dump(const struct tgl_doc *doc)
     }
 }
 
-/* With TANGLE_TIMES set in the environment, print how long each stage
- * took on stderr (for the benchmark). */
-static void stage_done(const char *stage)
-{
-    static struct timespec last;
-    static int enabled = -1;
-    struct timespec now;
-    if (enabled == -1)
-        enabled = getenv("TANGLE_TIMES") != NULL;
-    if (!enabled)
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (stage != NULL)
-        fprintf(stderr, "tangle: %-8s %7.2f ms\n", stage,
-                (double)(now.tv_sec - last.tv_sec) * 1e3 + (double)(now.tv_nsec - last.tv_nsec) / 1e6);
-    last = now;
-}
-
 int main(int argc, char **argv)
 {
     enum { OPT_CHECK = 256, OPT_LIST, OPT_LINES, OPT_DUMP, OPT_HELP };
@@ -158,10 +139,8 @@ int main(int argc, char **argv)
     size_t nouts = 0;
     tgl_doc_init(&doc, &diag);
 
-    stage_done(NULL);
     if (tgl_load(&doc, argv + optind, (size_t)(argc - optind)) != 0)
         goto out;
-    stage_done("parse");
     if (want_dump) {
         dump(&doc);
         status = 0;
@@ -169,14 +148,12 @@ int main(int argc, char **argv)
     }
     if (tgl_link(&doc) != 0)
         goto out;
-    stage_done("link");
     /* Only a real run creates DIR; --check and --list take a shared lock. */
     if (tgl_dir_open(&out_dir, dir, !check && !list, &diag) != 0
         || tgl_manifest_read(&out_dir, &old, &diag) != 0)
         goto out;
     if (tgl_build_outputs(&doc, &out_dir, &old, directives, !list || check, &outs, &nouts) != 0)
         goto out;
-    stage_done("expand");
     if (list) {
         for (size_t i = 0; i < nouts; i++) {
             char *full = tgl_path_join(dir, outs[i].path);
@@ -189,7 +166,6 @@ int main(int argc, char **argv)
         }
     }
     status = tgl_sync(&doc, &out_dir, &old, outs, nouts, check ? TGL_CHECK : TGL_WRITE);
-    stage_done("sync");
 out:
     tgl_dir_close(&out_dir, status == 2);
 #if TGL_FREE_AT_EXIT
@@ -200,7 +176,6 @@ out:
     free(outs);
     tgl_manifest_free(&old);
     tgl_doc_free(&doc);
-    stage_done("free");
 #endif
     if (fflush(stdout) == EOF && status == 0)
         status = 2;

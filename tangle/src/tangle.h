@@ -221,8 +221,7 @@ struct tgl_chunk {
     const char *name;    /* borrowed from the first block */
     struct tgl_block *first;
     struct tgl_block *last;
-    int color;           /* DFS state for cycle and reachability checks */
-    bool reachable;
+    int color;           /* DFS state for the cycle and reachability check */
 };
 
 struct tgl_doc {

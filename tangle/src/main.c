@@ -12,19 +12,6 @@
 
 #include "tangle.h"
 
-#ifndef TGL_FREE_AT_EXIT
-#if defined(__SANITIZE_ADDRESS__)
-#define TGL_FREE_AT_EXIT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TGL_FREE_AT_EXIT 1
-#endif
-#endif
-#endif
-#ifndef TGL_FREE_AT_EXIT
-#define TGL_FREE_AT_EXIT 0
-#endif
-
 static const char usage_text[] =
     "Usage: tangle [-o DIR] [--check] [--list] [--line-directives] FILE.md...\n";
 
@@ -168,16 +155,14 @@ int main(int argc, char **argv)
     status = tgl_sync(&doc, &out_dir, &old, outs, nouts, check ? TGL_CHECK : TGL_WRITE);
 out:
     tgl_dir_close(&out_dir, status == 2);
-#if TGL_FREE_AT_EXIT
-    /* Sanitizer builds free everything, so that LeakSanitizer checks the
-     * ownership rules; the release build leaves it to exit. */
     for (size_t i = 0; i < nouts; i++)
         tgl_buf_free(&outs[i].content);
     free(outs);
     tgl_manifest_free(&old);
     tgl_doc_free(&doc);
-#endif
-    if (fflush(stdout) == EOF && status == 0)
+    if (fflush(stdout) == EOF && status < 2) {   /* the list or the paths are lost */
+        tgl_sys_error(&diag, "stdout");
         status = 2;
+    }
     return status;
 }

@@ -21,10 +21,11 @@ int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_di
     if (dir->fd == -1)
         return 0;
     char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
-    int fd = openat(dir->fd, TGL_MANIFEST, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = tgl_open_file(dir->fd, TGL_MANIFEST);
     if (fd == -1 && errno == ENOENT)
         ret = 0;
-    else if ((fd == -1 && errno == ELOOP) || (fd != -1 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)))
+    else if ((fd == -1 && errno == ELOOP)
+             || (fd != -1 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)))
         tgl_error(d, mpath, 0, "the manifest is not a regular file");
     else if (fd == -1 || fstat(fd, &st) == -1 || tgl_read_fd(fd, &m->text, TGL_MAX_INPUT) == -1)
         tgl_sys_error(d, mpath);
@@ -81,7 +82,7 @@ static char *classify(struct tgl_dir *dir, struct tgl_output *o, const struct tg
     o->act = TGL_CHANGE;
     if (S_ISLNK(w->st.st_mode) || (size_t)w->st.st_size != text->len)
         return NULL;                             /* a symlink is replaced, never followed */
-    int fd = openat(w->fd, w->rest, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = tgl_open_file(w->fd, w->rest);
     disk->len = 0;
     tgl_buf_reserve(disk, text->len + 1);
     if (fd == -1 || fstat(fd, &st) == -1
@@ -95,7 +96,8 @@ static char *classify(struct tgl_dir *dir, struct tgl_output *o, const struct tg
         return m.data;
     }
     close(fd);
-    if (S_ISREG(st.st_mode) && disk->len == text->len && memcmp(disk->data, text->data, text->len) == 0)
+    if (S_ISREG(st.st_mode) && disk->len == text->len
+        && memcmp(disk->data, text->data, text->len) == 0)
         /* Only the owner's x bit counts: a git checkout makes 0664 or
          * 0600 files depending on the umask, and those are "0644" too. */
         o->act = (st.st_mode & S_IXUSR) != (o->mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;

@@ -76,6 +76,9 @@ void tgl_buf_free(struct tgl_buf *b);
 /* Read FD to its end, appending to B, but fail (errno EFBIG) once B would
  * hold more than MAX bytes.  Returns 0 or -1 (errno set). */
 int tgl_read_fd(int fd, struct tgl_buf *b, size_t max);
+/* Open NAME in the folder DIRFD for reading, never through a symlink, and
+ * never waiting (a FIFO) or taking a terminal. */
+int tgl_open_file(int dirfd, const char *name);
 /* Write all of P[0..N) to FD.  Returns 0 or -1 (errno set). */
 int tgl_write_fd(int fd, const void *p, size_t n);
 

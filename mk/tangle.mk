@@ -41,7 +41,7 @@ $(TANGLE_FUZZER): tangle/fuzz/fuzz_tangle.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
 	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c
 
-.PHONY: test-tangle test-tangle-unit test-tangle-fixtures test-tangle-crosscheck fuzz bench-tangle
+.PHONY: test-tangle test-tangle-unit test-tangle-fixtures fuzz bench-tangle
 
 test-tangle: $(TANGLE) $(TANGLE_ASAN) $(TANGLE_UNIT) $(TANGLE_UNIT_ASAN) ## all tangle tests (plain + ASan/UBSan)
 	@tangle/tests/run-all.sh $(TANGLE) $(TANGLE_ASAN) $(BUILD)/tangle-tests
@@ -52,15 +52,12 @@ test-tangle-unit: $(TANGLE_UNIT) $(TANGLE_UNIT_ASAN)
 test-tangle-fixtures: $(TANGLE) $(TANGLE_ASAN)
 	@tangle/tests/run-fixtures.sh $(TANGLE) && tangle/tests/run-fixtures.sh $(TANGLE_ASAN)
 
-test-tangle-crosscheck: $(TANGLE)
-	@tangle/tests/crosscheck.sh $(TANGLE)
-
 # The whole tool (main.c's main renamed) on a scratch folder, and both
 # targets again with clang's source coverage (no sanitizers) for the report.
 $(TANGLE_FUZZ_TOOL): tangle/fuzz/fuzz_tool.c $(TANGLE_SRCS) $(TANGLE_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=undefined -Dmain=tangle_main -DTGL_FREE_AT_EXIT=1 -o $@ $< $(TANGLE_SRCS) -lmd4c
+	  -fno-sanitize-recover=undefined -Dmain=tangle_main -o $@ $< $(TANGLE_SRCS) -lmd4c
 
 $(BUILD)/fuzz/cov/fuzz_tangle: tangle/fuzz/fuzz_tangle.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
 	@mkdir -p $(@D)
@@ -69,7 +66,7 @@ $(BUILD)/fuzz/cov/fuzz_tangle: tangle/fuzz/fuzz_tangle.c $(TANGLE_LIB_SRCS) $(TA
 
 $(BUILD)/fuzz/cov/fuzz_tool: tangle/fuzz/fuzz_tool.c $(TANGLE_SRCS) $(TANGLE_HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer $(FUZZ_COV) -Dmain=tangle_main -DTGL_FREE_AT_EXIT=1 \
+	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer $(FUZZ_COV) -Dmain=tangle_main \
 	  -o $@ $< $(TANGLE_SRCS) -lmd4c
 
 fuzz: $(TANGLE_FUZZER) $(TANGLE_FUZZ_TOOL) $(BUILD)/fuzz/cov/fuzz_tangle $(BUILD)/fuzz/cov/fuzz_tool ## fuzz both targets for FUZZ_SECONDS each (default 60), then line coverage per file

@@ -283,28 +283,28 @@ static const struct tgl_seg *next_ref(struct frame *fr)
 
 enum { WHITE, GRAY, BLACK };
 
-static unsigned check_cycles(struct tgl_doc *doc)
+/* One depth-first walk from every file= block, in document order: a
+ * reference to a chunk still on the stack (GRAY) closes a cycle; a named
+ * chunk the walk never reaches (WHITE) is not used. */
+static unsigned check_graph(struct tgl_doc *doc)
 {
     unsigned errors = 0;
     struct stack st = { 0 };
     for (size_t i = 0; i < doc->nblocks; i++) {
         const struct tgl_block *b = doc->blocks[i];
-        if (b->name == NULL)
+        if (b->path == NULL || (b->chunk != NULL && b->chunk->color != WHITE))
             continue;
-        struct tgl_chunk *c = b->chunk;
-        if (c->color != WHITE)
-            continue;
-        c->color = GRAY;
-        push(&st, c, c->first);
+        if (b->chunk != NULL)
+            b->chunk->color = GRAY;
+        push(&st, b->chunk, b->chunk ? b->chunk->first : b);
         while (st.n > 0) {
             struct frame *top = &st.f[st.n - 1];
             const struct tgl_seg *s = next_ref(top);
             if (s == NULL) {
-                top->chunk->color = BLACK;
+                if (top->chunk != NULL)
+                    top->chunk->color = BLACK;
                 st.n--;
-                continue;
-            }
-            if (s->chunk->color == WHITE) {
+            } else if (s->chunk->color == WHITE) {
                 s->chunk->color = GRAY;
                 push(&st, s->chunk, s->chunk->first);
             } else if (s->chunk->color == GRAY) {
@@ -323,43 +323,9 @@ static unsigned check_cycles(struct tgl_doc *doc)
         }
     }
     free(st.f);
-    return errors;
-}
-
-static unsigned check_reachable(struct tgl_doc *doc)
-{
-    unsigned errors = 0;
-    struct stack st = { 0 };
     for (size_t i = 0; i < doc->nblocks; i++) {
         const struct tgl_block *b = doc->blocks[i];
-        if (b->path == NULL)
-            continue;
-        struct tgl_chunk *c = b->chunk;
-        if (c != NULL) {
-            if (c->reachable)
-                continue;
-            c->reachable = true;
-            push(&st, c, c->first);
-        } else {
-            push(&st, NULL, b);
-        }
-        while (st.n > 0) {
-            const struct tgl_seg *s = next_ref(&st.f[st.n - 1]);
-            if (s == NULL) {
-                st.n--;
-            } else if (!s->chunk->reachable) {
-                s->chunk->reachable = true;
-                push(&st, s->chunk, s->chunk->first);
-            }
-        }
-    }
-    free(st.f);
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        const struct tgl_block *b = doc->blocks[i];
-        if (b->name == NULL)
-            continue;
-        struct tgl_chunk *c = b->chunk;
-        if (c->first == b && !c->reachable) {
+        if (b->name != NULL && b->chunk->first == b && b->chunk->color == WHITE) {
             tgl_error(doc->diag, where(doc, b), b->line,
                       "chunk '%s' is not used: no file= block reaches it", b->name);
             errors++;
@@ -373,7 +339,6 @@ unsigned tgl_link(struct tgl_doc *doc)
     unsigned errors = build_chunks(doc);
     errors += resolve_refs(doc);
     errors += check_files(doc);
-    errors += check_cycles(doc);
-    errors += check_reachable(doc);
+    errors += check_graph(doc);
     return errors;
 }

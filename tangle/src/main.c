@@ -9,22 +9,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tangle.h"
-
-#ifndef TGL_FREE_AT_EXIT
-#if defined(__SANITIZE_ADDRESS__)
-#define TGL_FREE_AT_EXIT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TGL_FREE_AT_EXIT 1
-#endif
-#endif
-#endif
-#ifndef TGL_FREE_AT_EXIT
-#define TGL_FREE_AT_EXIT 0
-#endif
 
 static const char usage_text[] =
     "Usage: tangle [-o DIR] [--check] [--list] [--line-directives] FILE.md...\n"
@@ -76,24 +62,6 @@ static void dump(const struct tgl_doc *doc)
         json_string(stdout, b->text, b->len);
         printf("}\n");
     }
-}
-
-/* With TANGLE_TIMES set in the environment, print how long each stage
- * took on stderr (for the benchmark). */
-static void stage_done(const char *stage)
-{
-    static struct timespec last;
-    static int enabled = -1;
-    struct timespec now;
-    if (enabled == -1)
-        enabled = getenv("TANGLE_TIMES") != NULL;
-    if (!enabled)
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (stage != NULL)
-        fprintf(stderr, "tangle: %-8s %7.2f ms\n", stage,
-                (double)(now.tv_sec - last.tv_sec) * 1e3 + (double)(now.tv_nsec - last.tv_nsec) / 1e6);
-    last = now;
 }
 
 int main(int argc, char **argv)
@@ -163,10 +131,8 @@ int main(int argc, char **argv)
     size_t nouts = 0;
     tgl_doc_init(&doc, &diag);
 
-    stage_done(NULL);
     if (tgl_load(&doc, argv + optind, (size_t)(argc - optind)) != 0)
         goto out;
-    stage_done("parse");
     if (want_dump) {
         dump(&doc);
         status = 0;
@@ -174,7 +140,6 @@ int main(int argc, char **argv)
     }
     if (tgl_link(&doc) != 0)
         goto out;
-    stage_done("link");
     if (stitch) {
         status = tgl_stitch(&doc, dir);
         goto out;
@@ -185,7 +150,6 @@ int main(int argc, char **argv)
         goto out;
     if (tgl_build_outputs(&doc, &out_dir, &old, directives, !list || check, &outs, &nouts) != 0)
         goto out;
-    stage_done("expand");
     if (list) {
         for (size_t i = 0; i < nouts; i++) {
             char *full = tgl_path_join(dir, outs[i].path);
@@ -198,20 +162,16 @@ int main(int argc, char **argv)
         }
     }
     status = tgl_sync(&doc, &out_dir, &old, outs, nouts, check ? TGL_CHECK : TGL_WRITE);
-    stage_done("sync");
 out:
     tgl_dir_close(&out_dir, status == 2);
-#if TGL_FREE_AT_EXIT
-    /* Sanitizer builds free everything, so that LeakSanitizer checks the
-     * ownership rules; the release build leaves it to exit. */
     for (size_t i = 0; i < nouts; i++)
         tgl_buf_free(&outs[i].content);
     free(outs);
     tgl_manifest_free(&old);
     tgl_doc_free(&doc);
-    stage_done("free");
-#endif
-    if (fflush(stdout) == EOF && status == 0)
+    if (fflush(stdout) == EOF && status < 2) {   /* the list or the paths are lost */
+        tgl_sys_error(&diag, "stdout");
         status = 2;
+    }
     return status;
 }

@@ -21,10 +21,11 @@ int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_di
     if (dir->fd == -1)
         return 0;
     char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
-    int fd = openat(dir->fd, TGL_MANIFEST, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = tgl_open_file(dir->fd, TGL_MANIFEST);
     if (fd == -1 && errno == ENOENT)
         ret = 0;
-    else if ((fd == -1 && errno == ELOOP) || (fd != -1 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)))
+    else if ((fd == -1 && errno == ELOOP)
+             || (fd != -1 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)))
         tgl_error(d, mpath, 0, "the manifest is not a regular file");
     else if (fd == -1 || fstat(fd, &st) == -1 || tgl_read_fd(fd, &m->text, TGL_MAX_INPUT) == -1)
         tgl_sys_error(d, mpath);
@@ -102,7 +103,7 @@ static char *classify(struct tgl_dir *dir, struct tgl_output *o, const struct tg
     o->act = TGL_CHANGE;
     if (S_ISLNK(w->st.st_mode) || (size_t)w->st.st_size != text->len)
         return NULL;                             /* a symlink is replaced, never followed */
-    int fd = openat(w->fd, w->rest, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = tgl_open_file(w->fd, w->rest);
     bool same = false;
     if (fd == -1 || fstat(fd, &st) == -1
         || (S_ISREG(st.st_mode) && same_as(fd, text, disk, &same) == -1)) {
@@ -158,9 +159,11 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
             && !tgl_manifest_has(old, b->path)) {
             struct tgl_buf m = { 0 };
             char *full = tgl_path_join(dir->path, b->path);
+            char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
             tgl_buf_addf(&m, "%s exists, differs from what tangle would write, and is not "
-                         "listed in %s: tangle never overwrites a file it did not write "
-                         "(move it away first)", full, TGL_MANIFEST);
+                         "in the manifest %s: tangle never overwrites a file it did not "
+                         "write (move it away first)", full, mpath);
+            free(mpath);
             free(full);
             msg = m.data;
         }

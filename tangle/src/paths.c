@@ -85,19 +85,14 @@ int tgl_dir_open(struct tgl_dir *dir, const char *path, bool create, struct tgl_
     dir->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir->fd == -1 && errno == ENOENT && !create)
         return 0;
-    int e;
-    if (dir->fd == -1 || flock(dir->fd, create ? LOCK_EX : LOCK_SH) == -1)
-        goto fail;
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", dir->fd);
-    dir->real = realpath(proc, NULL);
-    if (dir->real != NULL)
-        return 0;
-fail:
-    e = errno;
-    tgl_sys_error(d, path);
-    errno = e;
-    return -1;
+    if (dir->fd == -1 || flock(dir->fd, create ? LOCK_EX : LOCK_SH) == -1
+        || (dir->real = realpath(proc, NULL)) == NULL) {
+        tgl_sys_error(d, path);
+        return -1;
+    }
+    return 0;
 }
 
 void tgl_dir_close(struct tgl_dir *dir, bool failed)
@@ -231,7 +226,8 @@ char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w)
         if (!inside(dir, fd, w->rest, &resolves)) {
             struct tgl_buf m = { 0 };
             tgl_buf_addf(&m, "is a symlink that leads outside the output folder %s", dir->path);
-            msg = why(dir, path, strlen(path), resolves ? m.data : "is a symlink that does not resolve");
+            msg = why(dir, path, strlen(path),
+                      resolves ? m.data : "is a symlink that does not resolve");
             tgl_buf_free(&m);
             return msg;
         }

@@ -38,7 +38,7 @@
 /* Bounds (DESIGN.md, "Bounds and refusals"); each is an exit-2 error. */
 #define TGL_MAX_INPUT ((size_t)64 << 20)     /* bytes of one input file */
 #define TGL_MAX_OUTPUT ((size_t)256 << 20)   /* bytes expanded in one run, all files */
-#define TGL_MAX_STEPS ((size_t)1 << 26)      /* blocks and segments visited by
+#define TGL_MAX_STEPS ((size_t)1 << 24)      /* blocks and segments visited by
                                                 expansion in one run */
 #define TGL_MANIFEST ".tangled"
 
@@ -76,6 +76,9 @@ void tgl_buf_free(struct tgl_buf *b);
 /* Read FD to its end, appending to B, but fail (errno EFBIG) once B would
  * hold more than MAX bytes.  Returns 0 or -1 (errno set). */
 int tgl_read_fd(int fd, struct tgl_buf *b, size_t max);
+/* Open NAME in the folder DIRFD for reading, never through a symlink, and
+ * never waiting (a FIFO) or taking a terminal. */
+int tgl_open_file(int dirfd, const char *name);
 /* Write all of P[0..N) to FD.  Returns 0 or -1 (errno set). */
 int tgl_write_fd(int fd, const void *p, size_t n);
 
@@ -221,8 +224,7 @@ struct tgl_chunk {
     const char *name;    /* borrowed from the first block */
     struct tgl_block *first;
     struct tgl_block *last;
-    int color;           /* DFS state for cycle and reachability checks */
-    bool reachable;
+    int color;           /* DFS state for the cycle and reachability check */
 };
 
 struct tgl_doc {

@@ -1,6 +1,7 @@
 /* util.c: allocation that cannot fail, growable arrays and buffers, the
  * read/write helpers, diagnostics. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -134,6 +135,11 @@ int tgl_read_fd(int fd, struct tgl_buf *b, size_t max)
         if (n == 0)
             return 0;
     }
+}
+
+int tgl_open_file(int dirfd, const char *name)
+{
+    return openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 }
 
 int tgl_write_fd(int fd, const void *p, size_t n)

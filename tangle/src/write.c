@@ -160,6 +160,13 @@ static void remove_empty_parents(struct tgl_dir *dir, const char *path)
     free(p);
 }
 
+static void print_path(const struct tgl_dir *dir, const char *path)
+{
+    char *full = tgl_path_join(dir->path, path);
+    printf("%s\n", full);
+    free(full);
+}
+
 static int cmp_path(const void *key, const void *elem)
 {
     return strcmp(key, ((const struct tgl_output *)elem)->path);
@@ -195,23 +202,18 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
         free(msg);
     }
     bool mchanged = !old->exists || old->text.len != manifest.len
-                    || (manifest.len > 0 && memcmp(old->text.data, manifest.data, manifest.len) != 0);
+                    || (manifest.len > 0
+                        && memcmp(old->text.data, manifest.data, manifest.len) != 0);
     ndiff += stale.n + mchanged;
 
     if (mode == TGL_CHECK) {
         for (size_t i = 0; i < nouts; i++)
-            if (outs[i].act != TGL_SAME) {
-                char *full = tgl_path_join(dir->path, outs[i].path);
-                printf("%s\n", full);
-                free(full);
-            }
-        for (size_t i = 0; i < stale.n; i++) {
-            char *full = tgl_path_join(dir->path, stale.v[i].path);
-            printf("%s\n", full);
-            free(full);
-        }
+            if (outs[i].act != TGL_SAME)
+                print_path(dir, outs[i].path);
+        for (size_t i = 0; i < stale.n; i++)
+            print_path(dir, stale.v[i].path);
         if (mchanged)
-            printf("%s\n", mpath);
+            print_path(dir, TGL_MANIFEST);
         ret = ndiff ? 1 : 0;
         goto out;
     }
@@ -219,7 +221,8 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
     dir->last_len = SIZE_MAX;                    /* folders are made from here on */
     remove_stale_temps(dir->fd);
     for (size_t i = 0; i < nouts; i++)
-        if (strchr(outs[i].where.rest, '/') == NULL && (i == 0 || outs[i].where.fd != outs[i - 1].where.fd))
+        if (strchr(outs[i].where.rest, '/') == NULL
+            && (i == 0 || outs[i].where.fd != outs[i - 1].where.fd))
             remove_stale_temps(outs[i].where.fd);
     if (ndiff == 0) {
         ret = 0;
@@ -259,8 +262,7 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
             }
             nrenamed = t;
         } else if (o->act == TGL_CHMOD) {
-            int fd = openat(o->where.fd, o->where.rest, O_RDONLY | O_NOFOLLOW | O_NONBLOCK
-                                                        | O_NOCTTY | O_CLOEXEC);
+            int fd = tgl_open_file(o->where.fd, o->where.rest);
             int bad = fd == -1 || fchmod(fd, o->mode) == -1;
             if (fd != -1)
                 close(fd);
@@ -283,8 +285,6 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
     }
     nrenamed = temps.n;
     ret = 0;
-    goto out;
-
 out:                                             /* on an error: undo phase 1 */
     for (size_t i = nrenamed; i < temps.n; i++)
         unlinkat(temps.v[i].fd, temps.v[i].name, 0);

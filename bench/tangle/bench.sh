@@ -1,36 +1,50 @@
 #!/usr/bin/env bash
-# make bench-tangle: tangle against noweb's notangle on the same content.
-# Usage: bench/tangle/bench.sh TANGLE
+# make bench-tangle: tangle against a floor and against noweb's notangle,
+# on two corpus shapes, side by side in one hyperfine run.
+# Usage: bench/tangle/bench.sh TANGLE FLOOR
 #
-# 1. gen-corpus.py writes a ~200,000-line corpus twice: our Markdown
-#    (build/bench-tangle/md/*.md) and noweb (build/bench-tangle/noweb/book.nw).
-# 2. hyperfine times
-#      tangle, fresh:   every file created (into an output folder that is not there)
-#      tangle, no-op:   the output is up to date (what `make` usually does)
-#      tangle --check:  compare only
-#      notangle -Rall:  noweb expands the same files as one stream into a file
-#    and, for the real book, tangle over chapters/*.md (no-op).
-# 3. It prints notangle's mean time divided by each tangle mean.
+# Shapes (each written in our Markdown and in noweb, with the same content):
+#   many: gen-corpus.py, 40 chapters, 840 output files, ~200,000 lines
+#   big:  gen-big.py, one 7 MB chapter, one output (~15 MB), chunks nested
+#         40 deep with 4 more spaces of indentation per level
+# Commands, per shape:
+#   floor:           floor.c: md4c with empty callbacks over the inputs, and
+#                    every existing output read once (the least any tangle does)
+#   tangle (no-op):  the output is up to date (what `make` usually does)
+#   tangle --check:  compare only
+#   notangle -Rall:  noweb expands the same files as one stream
+# plus tangle over chapters/*.md (no-op) and, for "many", a fresh write.
+# It prints medians, the spread (min, quartiles, max) and, by median and by
+# CPU time, tangle / floor (goal: at most 1.5) and notangle / tangle (goal: 6).
 set -euo pipefail
 tangle=$1
+floor=$2
 dir=build/bench-tangle
 runs=${BENCH_RUNS:-40}   # a shared machine is noisy: 40 runs give a steadier median
 command -v hyperfine >/dev/null || { echo "bench-tangle: hyperfine missing (make setup)"; exit 1; }
 command -v notangle >/dev/null || { echo "bench-tangle: notangle missing (make setup)"; exit 1; }
 mkdir -p "$dir"
-if [ ! -f "$dir/stamp" ] || [ bench/tangle/gen-corpus.py -nt "$dir/stamp" ]; then
-  rm -rf "$dir/md" "$dir/noweb"
-  python3 bench/tangle/gen-corpus.py "$dir" 200000 | tee "$dir/corpus.txt"
-  touch "$dir/stamp"
-fi
-cat "$dir/corpus.txt"
-wc -l "$dir"/md/*.md | tail -1 | sed 's/total/Markdown lines/'
-wc -l "$dir/noweb/book.nw" | sed 's|build.*|noweb lines|'
-"$tangle" -o "$dir/out" "$dir"/md/*.md                 # for the no-op runs
+gen() {  # gen SHAPE SCRIPT ARGS...
+  local shape=$1 script=$2
+  shift 2
+  if [ ! -f "$dir/$shape/stamp" ] || [ "$script" -nt "$dir/$shape/stamp" ]; then
+    rm -rf "${dir:?}/$shape"
+    mkdir -p "$dir/$shape"
+    python3 "$script" "$dir/$shape" "$@" > "$dir/$shape/corpus.txt"
+    touch "$dir/$shape/stamp"
+  fi
+  echo "$shape: $(cat "$dir/$shape/corpus.txt")"
+}
+gen many bench/tangle/gen-corpus.py 200000
+gen big bench/tangle/gen-big.py 7
+big_md=$dir/big/md/big.md
+"$tangle" -o "$dir/many/out" "$dir"/many/md/*.md      # for the no-op runs
+"$tangle" -o "$dir/big/out" "$big_md"
 "$tangle" -o "$dir/book-out" chapters/*.md
-
-md_files=$(echo "$dir"/md/*.md)
+# hyperfine -N splits each command at blanks: the file lists go in as words.
+many_md=$(echo "$dir"/many/md/*.md)
 book_files=$(echo chapters/*.md)
+du -b "$dir/big/out/big.c" | awk '{ printf "big: output %.1f MB\n", $1 / 1e6 }'
 # -N: no shell in between (a real book run is ~1 ms, shell start-up would
 # swamp it); --output=pipe: notangle really writes its 11 MB, to a pipe.
 # Fresh write: each run's output is moved aside, not deleted, before the
@@ -45,27 +59,41 @@ sh -c "$set_aside"
 # The fresh writes go last: the ~0.5 GB they leave for the kernel to write
 # back would otherwise compete with the runs after them.
 hyperfine -N --output=pipe --warmup 3 --runs "$runs" --export-json "$dir/results.json" \
-  -n "tangle (no-op)" --prepare true "$tangle -o $dir/out $md_files" \
-  -n "tangle --check" --prepare true "$tangle -o $dir/out --check $md_files" \
-  -n "notangle -Rall" --prepare true "notangle -Rall $dir/noweb/book.nw" \
-  -n "tangle, real book (no-op)" --prepare true "$tangle -o $dir/book-out $book_files" \
-  -n "tangle (fresh write)" --prepare "sh -c '$set_aside'" "$tangle -o $dir/fresh $md_files"
+  -n "many: floor" "$floor -o $dir/many/out $many_md" \
+  -n "many: tangle (no-op)" "$tangle -o $dir/many/out $many_md" \
+  -n "many: tangle --check" "$tangle -o $dir/many/out --check $many_md" \
+  -n "many: notangle -Rall" "notangle -Rall $dir/many/noweb/book.nw" \
+  -n "big: floor" "$floor -o $dir/big/out $big_md" \
+  -n "big: tangle (no-op)" "$tangle -o $dir/big/out $big_md" \
+  -n "big: tangle --check" "$tangle -o $dir/big/out --check $big_md" \
+  -n "big: notangle -Rall" "notangle -Rall $dir/big/noweb/big.nw" \
+  -n "real book: tangle (no-op)" "$tangle -o $dir/book-out $book_files" \
+  -n "many: tangle (fresh write)" --prepare "sh -c '$set_aside'" "$tangle -o $dir/fresh $many_md"
 rm -rf "$dir/trash"
 
 python3 - "$dir/results.json" <<'PY'
-import json, sys
+import json, statistics, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-nt = res["notangle -Rall"]
 cpu = lambda r: r["user"] + r["system"]
+ms = lambda x: f"{x * 1e3:8.2f}"
 print()
-print("Times (ms). A busy machine inflates the mean; the median and min are steadier.")
-print(f"{'command':28} {'mean':>8} {'median':>8} {'min':>8} {'cpu':>8}   notangle/tangle by median, min, cpu")
+print("Times in ms over the runs: median, spread (min, 1st and 3rd quartile, max), and the")
+print("CPU time (user + system, mean): steadier than wall time on a shared machine.")
+print(f"{'command':28} {'median':>8} {'min':>8} {'q1':>8} {'q3':>8} {'max':>8} {'cpu':>8}")
 for name, r in res.items():
-    ratio = "" if r is nt or "real book" in name else (
-        f"{nt['median'] / r['median']:5.1f}x {nt['min'] / r['min']:5.1f}x {cpu(nt) / cpu(r):5.1f}x")
-    print(f"{name:28} {r['mean'] * 1e3:8.2f} {r['median'] * 1e3:8.2f} {r['min'] * 1e3:8.2f} "
-          f"{cpu(r) * 1e3:8.2f}   {ratio}")
-book = res["tangle, real book (no-op)"]
-print(f"real book (chapters/*.md): median {book['median'] * 1e3:.2f} ms, min {book['min'] * 1e3:.2f} ms"
-      " (goal: under 10 ms)")
+    q = statistics.quantiles(r["times"], n=4)
+    print(f"{name:28} {ms(r['median'])} {ms(r['min'])} {ms(q[0])} {ms(q[2])} {ms(r['max'])} "
+          f"{ms(cpu(r))}")
+print()
+print(f"{'':28} {'tangle / floor':>22} {'notangle / tangle':>22}")
+print(f"{'':28} {'median':>10} {'cpu':>10}   {'median':>10} {'cpu':>10}")
+for shape in ("many", "big"):
+    fl, nt = res[f"{shape}: floor"], res[f"{shape}: notangle -Rall"]
+    for what in ("tangle (no-op)", "tangle --check"):
+        t = res[f"{shape}: {what}"]
+        print(f"{shape + ': ' + what:28} {t['median'] / fl['median']:9.2f}x {cpu(t) / cpu(fl):9.2f}x"
+              f"   {nt['median'] / t['median']:9.1f}x {cpu(nt) / cpu(t):9.1f}x")
+print("goals: tangle / floor at most 1.5x, notangle / tangle at least 6x")
+book = res["real book: tangle (no-op)"]
+print(f"real book (chapters/*.md): median {book['median'] * 1e3:.2f} ms (goal: under 10 ms)")
 PY

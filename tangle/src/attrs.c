@@ -39,20 +39,11 @@ struct span {
 struct spans {
     struct span *v;
     size_t n, cap;
-    struct span local[8];
 };
 
 static void spans_add(struct spans *sp, size_t off, size_t len)
 {
-    if (sp->n == sp->cap) {
-        size_t cap = sp->cap * 2;
-        struct span *v = tgl_xmalloc(cap * sizeof *v);
-        memcpy(v, sp->v, sp->n * sizeof *v);
-        if (sp->v != sp->local)
-            free(sp->v);
-        sp->v = v;
-        sp->cap = cap;
-    }
+    TGL_GROW(sp->v, sp->cap, sp->n + 1);
     sp->v[sp->n++] = (struct span){ off, len };
 }
 
@@ -122,13 +113,16 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
                 return "malformed raw format {=format}";
             items++;
             break;
-        } else if (is_name_char(s[i]) && s[i] != '-' && s[i] != '.' && s[i] != ':'
+        } else if (is_name_char(s[i]) && s[i] != '-' && s[i] != '.'
                    && !(s[i] >= '0' && s[i] <= '9')) {
             while (i < len && is_name_char(s[i]))
                 i++;
             size_t klen = i - start;
             if (i == len || s[i] != '=')
                 return "attribute without '=value'";
+            for (size_t k = start; k < start + klen; k++)
+                if ((unsigned char)s[k] >= 0x80)   /* pandoc then drops the whole block */
+                    return "non-ASCII attribute name";
             i++;
             for (size_t k = 0; k < a->kvs.n; k += 2)
                 if (a->kvs.v[k].len == klen && memcmp(s + a->kvs.v[k].off, s + start, klen) == 0)
@@ -170,8 +164,7 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
 
 /* Build A from the spans P of INFO: one allocation holds the class
  * pointers, the key/value pairs and every string. */
-static void finish(const char *info, const struct pending *p, struct tgl_arena *arena,
-                   struct tgl_attrs *a)
+static void finish(const char *info, const struct pending *p, struct tgl_attrs *a)
 {
     size_t nkv = p->kvs.n / 2;
     size_t bytes = p->has_id ? p->id.len + 1 : 0;
@@ -180,9 +173,9 @@ static void finish(const char *info, const struct pending *p, struct tgl_arena *
     for (size_t i = 0; i < p->kvs.n; i++)
         bytes += p->kvs.v[i].len + 1;
     size_t head = p->classes.n * sizeof(char *) + nkv * sizeof(struct tgl_kv);
-    char *mem = arena ? tgl_arena_alloc(arena, head + bytes) : tgl_xmalloc(head + bytes);
+    char *mem = tgl_xmalloc(head + bytes);
     char *str = mem + head;
-    a->mem = arena ? NULL : mem;
+    a->mem = mem;
     a->classes = (char **)(void *)mem;
     a->kvs = (struct tgl_kv *)(void *)(mem + p->classes.n * sizeof(char *));
     a->nclasses = p->classes.n;
@@ -205,32 +198,24 @@ static void finish(const char *info, const struct pending *p, struct tgl_arena *
 #undef COPY
 }
 
-int tgl_attrs_parse(const char *info, size_t len, struct tgl_arena *arena, struct tgl_attrs *a,
-                    const char **why)
+int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why)
 {
     int ret = -1;
-    struct pending p;                   /* not "= { 0 }": local[] needs no zeroing */
-    p.has_id = false;
-    p.classes.v = p.classes.local;
-    p.classes.n = 0;
-    p.classes.cap = sizeof p.classes.local / sizeof p.classes.local[0];
-    p.kvs.v = p.kvs.local;
-    p.kvs.n = 0;
-    p.kvs.cap = sizeof p.kvs.local / sizeof p.kvs.local[0];
+    struct pending p = { 0 };
     memset(a, 0, sizeof *a);
     *why = NULL;
     if (memchr(info, '{', len) == NULL && memchr(info, '}', len) == NULL)
         return 0;                               /* a plain language word */
     a->has_braces = true;
 
-    size_t i = 0;
+    size_t i = 0, lang = 0, lang_len = 0;
     while (i < len && is_blank(info[i]))
         i++;
     if (i < len && info[i] != '{') {            /* language word: "c {#x}" */
-        size_t start = i;
+        lang = i;
         while (i < len && !is_blank(info[i]) && info[i] != '{' && info[i] != '}')
             i++;
-        add_class(&p, start, i - start);
+        lang_len = i - lang;
         while (i < len && is_blank(info[i]))
             i++;
         if (i == len || info[i] != '{') {
@@ -238,24 +223,25 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_arena *arena, struc
             goto out;
         }
     }
-    while (i < len) {
-        if (info[i] != '{') {
-            *why = info[i] == '}' ? "unbalanced braces" : "text after the attribute block";
-            goto out;
-        }
+    do {                                        /* "{#x}{.c}": one block for pandoc */
         *why = parse_braces(info, len, &i, &p);
         if (*why)
             goto out;
-        while (i < len && is_blank(info[i]))
-            i++;
+    } while (i < len && info[i] == '{');
+    while (i < len && is_blank(info[i]))
+        i++;
+    if (i < len) {                              /* pandoc reads only a last {...} */
+        *why = info[i] == '{' ? "a second attribute block (pandoc reads only the last one)"
+               : info[i] == '}' ? "unbalanced braces" : "text after the attribute block";
+        goto out;
     }
-    finish(info, &p, arena, a);
+    if (lang_len > 0)                           /* pandoc lists the language last */
+        add_class(&p, lang, lang_len);
+    finish(info, &p, a);
     ret = 0;
 out:
-    if (p.classes.v != p.classes.local)
-        free(p.classes.v);
-    if (p.kvs.v != p.kvs.local)
-        free(p.kvs.v);
+    free(p.classes.v);
+    free(p.kvs.v);
     return ret;
 }
 

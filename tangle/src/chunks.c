@@ -1,55 +1,37 @@
-/* chunks.c: split blocks into segments, join chunks by name, and check the
- * whole document: undefined references, cycles, duplicate and clashing
- * files, unreachable chunks. */
+/* chunks.c: split blocks into segments, join chunks by name (sorted arrays
+ * and binary search), and check the whole document: undefined references,
+ * cycles, duplicate and clashing files, unreachable chunks. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tangle.h"
 
-/* Segments are collected in a small local array first, then copied into
- * one exact allocation (most blocks have one to three segments). */
-struct segv {
-    struct tgl_seg *v;
-    size_t n, cap;
-    struct tgl_seg local[16];
-};
-
-static void add_seg(struct segv *sv, const struct tgl_seg *s)
-{
-    if (sv->n == sv->cap) {
-        size_t cap = sv->cap * 2;
-        struct tgl_seg *v = tgl_xmalloc(cap * sizeof *v);
-        memcpy(v, sv->v, sv->n * sizeof *v);
-        if (sv->v != sv->local)
-            free(sv->v);
-        sv->v = v;
-        sv->cap = cap;
-    }
-    sv->v[sv->n++] = *s;
-}
-
-void tgl_block_find_lines(struct tgl_block *b, struct tgl_arena *arena)
+void tgl_block_find_lines(struct tgl_block *b)
 {
     size_t n = 0;
     for (size_t i = 0; i < b->len; i++)
         n += b->text[i] == '\n';
-    b->line_end = arena ? tgl_arena_alloc(arena, n * sizeof *b->line_end)
-                        : tgl_xmalloc(n * sizeof *b->line_end);
+    b->line_end = tgl_xmalloc(n * sizeof *b->line_end);
     b->nlines = 0;
     for (size_t i = 0; i < b->len; i++)
         if (b->text[i] == '\n')
             b->line_end[b->nlines++] = (uint32_t)(i + 1);
 }
 
-unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_arena *arena,
-                     struct tgl_diag *d)
+/* Append S to B's segments (CAP: their capacity). */
+static void add_seg(struct tgl_block *b, size_t *cap, const struct tgl_seg *s)
+{
+    TGL_GROW(b->segs, *cap, b->nsegs + 1);
+    b->segs[b->nsegs++] = *s;
+}
+
+unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
 {
     unsigned errors = 0;
     const char *t = b->text;
-    struct segv sv;                     /* not "= { 0 }": local[] needs no zeroing */
-    sv.n = 0;
-    sv.v = sv.local;
-    sv.cap = sizeof sv.local / sizeof sv.local[0];
+    size_t cap = 0;
+    b->segs = NULL;
+    b->nsegs = 0;
     for (unsigned k = 0; k < b->nlines; k++) {
         size_t pos = k ? b->line_end[k - 1] : 0;
         size_t end = b->line_end[k] - 1;                /* the '\n' */
@@ -72,7 +54,7 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_arena *ar
                 struct tgl_seg s = { .kind = TGL_SEG_REF, .off = pos, .len = i - pos,
                                      .line = line, .first = k, .name_off = n0,
                                      .name_len = n1 - n0 };
-                add_seg(&sv, &s);
+                add_seg(b, &cap, &s);
                 ref = true;
             } else if (shaped) {
                 tgl_error(d, file, line,
@@ -82,29 +64,46 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_arena *ar
             }
         }
         if (!ref) {
-            struct tgl_seg *last = sv.n ? &sv.v[sv.n - 1] : NULL;
+            struct tgl_seg *last = b->nsegs ? &b->segs[b->nsegs - 1] : NULL;
             if (last && last->kind == TGL_SEG_TEXT) {
                 last->len = end + 1 - last->off;
                 last->nlines++;
             } else {
                 struct tgl_seg s = { .kind = TGL_SEG_TEXT, .off = pos, .len = end + 1 - pos,
                                      .line = line, .first = k, .nlines = 1 };
-                add_seg(&sv, &s);
+                add_seg(b, &cap, &s);
             }
         }
     }
-    b->nsegs = sv.n;
-    size_t bytes = sv.n * sizeof *b->segs;
-    b->segs = arena ? tgl_arena_alloc(arena, bytes) : tgl_xmalloc(bytes);
-    memcpy(b->segs, sv.v, bytes);
-    if (sv.v != sv.local)
-        free(sv.v);
+    if (b->nsegs > 0)            /* fit: 16 segments per block made half the run's page faults */
+        b->segs = tgl_xrealloc(b->segs, b->nsegs * sizeof *b->segs);
     return errors;
+}
+
+/* A name NAME[0..LEN) to look up (not NUL-terminated). */
+struct key {
+    const char *s;
+    size_t len;
+};
+
+/* strcmp of KEY with the NUL-terminated NAME. */
+static int cmp_key(const struct key *key, const char *name)
+{
+    int r = strncmp(key->s, name, key->len);
+    return r != 0 ? r : name[key->len] != '\0' ? -1 : 0;
+}
+
+static int cmp_chunk(const void *key, const void *elem)
+{
+    return cmp_key(key, ((const struct tgl_chunk *)elem)->name);
 }
 
 struct tgl_chunk *tgl_chunk_find(const struct tgl_doc *doc, const char *name, size_t len)
 {
-    return tgl_table_get(&doc->chunks, name, len);
+    struct key key = { name, len };
+    if (doc->nchunks == 0)
+        return NULL;
+    return bsearch(&key, doc->chunks, doc->nchunks, sizeof *doc->chunks, cmp_chunk);
 }
 
 static const char *where(const struct tgl_doc *doc, const struct tgl_block *b)
@@ -112,40 +111,84 @@ static const char *where(const struct tgl_doc *doc, const struct tgl_block *b)
     return doc->inputs[b->input].path;
 }
 
-/* Join the blocks into chunks; a chunk can be the root of one file only. */
+/* Blocks sorted by a string (name or path), ties in document order. */
+struct entry {
+    const char *s;
+    size_t order;
+    struct tgl_block *b;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    int r = strcmp(x->s, y->s);
+    return r != 0 ? r : x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The blocks of DOC with a name (BY_PATH false) or a path, sorted. */
+static struct entry *sorted_blocks(const struct tgl_doc *doc, bool by_path, size_t *n)
+{
+    struct entry *v = tgl_xcalloc(doc->nblocks, sizeof *v);
+    *n = 0;
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        struct tgl_block *b = doc->blocks[i];
+        const char *s = by_path ? b->path : b->name;
+        if (s != NULL)
+            v[(*n)++] = (struct entry){ s, i, b };
+    }
+    qsort(v, *n, sizeof *v, cmp_entry);
+    return v;
+}
+
+/* The first entry of V[0..N) whose string is KEY, or NULL. */
+static const struct entry *first_of(const struct entry *v, size_t n, struct key key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_key(&key, v[mid].s) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && cmp_key(&key, v[lo].s) == 0 ? &v[lo] : NULL;
+}
+
+/* Join the blocks into chunks (DOC->chunks, sorted by name); a chunk can
+ * be the root of one file only. */
 static unsigned build_chunks(struct tgl_doc *doc)
 {
     unsigned errors = 0;
-    tgl_table_reserve(&doc->chunks, doc->nblocks);
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        struct tgl_block *b = doc->blocks[i];
-        if (b->name == NULL)
-            continue;
-        if (doc->chunk_store == NULL)                  /* one array for all chunks */
-            doc->chunk_store = tgl_xcalloc(doc->nblocks, sizeof *doc->chunk_store);
-        struct tgl_chunk *fresh = &doc->chunk_store[doc->nchunks];
-        struct tgl_chunk *c = tgl_table_get_or_put(&doc->chunks, b->name, strlen(b->name), fresh);
-        if (c == NULL) {                               /* the first block of its name */
-            doc->nchunks++;
-            fresh->name = b->name;
-            fresh->first = fresh->last = b;
-            b->chunk = fresh;
-            continue;
+    size_t n;
+    struct entry *v = sorted_blocks(doc, false, &n);
+    doc->chunks = tgl_xcalloc(n, sizeof *doc->chunks);
+    for (size_t i = 0; i < n; i++) {
+        struct tgl_block *b = v[i].b;
+        struct tgl_chunk *c = &doc->chunks[doc->nchunks - (doc->nchunks > 0)];
+        if (doc->nchunks == 0 || strcmp(c->name, b->name) != 0) {
+            c = &doc->chunks[doc->nchunks++];
+            c->name = b->name;
+            c->first = b;
+        } else {
+            c->last->next_in_chunk = b;
         }
-        b->chunk = c;
-        if (b->path != NULL) {
-            for (struct tgl_block *o = c->first; o; o = o->next_in_chunk)
-                if (o->path != NULL) {
-                    tgl_error(doc->diag, where(doc, b), b->line,
-                              "chunk '%s' is already the root of file \"%s\" (%s:%u); a "
-                              "chunk can be the root of one file only",
-                              b->name, o->path, where(doc, o), o->line);
-                    errors++;
-                    break;
-                }
-        }
-        c->last->next_in_chunk = b;
         c->last = b;
+        b->chunk = c;
+    }
+    free(v);
+    for (size_t i = 0; i < doc->nblocks; i++) {       /* the errors, in document order */
+        struct tgl_block *b = doc->blocks[i];
+        if (b->name == NULL || b->path == NULL)
+            continue;
+        for (struct tgl_block *o = b->chunk->first; o != b; o = o->next_in_chunk)
+            if (o->path != NULL) {
+                tgl_error(doc->diag, where(doc, b), b->line,
+                          "chunk '%s' is already the root of file \"%s\" (%s:%u); a "
+                          "chunk can be the root of one file only",
+                          b->name, o->path, where(doc, o), o->line);
+                errors++;
+                break;
+            }
     }
     return errors;
 }
@@ -173,37 +216,33 @@ static unsigned resolve_refs(struct tgl_doc *doc)
 static unsigned check_files(struct tgl_doc *doc)
 {
     unsigned errors = 0;
-    struct tgl_table files = { 0 };
+    size_t n;
+    struct entry *v = sorted_blocks(doc, true, &n);
     for (size_t i = 0; i < doc->nblocks; i++) {
         struct tgl_block *b = doc->blocks[i];
         if (b->path == NULL)
             continue;
-        struct tgl_block *o = tgl_table_get(&files, b->path, strlen(b->path));
-        if (o != NULL) {
+        const struct entry *o = first_of(v, n, (struct key){ b->path, strlen(b->path) });
+        if (o->b != b) {
             tgl_error(doc->diag, where(doc, b), b->line,
                       "file \"%s\" is already written by the block at %s:%u", b->path,
-                      where(doc, o), o->line);
+                      where(doc, o->b), o->b->line);
             errors++;
             continue;
         }
-        tgl_table_put(&files, b->path, strlen(b->path), b);
-    }
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        struct tgl_block *b = doc->blocks[i];
-        if (b->path == NULL || tgl_table_get(&files, b->path, strlen(b->path)) != b)
-            continue;
         for (const char *p = b->path; (p = strchr(p, '/')) != NULL; p++) {
-            struct tgl_block *o = tgl_table_get(&files, b->path, (size_t)(p - b->path));
+            o = first_of(v, n, (struct key){ b->path, (size_t)(p - b->path) });
             if (o != NULL) {
                 tgl_error(doc->diag, where(doc, b), b->line,
                           "file \"%s\" needs a folder \"%s\", which the block at %s:%u "
-                          "writes as a file", b->path, o->path, where(doc, o), o->line);
+                          "writes as a file", b->path, o->b->path, where(doc, o->b),
+                          o->b->line);
                 errors++;
                 break;
             }
         }
     }
-    tgl_table_free(&files);
+    free(v);
     return errors;
 }
 
@@ -221,10 +260,7 @@ struct stack {
 
 static void push(struct stack *st, struct tgl_chunk *c, const struct tgl_block *b)
 {
-    if (st->n == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 64;
-        st->f = tgl_xrealloc(st->f, st->cap * sizeof *st->f);
-    }
+    TGL_GROW(st->f, st->cap, st->n + 1);
     st->f[st->n++] = (struct frame){ c, b, 0 };
 }
 
@@ -247,28 +283,28 @@ static const struct tgl_seg *next_ref(struct frame *fr)
 
 enum { WHITE, GRAY, BLACK };
 
-static unsigned check_cycles(struct tgl_doc *doc)
+/* One depth-first walk from every file= block, in document order: a
+ * reference to a chunk still on the stack (GRAY) closes a cycle; a named
+ * chunk the walk never reaches (WHITE) is not used. */
+static unsigned check_graph(struct tgl_doc *doc)
 {
     unsigned errors = 0;
     struct stack st = { 0 };
     for (size_t i = 0; i < doc->nblocks; i++) {
         const struct tgl_block *b = doc->blocks[i];
-        if (b->name == NULL)
+        if (b->path == NULL || (b->chunk != NULL && b->chunk->color != WHITE))
             continue;
-        struct tgl_chunk *c = b->chunk;
-        if (c->color != WHITE)
-            continue;
-        c->color = GRAY;
-        push(&st, c, c->first);
+        if (b->chunk != NULL)
+            b->chunk->color = GRAY;
+        push(&st, b->chunk, b->chunk ? b->chunk->first : b);
         while (st.n > 0) {
             struct frame *top = &st.f[st.n - 1];
             const struct tgl_seg *s = next_ref(top);
             if (s == NULL) {
-                top->chunk->color = BLACK;
+                if (top->chunk != NULL)
+                    top->chunk->color = BLACK;
                 st.n--;
-                continue;
-            }
-            if (s->chunk->color == WHITE) {
+            } else if (s->chunk->color == WHITE) {
                 s->chunk->color = GRAY;
                 push(&st, s->chunk, s->chunk->first);
             } else if (s->chunk->color == GRAY) {
@@ -287,43 +323,9 @@ static unsigned check_cycles(struct tgl_doc *doc)
         }
     }
     free(st.f);
-    return errors;
-}
-
-static unsigned check_reachable(struct tgl_doc *doc)
-{
-    unsigned errors = 0;
-    struct stack st = { 0 };
     for (size_t i = 0; i < doc->nblocks; i++) {
         const struct tgl_block *b = doc->blocks[i];
-        if (b->path == NULL)
-            continue;
-        struct tgl_chunk *c = b->chunk;
-        if (c != NULL) {
-            if (c->reachable)
-                continue;
-            c->reachable = true;
-            push(&st, c, c->first);
-        } else {
-            push(&st, NULL, b);
-        }
-        while (st.n > 0) {
-            const struct tgl_seg *s = next_ref(&st.f[st.n - 1]);
-            if (s == NULL) {
-                st.n--;
-            } else if (!s->chunk->reachable) {
-                s->chunk->reachable = true;
-                push(&st, s->chunk, s->chunk->first);
-            }
-        }
-    }
-    free(st.f);
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        const struct tgl_block *b = doc->blocks[i];
-        if (b->name == NULL)
-            continue;
-        struct tgl_chunk *c = b->chunk;
-        if (c->first == b && !c->reachable) {
+        if (b->name != NULL && b->chunk->first == b && b->chunk->color == WHITE) {
             tgl_error(doc->diag, where(doc, b), b->line,
                       "chunk '%s' is not used: no file= block reaches it", b->name);
             errors++;
@@ -337,7 +339,6 @@ unsigned tgl_link(struct tgl_doc *doc)
     unsigned errors = build_chunks(doc);
     errors += resolve_refs(doc);
     errors += check_files(doc);
-    errors += check_cycles(doc);
-    errors += check_reachable(doc);
+    errors += check_graph(doc);
     return errors;
 }

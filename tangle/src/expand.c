@@ -11,15 +11,16 @@ static bool is_c_like(const char *path)
 }
 
 /* Add NAME to a comment, made harmless: no control characters, and no
- * "*" "/" pair that would end a C comment early. */
+ * "*" "/" pair that would end a C comment early nor "/" "*" that -Wcomment
+ * warns about. */
 static void add_comment_text(struct tgl_buf *out, const char *name)
 {
     for (const char *p = name; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (c < 0x20 || c == 0x7f)
             tgl_buf_addc(out, '?');
-        else if (c == '*' && p[1] == '/')
-            tgl_buf_adds(out, "* ");
+        else if ((c == '*' && p[1] == '/') || (c == '/' && p[1] == '*'))
+            tgl_buf_add(out, (const char[]){ (char)c, ' ' }, 2);
         else
             tgl_buf_addc(out, (char)c);
     }
@@ -52,9 +53,19 @@ static void add_line_directive(struct tgl_buf *out, unsigned line, const char *f
     tgl_buf_adds(out, "\"\n");
 }
 
+/* Bytes that TEXT segment S takes with ILEN bytes of indentation on each
+ * line (at most: empty lines get none), or SIZE_MAX when that overflows. */
+static size_t indented_size(const struct tgl_seg *s, size_t ilen)
+{
+    if (ilen != 0 && s->nlines > (SIZE_MAX - s->len) / ilen)
+        return SIZE_MAX;
+    return s->len + (size_t)s->nlines * ilen;
+}
+
 /* Append the lines of TEXT segment S of block B, with INDENT before each
- * non-empty line.  One reservation, then plain copies, line by line from
- * the line ends the parser recorded: this is the inner loop of tangle. */
+ * non-empty line.  One reservation (of indented_size, checked against the
+ * budget first), then plain copies, line by line from the line ends the
+ * parser recorded: this is the inner loop of tangle. */
 static void add_indented(struct tgl_buf *out, const struct tgl_block *b,
                          const struct tgl_seg *s, const char *indent, size_t ilen)
 {
@@ -62,7 +73,7 @@ static void add_indented(struct tgl_buf *out, const struct tgl_block *b,
         tgl_buf_add(out, b->text + s->off, s->len);
         return;
     }
-    tgl_buf_reserve(out, s->len + (size_t)s->nlines * ilen);
+    tgl_buf_reserve(out, indented_size(s, ilen));
     char *w = out->data + out->len;
     size_t start = s->off;
     for (unsigned k = s->first; k < s->first + s->nlines; k++) {
@@ -79,6 +90,12 @@ static void add_indented(struct tgl_buf *out, const struct tgl_block *b,
     out->data[out->len] = '\0';
 }
 
+static void map_add(struct tgl_srcmap *m, const struct tgl_block *b, unsigned k, size_t indent)
+{
+    TGL_GROW(m->v, m->cap, m->n + 1);
+    m->v[m->n++] = (struct tgl_srcline){ b, k, (unsigned)indent };
+}
+
 struct frame {
     const struct tgl_chunk *chunk;   /* NULL: an unnamed root block alone */
     const struct tgl_block *block;
@@ -86,7 +103,24 @@ struct frame {
     size_t indent_len;               /* indentation length at this level */
 };
 
-int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
+/* Count N bytes and one step against DOC's limits; false (after an error
+ * at ROOT) when they would pass one. */
+static bool spend(struct tgl_doc *doc, const struct tgl_block *root, size_t n)
+{
+    if (n <= doc->max_output - doc->output_used && doc->steps_used < doc->max_steps) {
+        doc->output_used += n;
+        doc->steps_used++;
+        return true;
+    }
+    tgl_error(doc->diag, doc->inputs[root->input].path, root->line,
+              "file=\"%s\": the expansion passes tangle's limit (%zu MiB of output or %zu "
+              "million blocks and segments expanded in one run): are chunks referenced "
+              "twice at many levels?", root->path, doc->max_output >> 20,
+              doc->max_steps / 1000000);
+    return false;
+}
+
+int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
                const struct tgl_expand_opts *opts, struct tgl_buf *out)
 {
     int ret = -1;
@@ -106,8 +140,13 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
     const struct tgl_chunk *rc = root->chunk;
     seen[root->input] = true;            /* the root's chapter comes first */
     used[nused++] = root->input;
-    cap = 64;
-    st = tgl_xmalloc(cap * sizeof *st);
+    /* The header names the chapters the file uses, known only at the end.
+     * Write it now as if the root's chapter were the only one (the usual
+     * case); it moves only when that guess is wrong or the file starts with
+     * "#!".  Then the body, which can be megabytes, stays where it is. */
+    add_header(out, c_like, doc, used, 1);
+    size_t guess = out->len - start;
+    TGL_GROW(st, cap, 1);
     st[n++] = (struct frame){ rc, rc ? rc->first : root, 0, 0 };
     while (n > 0) {
         struct frame *f = &st[n - 1];
@@ -120,6 +159,8 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
         if (f->seg == f->block->nsegs) {
             f->block = f->chunk ? f->block->next_in_chunk : NULL;
             f->seg = 0;
+            if (!spend(doc, root, 0))
+                goto out;
             continue;
         }
         const struct tgl_block *b = f->block;
@@ -131,45 +172,56 @@ int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
         if (s->kind == TGL_SEG_REF) {
             if (s->chunk == NULL)
                 continue;
-            if (n == cap) {
-                cap *= 2;
-                st = tgl_xrealloc(st, cap * sizeof *st);
-            }
+            if (!spend(doc, root, s->len))           /* the indentation it adds */
+                goto out;
+            TGL_GROW(st, cap, n + 1);
             tgl_buf_add(&indent, b->text + s->off, s->len);
             st[n++] = (struct frame){ s->chunk, s->chunk->first, 0, indent.len };
             continue;
         }
+        size_t mark = out->len;
         if (directives && !continued && ((long)b->input != cur_input || s->line != cur_line))
             add_line_directive(out, s->line, doc->inputs[b->input].path);
+        if (!spend(doc, root, out->len - mark + indented_size(s, indent.len)))
+            goto out;
         add_indented(out, b, s, indent.data, indent.len);
+        for (unsigned k = 0; opts->map && k < s->nlines; k++)
+            map_add(opts->map, b, s->first + k, indent.len);
         cur_input = (long)b->input;
         cur_line = s->line + s->nlines;
         continued = s->len >= 2 && b->text[s->off + s->len - 2] == '\\';
-        if (out->len - start > doc->max_output) {
-            tgl_error(doc->diag, doc->inputs[root->input].path, root->line,
-                      "file \"%s\" would be larger than %zu bytes (runaway expansion?)",
-                      root->path, doc->max_output);
-            goto out;
-        }
     }
 
     /* The header goes first, or right after a "#!" line. */
     struct tgl_buf header = { 0 };
-    size_t at = start;
-    const char *body = out->data ? out->data + start : "";
-    size_t body_len = out->len - start;
+    size_t body_len = out->len - start - guess, shebang = 0;
+    const char *body = out->data + start + guess;
     if (!directives && body_len >= 2 && body[0] == '#' && body[1] == '!') {
         const char *nl = memchr(body, '\n', body_len);
+        shebang = nl ? (size_t)(nl - body) + 1 : body_len + 1;
         if (nl == NULL)
-            tgl_buf_addc(out, '\n');
-        at = start + (nl ? (size_t)(nl - body) + 1 : body_len + 1);
+            tgl_buf_addc(out, '\n'), body_len++;
     }
     add_header(&header, c_like, doc, used, nused);
-    tgl_buf_reserve(out, header.len);
-    memmove(out->data + at + header.len, out->data + at, out->len - at);
-    memcpy(out->data + at, header.data, header.len);
-    out->len += header.len;
-    out->data[out->len] = '\0';
+    if (!spend(doc, root, header.len)) {
+        tgl_buf_free(&header);
+        goto out;
+    }
+    if (shebang > 0 || header.len != guess || memcmp(header.data, out->data + start, guess) != 0) {
+        tgl_buf_reserve(out, header.len);
+        char *o = out->data + start;
+        memmove(o + header.len, o + guess, body_len);
+        memmove(o, o + header.len, shebang);
+        memcpy(o + shebang, header.data, header.len);
+        out->len = start + header.len + body_len;
+        out->data[out->len] = '\0';
+    }
+    if (opts->map) {                      /* the header is one line, line 1 or 2 */
+        map_add(opts->map, NULL, 0, 0);
+        size_t h = shebang > 0;
+        memmove(opts->map->v + h + 1, opts->map->v + h, (opts->map->n - h - 1) * sizeof *opts->map->v);
+        opts->map->v[h] = (struct tgl_srcline){ NULL, 0, 0 };
+    }
     tgl_buf_free(&header);
     ret = 0;
 out:

@@ -1,10 +1,10 @@
-/* input.c: read an input file, normalise it (BOM, line ends), check UTF-8. */
+/* input.c: read an input file, refuse what is not text, normalise it (BOM,
+ * line ends), check UTF-8, find lines. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,8 +13,6 @@
 size_t tgl_normalize(char *buf, size_t len)
 {
     size_t r = 0, w = 0;
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-        r = 3;
     while (r < len) {
         char *cr = memchr(buf + r, '\r', len - r);
         size_t run = (cr ? (size_t)(cr - buf) : len) - r;
@@ -141,31 +139,38 @@ unsigned tgl_line_of(const struct tgl_input *in, size_t off)
     return (unsigned)tgl_line_at(in, &m, off);
 }
 
-static int finish(struct tgl_input *in, struct tgl_diag *d)
+/* Decode IN->base[0..len) in place: one BOM, NUL bytes, size, line ends,
+ * UTF-8. */
+static int finish(struct tgl_input *in, size_t len, struct tgl_diag *d)
 {
-    if (in->len >= 3 && memcmp(in->data, "\xEF\xBB\xBF", 3) == 0) {
+    in->data = in->base;
+    in->len = len;
+    if (len > TGL_MAX_INPUT) {
+        tgl_error(d, in->path, 0, "the file is larger than %zu MiB, the limit for an input",
+                  TGL_MAX_INPUT >> 20);
+        return -1;
+    }
+    if (len >= 3 && memcmp(in->data, "\xEF\xBB\xBF", 3) == 0) {
         in->data += 3;                   /* skip the BOM: no copy */
         in->len -= 3;
     }
-    if (memchr(in->data, '\r', in->len) != NULL) {   /* rare: normalise a copy */
-        char *copy = tgl_xmalloc(in->len + 1);
-        memcpy(copy, in->data, in->len);
-        if (in->map_len > 0)
-            munmap(in->base, in->map_len);
-        else
-            free(in->base);
-        in->map_len = 0;
-        in->base = in->data = copy;
-        in->len = tgl_normalize(in->data, in->len);
-    }
-    if (in->len > UINT32_MAX) {          /* md4c's sizes are 32-bit, and so are ours */
-        tgl_error(d, in->path, 0, "the file is larger than 4 GiB");
-        return -1;
-    }
+    for (const char *p = in->data; (p = memchr(p, '\r', in->len - (size_t)(p - in->data))); p++)
+        if (p + 1 == in->data + in->len || p[1] != '\n') {
+            tgl_error(d, in->path, tgl_line_of(in, (size_t)(p - in->data)),
+                      "a CR without LF: pandoc does not end a line there (use LF or CRLF)");
+            return -1;
+        }
+    in->len = tgl_normalize(in->data, in->len);
     size_t bad = tgl_utf8_check(in->data, in->len);
     if (bad < in->len) {
         tgl_error(d, in->path, tgl_line_of(in, bad), "invalid UTF-8 (byte 0x%02X)",
                   (unsigned char)in->data[bad]);
+        return -1;
+    }
+    const char *nul = memchr(in->data, '\0', in->len);
+    if (nul != NULL) {
+        tgl_error(d, in->path, tgl_line_of(in, (size_t)(nul - in->data)),
+                  "NUL byte: this is not a text file");
         return -1;
     }
     return 0;
@@ -178,77 +183,45 @@ int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *da
     in->path = tgl_xstrdup(path);
     in->base = tgl_xmalloc(len + 1);
     memcpy(in->base, data, len);
-    in->data = in->base;
-    in->len = len;
-    return finish(in, d);
+    return finish(in, len, d);
 }
 
 int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d)
 {
-    int ret = -1;
-    int fd = -1;
+    struct tgl_buf b = { 0 };
+    struct stat st;
     memset(in, 0, sizeof *in);
     in->path = tgl_xstrdup(path);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1)
-        goto fail;
-    struct stat st;
-    if (fstat(fd, &st) == -1)
-        goto fail;
-    if (S_ISDIR(st.st_mode)) {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        tgl_sys_error(d, path);
+    } else if (S_ISDIR(st.st_mode)) {
         errno = EISDIR;
-        goto fail;
-    }
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        /* Map it read-only: no copy (CRLF input gets a private copy).  No
-         * MAP_POPULATE: the kernel maps the pages 16 at a time as we first
-         * read them, and populating up front cost more (4 threads mapping at
-         * once: +10% CPU on the benchmark corpus). */
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m != MAP_FAILED) {
-            in->base = in->data = m;
-            in->len = in->map_len = (size_t)st.st_size;
-            ret = finish(in, d);
-            goto out;
+        tgl_sys_error(d, path);
+    } else if (!S_ISREG(st.st_mode)) {
+        tgl_error(d, path, 0, "not a regular file (a FIFO or a device?)");
+    } else if ((uintmax_t)st.st_size > TGL_MAX_INPUT) {  /* before any allocation */
+        tgl_error(d, path, 0, "the file is larger than %zu MiB, the limit for an input",
+                  TGL_MAX_INPUT >> 20);
+    } else {
+        tgl_buf_reserve(&b, (size_t)st.st_size + 1);   /* + 1: to see the end in one read */
+        if (tgl_read_fd(fd, &b, TGL_MAX_INPUT) == 0 || errno == EFBIG) {
+            close(fd);
+            in->base = b.data;
+            return finish(in, b.len, d);
         }
+        tgl_sys_error(d, path);
     }
-    size_t cap = 4096;                   /* a pipe, or mmap failed: read it */
-    in->base = tgl_xmalloc(cap + 1);
-    for (;;) {
-        if (in->len == cap) {
-            cap *= 2;
-            in->base = tgl_xrealloc(in->base, cap + 1);
-        }
-        in->data = in->base;
-        ssize_t n = read(fd, in->base + in->len, cap - in->len);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1)
-            goto fail;
-        if (n == 0)
-            break;
-        in->len += (size_t)n;
-    }
-    ret = finish(in, d);
-    goto out;
-fail:
-    if (d->out)
-        fprintf(d->out, "tangle: %s: %s\n", path, strerror(errno));
-    d->errors++;
-out:
     if (fd != -1)
         close(fd);
-    return ret;
+    tgl_buf_free(&b);
+    return -1;
 }
 
 void tgl_input_free(struct tgl_input *in)
 {
     free(in->path);
-    if (in->map_len > 0)
-        munmap(in->base, in->map_len);
-    else
-        free(in->base);
-    tgl_arena_free(&in->arena);
+    free(in->base);
     memset(in, 0, sizeof *in);
 }

@@ -9,26 +9,12 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "tangle.h"
 
-#ifndef TGL_FREE_AT_EXIT
-#if defined(__SANITIZE_ADDRESS__)
-#define TGL_FREE_AT_EXIT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TGL_FREE_AT_EXIT 1
-#endif
-#endif
-#endif
-#ifndef TGL_FREE_AT_EXIT
-#define TGL_FREE_AT_EXIT 0
-#endif
-
 static const char usage_text[] =
-    "Usage: tangle [-o DIR] [--check] [--list] [--line-directives] FILE.md...\n";
+    "Usage: tangle [-o DIR] [--check] [--list] [--line-directives] FILE.md...\n"
+    "       tangle --stitch [-o DIR] FILE.md...\n";
 
 static void json_string(FILE *f, const char *s, size_t n)
 {
@@ -78,37 +64,20 @@ static void dump(const struct tgl_doc *doc)
     }
 }
 
-/* With TANGLE_TIMES set in the environment, print how long each stage
- * took on stderr (for the benchmark). */
-static void stage_done(const char *stage)
-{
-    static struct timespec last;
-    static int enabled = -1;
-    struct timespec now;
-    if (enabled == -1)
-        enabled = getenv("TANGLE_TIMES") != NULL;
-    if (!enabled)
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (stage != NULL)
-        fprintf(stderr, "tangle: %-8s %7.2f ms\n", stage,
-                (double)(now.tv_sec - last.tv_sec) * 1e3 + (double)(now.tv_nsec - last.tv_nsec) / 1e6);
-    last = now;
-}
-
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_LIST, OPT_LINES, OPT_DUMP, OPT_HELP };
+    enum { OPT_CHECK = 256, OPT_LIST, OPT_LINES, OPT_DUMP, OPT_HELP, OPT_STITCH };
     static const struct option longopts[] = {
         { "check", no_argument, NULL, OPT_CHECK },
         { "list", no_argument, NULL, OPT_LIST },
         { "line-directives", no_argument, NULL, OPT_LINES },
         { "dump", no_argument, NULL, OPT_DUMP },
+        { "stitch", no_argument, NULL, OPT_STITCH },
         { "help", no_argument, NULL, OPT_HELP },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = "code";
-    bool check = false, list = false, directives = false, want_dump = false;
+    bool check = false, list = false, directives = false, want_dump = false, stitch = false;
     int opt;
 
     opterr = 0;
@@ -128,6 +97,9 @@ int main(int argc, char **argv)
             break;
         case OPT_DUMP:
             want_dump = true;
+            break;
+        case OPT_STITCH:
+            stitch = true;
             break;
         case OPT_HELP:
             fputs(usage_text, stdout);
@@ -153,14 +125,14 @@ int main(int argc, char **argv)
     int status = 2;
     struct tgl_diag diag = { .out = stderr };
     struct tgl_doc doc;
+    struct tgl_dir out_dir = { .fd = -1 };
+    struct tgl_manifest old = { 0 };
     struct tgl_output *outs = NULL;
     size_t nouts = 0;
     tgl_doc_init(&doc, &diag);
 
-    stage_done(NULL);
     if (tgl_load(&doc, argv + optind, (size_t)(argc - optind)) != 0)
         goto out;
-    stage_done("parse");
     if (want_dump) {
         dump(&doc);
         status = 0;
@@ -168,15 +140,16 @@ int main(int argc, char **argv)
     }
     if (tgl_link(&doc) != 0)
         goto out;
-    stage_done("link");
-    struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "tangle: %s: Not a directory\n", dir);
+    if (stitch) {
+        status = tgl_stitch(&doc, dir);
         goto out;
     }
-    if (tgl_build_outputs(&doc, dir, directives, !list || check, &outs, &nouts) != 0)
+    /* Only a real run creates DIR; --check and --list take a shared lock. */
+    if (tgl_dir_open(&out_dir, dir, !check && !list, &diag) != 0
+        || tgl_manifest_read(&out_dir, &old, &diag) != 0)
         goto out;
-    stage_done("expand");
+    if (tgl_build_outputs(&doc, &out_dir, &old, directives, !list || check, &outs, &nouts) != 0)
+        goto out;
     if (list) {
         for (size_t i = 0; i < nouts; i++) {
             char *full = tgl_path_join(dir, outs[i].path);
@@ -188,20 +161,17 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    status = tgl_sync(dir, outs, nouts, check ? TGL_CHECK : TGL_WRITE, &diag);
-    stage_done("sync");
+    status = tgl_sync(&doc, &out_dir, &old, outs, nouts, check ? TGL_CHECK : TGL_WRITE);
 out:
-#if TGL_FREE_AT_EXIT
-    /* Sanitizer builds free everything, so that LeakSanitizer checks the
-     * ownership rules; the release build leaves it to exit (5 ms on the
-     * benchmark corpus). */
+    tgl_dir_close(&out_dir, status == 2);
     for (size_t i = 0; i < nouts; i++)
         tgl_buf_free(&outs[i].content);
     free(outs);
+    tgl_manifest_free(&old);
     tgl_doc_free(&doc);
-    stage_done("free");
-#endif
-    if (fflush(stdout) == EOF && status == 0)
+    if (fflush(stdout) == EOF && status < 2) {   /* the list or the paths are lost */
+        tgl_sys_error(&diag, "stdout");
         status = 2;
+    }
     return status;
 }

@@ -17,15 +17,13 @@
 struct line_info {
     size_t end;          /* end of the line's text in md (exclusive) */
     const char *ptr;     /* first pointer into the input, or NULL */
-    bool has_null;       /* md4c replaced a NUL byte */
 };
 
 struct parse_state {
-    struct tgl_blocklist *out;   /* where the tangle blocks go */
+    struct tgl_doc *doc;         /* where the tangle blocks go */
     struct tgl_diag *diag;
     size_t idx;
     const struct tgl_input *in;
-    struct tgl_arena *arena;     /* where the blocks go: the input's */
     unsigned errors;
 
     bool in_code;        /* inside a fenced code block we care about */
@@ -54,9 +52,11 @@ struct parse_state {
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
     bool in_indented;    /* inside an indented code block */
-    int indented_state;  /* 0: no text seen yet, 1: first text seen */
-    const char *indented_first; /* its first text, in the input */
-    bool any_null;       /* some line had a NUL byte replaced */
+    bool in_other_code;  /* inside a fenced block that is not a tangle block */
+    int note_code;       /* indented code that continues a footnote or definition for
+                            pandoc: -1 not known yet, 0 no, 1 yes */
+    unsigned tables;     /* open tables */
+    unsigned divs;       /* open pandoc fenced divs (::: lines md4c reads as text) */
 };
 
 static bool in_buffer(const struct parse_state *ps, const char *p)
@@ -75,6 +75,139 @@ static const char *raw_line(struct parse_state *ps, size_t ln, size_t *len)
 static size_t line_of(struct parse_state *ps, const char *p)
 {
     return tgl_line_at(ps->in, &ps->at, (size_t)(p - ps->in->data));
+}
+
+/* Is P the first text of its source line, apart from blanks and '>'? */
+static bool at_line_start(const struct parse_state *ps, const char *p)
+{
+    if (!in_buffer(ps, p))
+        return false;
+    while (p > ps->in->data && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '>'))
+        p--;
+    return p == ps->in->data || p[-1] == '\n';
+}
+
+/* The rest of the line from P, without its '\n'. */
+static size_t rest_of_line(const struct parse_state *ps, const char *p)
+{
+    const char *end = ps->in->data + ps->in->len;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return (size_t)((nl ? nl : end) - p);
+}
+
+/* Does the line text P[0..N) open a fence whose attribute block names a
+ * chunk or a file, perhaps after a footnote label "[^x]:" or a definition
+ * marker ":" or "~"?  Pandoc reads such a line as a tangle block in places
+ * where CommonMark (md4c) reads text or indented code. */
+static bool looks_like_tangle_fence(const char *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 2 && p[0] == '[' && p[1] == '^') {
+        const char *close = memchr(p, ']', n);
+        if (close == NULL || (size_t)(close - p) + 1 >= n || close[1] != ':')
+            return false;
+        i = (size_t)(close - p) + 2;
+    } else if (n >= 2 && (p[0] == ':' || p[0] == '~') && (p[1] == ' ' || p[1] == '\t')) {
+        i = 1;
+    }
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    char fc = i < n ? p[i] : 0;
+    size_t run = 0;
+    while (i + run < n && p[i + run] == fc)
+        run++;
+    if ((fc != '`' && fc != '~') || run < 3)
+        return false;
+    const char *info = p + i + run;
+    size_t len = n - i - run;
+    if ((fc == '`' && memchr(info, '`', len)) || !memchr(info, '{', len))
+        return false;
+    struct tgl_attrs a;
+    const char *why;
+    bool yes = tgl_attrs_parse(info, len, &a, &why) == 0
+               && (a.id != NULL || tgl_attrs_get(&a, "file") != NULL);
+    tgl_attrs_free(&a);
+    return yes;
+}
+
+/* P is the first text of indented code.  Does the last non-blank line
+ * before it start a footnote ("[^x]:") or a definition (": ", "~ ")?  Then
+ * pandoc reads the indented lines as more of that note or definition. */
+static bool after_note(const struct parse_state *ps, const char *p)
+{
+    const char *d = ps->in->data, *end = p;
+    while (end > d && end[-1] != '\n')          /* the start of P's line */
+        end--;
+    while (end > d) {
+        const char *l = end - 1;                 /* end[-1] is a '\n' */
+        while (l > d && l[-1] != '\n')
+            l--;
+        const char *q = l;
+        while (q < end - 1 && (*q == ' ' || *q == '\t' || *q == '>'))
+            q++;
+        if (q < end - 1) {
+            size_t n = (size_t)(end - 1 - q);
+            return n >= 2 && ((q[0] == '[' && q[1] == '^')
+                              || ((q[0] == ':' || q[0] == '~') && (q[1] == ' ' || q[1] == '\t')));
+        }
+        end = l;
+    }
+    return false;
+}
+
+/* Text at P (a pointer into the input), outside any tangle block: report
+ * a line that pandoc reads as a tangle fence and md4c does not, and keep
+ * count of pandoc's fenced divs. */
+static void check_text_line(struct parse_state *ps, const char *p)
+{
+    if (!at_line_start(ps, p) || (*p != '`' && *p != '~' && *p != ':' && *p != '['))
+        return;
+    size_t n = rest_of_line(ps, p);
+    if (ps->in_indented && ps->note_code == -1)
+        ps->note_code = after_note(ps, p);
+    if (ps->in_indented && ps->note_code == 0)
+        return;                      /* indented code: a fence in it is text for pandoc too */
+    if (*p == ':' && !ps->in_indented && n >= 3 && p[1] == ':' && p[2] == ':') {
+        size_t i = 3;
+        while (i < n && (p[i] == ':' || p[i] == ' ' || p[i] == '\t'))
+            i++;
+        if (i < n)
+            ps->divs++;                      /* "::: name" or ":::{.x}" opens */
+        else if (ps->divs > 0)
+            ps->divs--;                      /* ":::" alone closes */
+        return;
+    }
+    if (!looks_like_tangle_fence(p, n))
+        return;
+    const char *why =
+        ps->in_indented ? "CommonMark reads it as indented code, pandoc as a code block in a "
+                          "footnote or a definition"
+        : ps->tables    ? "CommonMark reads it as a table row, pandoc as a code block after "
+                          "the table: leave a blank line before the fence"
+        : *p == '['     ? "pandoc reads it as a code block in a footnote, which CommonMark does "
+                          "not know: move it out of the footnote"
+        : *p != '`' && *p != '~'
+            ? "pandoc reads it as a code block in a definition list, which CommonMark does "
+              "not know: move it out of the definition"
+            : "CommonMark reads it as text";
+    tgl_error(ps->diag, ps->in->path, (unsigned)line_of(ps, p),
+              "pandoc shows this as a tangle block, but tangle cannot tangle it: %s", why);
+    ps->errors++;
+}
+
+/* A content line P of a fenced block: pandoc ends an open fenced div at a
+ * line of colons, and the code block with it; md4c reads on. */
+static void check_code_line(struct parse_state *ps, const char *p, size_t size)
+{
+    if (ps->divs == 0 || size < 3 || p[0] != ':' || !at_line_start(ps, p))
+        return;
+    for (size_t i = 0; i < size; i++)
+        if (p[i] != ':' && p[i] != ' ' && p[i] != '\t' && p[i] != '\n')
+            return;
+    tgl_error(ps->diag, ps->in->path, (unsigned)line_of(ps, p),
+              "a \":::\" line inside a code block in a fenced div: pandoc ends the div, "
+              "and the code block, here; tangle would not");
+    ps->errors++;
 }
 
 /* "No block yet" in last_child (md4c has no such value). */
@@ -142,8 +275,6 @@ static void decode_info(const MD_ATTRIBUTE *a, struct tgl_buf *b, const char **p
         if (a->substr_types[i] == MD_TEXT_ENTITY) {
             if (!add_entity(b, s, n))
                 *problem = "an HTML entity tangle does not decode (use the character itself)";
-        } else if (a->substr_types[i] == MD_TEXT_NULLCHAR) {
-            tgl_buf_add(b, "\xEF\xBF\xBD", 3);
         } else {
             tgl_buf_add(b, s, n);
         }
@@ -152,10 +283,7 @@ static void decode_info(const MD_ATTRIBUTE *a, struct tgl_buf *b, const char **p
 
 static void push_level(struct parse_state *ps)
 {
-    if (ps->depth == ps->cap_depth) {
-        ps->cap_depth = ps->cap_depth ? ps->cap_depth * 2 : 16;
-        ps->last_child = tgl_xrealloc(ps->last_child, ps->cap_depth * sizeof *ps->last_child);
-    }
+    TGL_GROW(ps->last_child, ps->cap_depth, ps->depth + 1);
     ps->last_child[ps->depth++] = NO_BLOCK;
 }
 
@@ -164,19 +292,22 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     struct parse_state *ps = userdata;
     MD_BLOCKTYPE prev = ps->depth ? ps->last_child[ps->depth - 1] : NO_BLOCK;
     push_level(ps);
+    if (type == MD_BLOCK_TABLE)
+        ps->tables++;
     if (type != MD_BLOCK_CODE)
         return 0;
     const MD_BLOCK_CODE_DETAIL *cd = detail;
     if (cd->fence_char == 0) {
         ps->in_indented = true;              /* indented code: never tangled, */
-        ps->indented_state = 0;              /* but see check_indented */
+        ps->note_code = -1;                  /* but see check_text_line */
         return 0;
     }
-    if (cd->info.text == NULL || cd->info.size == 0)
-        return 0;                            /* no info string: not a tangle block */
-    if (memchr(cd->info.text, '{', cd->info.size) == NULL
-        && memchr(cd->info.text, '}', cd->info.size) == NULL)
-        return 0;                            /* plain language word */
+    if (cd->info.text == NULL || cd->info.size == 0
+        || (memchr(cd->info.text, '{', cd->info.size) == NULL
+            && memchr(cd->info.text, '}', cd->info.size) == NULL)) {
+        ps->in_other_code = true;            /* no attribute block: not a tangle block */
+        return 0;
+    }
     ps->in_code = true;
     ps->fence_char = cd->fence_char;
     ps->after_paragraph = prev == MD_BLOCK_P;
@@ -194,7 +325,6 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     }
     ps->md.len = 0;
     ps->nlines = 0;
-    ps->any_null = false;
     ps->line_open = false;
     return 0;
 }
@@ -237,10 +367,7 @@ static void open_line(struct parse_state *ps)
 {
     if (ps->line_open)
         return;
-    if (ps->nlines == ps->cap_lines) {
-        ps->cap_lines = ps->cap_lines ? ps->cap_lines * 2 : 64;
-        ps->lines = tgl_xrealloc(ps->lines, ps->cap_lines * sizeof *ps->lines);
-    }
+    TGL_GROW(ps->lines, ps->cap_lines, ps->nlines + 1);
     ps->lines[ps->nlines] = (struct line_info){ .end = md_len(ps) };
     ps->line_open = true;
 }
@@ -248,33 +375,27 @@ static void open_line(struct parse_state *ps)
 static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
 {
     struct parse_state *ps = userdata;
+    (void)type;                          /* NUL bytes never get here: input.c refuses them */
     if (in_buffer(ps, s)) {
         size_t end = (size_t)(s - ps->in->data) + size;
         if (end > ps->cursor)
             ps->cursor = end;
     }
-    if (ps->in_indented) {
-        /* Keep the first line of indented code for check_indented. */
-        if (ps->indented_state == 0 && in_buffer(ps, s)) {
-            ps->indented_first = s;
-            ps->indented_state = 1;
-        }
+    if (ps->in_other_code) {
+        check_code_line(ps, s, size);
         return 0;
     }
     if (!ps->in_code) {
+        if (type != MD_TEXT_HTML)
+            check_text_line(ps, s);
+        if (ps->in_indented)
+            return 0;
         /* Text straight inside a list item is the paragraph of a tight
          * list, which md4c reports without MD_BLOCK_P.  (Text inside a
          * P, H or table cell only marks that block's own child level,
          * which is dropped when the block ends.) */
         if (ps->depth > 0)
             ps->last_child[ps->depth - 1] = MD_BLOCK_P;
-        return 0;
-    }
-    if (type == MD_TEXT_NULLCHAR) {
-        open_line(ps);
-        ps->lines[ps->nlines].has_null = true;
-        ps->any_null = true;
-        md_add(ps, "\xEF\xBF\xBD", 3);         /* U+FFFD, as CommonMark says */
         return 0;
     }
     if (size == 1 && s[0] == '\n' && !in_buffer(ps, s)) {
@@ -286,8 +407,10 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         return 0;
     }
     open_line(ps);
-    if (in_buffer(ps, s) && ps->lines[ps->nlines].ptr == NULL)
+    if (in_buffer(ps, s) && ps->lines[ps->nlines].ptr == NULL) {
         ps->lines[ps->nlines].ptr = s;
+        check_code_line(ps, s, size);
+    }
     md_add(ps, s, size);
     return 0;
 }
@@ -364,7 +487,7 @@ static void add_line(struct parse_state *ps, size_t k, size_t ln, struct tgl_buf
     size_t rlen;
     const char *r = raw_line(ps, ln, &rlen);
 
-    if (r == NULL || ps->lines[k].has_null || memchr(r, '\t', rlen) == NULL)
+    if (r == NULL || memchr(r, '\t', rlen) == NULL)
         goto verbatim;
     size_t indent = 0;
     while (indent < mdlen && md[indent] == ' ')
@@ -419,6 +542,23 @@ static bool has_tab(struct parse_state *ps, size_t first, size_t n)
     return memchr(from, '\t', (size_t)(end - from)) != NULL;
 }
 
+/* Is the fence on line L[0..N) (fence character FC) indented by more than
+ * one column after a block quote's '>'?  md4c then counts the indentation
+ * of the block's lines differently from pandoc. */
+static bool quote_indented(const char *l, size_t n, char fc)
+{
+    size_t i = 0, col = 0, gt_col = 0;
+    bool quoted = false;
+    for (; i < n && (l[i] == ' ' || l[i] == '\t' || l[i] == '>'); i++) {
+        col = l[i] == '\t' ? col + 4 - col % 4 : col + 1;
+        if (l[i] == '>') {
+            quoted = true;
+            gt_col = col;
+        }
+    }
+    return quoted && i < n && l[i] == fc && col - gt_col > 1;
+}
+
 static void finish_block(struct parse_state *ps)
 {
     const struct tgl_input *in = ps->in;
@@ -432,7 +572,7 @@ static void finish_block(struct parse_state *ps)
         ps->errors++;
         return;
     }
-    if (tgl_attrs_parse(ps->info.data, ps->info.len, ps->arena, &attrs, &why) != 0) {
+    if (tgl_attrs_parse(ps->info.data, ps->info.len, &attrs, &why) != 0) {
         tgl_error(d, in->path, (unsigned)ln, "malformed attribute block: %s", why);
         ps->errors++;
         return;
@@ -452,6 +592,12 @@ static void finish_block(struct parse_state *ps)
     }
     size_t flen;
     const char *fl = raw_line(ps, ln, &flen);
+    if (fl != NULL && quote_indented(fl, flen, ps->fence_char)) {
+        tgl_error(d, in->path, (unsigned)ln,
+                  "a fence indented inside a block quote: md4c and pandoc disagree on the "
+                  "indentation of its lines; write it right after \"> \"");
+        errs++;
+    }
     if (fl != NULL) {
         size_t open_len = fence_length(fl, flen, ps->fence_char);
         size_t close = ln + ps->nlines + 1, clen;
@@ -477,17 +623,16 @@ static void finish_block(struct parse_state *ps)
         }
     }
 
-    struct tgl_block *b = tgl_arena_alloc(ps->arena, sizeof *b);
-    memset(b, 0, sizeof *b);
+    struct tgl_block *b = tgl_xcalloc(1, sizeof *b);
     b->nlines = ps->nlines;
-    b->line_end = tgl_arena_alloc(ps->arena, ps->nlines * sizeof *b->line_end);
+    b->line_end = tgl_xmalloc(ps->nlines * sizeof *b->line_end);
     for (size_t k = 0; k < ps->nlines; k++)          /* md4c's lines ... */
         b->line_end[k] = (uint32_t)ps->lines[k].end;
     if (ps->borrow) {
         /* md4c's text is the source text itself: point into the input. */
         b->text = (char *)ps->region;
         b->len = md_len(ps);
-    } else if (!has_tab(ps, ln + 1, ps->nlines) && !ps->any_null) {
+    } else if (!has_tab(ps, ln + 1, ps->nlines)) {
         b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
         b->len = ps->md.len;
         b->text_owned = true;
@@ -507,39 +652,10 @@ static void finish_block(struct parse_state *ps)
     b->attrs = attrs;
     b->name = attrs.id;
     b->path = tgl_attrs_get(&b->attrs, "file");
-    errs += tgl_segment(b, in->path, ps->arena, d);
+    errs += tgl_segment(b, in->path, d);
 
-    tgl_blocklist_add(ps->out, b);
+    tgl_doc_add_block(ps->doc, b);
     ps->errors += errs;
-}
-
-/* Indented code whose first line is a fence with a tangle attribute block
- * is almost always a tangle block that CommonMark cannot see as one: one
- * inside a footnote or a definition (pandoc renders those as code blocks).
- * Tangle cannot tangle it, so it says so instead of dropping it silently. */
-static void check_indented(struct parse_state *ps)
-{
-    const struct tgl_input *in = ps->in;
-    if (ps->indented_state != 1)
-        return;
-    const char *p = ps->indented_first, *end = in->data + in->len;
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p), run = 0;
-    char fc = len > 0 ? p[0] : 0;
-    if (fc != '`' && fc != '~')
-        return;
-    while (run < len && p[run] == fc)
-        run++;
-    if (run < 3)
-        return;
-    struct tgl_attrs a;
-    const char *why;
-    if (tgl_attrs_parse(p + run, len - run, NULL, &a, &why) == 0
-        && (a.id != NULL || tgl_attrs_get(&a, "file") != NULL))
-        tgl_warning(ps->diag, in->path, (unsigned)line_of(ps, p),
-                    "this tangle block is indented code for CommonMark (inside a footnote or "
-                    "a definition list?), so it is not tangled");
-    tgl_attrs_free(&a);
 }
 
 static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
@@ -550,9 +666,10 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         ps->depth--;
     if (ps->depth > 0)
         ps->last_child[ps->depth - 1] = type;
-    if (type == MD_BLOCK_CODE && ps->in_indented) {
-        ps->in_indented = false;
-        check_indented(ps);
+    if (type == MD_BLOCK_TABLE)
+        ps->tables--;
+    if (type == MD_BLOCK_CODE && (ps->in_indented || ps->in_other_code)) {
+        ps->in_indented = ps->in_other_code = false;
         return 0;
     }
     if (type != MD_BLOCK_CODE || !ps->in_code)
@@ -574,10 +691,55 @@ static int span(MD_SPANTYPE type, void *detail, void *userdata)
     return 0;
 }
 
-unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
-                        struct tgl_diag *d)
+/* Is line L[0..N) "---" or "..." (the fences of YAML front matter)? */
+static bool yaml_fence(const char *l, size_t n, bool closing)
 {
-    struct parse_state ps = { .out = out, .diag = d, .idx = idx, .in = in, .arena = &in->arena,
+    while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t'))
+        n--;
+    return n == 3 && (memcmp(l, "---", 3) == 0 || (closing && memcmp(l, "...", 3) == 0));
+}
+
+/* Pandoc reads a "---" first line, a non-blank line, and lines up to a
+ * "---" or "..." line as YAML metadata, not as Markdown.  Returns the
+ * offset just past that block (0 when there is none), and reports any
+ * line in it that looks like a tangle fence: pandoc does not show it. */
+static size_t front_matter(struct parse_state *ps)
+{
+    const char *d = ps->in->data;
+    size_t n = rest_of_line(ps, d), off;
+    if (!yaml_fence(d, n, false) || n == ps->in->len)
+        return 0;
+    off = n + 1;
+    n = rest_of_line(ps, d + off);
+    size_t k = 0;
+    while (k < n && (d[off + k] == ' ' || d[off + k] == '\t'))
+        k++;
+    if (k == n)
+        return 0;                                /* "---" then a blank line: a rule */
+    for (size_t o = off; o < ps->in->len; o += n + 1) {
+        n = rest_of_line(ps, d + o);
+        if (yaml_fence(d + o, n, true)) {
+            for (size_t q = off; q < o; q += rest_of_line(ps, d + q) + 1) {
+                size_t b = q, len = rest_of_line(ps, d + q);
+                while (b < q + len && (d[b] == ' ' || d[b] == '\t'))
+                    b++;
+                if (looks_like_tangle_fence(d + b, q + len - b)) {
+                    tgl_error(ps->diag, ps->in->path, tgl_line_of(ps->in, q),
+                              "a tangle fence in the YAML front matter: pandoc reads it as "
+                              "metadata, not as a code block");
+                    ps->errors++;
+                }
+            }
+            return o + n < ps->in->len ? o + n + 1 : ps->in->len;
+        }
+    }
+    return 0;                                    /* never closed: not metadata */
+}
+
+unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
+{
+    struct tgl_diag *d = doc->diag;
+    struct parse_state ps = { .doc = doc, .diag = d, .idx = idx, .in = &doc->inputs[idx],
                               .at = TGL_MARK_TOP };
     MD_PARSER parser = {
         .abi_version = 0,
@@ -590,7 +752,8 @@ unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *
         .leave_span = span,
         .text = text,
     };
-    if (md_parse(ps.in->data, (MD_SIZE)ps.in->len, &parser, &ps) != 0) {
+    size_t skip = front_matter(&ps);
+    if (md_parse(ps.in->data + skip, (MD_SIZE)(ps.in->len - skip), &parser, &ps) != 0) {
         tgl_error(d, ps.in->path, 0, "the Markdown parser failed");
         ps.errors++;
     }
@@ -599,13 +762,4 @@ unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *
     free(ps.last_child);
     tgl_buf_free(&ps.md);
     return ps.errors;
-}
-
-unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
-{
-    struct tgl_blocklist list = { doc->blocks, doc->nblocks };
-    unsigned errors = tgl_parse_file(&doc->inputs[idx], idx, &list, doc->diag);
-    doc->blocks = list.v;
-    doc->nblocks = list.n;
-    return errors;
 }

@@ -1,13 +1,13 @@
-/* paths.c: rules for output paths, by syntax and against the file system. */
+/* paths.c: rules for output paths, by syntax and against the file system:
+ * the output folder, its lock, and the one walk that checks a path and
+ * yields the folder descriptor to write in. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/openat2.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "tangle.h"
@@ -35,7 +35,8 @@ const char *tgl_path_syntax_error(const char *path)
             break;
         c = slash + 1;
     }
-    if (strcmp(path, TGL_MANIFEST) == 0)
+    size_t m = strlen(TGL_MANIFEST);
+    if (strncmp(path, TGL_MANIFEST, m) == 0 && (path[m] == '\0' || path[m] == '/'))
         return "the output folder's manifest " TGL_MANIFEST " is reserved";
     return NULL;
 }
@@ -52,88 +53,190 @@ char *tgl_path_join(const char *dir, const char *path)
     return b.data;
 }
 
-/* Is REAL (a resolved path) DIR_REAL itself or below it? */
-static bool inside(const char *real, const char *dir_real)
+int tgl_dir_open(struct tgl_dir *dir, const char *path, bool create, struct tgl_diag *d)
 {
-    size_t n = strlen(dir_real);
-    if (n == 1 && dir_real[0] == '/')
-        return true;
-    return strncmp(real, dir_real, n) == 0 && (real[n] == '\0' || real[n] == '/');
-}
-
-char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path,
-                        bool *missing)
-{
-    char *msg = NULL;
-    char *full = tgl_path_join(dir, path);
-    struct tgl_buf m = { 0 };
-    *missing = true;
-    if (dir_real == NULL)
-        goto out;                      /* DIR does not exist yet: all is new */
-
-    size_t base = strlen(full) - strlen(path);
-    for (char *p = full + base;; p++) {
-        bool last = *p == '\0';
-        if (*p != '/' && !last)
+    memset(dir, 0, sizeof *dir);
+    dir->path = path;
+    dir->fd = -1;
+    dir->last_len = SIZE_MAX;
+    /* A folder descriptor per output folder stays open until the end. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    char *p = tgl_xstrdup(path);
+    for (char *s = p + 1; create; s++) {         /* mkdir -p, remembering what it made */
+        if (*s != '/' && *s != '\0')
             continue;
-        char saved = *p;
-        *p = '\0';
-        struct stat st;
-        if (lstat(full, &st) == -1) {
-            if (errno != ENOENT && errno != ENOTDIR)
-                tgl_buf_addf(&m, "cannot check %s: %s", full, strerror(errno));
-            *p = saved;
-            break;                     /* the rest will be created */
+        char saved = *s;
+        *s = '\0';
+        if (mkdir(p, 0777) == 0) {
+            TGL_GROW(dir->made, dir->cap_made, dir->nmade + 1);
+            dir->made[dir->nmade++] = tgl_xstrdup(p);
+        } else if (errno != EEXIST) {
+            break;                               /* open says why */
         }
-        if (S_ISLNK(st.st_mode)) {
-            char *real = realpath(full, NULL);
-            if (real == NULL)
-                tgl_buf_addf(&m, "%s is a symlink that does not resolve", full);
-            else if (!inside(real, dir_real))
-                tgl_buf_addf(&m, "%s is a symlink that leads outside the output folder %s",
-                             full, dir);
-            else if (stat(full, &st) == -1)
-                tgl_buf_addf(&m, "cannot check %s: %s", full, strerror(errno));
-            free(real);
-        }
-        if (m.len == 0 && !last && !S_ISDIR(st.st_mode))
-            tgl_buf_addf(&m, "%s exists and is not a folder", full);
-        if (m.len == 0 && last && S_ISDIR(st.st_mode))
-            tgl_buf_addf(&m, "%s is a folder", full);
-        if (m.len == 0 && last && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-            tgl_buf_addf(&m, "%s exists and is not a regular file", full);
-        *p = saved;
-        if (last && m.len == 0)
-            *missing = false;
-        if (m.len > 0 || last)
+        *s = saved;
+        if (saved == '\0')
             break;
     }
-out:
-    msg = m.data;
-    free(full);
-    return msg;
+    free(p);
+    dir->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir->fd == -1 && errno == ENOENT && !create)
+        return 0;
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", dir->fd);
+    if (dir->fd == -1 || flock(dir->fd, create ? LOCK_EX : LOCK_SH) == -1
+        || (dir->real = realpath(proc, NULL)) == NULL) {
+        tgl_sys_error(d, path);
+        return -1;
+    }
+    return 0;
 }
 
-int tgl_open_beneath(int dirfd, const char *path)
+void tgl_dir_close(struct tgl_dir *dir, bool failed)
 {
-    /* Off for good once the kernel (or a seccomp filter) refuses openat2. */
-    static atomic_bool unsupported;
-    struct open_how how = {
-        /* NONBLOCK and NOCTTY: a FIFO or a terminal here must not block
-         * or change anything; the caller only reads regular files. */
-        .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-        /* BENEATH: every step, symlinks included, stays inside DIR (an
-         * absolute symlink fails even when it points inside: the slow
-         * path then decides). */
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-    };
-    if (atomic_load_explicit(&unsupported, memory_order_relaxed))
-        return -1;
-    long fd;
-    do
-        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-    while (fd == -1 && errno == EINTR);
-    if (fd == -1 && (errno == ENOSYS || errno == EPERM))
-        atomic_store_explicit(&unsupported, true, memory_order_relaxed);
-    return (int)fd;
+    for (size_t i = 0; i < dir->nfds; i++)
+        close(dir->fds[i]);
+    if (dir->fd != -1)
+        close(dir->fd);
+    for (size_t i = dir->nmade; i > 0; i--) {
+        if (failed)
+            rmdir(dir->made[i - 1]);
+        free(dir->made[i - 1]);
+    }
+    free(dir->made);
+    free(dir->fds);
+    free(dir->real);
+    free(dir->last);
+    memset(dir, 0, sizeof *dir);
+    dir->fd = -1;
+}
+
+/* Is the file NAME in the folder FD (or FD itself, NAME NULL), resolved
+ * through every symlink, DIR or below it?  Sets errno when it does not
+ * resolve. */
+static bool inside(const struct tgl_dir *dir, int fd, const char *name, bool *resolves)
+{
+    struct tgl_buf p = { 0 };
+    tgl_buf_addf(&p, "/proc/self/fd/%d%s%s", fd, name ? "/" : "", name ? name : "");
+    char *real = realpath(p.data, NULL);
+    tgl_buf_free(&p);
+    *resolves = real != NULL;
+    size_t n = strlen(dir->real);
+    bool in = real != NULL && strncmp(real, dir->real, n) == 0
+              && (real[n] == '\0' || real[n] == '/' || (n == 1 && dir->real[0] == '/'));
+    free(real);
+    return in;
+}
+
+/* "DIR/PATH[0..N)" and MSG, or "cannot check DIR/PATH[0..N): strerror". */
+static char *why(const struct tgl_dir *dir, const char *path, size_t n, const char *msg)
+{
+    struct tgl_buf m = { 0 };
+    char *part = tgl_xstrndup(path, n);
+    char *full = tgl_path_join(dir->path, part);
+    if (msg != NULL)
+        tgl_buf_addf(&m, "%s %s", full, msg);
+    else
+        tgl_buf_addf(&m, "cannot check %s: %s", full, strerror(errno));
+    free(full);
+    free(part);
+    return m.data;
+}
+
+/* The folder NAME in FD, checked; -1 with *MSG NULL when it is missing. */
+static int open_folder(struct tgl_dir *dir, int fd, const char *name, const char *path,
+                       size_t n, char **msg)
+{
+    struct stat st;
+    bool resolves;
+    *msg = NULL;
+    int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next != -1 || errno == ENOENT)
+        return next;
+    if ((errno != ELOOP && errno != ENOTDIR) || fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+        *msg = why(dir, path, n, NULL);
+    } else if (!S_ISLNK(st.st_mode)) {
+        *msg = why(dir, path, n, "exists and is not a folder");
+    } else if ((next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+        *msg = why(dir, path, n, errno == ENOENT ? "is a symlink that does not resolve"
+                                 : errno == ENOTDIR ? "exists and is not a folder" : NULL);
+    } else if (!inside(dir, next, NULL, &resolves)) {
+        close(next);
+        next = -1;
+        struct tgl_buf m = { 0 };
+        tgl_buf_addf(&m, "is a symlink that leads outside the output folder %s", dir->path);
+        *msg = why(dir, path, n, m.data);
+        tgl_buf_free(&m);
+    }
+    return next;
+}
+
+char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w)
+{
+    const char *slash = strrchr(path, '/');
+    size_t folders = slash ? (size_t)(slash - path) : 0, done = 0;
+    int fd = dir->fd;
+    char *msg = NULL;
+    memset(w, 0, sizeof *w);
+    if (dir->fd == -1) {                         /* DIR does not exist: nor does PATH */
+        w->fd = -1;
+        w->rest = path;
+        return NULL;
+    }
+    if (dir->last_len == folders && memcmp(dir->last, path, folders) == 0) {
+        fd = dir->last_fd;                        /* the same folders as last time */
+        done = dir->last_done;
+    } else {
+        while ((slash = strchr(path + done, '/')) != NULL) {
+            char *name = tgl_xstrndup(path + done, (size_t)(slash - path - done));
+            int next = open_folder(dir, fd, name, path, (size_t)(slash - path), &msg);
+            free(name);
+            if (next == -1 && msg == NULL)
+                break;                            /* missing from here on */
+            if (fd != dir->fd)
+                close(fd);
+            if (next == -1)
+                return msg;
+            fd = next;
+            done = (size_t)(slash + 1 - path);
+        }
+        if (fd != dir->fd) {
+            TGL_GROW(dir->fds, dir->cap_fds, dir->nfds + 1);
+            dir->fds[dir->nfds++] = fd;
+        }
+        free(dir->last);
+        dir->last = tgl_xstrndup(path, folders);
+        dir->last_len = folders;
+        dir->last_fd = fd;
+        dir->last_done = done;
+    }
+    w->fd = fd;
+    w->rest = path + done;
+    if (strchr(w->rest, '/') != NULL)             /* a folder is missing */
+        return NULL;
+    if (fstatat(fd, w->rest, &w->st, AT_SYMLINK_NOFOLLOW) == -1)
+        return errno == ENOENT ? NULL : why(dir, path, strlen(path), NULL);
+    w->exists = true;
+    bool resolves;
+    struct stat st = w->st;
+    if (S_ISLNK(st.st_mode)) {
+        if (!inside(dir, fd, w->rest, &resolves)) {
+            struct tgl_buf m = { 0 };
+            tgl_buf_addf(&m, "is a symlink that leads outside the output folder %s", dir->path);
+            msg = why(dir, path, strlen(path),
+                      resolves ? m.data : "is a symlink that does not resolve");
+            tgl_buf_free(&m);
+            return msg;
+        }
+        if (fstatat(fd, w->rest, &st, 0) == -1)
+            return why(dir, path, strlen(path), NULL);
+    }
+    if (S_ISDIR(st.st_mode))
+        return why(dir, path, strlen(path), "is a folder");
+    if (!S_ISREG(st.st_mode))
+        return why(dir, path, strlen(path), "exists and is not a regular file");
+    return NULL;
 }

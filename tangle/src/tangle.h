@@ -8,21 +8,21 @@
  * found no error, so that nothing is written after an error and one mistake
  * does not cascade into many bogus messages:
  *
- *   1. doc.c    load every input file in command-line order
- *      input.c  read each file, check UTF-8, normalise BOM and CRLF
- *      parse.c  find the fenced code blocks with md4c (a CommonMark parser)
- *      attrs.c  parse the pandoc attribute block of each fenced block
- *      chunks.c split each tangle block into text and <<reference>> segments
- *   2. chunks.c join chunks by name (hash table), check references, cycles,
- *               duplicate files and unreachable chunks
- *   3. outputs.c for every output file, in parallel:
- *      paths.c  check its path against the file system (symlinks)
- *      expand.c expand each output file into memory
- *      write.c  compare with the output tree, then write atomically, prune
- *               stale files and update the manifest DIR/.tangled
+ *   1. doc.c     load every input file in command-line order
+ *      input.c   read each file, refuse what is not text, normalise BOM and CRLF
+ *      parse.c   find the fenced code blocks with md4c (a CommonMark parser)
+ *      attrs.c   parse the pandoc attribute block of each fenced block
+ *      chunks.c  split each tangle block into text and <<reference>> segments
+ *   2. chunks.c  join chunks by name, check references, cycles, duplicate
+ *                files and unreachable chunks
+ *   3. paths.c   open and lock the output folder DIR; check each output path
+ *                with one walk that also yields the folder to write in
+ *      outputs.c expand each output file (expand.c) and compare it with DIR
+ *   4. write.c   write atomically, prune stale files, update DIR/.tangled
  *
  * Shared names carry the prefix tgl_; everything else is static.
  * Memory: allocation failure is fatal (tgl_xmalloc prints and exits 2).
+ * Each declaration below sits under the file that defines it.
  */
 #ifndef TANGLE_H
 #define TANGLE_H
@@ -35,7 +35,14 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-/* ---- util.c: memory, growable buffers, diagnostics ---------------------- */
+/* Bounds (DESIGN.md, "Bounds and refusals"); each is an exit-2 error. */
+#define TGL_MAX_INPUT ((size_t)64 << 20)     /* bytes of one input file */
+#define TGL_MAX_OUTPUT ((size_t)256 << 20)   /* bytes expanded in one run, all files */
+#define TGL_MAX_STEPS ((size_t)1 << 24)      /* blocks and segments visited by
+                                                expansion in one run */
+#define TGL_MANIFEST ".tangled"
+
+/* ---- util.c: memory, growable arrays and buffers, I/O, diagnostics ------- */
 
 /* malloc/realloc/strndup that never return NULL: on failure they print
  * "tangle: out of memory" and exit(2). */
@@ -45,9 +52,14 @@ void *tgl_xrealloc(void *p, size_t n);
 char *tgl_xstrndup(const char *s, size_t n);
 char *tgl_xstrdup(const char *s);
 
-/* A growable byte buffer.  Zero-initialise it ({0}); data is NULL until the
- * first byte is added.  Growth is geometric, so appending is amortised O(1).
- * The buffer owns data; tgl_buf_free releases it and resets the buffer. */
+/* The one growth rule: P (an array with room for *CAP elements of SIZE
+ * bytes) reallocated to hold at least NEED, doubling from 16.  TGL_GROW
+ * applies it to an array variable. */
+void *tgl_grow(void *p, size_t *cap, size_t need, size_t size);
+#define TGL_GROW(arr, cap, need) ((arr) = tgl_grow((arr), &(cap), (need), sizeof *(arr)))
+
+/* A growable byte buffer, zero-initialised ({0}); data is NULL until the
+ * first byte is added, and then always NUL-terminated. */
 struct tgl_buf {
     char *data;
     size_t len;
@@ -61,79 +73,45 @@ void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tgl_buf_free(struct tgl_buf *b);
 
-/* An arena: many small allocations that are freed together.  Each input
- * keeps the blocks parsed from it, with their segments and attributes, in
- * one: they sit side by side in document order (which the later stages walk
- * in), and the malloc/free pair per piece is gone. */
-struct tgl_arena {
-    char *next, *end;   /* free space in the newest piece */
-    void *pieces;       /* newest piece; each starts with a link to the one before */
-    size_t piece_size;  /* size of the next piece (it grows) */
-};
-/* N bytes, aligned for any type, not zeroed; lives until tgl_arena_free. */
-void *tgl_arena_alloc(struct tgl_arena *a, size_t n);
-void tgl_arena_free(struct tgl_arena *a);
-
-/* How many threads to use for JOBS independent jobs: TANGLE_THREADS from
- * the environment, else 4 (1 on a single CPU); at most 4 and at most JOBS. */
-size_t tgl_thread_count(size_t jobs);
+/* Read FD to its end, appending to B, but fail (errno EFBIG) once B would
+ * hold more than MAX bytes.  Returns 0 or -1 (errno set). */
+int tgl_read_fd(int fd, struct tgl_buf *b, size_t max);
+/* Open NAME in the folder DIRFD for reading, never through a symlink, and
+ * never waiting (a FIFO) or taking a terminal. */
+int tgl_open_file(int dirfd, const char *name);
+/* Write all of P[0..N) to FD.  Returns 0 or -1 (errno set). */
+int tgl_write_fd(int fd, const void *p, size_t n);
 
 /* Where diagnostics go, and how many errors were reported.  The fuzz
- * target and the unit tests point out at /dev/null or a memory stream. */
+ * target and the unit tests point out at NULL or a memory stream. */
 struct tgl_diag {
     FILE *out;
     unsigned errors;
 };
 
 /* Report "FILE:LINE: error: MESSAGE" (LINE 0: "FILE: error: MESSAGE") on
- * d->out and count it. */
+ * d->out and count it.  Control bytes (and bytes that are not UTF-8) in
+ * FILE and MESSAGE are printed as \xHH, so no input can drive the terminal. */
 void tgl_error(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Same as tgl_error but "warning:", not counted as an error. */
 void tgl_warning(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-
-/* ---- hash.c: string-keyed hash table ------------------------------------ */
-
-/* Open addressing, power-of-two capacity, load <= 3/4.  Keys are borrowed
- * (not copied): they must outlive the table. */
-struct tgl_slot {
-    const char *key;   /* NULL: empty */
-    uint32_t klen;     /* keys are shorter than 4 GiB (so are the inputs) */
-    uint32_t hash;     /* compared before the key itself */
-    void *val;
-};
-struct tgl_table {
-    struct tgl_slot *slots;
-    size_t cap;        /* a power of two, or 0 */
-    size_t count;
-};
-/* Value stored under KEY[0..KLEN), or NULL. */
-void *tgl_table_get(const struct tgl_table *t, const char *key, size_t klen);
-/* Make room for N keys without growing again. */
-void tgl_table_reserve(struct tgl_table *t, size_t n);
-/* Store VAL under KEY (replacing any old value). */
-void tgl_table_put(struct tgl_table *t, const char *key, size_t klen, void *val);
-/* The value under KEY if there is one; else store VAL under KEY and return
- * NULL (so values must not be NULL).  One lookup where get + put take two. */
-void *tgl_table_get_or_put(struct tgl_table *t, const char *key, size_t klen, void *val);
-void tgl_table_free(struct tgl_table *t);
+/* "tangle: WHAT: strerror(errno)", escaped the same way, counted. */
+void tgl_sys_error(struct tgl_diag *d, const char *what);
 
 /* ---- input.c: reading and decoding input files -------------------------- */
 
 /* One input file, decoded: a leading UTF-8 BOM skipped, CRLF and lone CR
- * turned into LF.  data is not NUL-terminated.  A regular file is mapped
- * read-only, not copied (input with CR gets a normalised private copy). */
+ * turned into LF.  data is not NUL-terminated. */
 struct tgl_input {
     char *path;        /* as given on the command line (owned) */
     char *data;        /* the text: base, or base + 3 after a BOM */
     size_t len;
-    char *base;        /* what we own: mmap'ed (map_len > 0) or malloc'ed */
-    size_t map_len;
-    struct tgl_arena arena; /* the blocks parsed from it (see tgl_parse_file) */
+    char *base;        /* owned */
 };
 
-/* Normalise BUF in place (BOM, CRLF, CR); returns the new length. */
+/* Turn CRLF and lone CR in BUF into LF, in place; returns the new length. */
 size_t tgl_normalize(char *buf, size_t len);
 /* Offset of the first byte that is not valid UTF-8 (overlong forms,
  * surrogates and code points above U+10FFFF are invalid), or LEN when all
@@ -142,9 +120,8 @@ size_t tgl_utf8_check(const char *buf, size_t len);
 /* Lines are found on demand, never indexed: a mark is a line number and the
  * offset where that line starts, and it reaches a nearby line by scanning
  * from where it is, forward or back.  The parser keeps one and moves it
- * along as it meets blocks (it jumps over a block's content, whose lines
- * md4c has shown it), so most of the file is never scanned for '\n' at
- * all.  Lines count from 1; a '\n' at the very end starts no line. */
+ * along as it meets blocks.  Lines count from 1; a '\n' at the very end
+ * starts no line. */
 struct tgl_mark {
     size_t line;
     size_t start;
@@ -160,15 +137,15 @@ const char *tgl_line_text(const struct tgl_input *in, struct tgl_mark *m, size_t
 size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off);
 /* The same, counted from the top of IN (for the odd error message). */
 unsigned tgl_line_of(const struct tgl_input *in, size_t off);
-/* Initialise IN from a copy of DATA[0..LEN): skip a BOM, normalise line
- * ends and check UTF-8 (an error at the first bad line is
- * reported on D).  PATH is
- * copied.  Returns 0, or -1 after reporting an error.  In both cases IN
- * must be released with tgl_input_free. */
+/* Initialise IN from a copy of DATA[0..LEN): skip one BOM, refuse NUL
+ * bytes, more than TGL_MAX_INPUT bytes and invalid UTF-8 (reported on D at
+ * the line), normalise line ends.  PATH is copied.  Returns 0, or -1 after
+ * reporting an error; either way IN must be released with tgl_input_free. */
 int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,
                           size_t len, struct tgl_diag *d);
-/* Same, reading the file PATH.  A read error is reported as
- * "tangle: PATH: strerror". */
+/* The same, reading the file PATH, which must be a regular file (a FIFO or
+ * a device is refused without reading it; a file larger than TGL_MAX_INPUT
+ * without allocating for it).  A read error is "tangle: PATH: strerror". */
 int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d);
 void tgl_input_free(struct tgl_input *in);
 
@@ -187,7 +164,7 @@ struct tgl_attrs {
     size_t nclasses;
     struct tgl_kv *kvs; /* key=value, in order */
     size_t nkvs;
-    void *mem;         /* one malloc holding all of the above (NULL: in an arena) */
+    void *mem;         /* one malloc holding all of the above */
 };
 
 /* Parse the info string INFO[0..LEN) (already unescaped by the CommonMark
@@ -197,10 +174,8 @@ struct tgl_attrs {
  * A raw-format block "{=html}" parses as a class-less block with no id.
  * Returns 0 on success; on a malformed block returns -1 with a static
  * message in *why, and A holds nothing (it is always safe to pass A to
- * tgl_attrs_free).  Duplicate ids and duplicate keys are malformed.  The
- * strings go in ARENA, or in one malloc when ARENA is NULL. */
-int tgl_attrs_parse(const char *info, size_t len, struct tgl_arena *arena, struct tgl_attrs *a,
-                    const char **why);
+ * tgl_attrs_free).  Duplicate ids and duplicate keys are malformed. */
+int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why);
 /* Value of KEY, or NULL. */
 const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key);
 void tgl_attrs_free(struct tgl_attrs *a);
@@ -233,12 +208,12 @@ struct tgl_block {
     char *text;          /* content, every line ending in '\n'; not NUL-terminated: */
     size_t len;          /* it may point into the input (when text_owned is false) */
     bool text_owned;
-    uint32_t *line_end;  /* line_end[k]: offset just past the '\n' of line k: md4c */
-    size_t nlines;       /* hands us the lines, so nothing searches for '\n' again */
+    uint32_t *line_end;  /* line_end[k]: offset just past the '\n' of line k (owned) */
+    size_t nlines;
     struct tgl_attrs attrs;
     const char *name;    /* attrs.id, or NULL */
     const char *path;    /* value of file=, or NULL */
-    struct tgl_seg *segs;
+    struct tgl_seg *segs; /* owned */
     size_t nsegs;
     struct tgl_block *next_in_chunk;
     struct tgl_chunk *chunk;     /* the chunk of name, set by tgl_link */
@@ -249,120 +224,161 @@ struct tgl_chunk {
     const char *name;    /* borrowed from the first block */
     struct tgl_block *first;
     struct tgl_block *last;
-    int color;           /* DFS state for cycle and reachability checks */
-    bool reachable;
+    int color;           /* DFS state for the cycle and reachability check */
 };
 
 struct tgl_doc {
     struct tgl_input *inputs;
     size_t ninputs;
     struct tgl_block **blocks;  /* all tangle blocks, document order */
-    size_t nblocks;
-    struct tgl_table chunks;    /* name -> struct tgl_chunk (in chunk_store) */
-    struct tgl_chunk *chunk_store;
+    size_t nblocks, cap_blocks;
+    struct tgl_chunk *chunks;   /* sorted by name (tgl_link) */
     size_t nchunks;
     struct tgl_diag *diag;
-    size_t max_output;          /* expansion limit per file, bytes */
+    size_t max_output;          /* bytes all expansions of the run may produce */
+    size_t max_steps;           /* blocks + segments they may visit */
+    size_t output_used, steps_used;
 };
 
-/* doc.c: initialise DOC (no inputs) reporting on DIAG. */
+/* ---- doc.c: the document's life cycle ----------------------------------- */
+
+/* Initialise DOC (no inputs, the limits TGL_MAX_*) reporting on DIAG. */
 void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag);
+/* Append B to DOC's blocks. */
+void tgl_doc_add_block(struct tgl_doc *doc, struct tgl_block *b);
+/* Stage 1: read and parse every file in PATHS, in order.  Returns the
+ * number of errors reported. */
+unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
 /* Free DOC and everything it owns. */
 void tgl_doc_free(struct tgl_doc *doc);
 
 /* ---- parse.c: CommonMark parsing with md4c ------------------------------ */
 
-/* A growable list of blocks (capacity: the next power of two >= n). */
-struct tgl_blocklist {
-    struct tgl_block **v;
-    size_t n;
-};
-void tgl_blocklist_add(struct tgl_blocklist *l, struct tgl_block *b);
-
-/* Parse IN (input number IDX, already loaded) and append its tangle blocks
- * to OUT (segmented with tgl_segment; allocated in IN's arena).  Errors (malformed attribute block,
+/* Parse input IDX of DOC (already loaded) and append its tangle blocks to
+ * DOC (segmented with tgl_segment).  Errors (malformed attribute block,
  * invalid chunk name, unclosed tangle fence, bad file= path syntax, bad
- * reference) are reported on D.  Returns the number of errors found.
- * Thread-safe: different inputs can be parsed at the same time. */
-unsigned tgl_parse_file(struct tgl_input *in, size_t idx, struct tgl_blocklist *out,
-                        struct tgl_diag *d);
-/* The same for input IDX of DOC, appending to DOC->blocks, reporting on
- * DOC->diag. */
+ * reference) are reported on DOC->diag.  Returns the number of errors. */
 unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
 
-/* doc.c: read and parse every file in PATHS (stage 1), on up to
- * 4 threads (TANGLE_THREADS; see tgl_thread_count).  The
- * blocks and messages come out in command-line order whatever the thread
- * count.  Returns the number of errors reported. */
-unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
+/* ---- chunks.c: segments, chunks, whole-document checks ------------------ */
 
-/* ---- chunks.c: segments, chunk table, whole-document checks ------------- */
+/* Fill B->line_end and B->nlines by scanning B->text.  The parser knows
+ * the lines already; this is for blocks made some other way (unit tests). */
+void tgl_block_find_lines(struct tgl_block *b);
 
-/* Fill B->line_end and B->nlines by scanning B->text, in ARENA (or with
- * malloc when ARENA is NULL).  The parser knows the lines already; this is
- * for blocks made some other way (the unit tests). */
-void tgl_block_find_lines(struct tgl_block *b, struct tgl_arena *arena);
-
-/* Split B->text (with its line_end) into TEXT and REF segments.  A REF is a line that is
- * "<<name>>" apart from leading and trailing blanks.  A line of that shape
- * whose name is not a valid chunk name is reported as an error (FILE is the
- * input path).  B->segs goes in ARENA, or is malloc'ed when ARENA is NULL.
- * Returns the number of errors. */
-unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_arena *arena,
-                     struct tgl_diag *d);
+/* Split B->text (with its line_end) into TEXT and REF segments (B->segs,
+ * malloc'ed).  A REF is a line that is "<<name>>" apart from leading and
+ * trailing blanks.  A line of that shape whose name is not a valid chunk
+ * name is reported as an error (FILE is the input path).  Returns the
+ * number of errors. */
+unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d);
 
 /* Stage 2: join blocks into chunks by name, resolve references, and report
  * undefined references, cycles (with the chain a -> b -> a), duplicate
  * file= paths, paths that are both a file and a folder, and named chunks no
- * file uses.  Returns the number of errors. */
+ * file uses, each in document order.  Returns the number of errors. */
 unsigned tgl_link(struct tgl_doc *doc);
 
-/* The chunk called NAME[0..LEN), or NULL. */
+/* The chunk called NAME[0..LEN) (binary search), or NULL. */
 struct tgl_chunk *tgl_chunk_find(const struct tgl_doc *doc, const char *name, size_t len);
-
-/* ---- paths.c: output path rules ----------------------------------------- */
-
-/* Syntax of a file= path: not empty, relative, no "..", ".", or empty
- * component, no control characters, not the manifest.  Returns NULL when
- * fine, else a static message. */
-const char *tgl_path_syntax_error(const char *path);
-
-/* DIR joined with the relative PATH (newly allocated). */
-char *tgl_path_join(const char *dir, const char *path);
-
-/* Check DIR/PATH against the file system: each existing component below DIR
- * must be a folder (or a symlink resolving to a folder inside DIR), and an
- * existing final component must be a regular file or a symlink resolving
- * inside DIR.  DIR_REAL is realpath(DIR), or NULL when DIR does not exist
- * (then nothing below it exists either).  Sets *MISSING when DIR/PATH does
- * not exist.  Returns NULL when safe, else a newly allocated message. */
-char *tgl_path_fs_error(const char *dir, const char *dir_real, const char *path,
-                        bool *missing);
-
-/* The fast path of that check, for the common case of an existing file:
- * open PATH below the folder DIRFD for reading, failing (-1, errno set)
- * unless the kernel can resolve it without ever leaving the folder and
- * its last component is not a symlink (openat2 with RESOLVE_BENEATH, one
- * system call instead of an lstat per component).  If the result is a
- * regular file, tgl_path_fs_error would have found nothing wrong; in every
- * other case the caller closes it and asks tgl_path_fs_error. */
-int tgl_open_beneath(int dirfd, const char *path);
 
 /* ---- expand.c: expansion ------------------------------------------------ */
 
+/* Where each line of an expanded file came from (for --stitch): line K
+ * of BLOCK's text, behind INDENT bytes of <<ref>> indentation; BLOCK is
+ * NULL for the header comment. */
+struct tgl_srcline {
+    const struct tgl_block *block;
+    unsigned k;
+    unsigned indent;
+};
+struct tgl_srcmap {
+    struct tgl_srcline *v;
+    size_t n, cap;
+};
+
 struct tgl_expand_opts {
     bool line_directives;   /* emit #line for .c and .h */
+    struct tgl_srcmap *map; /* if not NULL: gets one entry per output line */
 };
 
 /* Expand the output file rooted at ROOT (a block with file=) into OUT
  * (appended): the header comment, then the content with every reference
  * replaced, indentation kept.  The chunk graph must be acyclic and resolved
- * (tgl_link returned 0: it also sets block->chunk).  Returns 0, or -1 after reporting an error when
- * the result would exceed DOC->max_output bytes. */
-int tgl_expand(const struct tgl_doc *doc, const struct tgl_block *root,
+ * (tgl_link returned 0).  Every byte and every block and segment visited
+ * is counted in DOC->output_used and DOC->steps_used, over all calls: once
+ * either would pass its limit, nothing more is added and the call returns
+ * -1 after reporting an error at ROOT, so no input makes it run or
+ * allocate without bound.  Returns 0 otherwise. */
+int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
                const struct tgl_expand_opts *opts, struct tgl_buf *out);
 
-/* ---- write.c: comparing and writing the output tree --------------------- */
+/* ---- stitch.c: carry edits in DIR back into the chapters (--stitch) ---- */
+
+/* DOC is loaded and linked.  Compare each output file in DIR with its
+ * expansion; map every changed line to the chunk line it came from and
+ * rewrite those chapter lines, keeping the block's indentation.  Checks
+ * that the new chapters tangle to exactly DIR's files before writing any.
+ * Returns 0 (done, or nothing to do) or 2 (an edit that maps to no single
+ * chunk line, or an I/O error, reported on DOC->diag; nothing written). */
+int tgl_stitch(struct tgl_doc *doc, const char *dir);
+
+/* ---- paths.c: the output folder and the one rule for its paths ---------- */
+
+/* Syntax of a file= path: not empty, relative, no "..", ".", or empty
+ * component, no control characters, not the manifest or below it.
+ * Returns NULL when fine, else a static message. */
+const char *tgl_path_syntax_error(const char *path);
+
+/* DIR joined with the relative PATH (newly allocated). */
+char *tgl_path_join(const char *dir, const char *path);
+
+/* The output folder, opened once.  Every file below it is reached from fd
+ * by tgl_walk, never by name from the current folder. */
+struct tgl_dir {
+    const char *path;  /* as given with -o */
+    int fd;            /* O_RDONLY|O_DIRECTORY, locked; -1: DIR does not exist */
+    char *real;        /* realpath of fd */
+    int *fds;          /* every folder fd tgl_walk handed out (closed by tgl_dir_close) */
+    size_t nfds, cap_fds;
+    char *last;        /* tgl_walk's cache: the folder part of the last path, */
+    size_t last_len;   /* and what the walk found for it */
+    int last_fd;
+    size_t last_done;
+    char **made;       /* folders of DIR itself that tgl_dir_open created */
+    size_t nmade, cap_made;
+};
+
+/* Open DIR: with CREATE, make it (and its parents) when missing; lock it
+ * for the whole run (flock: exclusive with CREATE, else shared), so two
+ * runs on one DIR follow each other.  Without CREATE a missing DIR is
+ * fine (fd -1: everything below it is missing too).  Returns 0, or -1
+ * after reporting "tangle: DIR: ..." on D. */
+int tgl_dir_open(struct tgl_dir *dir, const char *path, bool create, struct tgl_diag *d);
+/* Close every descriptor; with FAILED, also remove the folders that
+ * tgl_dir_open made (rmdir: only when they are still empty). */
+void tgl_dir_close(struct tgl_dir *dir, bool failed);
+
+/* Where tgl_walk found PATH. */
+struct tgl_where {
+    int fd;            /* the deepest existing folder of PATH, checked (or -1) */
+    const char *rest;  /* PATH below fd: its last component, or missing folders + it */
+    bool exists;       /* rest is one component, and it exists (lstat in st) */
+    struct stat st;
+};
+
+/* The one safety rule, used to check, to write and to delete: walk the
+ * folders of PATH from DIR, one component at a time, each opened relative
+ * to the one before with O_NOFOLLOW.  A symlink is followed only to a
+ * folder inside DIR (checked on the opened descriptor, so swapping a folder
+ * for a symlink later changes nothing).  The last component may be missing,
+ * a regular file, or a symlink to a regular file inside DIR (which a write
+ * replaces, never writes through).  Returns NULL with W filled in, or a
+ * newly allocated message ("DIR/x is a symlink that leads outside ...",
+ * or a system error). */
+char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w);
+
+/* ---- outputs.c: stage 3 ------------------------------------------------- */
 
 /* How an output file compares with what is on disk. */
 enum tgl_action {
@@ -379,44 +395,49 @@ struct tgl_output {
     struct tgl_buf content;  /* empty unless act is TGL_CREATE or TGL_CHANGE */
     mode_t mode;             /* 0755 when content starts with "#!", else 0644 */
     enum tgl_action act;
+    struct tgl_where where;  /* from tgl_walk */
 };
+
+/* The old manifest DIR/.tangled: its lines (a trailing CR dropped). */
+struct tgl_manifest {
+    bool exists;
+    struct tgl_buf text;
+    char *copy;              /* of text, split into lines: */
+    char **lines;            /* in file order */
+    char **sorted;           /* the same, sorted, for lookups */
+    size_t n;
+};
+
+/* Read DIR's manifest into M (missing: empty).  Returns 0, or -1 after
+ * reporting an error (not a regular file, unreadable). */
+int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_diag *d);
+bool tgl_manifest_has(const struct tgl_manifest *m, const char *path);
+void tgl_manifest_free(struct tgl_manifest *m);
+
+/* For every file= block, in document order: check its path (tgl_walk),
+ * expand it and, when CLASSIFY, compare it with the disk.  A file that
+ * exists, differs and is not in OLD is an error: tangle never overwrites a
+ * file it did not write.  *OUTS (sorted by path, owned by the caller) gets
+ * NOUTS entries.  Errors are reported at the block that names the path.
+ * Returns the number of errors. */
+unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
+                           const struct tgl_manifest *old, bool directives, bool classify,
+                           struct tgl_output **outs, size_t *nouts);
+
+/* ---- write.c: writing the output tree ----------------------------------- */
 
 enum tgl_mode { TGL_WRITE, TGL_CHECK };
 
-/* Compare CONTENT[0..LEN) with mode MODE against the file FULL: sets *ACT.
- * Returns 0, or -1 with errno set when FULL exists but cannot be read. */
-int tgl_classify(const char *full, const char *content, size_t len, mode_t mode,
-                 enum tgl_action *act);
-/* The same for a file already open as FD, with ST from fstat; OLD is a
- * buffer to read into, reused from call to call. */
-int tgl_classify_fd(int fd, const struct stat *st, const char *content, size_t len,
-                    mode_t mode, enum tgl_action *act, struct tgl_buf *old);
-
-/* Bring DIR in line with OUTS (sorted by path, unique, classified by
- * tgl_classify): write changed and new files atomically, leave unchanged
- * ones alone, delete files listed in the old DIR/.tangled that are no
- * longer produced, and update the manifest.  In TGL_CHECK mode write
- * nothing and print each path that would be created, changed or deleted.
- * Everything that can fail is checked before the first write.  Returns 0
- * (nothing to do / done), 1 (check found differences) or 2 (error reported
- * on D). */
-int tgl_sync(const char *dir, struct tgl_output *outs, size_t nouts, enum tgl_mode mode,
-             struct tgl_diag *d);
-
-/* ---- outputs.c: stage 3 ----------------------------------------------- */
-
-/* Check every output path on disk (tgl_path_fs_error), expand each file
- * and, when CLASSIFY, compare it with the disk (tgl_classify), keeping the
- * content only of files that must be written.  *OUTS (sorted by path,
- * owned by the caller) gets NOUTS entries.  Runs on up to 4 threads; the
- * messages still come out in document order.  Returns the number of
- * errors. */
-unsigned tgl_build_outputs(const struct tgl_doc *doc, const char *dir, bool directives,
-                           bool classify, struct tgl_output **outs, size_t *nouts);
-
-/* Content of the manifest for OUTS (sorted): one path per line. */
-void tgl_manifest_text(const struct tgl_output *outs, size_t nouts, struct tgl_buf *out);
-
-#define TGL_MANIFEST ".tangled"
+/* Bring DIR in line with OUTS (from tgl_build_outputs): write changed and
+ * new files atomically (a mkostemp file ".tangle-XXXXXX" in the same
+ * folder, then renameat), leave unchanged ones alone, delete files listed
+ * in OLD that are no longer produced, update the manifest, and remove
+ * stale temp files of that pattern that a killed run left behind.  In
+ * TGL_CHECK mode write nothing and print each path that would be created,
+ * changed or deleted.  Every write and delete is relative to a folder fd
+ * from tgl_walk.  Returns 0 (nothing to do / done), 1 (check found
+ * differences) or 2 (error reported on DOC->diag, at the block). */
+int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+             struct tgl_output *outs, size_t nouts, enum tgl_mode mode);
 
 #endif

@@ -1,4 +1,7 @@
-/* util.c: allocation that cannot fail, growable buffers, diagnostics. */
+/* util.c: allocation that cannot fail, growable arrays and buffers, the
+ * read/write helpers, diagnostics. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,75 +51,39 @@ char *tgl_xstrdup(const char *s)
     return tgl_xstrndup(s, strlen(s));
 }
 
+void *tgl_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) {
+        if (n > SIZE_MAX / 2 / size)
+            out_of_memory();
+        n *= 2;
+    }
+    *cap = n;
+    return tgl_xrealloc(p, n * size);
+}
+
 void tgl_buf_reserve(struct tgl_buf *b, size_t extra)
 {
-    if (b->cap - b->len > extra)
-        return;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap - b->len <= extra) {
-        if (cap > ((size_t)-1) / 2)
-            out_of_memory();
-        cap *= 2;
-    }
-    b->data = tgl_xrealloc(b->data, cap);
-    b->cap = cap;
-}
-
-/* Each piece starts with this header; HEADER keeps what follows aligned. */
-struct piece {
-    void *prev;
-};
-#define ARENA_ALIGN 16
-#define HEADER ((sizeof(struct piece) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
-
-void *tgl_arena_alloc(struct tgl_arena *a, size_t n)
-{
-    if (n == 0)                     /* like malloc(0): a pointer of its own */
-        n = 1;
-    n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-    if ((size_t)(a->end - a->next) < n) {
-        /* Pieces double from 64 KiB to 1 MiB: few pieces, little waste. */
-        size_t size = a->piece_size ? a->piece_size : (size_t)64 << 10;
-        if (size < ((size_t)1 << 20))
-            a->piece_size = size * 2;
-        if (size - HEADER < n)
-            size = HEADER + n;
-        struct piece *p = tgl_xmalloc(size);
-        p->prev = a->pieces;
-        a->pieces = p;
-        a->next = (char *)p + HEADER;
-        a->end = (char *)p + size;
-    }
-    void *r = a->next;
-    a->next += n;
-    return r;
-}
-
-void tgl_arena_free(struct tgl_arena *a)
-{
-    for (struct piece *p = a->pieces; p != NULL;) {
-        struct piece *prev = p->prev;
-        free(p);
-        p = prev;
-    }
-    memset(a, 0, sizeof *a);
+    if (extra > SIZE_MAX - b->len - 1)
+        out_of_memory();
+    b->data = tgl_grow(b->data, &b->cap, b->len + extra + 1, 1);   /* + the NUL */
 }
 
 void tgl_buf_add(struct tgl_buf *b, const void *p, size_t n)
 {
-    if (n == 0)
-        return;
     tgl_buf_reserve(b, n);
-    memcpy(b->data + b->len, p, n);
+    if (n > 0)
+        memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
 }
 
 void tgl_buf_addc(struct tgl_buf *b, char c)
 {
-    tgl_buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
+    tgl_buf_add(b, &c, 1);
 }
 
 void tgl_buf_adds(struct tgl_buf *b, const char *s)
@@ -132,7 +99,7 @@ void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    tgl_buf_reserve(b, (size_t)n + 1);
+    tgl_buf_reserve(b, (size_t)n);
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -146,17 +113,89 @@ void tgl_buf_free(struct tgl_buf *b)
     b->len = b->cap = 0;
 }
 
+int tgl_read_fd(int fd, struct tgl_buf *b, size_t max)
+{
+    for (;;) {
+        if (b->cap - b->len < 2)
+            tgl_buf_reserve(b, b->len < 65536 ? 65536 : b->len);
+        size_t room = b->cap - b->len - 1;
+        if (room > max + 1 - b->len)             /* max + 1: to see one byte too many */
+            room = max + 1 - b->len;
+        ssize_t n = read(fd, b->data + b->len, room);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            return -1;
+        b->len += (size_t)n;
+        b->data[b->len] = '\0';
+        if (b->len > max) {
+            errno = EFBIG;
+            return -1;
+        }
+        if (n == 0)
+            return 0;
+    }
+}
+
+int tgl_open_file(int dirfd, const char *name)
+{
+    return openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
+int tgl_write_fd(int fd, const void *p, size_t n)
+{
+    const char *s = p;
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w == -1 && errno == EINTR)
+            continue;
+        if (w == -1)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Print S to F with every control byte, C1 control and byte that is not
+ * part of valid UTF-8 as \xHH. */
+static void put_escaped(FILE *f, const char *s)
+{
+    for (size_t i = 0, n = strlen(s); i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        bool ok = c < 0x80 ? c >= 0x20 && c != 0x7f
+                           : len <= n - i && tgl_utf8_check(s + i, len) == len
+                                 && !(c == 0xC2 && (unsigned char)s[i + 1] < 0xA0);
+        if (!ok) {
+            fprintf(f, "\\x%02X", c);
+            i++;
+        } else {
+            fwrite(s + i, 1, len, f);
+            i += len;
+        }
+    }
+}
+
 static void report(struct tgl_diag *d, const char *kind, const char *file, unsigned line,
                    const char *fmt, va_list ap)
 {
     if (d->out == NULL)
         return;
+    struct tgl_buf m = { 0 };
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    tgl_buf_reserve(&m, n > 0 ? (size_t)n : 0);
+    vsnprintf(m.data, m.cap, fmt, ap);
+    put_escaped(d->out, file);
     if (line > 0)
-        fprintf(d->out, "%s:%u: %s: ", file, line, kind);
-    else
-        fprintf(d->out, "%s: %s: ", file, kind);
-    vfprintf(d->out, fmt, ap);
+        fprintf(d->out, ":%u", line);
+    fprintf(d->out, ": %s: ", kind);
+    put_escaped(d->out, m.data);
     fputc('\n', d->out);
+    tgl_buf_free(&m);
 }
 
 void tgl_error(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
@@ -176,18 +215,13 @@ void tgl_warning(struct tgl_diag *d, const char *file, unsigned line, const char
     va_end(ap);
 }
 
-size_t tgl_thread_count(size_t jobs)
+void tgl_sys_error(struct tgl_diag *d, const char *what)
 {
-    const char *env = getenv("TANGLE_THREADS");
-    /* More threads than CPUs, on purpose: the work is handed out one file
-     * at a time, so when the machine preempts one thread, the others take
-     * its share instead of waiting for it.  On a shared 2-CPU machine, 4
-     * threads gave a lower median than 2 side by side (3 runs of 60: 5-15%
-     * lower), with the same best run (make bench-tangle). */
-    long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 4 : 1;
-    if (n < 1)
-        n = 1;
-    if (n > 4)
-        n = 4;
-    return (size_t)n < jobs ? (size_t)n : (jobs ? jobs : 1);
+    const char *why = strerror(errno);
+    if (d->out != NULL) {
+        fputs("tangle: ", d->out);
+        put_escaped(d->out, what);
+        fprintf(d->out, ": %s\n", why);
+    }
+    d->errors++;
 }

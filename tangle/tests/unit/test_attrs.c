@@ -11,7 +11,7 @@
 
 static int parse(const char *info, struct tgl_attrs *a, const char **why)
 {
-    return tgl_attrs_parse(info, strlen(info), NULL, a, why);
+    return tgl_attrs_parse(info, strlen(info), a, why);
 }
 
 static void test_attrs_full_block(void **state)

@@ -1,4 +1,4 @@
-/* test_chunks.c: cmocka tests of the hash table, segmenting and the
+/* test_chunks.c: cmocka tests of the chunk lookup, segmenting and the
  * whole-document checks (undefined, cycles, duplicates, unreachable). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,56 +9,35 @@
 
 #include "helpers.h"
 
-static void test_table_many_keys(void **state)
+static void test_chunk_lookup(void **state)
 {
     (void)state;
-    struct tgl_table t = { 0 };
-    enum { N = 20000 };
-    static char keys[N][24];
-    for (int i = 0; i < N; i++) {
-        snprintf(keys[i], sizeof keys[i], "chunk-%d", i);
-        tgl_table_put(&t, keys[i], strlen(keys[i]), &keys[i]);
+    /* 300 chunks defined out of order, each used by the one file: every
+     * name is found by binary search, and near misses are not. */
+    struct tgl_buf md = { 0 };
+    tgl_buf_adds(&md, "```{.c file=all.c}\n");
+    for (int i = 0; i < 300; i++)
+        tgl_buf_addf(&md, "<<chunk-%d>>\n", (i * 7) % 300);
+    tgl_buf_adds(&md, "```\n");
+    for (int i = 299; i >= 0; i--)
+        tgl_buf_addf(&md, "\n```{.c #chunk-%d}\nint v%d;\n```\n", i, i);
+    const char *texts[] = { md.data };
+    struct fixture f;
+    assert_int_equal(fixture_load(&f, 1, texts, 1), 0);
+    assert_int_equal(f.doc.nchunks, 300);
+    for (int i = 0; i < 300; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "chunk-%d", i);
+        struct tgl_chunk *c = tgl_chunk_find(&f.doc, name, strlen(name));
+        assert_non_null(c);
+        assert_string_equal(c->name, name);
     }
-    assert_int_equal(t.count, N);
-    assert_true(4 * t.count <= 3 * t.cap);                  /* load <= 3/4 */
-    for (int i = 0; i < N; i++)
-        assert_ptr_equal(tgl_table_get(&t, keys[i], strlen(keys[i])), &keys[i]);
-    assert_null(tgl_table_get(&t, "chunk-", 6));
-    assert_null(tgl_table_get(&t, "chunk-1x", 8));
-    tgl_table_put(&t, keys[7], strlen(keys[7]), NULL);      /* replace */
-    assert_int_equal(t.count, N);
-    assert_null(tgl_table_get(&t, keys[7], strlen(keys[7])));
-    tgl_table_put(&t, keys[7], strlen(keys[7]), &keys[8]);  /* and back */
-    assert_ptr_equal(tgl_table_get(&t, keys[7], strlen(keys[7])), &keys[8]);
-    /* get_or_put: the old value when the key is there, else NULL + stored */
-    assert_ptr_equal(tgl_table_get_or_put(&t, keys[9], strlen(keys[9]), &keys[0]), &keys[9]);
-    assert_null(tgl_table_get_or_put(&t, "new-key", 7, &keys[0]));
-    assert_ptr_equal(tgl_table_get(&t, "new-key", 7), &keys[0]);
-    assert_int_equal(t.count, N + 1);
-    tgl_table_free(&t);
-    assert_null(tgl_table_get(&t, "x", 1));
-}
-
-static void test_arena(void **state)
-{
-    (void)state;
-    struct tgl_arena a = { 0 };
-    /* Size 0 on a fresh arena still gives a pointer (it gave NULL + 0 once:
-     * the fuzzer found it with a lone "```{=l}"). */
-    char *zero = tgl_arena_alloc(&a, 0);
-    assert_non_null(zero);
-    char *prev = zero;
-    for (size_t n = 1; n < 5000; n += 7) {          /* aligned, distinct, usable */
-        char *p = tgl_arena_alloc(&a, n);
-        assert_int_equal((uintptr_t)p % 16, 0);
-        assert_true(p != prev);
-        memset(p, 0xAB, n);
-        prev = p;
-    }
-    char *big = tgl_arena_alloc(&a, (size_t)3 << 20);  /* more than a piece */
-    memset(big, 0, (size_t)3 << 20);
-    tgl_arena_free(&a);
-    assert_null(a.pieces);
+    assert_null(tgl_chunk_find(&f.doc, "chunk-", 6));
+    assert_null(tgl_chunk_find(&f.doc, "chunk-1x", 8));
+    /* the key's length counts, not its NUL: "chunk-10"[0..7) is chunk-1 */
+    assert_string_equal(tgl_chunk_find(&f.doc, "chunk-10", 7)->name, "chunk-1");
+    fixture_free(&f);
+    tgl_buf_free(&md);
 }
 
 static void test_segment_reference_lines(void **state)
@@ -73,10 +52,10 @@ static void test_segment_reference_lines(void **state)
                   "<<>>\n";
     struct tgl_block b = { .line = 10, .text = text, .len = sizeof text - 1 };
     struct tgl_diag d = { .out = NULL };
-    tgl_block_find_lines(&b, NULL);
+    tgl_block_find_lines(&b);
     assert_int_equal(b.nlines, 7);
     assert_int_equal(b.line_end[0], 16);
-    assert_int_equal(tgl_segment(&b, "a.md", NULL, &d), 0);
+    assert_int_equal(tgl_segment(&b, "a.md", &d), 0);
     assert_int_equal(b.nsegs, 4);
     assert_int_equal(b.segs[0].kind, TGL_SEG_TEXT);
     assert_int_equal(b.segs[0].line, 11);
@@ -100,8 +79,8 @@ static void test_segment_bad_reference_name(void **state)
     char text[] = "ok\n  <<a/b>>\n";
     struct tgl_block b = { .line = 1, .text = text, .len = sizeof text - 1 };
     struct tgl_diag d = { .out = NULL };
-    tgl_block_find_lines(&b, NULL);
-    assert_int_equal(tgl_segment(&b, "a.md", NULL, &d), 1);
+    tgl_block_find_lines(&b);
+    assert_int_equal(tgl_segment(&b, "a.md", &d), 1);
     assert_int_equal(d.errors, 1);
     free(b.segs);
     free(b.line_end);
@@ -123,7 +102,7 @@ static void test_link_appends_in_document_order(void **state)
     assert_int_equal(c->first->next_in_chunk->len, 4);
     assert_memory_equal(c->first->next_in_chunk->text, "two\n", 4);
     assert_ptr_equal(c->last, c->first->next_in_chunk);
-    assert_true(c->reachable);
+    assert_int_not_equal(c->color, 0);                  /* reached by the walk */
     fixture_free(&f);
 }
 
@@ -150,12 +129,11 @@ static void test_link_reports_each_problem(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table_many_keys),
-        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_chunk_lookup),
         cmocka_unit_test(test_segment_reference_lines),
         cmocka_unit_test(test_segment_bad_reference_name),
         cmocka_unit_test(test_link_appends_in_document_order),
         cmocka_unit_test(test_link_reports_each_problem),
     };
-    return cmocka_run_group_tests_name("tangle chunk table", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("tangle chunks", tests, NULL, NULL);
 }

@@ -22,15 +22,56 @@ static void test_input_bom_and_crlf(void **state)
 {
     (void)state;
     struct tgl_input in;
-    static const char text[] = "\xEF\xBB\xBF" "a\r\nb\rc\n\r\n";
+    static const char text[] = "\xEF\xBB\xBF" "a\r\nb\r\nc\n\r\n";
     assert_int_equal(decode(&in, text, sizeof text - 1), 0);
     assert_int_equal(in.len, 7);
     assert_memory_equal(in.data, "a\nb\nc\n\n", 7);
+
     struct tgl_mark m = TGL_MARK_TOP;
     assert_true(tgl_seek_line(&in, &m, 4));
     assert_int_equal(m.start, 6);
     assert_false(tgl_seek_line(&in, &m, 5));            /* the final '\n' starts no line */
     tgl_input_free(&in);
+    static const char lone[] = "a\r\nb\rc\n";  /* pandoc ends no line at a lone CR */
+    assert_int_equal(decode(&in, lone, sizeof lone - 1), -1);
+    tgl_input_free(&in);
+}
+
+static void test_input_one_bom_only(void **state)
+{
+    (void)state;
+    struct tgl_input in;
+    static const char text[] = "\xEF\xBB\xBF\xEF\xBB\xBF" "a\r\n";   /* two BOMs, CRLF */
+    assert_int_equal(decode(&in, text, sizeof text - 1), 0);
+    assert_int_equal(in.len, 5);                        /* the second BOM is text */
+    assert_memory_equal(in.data, "\xEF\xBB\xBF" "a\n", 5);
+    tgl_input_free(&in);
+}
+
+static void test_input_refuses_nul_and_size(void **state)
+{
+    (void)state;
+    struct tgl_input in;
+    char *msg = NULL;
+    size_t len = 0;
+    struct tgl_diag d = { .out = open_memstream(&msg, &len) };
+    static const char nul[] = "line 1\n```{.c file=a.c}\nx\0y\n```\n";
+    assert_int_equal(tgl_input_from_memory(&in, "n.md", nul, sizeof nul - 1, &d), -1);
+    tgl_input_free(&in);
+    char *big = calloc(TGL_MAX_INPUT + 1, 1);
+    assert_non_null(big);
+    memset(big, 'x', TGL_MAX_INPUT + 1);
+    assert_int_equal(tgl_input_from_memory(&in, "big.md", big, TGL_MAX_INPUT + 1, &d), -1);
+    tgl_input_free(&in);
+    assert_int_equal(tgl_input_from_memory(&in, "ok.md", big, TGL_MAX_INPUT, &d), 0);
+    tgl_input_free(&in);
+    free(big);
+    fclose(d.out);
+    assert_int_equal(d.errors, 2);
+    assert_string_equal(msg, "n.md:3: error: NUL byte: this is not a text file\n"
+                             "big.md: error: the file is larger than 64 MiB, the limit for an "
+                             "input\n");
+    free(msg);
 }
 
 static void test_input_utf8(void **state)
@@ -119,6 +160,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_input_bom_and_crlf),
+        cmocka_unit_test(test_input_one_bom_only),
+        cmocka_unit_test(test_input_refuses_nul_and_size),
         cmocka_unit_test(test_input_utf8),
         cmocka_unit_test(test_input_line_marks_match_naive),
         cmocka_unit_test(test_input_error_line),

@@ -20,8 +20,8 @@ set yrange [10:200000]
 set xtics ('64' 64, '4K' 4096, '64K' 65536, '1M' 1048576)
 set format y '10^{%L}'
 set grid xtics ytics
-mechs = 'pipe fifo uds-stream uds-dgram uds-seqpacket shm-futex shm-sem shm-spin tcp'
-colors = '#4477aa #66ccee #228833 #ccbb44 #aa7733 #ee6677 #aa3377 #cc3311 #555555'
+mechs = 'pipe fifo uds-stream uds-dgram uds-seqpacket shm-futex shm-sem shm-spin shm-ring tcp'
+colors = '#4477aa #66ccee #228833 #ccbb44 #aa7733 #ee6677 #aa3377 #cc3311 #009988 #555555'
 configs = 'free same'
 set multiplot layout 1,2 title '单向吞吐量与消息大小（MB/s，对数坐标，越高越好）'
 do for [c=1:2] {

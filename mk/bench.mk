@@ -19,9 +19,17 @@ BENCH_CSV   := latency-free.csv latency-split.csv latency-same.csv \
 BENCH_FLAGS ?=
 GNUPLOT     ?= gnuplot
 
-BENCH_TARGETS += bench-ipc
+BENCH_TARGETS += bench-ipc bench-ring
 
-.PHONY: bench bench-ipc bench-plots bench-figures bench-reference
+RING_FS_BIN := $(BUILD)/bin/ring/false_sharing
+RING_ROUNDS ?= 5
+
+# Chapter 7: the ring against pipe, memcpy, spin-pingpong and futex-wake,
+# ratios taken side by side in each of RING_ROUNDS rounds.
+bench-ring: $(BENCH_BIN) $(RING_FS_BIN) ## chapter 07: shm-ring ratios to its limits (~1 min) -> build/bench/
+	@bench/ipc/ring-ratios.py $(BENCH_BIN) $(RING_FS_BIN) $(BENCH_DIR) $(RING_ROUNDS)
+
+.PHONY: bench bench-ring bench-ipc bench-plots bench-figures bench-reference
 
 # The recipe (not the prerequisite list) expands BENCH_TARGETS, so a fragment
 # included after this one could still add to it.

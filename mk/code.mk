@@ -61,9 +61,27 @@ $(BUILD)/bin/%: $(CODE_LINED)/%.c $(BUILD)/lib/libcommon.a $(CC_STAMP)
 $(BUILD)/asan/bin/%: $(CODE_LINED)/%.c $(BUILD)/asan/lib/libcommon.a $(CC_STAMP)
 	$(call link-cmd,$(SAN_FLAGS),asan/lib)
 
--include $(shell find $(BUILD)/dep $(BUILD)/lib/obj $(BUILD)/asan/lib/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/dep $(BUILD)/lib/obj $(BUILD)/asan/lib/obj $(BUILD)/tsan/lib/obj -name '*.d' 2>/dev/null)
 
-.PHONY: programs asan-programs test-c test-c-asan
+# ThreadSanitizer, for the chapters whose tests race threads on purpose
+# (TSan cannot be combined with ASan, so it is a build of its own): the
+# tests of the folders in TSAN_DIRS.  The programs those tests start are
+# the plain build's: they are single-threaded, so TSan has nothing to see
+# in them.
+TSAN_DIRS       := ring
+TSAN_FLAGS      := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+TSAN_TESTS      := $(foreach d,$(TSAN_DIRS),$(filter $(d)/test_%,$(PROG_NAMES)))
+TSAN_PROGRAMS   := $(TSAN_TESTS:%=$(BUILD)/tsan/bin/%)
+
+$(BUILD)/tsan/lib/obj/%.o: code/common/%.c
+	$(call obj-cmd,$(TSAN_FLAGS))
+$(BUILD)/tsan/lib/libcommon.a: $(COMMON_LIB_SRCS:code/common/%.c=$(BUILD)/tsan/lib/obj/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/tsan/bin/%: code/%.c $(BUILD)/tsan/lib/libcommon.a
+	$(call link-cmd,$(TSAN_FLAGS),tsan/lib)
+
+.PHONY: programs asan-programs tsan-programs test-c test-c-asan test-c-tsan
 
 programs: $(PROGRAMS) ## compile every tangled program (plain build)
 asan-programs: $(ASAN_PROGRAMS)
@@ -75,4 +93,8 @@ test-c: programs ## run the cmocka tests
 test-c-asan: asan-programs ## run the cmocka tests under ASan + UBSan
 	@scripts/run-tests.sh $(BUILD)/asan/bin asan
 
-TEST_STEPS += test-c test-c-asan
+tsan-programs: $(TSAN_PROGRAMS)
+test-c-tsan: tsan-programs programs ## run the tests of $(TSAN_DIRS) under ThreadSanitizer
+	@PROG_DIR=$(BUILD)/bin scripts/run-tests.sh $(BUILD)/tsan/bin tsan
+
+TEST_STEPS += test-c test-c-asan test-c-tsan

@@ -11,6 +11,8 @@
 # flavour ("$BIN_DIR/fifo/fifo_server").  A test binary that runs longer than
 # TEST_TIMEOUT seconds (default 120) is killed and counts as failed: tests
 # also carry their own alarm() watchdogs, this is the last line of defence.
+# PROG_DIR, when set, is the BIN_DIR the tests get instead of BIN_ROOT: the
+# ThreadSanitizer run tests only its test binaries, with the plain programs.
 set -u
 if [ $# -lt 2 ]; then
   echo "Usage: $0 BIN_ROOT FLAVOUR [DIR...]" >&2
@@ -31,7 +33,7 @@ for t in "${tests[@]}"; do
   log=$log_root/$rel.log
   mkdir -p "$(dirname "$log")"
   echo "== [$flavour] $rel"
-  BIN_DIR=$bin_root timeout --kill-after=5 "$timeout_s" "$t" 2>&1 | tee "$log"
+  BIN_DIR=${PROG_DIR:-$bin_root} timeout --kill-after=5 "$timeout_s" "$t" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   if [ "$rc" -eq 0 ]; then
     passed=$((passed + 1))

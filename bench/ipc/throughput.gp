@@ -25,8 +25,8 @@ set xtics ('64' 64, '4K' 4096, '64K' 65536, '1M' 1048576)
 # (the book's PDF: no superscript, which gnuplot sets at 0.8 of the text size)
 if (fmt eq 'book') { set format y '%.0f' } else { set format y '10^{%L}' }
 set grid xtics ytics
-mechs = 'pipe fifo uds-stream uds-dgram uds-seqpacket shm-futex shm-sem shm-spin tcp'
-colors = '#4477aa #66ccee #228833 #ccbb44 #aa7733 #ee6677 #aa3377 #cc3311 #555555'
+mechs = 'pipe fifo uds-stream uds-dgram uds-seqpacket shm-futex shm-sem shm-spin shm-ring tcp'
+colors = '#4477aa #66ccee #228833 #ccbb44 #aa7733 #ee6677 #aa3377 #cc3311 #009988 #555555'
 configs = 'free same'
 if (fmt eq 'book') {
     # room on the right for the key, which would squeeze the second panel

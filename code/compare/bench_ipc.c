@@ -40,6 +40,7 @@
 #include "common/io.h"
 #include "common/num.h"
 #include "common/proc.h"
+#include "ring/ring.h"
 
 #ifndef FUTEX_WAIT
 #define FUTEX_WAIT 0            /* futex(2): the kernel ABI */
@@ -51,8 +52,8 @@
 #define SYS_futex SYS_futex_time64
 #endif
 
-enum mech_kind { MK_PIPE, MK_FIFO, MK_SOCKET, MK_TCP, MK_SHM };
-enum sync_kind { SYNC_NONE, SYNC_FUTEX, SYNC_SEM, SYNC_SPIN };
+enum mech_kind { MK_PIPE, MK_FIFO, MK_SOCKET, MK_TCP, MK_SHM, MK_RING };
+enum sync_kind { SYNC_NONE, SYNC_FUTEX, SYNC_SEM, SYNC_SPIN, SYNC_SLEEP };
 
 struct mech {
     const char *name;
@@ -72,13 +73,17 @@ static const struct mech mechs[] = {
     { "shm-futex", MK_SHM, 0, SYNC_FUTEX, "shared memory ring, futex wait/wake" },
     { "shm-sem", MK_SHM, 0, SYNC_SEM, "shared memory ring, process-shared sem_t" },
     { "shm-spin", MK_SHM, 0, SYNC_SPIN, "shared memory ring, spinning on C11 atomics" },
+    { "shm-ring", MK_RING, 0, SYNC_FUTEX,
+      "chapter 7's ring: spin a little, then futex, only when empty or full" },
+    { "shm-ring-spin", MK_RING, 0, SYNC_SPIN, "chapter 7's ring, never sleeping" },
+    { "shm-ring-sleep", MK_RING, 0, SYNC_SLEEP, "chapter 7's ring, futex at once" },
     { "tcp", MK_TCP, 0, SYNC_NONE, "TCP over 127.0.0.1, TCP_NODELAY" },
 };
 enum { N_MECHS = sizeof mechs / sizeof mechs[0] };
 
 enum { RING_MIN_SLOTS = 4, PIPE_DEFAULT_PAGES = 16 };  /* pipe(7) */
 
-struct ring {
+struct slot_ring {
     alignas(64) _Atomic uint32_t head;      /* messages published by the writer */
     _Atomic uint32_t reader_waiting;        /* futex: the reader sleeps on head */
     alignas(64) _Atomic uint32_t tail;      /* messages taken by the reader */
@@ -98,7 +103,8 @@ struct link {
     char fifo_path[2][PATH_MAX];/* [side]: the FIFO that side writes into */
     void *shm;                  /* MK_SHM: the shared mapping */
     size_t shm_len;
-    struct ring *ring[2];       /* [side]: the ring that side writes into */
+    struct slot_ring *ring[2];  /* [side]: the ring that side writes into */
+    struct ring rp[2], rc[2];   /* MK_RING: [ring] producer and consumer views */
     _Atomic int *broken;        /* MK_SHM: set by a side that gives up */
 };
 
@@ -291,7 +297,7 @@ static size_t ring_min_bytes(void)
     return (size_t)page * PIPE_DEFAULT_PAGES;
 }
 
-static uint32_t ring_slots(size_t msg_size)
+static uint32_t slot_ring_slots(size_t msg_size)
 {
     size_t n = ring_min_bytes() / msg_size;
     if (n < RING_MIN_SLOTS)
@@ -301,24 +307,24 @@ static uint32_t ring_slots(size_t msg_size)
     return (uint32_t)n;
 }
 
-static size_t ring_bytes(size_t msg_size)
+static size_t slot_ring_bytes(size_t msg_size)
 {
-    return sizeof(struct ring) + ring_slots(msg_size) * slot_stride(msg_size);
+    return sizeof(struct slot_ring) + slot_ring_slots(msg_size) * slot_stride(msg_size);
 }
 
 /* The slot for message number INDEX: a size_t length, then the bytes. */
-static unsigned char *ring_slot(struct ring *r, uint32_t index)
+static unsigned char *slot_ring_slot(struct slot_ring *r, uint32_t index)
 {
     return (unsigned char *)r + sizeof *r + (index % r->slots) * r->stride;
 }
 
-static void ring_init(struct ring *r, size_t msg_size, enum sync_kind sync)
+static void slot_ring_init(struct slot_ring *r, size_t msg_size, enum sync_kind sync)
 {
     atomic_init(&r->head, 0);
     atomic_init(&r->tail, 0);
     atomic_init(&r->reader_waiting, 0);
     atomic_init(&r->writer_waiting, 0);
-    r->slots = ring_slots(msg_size);
+    r->slots = slot_ring_slots(msg_size);
     r->stride = slot_stride(msg_size);
     if (sync == SYNC_SEM) {
         if (sem_init(&r->items, 1, 0) == -1 || sem_init(&r->spaces, 1, r->slots) == -1)
@@ -340,7 +346,7 @@ static void sem_post_checked(sem_t *s)
         err_exit("sem_post");
 }
 
-static void ring_send(struct ring *r, enum sync_kind sync, _Atomic int *broken,
+static void slot_ring_send(struct slot_ring *r, enum sync_kind sync, _Atomic int *broken,
                       const void *buf, size_t n)
 {
     uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -352,7 +358,7 @@ static void ring_send(struct ring *r, enum sync_kind sync, _Atomic int *broken,
         if (head - tail == r->slots)
             wait_change(sync, &r->tail, tail, &r->writer_waiting, broken);
     }
-    unsigned char *slot = ring_slot(r, head);
+    unsigned char *slot = slot_ring_slot(r, head);
     memcpy(slot, &n, sizeof n);
     memcpy(slot + sizeof n, buf, n);
     if (sync == SYNC_SEM) {
@@ -364,7 +370,7 @@ static void ring_send(struct ring *r, enum sync_kind sync, _Atomic int *broken,
 }
 
 /* Take the next message into BUF; returns its length (at most CAP). */
-static size_t ring_recv(struct ring *r, enum sync_kind sync, _Atomic int *broken,
+static size_t slot_ring_recv(struct slot_ring *r, enum sync_kind sync, _Atomic int *broken,
                         void *buf, size_t cap)
 {
     uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -373,7 +379,7 @@ static size_t ring_recv(struct ring *r, enum sync_kind sync, _Atomic int *broken
         sem_wait_checked(&r->items, broken);
     else
         wait_change(sync, &r->head, tail, &r->reader_waiting, broken);
-    unsigned char *slot = ring_slot(r, tail);
+    unsigned char *slot = slot_ring_slot(r, tail);
     size_t n;
     memcpy(&n, slot, sizeof n);
     if (n > cap)
@@ -470,7 +476,7 @@ static void fifo_remove(struct link *l)
 
 static void shm_create(struct link *l)
 {
-    size_t ring_len = ring_bytes(l->size);
+    size_t ring_len = slot_ring_bytes(l->size);
     l->shm_len = 64 + 2 * ring_len;
     l->shm = mmap(NULL, l->shm_len, PROT_READ | PROT_WRITE,
                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -479,8 +485,40 @@ static void shm_create(struct link *l)
     l->broken = (_Atomic int *)l->shm;
     atomic_init(l->broken, 0);
     for (int side = 0; side < 2; side++) {
-        l->ring[side] = (struct ring *)((char *)l->shm + 64 + (size_t)side * ring_len);
-        ring_init(l->ring[side], l->size, l->mech->sync);
+        l->ring[side] = (struct slot_ring *)((char *)l->shm + 64 + (size_t)side * ring_len);
+        slot_ring_init(l->ring[side], l->size, l->mech->sync);
+    }
+}
+
+/* Chapter 7's rings, one per direction, each in its own sealed memfd.  The
+ * socketpair carries no data: it tells each side when the other is gone.
+ * A ring holds at least four of the largest messages. */
+static void close_fd_checked(int fd)
+{
+    if (close(fd) == -1)
+        err_exit("close");
+}
+
+static void ring_link_create(struct link *l)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+        err_exit("socketpair");
+    l->rfd[SIDE_PARENT] = l->wfd[SIDE_PARENT] = sv[0];
+    l->rfd[SIDE_CHILD] = l->wfd[SIDE_CHILD] = sv[1];
+    uint32_t cap = 256 * 1024;
+    while (cap < 4 * (l->size + 8))
+        cap *= 2;
+    for (int s = 0; s < 2; s++) {
+        int fd = ring_create(&l->rp[s], cap);
+        if (fd == -1)
+            err_exit("ring_create(%u bytes)", (unsigned)cap);
+        if (ring_attach(&l->rc[s], fd) == -1)
+            err_exit("ring_attach");
+        close_fd_checked(fd);
+        unsigned spin = l->mech->sync == SYNC_SPIN ? UINT_MAX
+                      : l->mech->sync == SYNC_SLEEP ? 0 : l->rp[s].spin;
+        l->rp[s].spin = l->rc[s].spin = spin;
     }
 }
 
@@ -513,6 +551,9 @@ static void link_open(struct link *l, const struct mech *m, size_t size)
         break;
     case MK_SHM:
         shm_create(l);
+        break;
+    case MK_RING:
+        ring_link_create(l);
         break;
     }
 }
@@ -553,6 +594,8 @@ static void link_attach(struct link *l, int side)
         close_checked(&l->wfd[other]);
     close_checked(&l->rfd[other]);
     l->wfd[other] = -1;
+    if (l->mech->kind == MK_RING)       /* our socket: EOF when the other dies */
+        l->rp[side].peer_fd = l->rc[other].peer_fd = l->rfd[side];
 }
 
 /* Close this side's descriptors and unmap the shared memory. */
@@ -562,6 +605,11 @@ static void link_detach(struct link *l, int side)
         close_checked(&l->wfd[side]);
     close_checked(&l->rfd[side]);
     l->wfd[side] = -1;
+    if (l->mech->kind == MK_RING)
+        for (int s = 0; s < 2; s++) {
+            ring_close(&l->rp[s]);
+            ring_close(&l->rc[s]);
+        }
     if (l->shm != NULL) {
         if (side == SIDE_PARENT && l->mech->sync == SYNC_SEM)
             for (int s = 0; s < 2; s++)     /* the child has exited by now */
@@ -584,7 +632,10 @@ static void link_send(struct link *l, int side, const void *buf, size_t n)
     const unsigned char *p = buf;
 
     if (l->mech->kind == MK_SHM) {
-        ring_send(l->ring[side], l->mech->sync, l->broken, buf, n);
+        slot_ring_send(l->ring[side], l->mech->sync, l->broken, buf, n);
+    } else if (l->mech->kind == MK_RING) {
+        if (ring_send(&l->rp[side], buf, (uint32_t)n) == -1)
+            err_exit("%s: ring_send", l->mech->name);
     } else if (is_datagram(l->mech)) {
         for (size_t off = 0; off < n; ) {
             size_t chunk = n - off < DGRAM_CHUNK ? n - off : DGRAM_CHUNK;
@@ -607,9 +658,18 @@ static void link_recv(struct link *l, int side, void *buf, size_t n)
     unsigned char *p = buf;
 
     if (l->mech->kind == MK_SHM) {
-        size_t got = ring_recv(l->ring[1 - side], l->mech->sync, l->broken, buf, n);
+        size_t got = slot_ring_recv(l->ring[1 - side], l->mech->sync, l->broken, buf, n);
         if (got != n)
             fatal("%s: got %zu bytes, expected %zu", l->mech->name, got, n);
+    } else if (l->mech->kind == MK_RING) {
+        uint32_t got;
+        int rc = ring_recv(&l->rc[1 - side], buf, n, &got);
+        if (rc == -1)
+            err_exit("%s: ring_recv", l->mech->name);
+        if (rc == 0)
+            fatal("%s: the other process gave up", l->mech->name);
+        if (got != n)
+            fatal("%s: got %u bytes, expected %zu", l->mech->name, (unsigned)got, n);
     } else if (is_datagram(l->mech)) {
         for (size_t off = 0; off < n; ) {
             size_t chunk = n - off < DGRAM_CHUNK ? n - off : DGRAM_CHUNK;
@@ -984,17 +1044,23 @@ struct wake_pair {
 
 static struct wake_pair *g_wake;
 
+static enum sync_kind g_wake_sync;      /* SYNC_FUTEX, or SYNC_SPIN */
+
 static void futex_round(struct link *l, uint64_t seq, bool full)
 {
     (void)l, (void)full;
     uint32_t odd = (uint32_t)(2 * seq + 1);
-    publish(SYNC_FUTEX, &g_wake->word, odd, &g_wake->waiting[SIDE_CHILD]);
-    wait_change(SYNC_FUTEX, &g_wake->word, odd, &g_wake->waiting[SIDE_PARENT],
+    publish(g_wake_sync, &g_wake->word, odd, &g_wake->waiting[SIDE_CHILD]);
+    wait_change(g_wake_sync, &g_wake->word, odd, &g_wake->waiting[SIDE_PARENT],
                 &g_wake->broken);
 }
 
-static struct lat_result run_futex_wake(const struct options *o)
+/* futex-wake (SYNC_FUTEX) or spin-pingpong (SYNC_SPIN): one shared word
+ * passed back and forth, no data. */
+static struct lat_result run_wake_limit(const struct options *o, enum sync_kind sync)
 {
+    const char *name = sync == SYNC_SPIN ? "spin-pingpong" : "futex-wake";
+    g_wake_sync = sync;
     size_t count = o->count ? o->count : LAT_COUNT;
     uint64_t total = (uint64_t)count * (o->runs + 1);
     g_wake = mmap(NULL, sizeof *g_wake, PROT_READ | PROT_WRITE,
@@ -1005,16 +1071,16 @@ static struct lat_result run_futex_wake(const struct options *o)
     pid_t pid = fork_child(o->cpu[SIDE_CHILD]);
     if (pid == 0) {
         for (uint64_t seq = 0; seq < total; seq++) {
-            wait_change(SYNC_FUTEX, &g_wake->word, (uint32_t)(2 * seq),
+            wait_change(sync, &g_wake->word, (uint32_t)(2 * seq),
                         &g_wake->waiting[SIDE_CHILD], &g_wake->broken);
-            publish(SYNC_FUTEX, &g_wake->word, (uint32_t)(2 * seq + 2),
+            publish(sync, &g_wake->word, (uint32_t)(2 * seq + 2),
                     &g_wake->waiting[SIDE_PARENT]);
         }
         _exit(EXIT_SUCCESS);
     }
-    struct link none = { .mech = &(struct mech){ .name = "futex-wake" } };
+    struct link none = { .mech = &(struct mech){ .name = name } };
     struct lat_result res = measure_rounds(&none, o, count, o->runs, futex_round);
-    wait_child(pid, "futex-wake");
+    wait_child(pid, name);
     alarm(0);
     if (munmap(g_wake, sizeof *g_wake) == -1)
         err_exit("munmap");
@@ -1031,6 +1097,7 @@ static void list_mechanisms(void)
         printf("%-14s %s\n", mechs[i].name, mechs[i].what);
     printf("%-14s %s\n", "write+read", "limit (lat): write then read a pipe, one process");
     printf("%-14s %s\n", "futex-wake", "limit (lat): futex ping-pong, no data");
+    printf("%-14s %s\n", "spin-pingpong", "limit (lat): a cache line passed back and forth by spinning");
     printf("%-14s %s\n", "memcpy", "limit (tput): memcpy in one process");
 }
 
@@ -1135,6 +1202,7 @@ static void parse_options(int argc, char *argv[], struct options *o)
         if (o->kind == KIND_LAT) {
             o->names[o->n_names++] = "write+read";
             o->names[o->n_names++] = "futex-wake";
+            o->names[o->n_names++] = "spin-pingpong";
         } else if (o->kind == KIND_TPUT) {
             o->names[o->n_names++] = "memcpy";
         }
@@ -1164,6 +1232,7 @@ static void run_one(const char *name, size_t size, const struct options *o,
 
     if (m == NULL && !(lat && (strcmp(name, "write+read") == 0
                                || strcmp(name, "futex-wake") == 0))
+        && !(lat && strcmp(name, "spin-pingpong") == 0)
         && !(tput && strcmp(name, "memcpy") == 0))
         fatal("unknown mechanism for this kind of test: %s (try -l)", name);
     if (o->kind != KIND_VERIFY)
@@ -1183,8 +1252,10 @@ static void run_one(const char *name, size_t size, const struct options *o,
         if (m != NULL)
             r = run_latency(m, size, o, o->runs);
         else if (strcmp(name, "futex-wake") == 0 && size == o->sizes[0])
-            r = run_futex_wake(o), size = 0;   /* moves no data */
-        else if (strcmp(name, "futex-wake") == 0)
+            r = run_wake_limit(o, SYNC_FUTEX), size = 0;   /* moves no data */
+        else if (strcmp(name, "spin-pingpong") == 0 && size == o->sizes[0])
+            r = run_wake_limit(o, SYNC_SPIN), size = 0;
+        else if (strcmp(name, "futex-wake") == 0 || strcmp(name, "spin-pingpong") == 0)
             return;
         else if (size <= pipe_capacity())
             r = run_write_read(size, o);

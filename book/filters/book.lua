@@ -40,11 +40,8 @@ local block_i, section_i, figure_i = 0, 0, 0
 local chapter_of_page = {}              -- page -> chapter entry
 local epub_file = {}                    -- page -> "ch00N.xhtml"
 local code_counter = 0
-<<<<<<< HEAD
 local latex_in_appendix = false
-=======
 local latex_mainmatter = false          -- \mainmatter written yet?
->>>>>>> reader-pdf
 
 local function warn(msg)
   io.stderr:write("book.lua: " .. msg .. "\n")
@@ -301,14 +298,10 @@ local function Header(el)
   section_i = section_i + 1
   local s = section_seq[section_i]
   if el.level == 1 and not PAGE and is_latex then
-<<<<<<< HEAD
     -- Keep LaTeX's chapter numbers equal to the file-name numbers, and the
     -- appendices' letters equal to the HTML's (\appendix before the first).
-=======
-    -- Keep LaTeX's chapter numbers equal to the file-name numbers.  The
-    -- first numbered chapter starts the main matter (arabic page numbers;
-    -- the title, contents and preface before it are front matter).
->>>>>>> reader-pdf
+    -- The first numbered chapter starts the main matter (arabic page
+    -- numbers; the title, contents and preface before it are front matter).
     local ch
     for _, c in ipairs(IDX.chapters) do if c.id == el.identifier then ch = c end end
     if ch and ch.num then

@@ -11,27 +11,6 @@
 #include "ring/ring.h"
 #include "uds/uds_util.h"
 
-static int arm_watchdog(void **state)
-{
-    (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
-    return 0;
-}
-
-static int arm_long_watchdog(void **state)
-{
-    (void)state;
-    alarm(3 * TU_WATCHDOG_SECONDS);
-    return 0;
-}
-
-static int disarm_watchdog(void **state)
-{
-    (void)state;
-    alarm(0);
-    return 0;
-}
-
 static void make_pair(struct ring *p, struct ring *c, uint32_t capacity)
 {
     int fd = ring_create(p, capacity);
@@ -835,9 +814,10 @@ static void ring_leaves_nothing_behind(void **state)
     }
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, arm_watchdog, disarm_watchdog)
-/* The store-buffer experiment may take up to 20 s on a busy machine. */
-#define T_LONG(f) cmocka_unit_test_setup_teardown(f, arm_long_watchdog, disarm_watchdog)
+#define T(f) TU_TEST(f)
+/* The store-buffer experiments may take up to 20 s on a busy machine,
+ * and longer under ThreadSanitizer. */
+#define T_LONG(f) TU_TEST_SECONDS(f, 90)
 
 int main(void)
 {
@@ -846,7 +826,7 @@ int main(void)
         T(ring_offsets_work_at_two_addresses),
         T(ring_threads_keep_order_and_content),
         T_LONG(ring_store_buffer_reordering_happens),
-        T(ring_seq_cst_forbids_it),
+        T_LONG(ring_seq_cst_forbids_it),
         T(ring_fast_path_makes_no_system_call),
         T(ring_wrong_order_loses_the_wake_up),
         T(ring_no_lost_wake_up_under_stress),

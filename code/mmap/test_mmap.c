@@ -514,7 +514,7 @@ static void mmap_anon_private_after_fork(void **state)
 }
 
 #ifndef SYS_cachestat
-#define SYS_cachestat 451       /* Linux 6.5; the same number everywhere */
+#define SYS_cachestat 451       /* Linux 6.5; the same on all but alpha */
 #endif
 
 struct page_cache_range { uint64_t off, len; };
@@ -743,6 +743,47 @@ static void mmap_shrink_sigbus_and_seals(void **state)
 
     fd = memfd_create("ipcbook-unsealable", MFD_CLOEXEC);
     assert_true(fd >= 0);
+    assert_int_equal(fcntl(fd, F_GET_SEALS), F_SEAL_SEAL);
+    errno = 0;
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), -1);
+    assert_int_equal(errno, EPERM);
+    assert_int_equal(close(fd), 0);
+}
+
+static void mmap_seal_write_and_shm_open(void **state)
+{
+    (void)state;
+    long ps = page_size();
+    int fd = memfd_create("ipcbook-readonly", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, ps), 0);
+    char *p = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(p != MAP_FAILED);
+    strcpy(p, "final text");
+    errno = 0;
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), -1);
+    assert_int_equal(errno, EBUSY);         /* a writable shared mapping */
+    assert_int_equal(munmap(p, (size_t)ps), 0);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), 0);
+
+    errno = 0;
+    assert_int_equal(write(fd, "x", 1), -1);
+    assert_int_equal(errno, EPERM);
+    errno = 0;
+    assert_true(mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                == MAP_FAILED);
+    assert_int_equal(errno, EPERM);
+    p = mmap(NULL, (size_t)ps, PROT_READ, MAP_SHARED, fd, 0);   /* reading is fine */
+    assert_true(p != MAP_FAILED);
+    assert_string_equal(p, "final text");
+    assert_int_equal(munmap(p, (size_t)ps), 0);
+    assert_int_equal(close(fd), 0);
+
+    char name[64];
+    shm_test_name(name, "seal");
+    fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(shm_unlink(name), 0);
     assert_int_equal(fcntl(fd, F_GET_SEALS), F_SEAL_SEAL);
     errno = 0;
     assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), -1);
@@ -1234,6 +1275,7 @@ int main(void)
         MMAP_TEST(mmap_memfd_has_no_name),
         MMAP_TEST(mmap_same_object_two_addresses),
         MMAP_TEST(mmap_shrink_sigbus_and_seals),
+        MMAP_TEST(mmap_seal_write_and_shm_open),
         MMAP_TEST(mmap_sem_wait_and_sa_restart),
         MMAP_TEST(mmap_sem_timedwait_eintr_despite_sa_restart),
         MMAP_TEST(mmap_plain_mutex_owner_death_blocks),

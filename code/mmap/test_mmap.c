@@ -1083,6 +1083,20 @@ static void mmap_mailbox_survives_peer_sigkill(void **state)
     assert_int_equal(shm_entries_of_this_test(), before);
 }
 
+/* fork() for a child that plays a dead peer: it is killed (SIGKILL) if
+ * the test process ends first, so that a failed test leaves no child
+ * behind, holding a lock or the test's stdout. */
+static pid_t fork_peer(void)
+{
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent))
+        _exit(TU_CHILD_SETUP_FAILED);
+    return pid;
+}
+
 /* In a child: lock BOX, act as the reader that has just arrived (if
  * READER), report on FD that the lock is held, and wait to be killed. */
 static noreturn void hold_mailbox_lock(struct mailbox *box, int fd, bool reader)
@@ -1115,12 +1129,13 @@ static void fake_writer_dies_holding_lock(const char *name)
     int held[2], rout;
     char out[256], c;
     assert_int_equal(pipe(held), 0);
-    pid_t fake = fork();
-    assert_true(fake >= 0);
+    pid_t fake = fork_peer();
     if (fake == 0) {                        /* the writer, up to its death */
         if (mailbox_init(box) != 0)
             _exit(1);
-        for (;;) {                          /* until the reader is there */
+        for (int i = 0;; i++) {             /* until the reader is there */
+            if (i == 2000)                  /* 10 s: no reader came */
+                _exit(1);
             if (pthread_mutex_lock(&box->lock) != 0)
                 _exit(1);
             bool ready = box->reader_ready;
@@ -1180,8 +1195,7 @@ static void fake_reader_dies_holding_lock(const char *name)
     assert_int_equal(atomic_load(&box->magic), MAILBOX_MAGIC);
 
     assert_int_equal(pipe(held), 0);
-    pid_t fake = fork();
-    assert_true(fake >= 0);
+    pid_t fake = fork_peer();
     if (fake == 0)                          /* the reader, up to its death */
         hold_mailbox_lock(box, held[1], true);
     assert_int_equal(close(held[1]), 0);

@@ -1042,9 +1042,10 @@ static void mmap_writer_rejects_bad_count(void **state)
 }
 
 /* Start a reader and a writer of many messages, wait until they are
- * exchanging, SIGKILL the one named VICTIM, and check that the other
- * reports the death and exits 1 within two seconds. */
-static void kill_one_of_the_pair(const char *victim)
+ * exchanging, send SIG to the one named VICTIM, check that it dies of
+ * SIG and that the other reports the death and exits 1 within two
+ * seconds, leaving nothing in /dev/shm. */
+static void kill_one_of_the_pair(const char *victim, int sig)
 {
     char name[64], out[512], drain[512], want[64];
     int rout, wout;
@@ -1061,8 +1062,8 @@ static void kill_one_of_the_pair(const char *victim)
     bool kill_writer = strcmp(victim, "writer") == 0;
     pid_t dead = kill_writer ? writer : reader;
     pid_t survivor = kill_writer ? reader : writer;
-    assert_int_equal(kill(dead, SIGKILL), 0);
-    assert_int_equal(tu_wait_exit(dead), 128 + SIGKILL);
+    assert_int_equal(kill(dead, sig), 0);
+    assert_int_equal(wait_within(dead, 2000), 128 + sig);
     assert_int_equal(wait_within(survivor, 2000), 1);
 
     read_all(kill_writer ? rout : wout, out, sizeof out);
@@ -1078,8 +1079,8 @@ static void mmap_mailbox_survives_peer_sigkill(void **state)
 {
     (void)state;
     int before = shm_entries_of_this_test();
-    kill_one_of_the_pair("writer");
-    kill_one_of_the_pair("reader");
+    kill_one_of_the_pair("writer", SIGKILL);
+    kill_one_of_the_pair("reader", SIGKILL);
     assert_int_equal(shm_entries_of_this_test(), before);
 }
 
@@ -1240,6 +1241,13 @@ static void mmap_writer_signal_removes_shm_object(void **state)
         if (status != 128 + sigs[i] || left)
             fail_msg("signal %d: status %d, %s", sigs[i], status,
                      left ? "name left in /dev/shm" : "name removed");
+    }
+    /* The same signals while the writer waits for the reader to empty
+     * the slot, or the reader waits for a message: the one signalled
+     * dies of it, the other reports the death. */
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        kill_one_of_the_pair("writer", sigs[i]);
+        kill_one_of_the_pair("reader", sigs[i]);
     }
     assert_int_equal(shm_entries_of_this_test(), before);
 }

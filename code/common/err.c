@@ -10,12 +10,17 @@
 
 #include "common/err.h"
 
+/* Why the last flush of stdout failed (0: it did not), kept for the check
+ * at exit: by then errno tells nothing about it. */
+static int stdout_errno;
+
 /* Write "PROG: MESSAGE[: strerror(errnum)]\n" to stderr.  errnum 0 means
  * "no errno text".  stdout is flushed first so that the error appears after
  * any output the program has already produced. */
 static void report(int errnum, const char *fmt, va_list ap)
 {
-    fflush(stdout);
+    if (fflush(stdout) == EOF)
+        stdout_errno = errno;       /* for close_stdout, at exit */
     fprintf(stderr, "%s: ", program_invocation_short_name);
     vfprintf(stderr, fmt, ap);
     if (errnum != 0)
@@ -112,7 +117,11 @@ static void close_stdout(void)
         _exit(EXIT_FAILURE);        /* exit() inside an atexit handler: UB */
     }
     if (earlier_error) {
-        fprintf(stderr, "%s: write error\n", program_invocation_short_name);
+        if (stdout_errno != 0)
+            fprintf(stderr, "%s: write error: %s\n",
+                    program_invocation_short_name, strerror(stdout_errno));
+        else
+            fprintf(stderr, "%s: write error\n", program_invocation_short_name);
         _exit(EXIT_FAILURE);
     }
 }

@@ -172,14 +172,14 @@ static void common_err_exit_child_skips_atexit(void **state)
     assert_non_null(strstr(got, strerror(EPIPE)));
 }
 
-enum out_target { OUT_NULL, OUT_FULL, OUT_CLOSED };
+enum out_target { OUT_NULL, OUT_FULL, OUT_CLOSED, OUT_FULL_THEN_WARN };
 
 /* In the child: make stdout ARG's target, then behave like a program. */
 static int print_via_close_stdout(void *arg)
 {
     enum out_target t = *(enum out_target *)arg;
     int fd = t == OUT_CLOSED ? -1
-             : open(t == OUT_FULL ? "/dev/full" : "/dev/null", O_WRONLY);
+             : open(t == OUT_NULL ? "/dev/null" : "/dev/full", O_WRONLY);
     if (t != OUT_CLOSED && (fd == -1 || dup2(fd, STDOUT_FILENO) == -1))
         return 10;
     if (t == OUT_CLOSED && close(STDOUT_FILENO) == -1)
@@ -189,6 +189,8 @@ static int print_via_close_stdout(void *arg)
     if (later == STDOUT_FILENO)
         return 12;
     printf("some output\n");
+    if (t == OUT_FULL_THEN_WARN)
+        warn_msg("warned");         /* its fflush(stdout) fails first */
     exit(EXIT_SUCCESS);             /* exit() runs the atexit check */
 }
 
@@ -212,6 +214,14 @@ static void common_close_stdout_reports_write_errors(void **state)
     assert_int_equal(run_capturing_stderr_arg(print_via_close_stdout, &t,
                                               got, sizeof got), 1);
     expect_line(want, sizeof want, "write error", EBADF);
+    assert_string_equal(got, want);
+
+    /* The buffer was lost in warn_msg's flush; the reason is still known. */
+    t = OUT_FULL_THEN_WARN;
+    assert_int_equal(run_capturing_stderr_arg(print_via_close_stdout, &t,
+                                              got, sizeof got), 1);
+    int n = snprintf(want, sizeof want, "%s: warned\n", program_invocation_short_name);
+    expect_line(want + n, sizeof want - (size_t)n, "write error", ENOSPC);
     assert_string_equal(got, want);
 }
 

@@ -692,6 +692,17 @@ static void mmap_same_object_two_addresses(void **state)
     assert_ptr_not_equal(rb->text_ptr, rb->text);       /* ... not into b */
     assert_string_equal(b + rb->text_off, "same bytes");
 
+    /* A child made by fork inherits mapping a at the same address. */
+    volatile uintptr_t *seen_by_child = (volatile uintptr_t *)(b + 512);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        *(volatile uintptr_t *)(a + 512) = (uintptr_t)a;
+        _exit(0);
+    }
+    assert_int_equal(tu_wait_exit(pid), 0);
+    assert_true(*seen_by_child == (uintptr_t)a);
+
     assert_int_equal(munmap(a, (size_t)ps), 0);
     /* In a process that has only mapping b, rb->text_ptr would point into
      * an unmapped (or unrelated) region; the offset still works. */
@@ -777,6 +788,10 @@ static void mmap_seal_write_and_shm_open(void **state)
     assert_true(p != MAP_FAILED);
     assert_string_equal(p, "final text");
     assert_int_equal(munmap(p, (size_t)ps), 0);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_GROW), 0);
+    errno = 0;
+    assert_int_equal(ftruncate(fd, 2 * ps), -1);    /* sealed: no growing */
+    assert_int_equal(errno, EPERM);
     assert_int_equal(close(fd), 0);
 
     char name[64];

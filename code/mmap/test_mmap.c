@@ -514,7 +514,7 @@ static void mmap_anon_private_after_fork(void **state)
 }
 
 #ifndef SYS_cachestat
-#define SYS_cachestat 451       /* Linux 6.5; the same number everywhere */
+#define SYS_cachestat 451       /* Linux 6.5; the same on all but alpha */
 #endif
 
 struct page_cache_range { uint64_t off, len; };
@@ -692,6 +692,17 @@ static void mmap_same_object_two_addresses(void **state)
     assert_ptr_not_equal(rb->text_ptr, rb->text);       /* ... not into b */
     assert_string_equal(b + rb->text_off, "same bytes");
 
+    /* A child made by fork inherits mapping a at the same address. */
+    volatile uintptr_t *seen_by_child = (volatile uintptr_t *)(b + 512);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        *(volatile uintptr_t *)(a + 512) = (uintptr_t)a;
+        _exit(0);
+    }
+    assert_int_equal(tu_wait_exit(pid), 0);
+    assert_true(*seen_by_child == (uintptr_t)a);
+
     assert_int_equal(munmap(a, (size_t)ps), 0);
     /* In a process that has only mapping b, rb->text_ptr would point into
      * an unmapped (or unrelated) region; the offset still works. */
@@ -743,6 +754,51 @@ static void mmap_shrink_sigbus_and_seals(void **state)
 
     fd = memfd_create("ipcbook-unsealable", MFD_CLOEXEC);
     assert_true(fd >= 0);
+    assert_int_equal(fcntl(fd, F_GET_SEALS), F_SEAL_SEAL);
+    errno = 0;
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), -1);
+    assert_int_equal(errno, EPERM);
+    assert_int_equal(close(fd), 0);
+}
+
+static void mmap_seal_write_and_shm_open(void **state)
+{
+    (void)state;
+    long ps = page_size();
+    int fd = memfd_create("ipcbook-readonly", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, ps), 0);
+    char *p = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(p != MAP_FAILED);
+    strcpy(p, "final text");
+    errno = 0;
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), -1);
+    assert_int_equal(errno, EBUSY);         /* a writable shared mapping */
+    assert_int_equal(munmap(p, (size_t)ps), 0);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), 0);
+
+    errno = 0;
+    assert_int_equal(write(fd, "x", 1), -1);
+    assert_int_equal(errno, EPERM);
+    errno = 0;
+    assert_true(mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                == MAP_FAILED);
+    assert_int_equal(errno, EPERM);
+    p = mmap(NULL, (size_t)ps, PROT_READ, MAP_SHARED, fd, 0);   /* reading is fine */
+    assert_true(p != MAP_FAILED);
+    assert_string_equal(p, "final text");
+    assert_int_equal(munmap(p, (size_t)ps), 0);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_GROW), 0);
+    errno = 0;
+    assert_int_equal(ftruncate(fd, 2 * ps), -1);    /* sealed: no growing */
+    assert_int_equal(errno, EPERM);
+    assert_int_equal(close(fd), 0);
+
+    char name[64];
+    shm_test_name(name, "seal");
+    fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(shm_unlink(name), 0);
     assert_int_equal(fcntl(fd, F_GET_SEALS), F_SEAL_SEAL);
     errno = 0;
     assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), -1);
@@ -1001,9 +1057,10 @@ static void mmap_writer_rejects_bad_count(void **state)
 }
 
 /* Start a reader and a writer of many messages, wait until they are
- * exchanging, SIGKILL the one named VICTIM, and check that the other
- * reports the death and exits 1 within two seconds. */
-static void kill_one_of_the_pair(const char *victim)
+ * exchanging, send SIG to the one named VICTIM, check that it dies of
+ * SIG and that the other reports the death and exits 1 within two
+ * seconds, leaving nothing in /dev/shm. */
+static void kill_one_of_the_pair(const char *victim, int sig)
 {
     char name[64], out[512], drain[512], want[64];
     int rout, wout;
@@ -1020,8 +1077,8 @@ static void kill_one_of_the_pair(const char *victim)
     bool kill_writer = strcmp(victim, "writer") == 0;
     pid_t dead = kill_writer ? writer : reader;
     pid_t survivor = kill_writer ? reader : writer;
-    assert_int_equal(kill(dead, SIGKILL), 0);
-    assert_int_equal(tu_wait_exit(dead), 128 + SIGKILL);
+    assert_int_equal(kill(dead, sig), 0);
+    assert_int_equal(wait_within(dead, 2000), 128 + sig);
     assert_int_equal(wait_within(survivor, 2000), 1);
 
     read_all(kill_writer ? rout : wout, out, sizeof out);
@@ -1037,9 +1094,23 @@ static void mmap_mailbox_survives_peer_sigkill(void **state)
 {
     (void)state;
     int before = shm_entries_of_this_test();
-    kill_one_of_the_pair("writer");
-    kill_one_of_the_pair("reader");
+    kill_one_of_the_pair("writer", SIGKILL);
+    kill_one_of_the_pair("reader", SIGKILL);
     assert_int_equal(shm_entries_of_this_test(), before);
+}
+
+/* fork() for a child that plays a dead peer: it is killed (SIGKILL) if
+ * the test process ends first, so that a failed test leaves no child
+ * behind, holding a lock or the test's stdout. */
+static pid_t fork_peer(void)
+{
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent))
+        _exit(TU_CHILD_SETUP_FAILED);
+    return pid;
 }
 
 /* In a child: lock BOX, act as the reader that has just arrived (if
@@ -1074,12 +1145,13 @@ static void fake_writer_dies_holding_lock(const char *name)
     int held[2], rout;
     char out[256], c;
     assert_int_equal(pipe(held), 0);
-    pid_t fake = fork();
-    assert_true(fake >= 0);
+    pid_t fake = fork_peer();
     if (fake == 0) {                        /* the writer, up to its death */
         if (mailbox_init(box) != 0)
             _exit(1);
-        for (;;) {                          /* until the reader is there */
+        for (int i = 0;; i++) {             /* until the reader is there */
+            if (i == 2000)                  /* 10 s: no reader came */
+                _exit(1);
             if (pthread_mutex_lock(&box->lock) != 0)
                 _exit(1);
             bool ready = box->reader_ready;
@@ -1139,8 +1211,7 @@ static void fake_reader_dies_holding_lock(const char *name)
     assert_int_equal(atomic_load(&box->magic), MAILBOX_MAGIC);
 
     assert_int_equal(pipe(held), 0);
-    pid_t fake = fork();
-    assert_true(fake >= 0);
+    pid_t fake = fork_peer();
     if (fake == 0)                          /* the reader, up to its death */
         hold_mailbox_lock(box, held[1], true);
     assert_int_equal(close(held[1]), 0);
@@ -1185,6 +1256,13 @@ static void mmap_writer_signal_removes_shm_object(void **state)
         if (status != 128 + sigs[i] || left)
             fail_msg("signal %d: status %d, %s", sigs[i], status,
                      left ? "name left in /dev/shm" : "name removed");
+    }
+    /* The same signals while the writer waits for the reader to empty
+     * the slot, or the reader waits for a message: the one signalled
+     * dies of it, the other reports the death. */
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        kill_one_of_the_pair("writer", sigs[i]);
+        kill_one_of_the_pair("reader", sigs[i]);
     }
     assert_int_equal(shm_entries_of_this_test(), before);
 }
@@ -1234,6 +1312,7 @@ int main(void)
         MMAP_TEST(mmap_memfd_has_no_name),
         MMAP_TEST(mmap_same_object_two_addresses),
         MMAP_TEST(mmap_shrink_sigbus_and_seals),
+        MMAP_TEST(mmap_seal_write_and_shm_open),
         MMAP_TEST(mmap_sem_wait_and_sa_restart),
         MMAP_TEST(mmap_sem_timedwait_eintr_despite_sa_restart),
         MMAP_TEST(mmap_plain_mutex_owner_death_blocks),

@@ -29,6 +29,8 @@ and build/figures/.  Checks (each failure is one line; exit status 1 if any):
     page 1, and the preface's sections are unnumbered (build/book/book.toc);
     chapter headings read "第 N 章", never "第二章";
   * no chunk label ("代码 2.3 ...") and no "答案" is the last line of a page;
+  * no line break inside "——", between a number and its unit ("64⏎B"), or
+    in a word that the source does not hyphenate ("Post-⏎greSQL");
   * captions: "图 N.M：" and "表 N.M：" with the Chinese colon, and every
     table (longtable in book.tex) has a caption;
   * PDF bookmarks of numbered chapters and sections carry their numbers;
@@ -148,6 +150,16 @@ def check_text(msgs, pdf, text, build):
             body.pop()
         if body and (re.match(r"代码 \d+(\.\d+)? ", body[-1]) or body[-1] == "答案"):
             fail(msgs, "%s: page %d ends with %r, apart from what it labels" % (pdf, n, body[-1]))
+    units = r"(B|KiB|MiB|GiB|KB|MB|GB|ms|µs|us|ns|s|MB/s|GB/s)(?![A-Za-z])"
+    for m in re.finditer(r"(\S*\d)[ \t]*\n\s*" + units, text):
+        fail(msgs, "%s: a line break between %r and its unit %r" % (pdf, m.group(1), m.group(2)))
+    for m in re.finditer(r"\S*—[ \t]*\n\s*—\S*", text):
+        fail(msgs, "%s: a line break inside ——: %r" % (pdf, m.group(0)))
+    with open(os.path.join(build, "book", "book.json"), encoding="utf-8") as f:
+        source = f.read()
+    for m in re.finditer(r"([A-Za-z]+)-[ \t]*\n\s*([a-z][A-Za-z]*)", text):
+        if "%s-%s" % m.groups() not in source:
+            fail(msgs, "%s: a word hyphenated at a line end: %s-/%s" % ((pdf,) + m.groups()))
     for kind in ("图", "表"):
         for m in re.finditer(kind + r" (\d+\.\d+)\s*[:：]", text):
             if ":" in m.group(0):

@@ -692,9 +692,10 @@ local function Table(tbl)
     if share[i] > min[i] and rest > 0 then share[i] = share[i] * math.max(avail - fixed, 0) / rest end
     tbl.colspecs[i] = { tbl.colspecs[i][1], 0.99 * share[i] / avail }
   end
-  if keep then
-    for _, row in ipairs(tbl.head.rows) do
-      for _, cell in ipairs(row.cells) do keep_header_words(cell) end
+  -- Keep the header pieces whole in every column wide enough for them.
+  for _, row in ipairs(tbl.head.rows) do
+    for i, cell in ipairs(row.cells) do
+      if i <= n and (keep or share[i] >= headmin[i] + 1) then keep_header_words(cell) end
     end
   end
   return wrap

@@ -321,7 +321,10 @@ test('search in the book finds every page that contains a term', async () => {
   // read from the pages themselves, so the assertion holds whatever the
   // chapters say; the order of the results is not checked here.
   for (const q of ['管道', 'SCM_RIGHTS']) {
-    const expected = [...pageInfo].filter(([, i]) => i.text.includes(q)).map(([p]) => p);
+    // print.html (the whole book on one page) is left out of the index on
+    // purpose (mk/site.mk): a hit there would duplicate every chapter's.
+    const expected = [...pageInfo].filter(([p, i]) => p !== 'print.html' && i.text.includes(q))
+      .map(([p]) => p);
     const found = (await searchApi(page, q))
       .map((u) => new URL(u, base).pathname.split('/').pop() || 'index.html');
     console.log(`# search ${q}: found [${found.join(' ')}]; pages containing it: [${expected.join(' ')}]`);

@@ -15,7 +15,18 @@ per chapter), EPUB and LaTeX (the whole book in one document):
     code block, section or chapter gets its number as text;
   * links to other chapters (02-pipe.md#sec) point at the HTML page, or at the
     anchor inside the combined PDF/EPUB;
-  * section numbers (HTML, EPUB) follow the chapter number in the file name.
+  * section numbers (HTML, EPUB) follow the chapter number in the file name;
+    a chapter's tests (NN-slug-tests.md) and harness (NN-slug-harness.md)
+    are appendices, lettered in reading order ("附录 B", "代码 B.1"; LaTeX
+    gets \appendix before the first), grouped in the sidebar and the front
+    page's contents, and each chapter ends with a pointer to its own;
+  * no space between two CJK characters where a source line broke next to a
+    link or emphasis (pandoc's east_asian_line_breaks does the rest);
+  * HTML: code blocks and tables are focusable (they scroll), a block with
+    <<references>> carries its expansion for the copy button (a file block:
+    the whole tangled file), references show their listing number; the
+    combined document rendered to HTML is print.html; each page links to its
+    source (metadata repository); EPUB: answers move to the chapter's end.
 
 The book-wide data (which block defines which chunk, where each test lives,
 figure numbers, the chapter list) comes from build/book/index.lua, written by
@@ -274,7 +285,7 @@ local function Header(el)
   end
   if web and s.number then
     local shown = s.number
-    if el.level == 1 and not s.number:match("^%d") then shown = "附录 " .. s.number end
+    if el.level == 1 and not s.number:match("^%d") then shown = "附录\u{A0}" .. s.number end
     local num = pandoc.Span({ pandoc.Str(shown) }, { class = "header-section-number" })
     el.content:insert(1, pandoc.Space())
     el.content:insert(1, num)

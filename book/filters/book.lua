@@ -465,7 +465,22 @@ local function tangle_block(cb)
       .. (b.file and ' data-file="' .. b.file .. '"' or "") .. ">" .. esc .. "</template>"))
   end
   local cls = "chunk chunk-" .. b.kind
-  out:insert(pandoc.Div(body, { id = anchor, class = cls }))
+  local div = pandoc.Div(body, { id = anchor, class = cls })
+  -- Test code that still stands in a chapter's reading flow (chapter 1's
+  -- test helpers) is collapsed in HTML: the reader opens it on purpose.
+  -- A block with class show-test stays open (one test shown in full,
+  -- where seeing how a claim is proven teaches something).
+  local ch = PAGE and chapter_of_page[PAGE]
+  if is_html and ch and not ch.appendix and cb.text:match("assert_[%w_]+%s*%(")
+     and not cb.classes:includes("show-test") then
+    local what = name and ("«" .. name .. "»") or ("文件 " .. b.file)
+    out:insert(pandoc.RawBlock("html", '<details class="test-code"><summary>代码 ' .. b.label
+      .. " " .. what:gsub("&", "&amp;"):gsub("<", "&lt;") .. "：测试用的代码，点击展开</summary>"))
+    out:insert(div)
+    out:insert(pandoc.RawBlock("html", "</details>"))
+  else
+    out:insert(div)
+  end
   return out
 end
 

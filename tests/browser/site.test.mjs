@@ -669,3 +669,18 @@ test('screenshots: chapter and appendix at desktop and phone width, light and da
     }
   }
 });
+
+test('reading flow: no cmocka assertion in sight on a chapter page (test code is in the appendices or collapsed)', async () => {
+  const { ctx, problems } = await newContext();
+  const page = await ctx.newPage();
+  for (const p of pages.filter((x) => /^\d+-/.test(x) && !/-(tests|harness)\.html$/.test(x))) {
+    await page.goto(base + p);
+    await ready(page);
+    const shown = await page.$$eval('#content pre', (ps) => ps
+      .filter((pre) => !pre.closest('details:not([open])') && /\bassert_\w+\s*\(/.test(pre.textContent))
+      .map((pre) => pre.closest('.chunk')?.id || pre.id));
+    assert.deepEqual(shown, [], `${p}: test code in the reading flow`);
+  }
+  await ctx.close();
+  noProblems(problems);
+});

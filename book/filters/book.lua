@@ -256,23 +256,12 @@ local function Header(el)
   section_i = section_i + 1
   local s = section_seq[section_i]
   if el.level == 1 and not PAGE and is_latex then
-    -- Keep LaTeX's chapter numbers equal to the file-name numbers, and the
-    -- appendices' letters equal to the HTML's (\appendix before the first).
+    -- Keep LaTeX's chapter numbers equal to the file-name numbers.
+    -- (Appendices: see Pandoc below.)
     local ch
     for _, c in ipairs(IDX.chapters) do if c.id == el.identifier then ch = c end end
     if ch and ch.num then
       return { pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. (ch.num - 1) .. "}"), el }
-    end
-    if ch and ch.appendix then
-      local out = pandoc.List()
-      if not latex_in_appendix then
-        latex_in_appendix = true
-        out:insert(pandoc.RawBlock("latex", "\\appendix"))
-      end
-      local k = ch.appendix:byte() - string.byte("A")
-      out:insert(pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. k .. "}"))
-      out:insert(el)
-      return out
     end
     if ch and not ch.num and not el.classes:includes("unnumbered") then
       el.classes:insert("unnumbered")
@@ -720,6 +709,17 @@ local function Pandoc(doc)
         if p then out:insert(p) end
         out:extend(tail)
         cur = by_id[b.identifier]
+        if is_latex and cur.appendix then
+          -- LaTeX: \appendix before the first appendix, and its letter equal
+          -- to the HTML's; Header marked it unnumbered (it has no number)
+          if not latex_in_appendix then
+            latex_in_appendix = true
+            out:insert(pandoc.RawBlock("latex", "\\appendix"))
+          end
+          local k = cur.appendix:byte() - string.byte("A")
+          out:insert(pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. k .. "}"))
+          b.classes = b.classes:filter(function (c) return c ~= "unnumbered" end)
+        end
       end
       out:insert(b)
     end

@@ -15,7 +15,18 @@ per chapter), EPUB and LaTeX (the whole book in one document):
     code block, section or chapter gets its number as text;
   * links to other chapters (02-pipe.md#sec) point at the HTML page, or at the
     anchor inside the combined PDF/EPUB;
-  * section numbers (HTML, EPUB) follow the chapter number in the file name.
+  * section numbers (HTML, EPUB) follow the chapter number in the file name;
+    a chapter's tests (NN-slug-tests.md) and harness (NN-slug-harness.md)
+    are appendices, lettered in reading order ("附录 B", "代码 B.1"; LaTeX
+    gets \appendix before the first), grouped in the sidebar and the front
+    page's contents, and each chapter ends with a pointer to its own;
+  * no space between two CJK characters where a source line broke next to a
+    link or emphasis (pandoc's east_asian_line_breaks does the rest);
+  * HTML: code blocks and tables are focusable (they scroll), a block with
+    <<references>> carries its expansion for the copy button (a file block:
+    the whole tangled file), references show their listing number; the
+    combined document rendered to HTML is print.html; each page links to its
+    source (metadata repository); EPUB: answers move to the chapter's end.
 
 The book-wide data (which block defines which chunk, where each test lives,
 figure numbers, the chapter list) comes from build/book/index.lua, written by
@@ -298,10 +309,8 @@ local function Header(el)
   section_i = section_i + 1
   local s = section_seq[section_i]
   if el.level == 1 and not PAGE and is_latex then
-    -- Keep LaTeX's chapter numbers equal to the file-name numbers, and the
-    -- appendices' letters equal to the HTML's (\appendix before the first).
-    -- The first numbered chapter starts the main matter (arabic page
-    -- numbers; the title, contents and preface before it are front matter).
+    -- Keep LaTeX's chapter numbers equal to the file-name numbers.
+    -- (Appendices: see Pandoc below.)
     local ch
     for _, c in ipairs(IDX.chapters) do if c.id == el.identifier then ch = c end end
     if ch and ch.num then
@@ -311,17 +320,6 @@ local function Header(el)
         pre = "\\mainmatter\n" .. pre
       end
       return { pandoc.RawBlock("latex", pre), el }
-    end
-    if ch and ch.appendix then
-      local out = pandoc.List()
-      if not latex_in_appendix then
-        latex_in_appendix = true
-        out:insert(pandoc.RawBlock("latex", "\\appendix"))
-      end
-      local k = ch.appendix:byte() - string.byte("A")
-      out:insert(pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. k .. "}"))
-      out:insert(el)
-      return out
     end
     if ch and not ch.num and not el.classes:includes("unnumbered") then
       el.classes:insert("unnumbered")
@@ -336,7 +334,7 @@ local function Header(el)
   end
   if web and s.number then
     local shown = s.number
-    if el.level == 1 and not s.number:match("^%d") then shown = "附录 " .. s.number end
+    if el.level == 1 and not s.number:match("^%d") then shown = "附录\u{A0}" .. s.number end
     local num = pandoc.Span({ pandoc.Str(shown) }, { class = "header-section-number" })
     el.content:insert(1, pandoc.Space())
     el.content:insert(1, num)
@@ -523,7 +521,22 @@ local function tangle_block(cb)
       .. (b.file and ' data-file="' .. b.file .. '"' or "") .. ">" .. esc .. "</template>"))
   end
   local cls = "chunk chunk-" .. b.kind
-  out:insert(pandoc.Div(body, { id = anchor, class = cls }))
+  local div = pandoc.Div(body, { id = anchor, class = cls })
+  -- Test code that still stands in a chapter's reading flow (chapter 1's
+  -- test helpers) is collapsed in HTML: the reader opens it on purpose.
+  -- A block with class show-test stays open (one test shown in full,
+  -- where seeing how a claim is proven teaches something).
+  local ch = PAGE and chapter_of_page[PAGE]
+  if is_html and ch and not ch.appendix and cb.text:match("assert_[%w_]+%s*%(")
+     and not cb.classes:includes("show-test") then
+    local what = name and ("«" .. name .. "»") or ("文件 " .. b.file)
+    out:insert(pandoc.RawBlock("html", '<details class="test-code"><summary>代码 ' .. b.label
+      .. " " .. what:gsub("&", "&amp;"):gsub("<", "&lt;") .. "：测试用的代码，点击展开</summary>"))
+    out:insert(div)
+    out:insert(pandoc.RawBlock("html", "</details>"))
+  else
+    out:insert(div)
+  end
   return out
 end
 
@@ -889,6 +902,17 @@ local function Pandoc(doc)
         if p then out:insert(p) end
         out:extend(tail)
         cur = by_id[b.identifier]
+        if is_latex and cur.appendix then
+          -- LaTeX: \appendix before the first appendix, and its letter equal
+          -- to the HTML's; Header marked it unnumbered (it has no number)
+          if not latex_in_appendix then
+            latex_in_appendix = true
+            out:insert(pandoc.RawBlock("latex", "\\appendix"))
+          end
+          local k = cur.appendix:byte() - string.byte("A")
+          out:insert(pandoc.RawBlock("latex", "\\setcounter{chapter}{" .. k .. "}"))
+          b.classes = b.classes:filter(function (c) return c ~= "unnumbered" end)
+        end
       end
       out:insert(b)
     end

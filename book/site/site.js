@@ -421,6 +421,18 @@
     if (link) location.href = link.href;
   });
 
+  /* ---- a link to something inside a collapsed block opens it ------- */
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var t = id && document.getElementById(id);
+    var d = t && t.closest('details:not([open])');
+    if (!d) return;
+    while (d) { d.open = true; d = d.parentElement.closest('details:not([open])'); }
+    t.scrollIntoView();
+  }
+  openTarget();
+  window.addEventListener('hashchange', openTarget);
+
   /* ---- print: open every collapsed answer -------------------------- */
   var closedForPrint = [];
   window.addEventListener('beforeprint', function () {

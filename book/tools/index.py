@@ -15,6 +15,12 @@ the pandoc JSON AST of every chapter (in reading order) and writes:
   OUT_BOOK  the ASTs of all chapters joined into one document (pandoc JSON),
             the input of the PDF and EPUB: the very AST that was indexed.
 
+A chapter NN-slug-tests.md or NN-slug-harness.md is an appendix of
+NN-slug.md: it gets a letter (A, B, ... in reading order) instead of a
+number, so that its sections, figures and listings ("代码 B.1") never share
+a number with a chapter's.  A block with <<references>> gets "expanded", the
+text tangle would produce for it (the copy button copies that).
+
 Each file is rewritten only when its content changes, so that `make` does
 not re-render every page when a chapter changes only its own text.
 

@@ -26,11 +26,11 @@ SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 
 export CC
 
-include tangle/tangle.mk
+include mk/tangle.mk
 include mk/code.mk
--include book/book.mk
--include book/site.mk
--include mk/bench.mk
+include mk/book.mk
+include mk/site.mk
+include mk/bench.mk
 
 .PHONY: all help setup code tangle-code tangle-check lint-shell test clean
 

@@ -1,10 +1,10 @@
-# mk/bench.mk: benchmarks (owned by chapter 06).  The top Makefile
+# mk/bench.mk: benchmarks.  The top Makefile
 # -includes it last, after every fragment that may add to BENCH_TARGETS.
 #
 #   make bench            run every $(BENCH_TARGETS); results in build/bench/
 #   make bench-ipc        chapter 06: bench_ipc -> CSV -> gnuplot SVG and PDF
 #   make bench-figures    re-render figures/bench-*.svg from the committed
-#                         reference run in bench/reference/
+#                         reference run in bench/ipc/reference/
 #   make bench-reference  make the last `make bench-ipc` run the reference
 #                         (copies its CSV and machine.txt, then bench-figures)
 #
@@ -13,7 +13,7 @@
 
 BENCH_DIR   := $(BUILD)/bench
 BENCH_BIN   := $(BUILD)/bin/compare/bench_ipc
-BENCH_REF   := bench/reference
+BENCH_REF   := bench/ipc/reference
 BENCH_CSV   := latency-free.csv latency-split.csv latency-same.csv \
                throughput-free.csv throughput-same.csv
 BENCH_FLAGS ?=
@@ -57,12 +57,12 @@ bench-ipc: $(BENCH_BIN) ## chapter 06: IPC latency, throughput, plots (~1 min) -
 bench-plots: ## render build/bench/*.csv as SVG and PDF plots
 	@for p in latency throughput; do for fmt in svg pdf; do \
 	  $(GNUPLOT) -e "datadir='$(BENCH_DIR)'; fmt='$$fmt'; out='$(BENCH_DIR)/bench-$$p.$$fmt'" \
-	    bench/$$p.gp || exit 1; done; done
+	    bench/ipc/$$p.gp || exit 1; done; done
 
-bench-figures: ## re-render figures/bench-*.svg from bench/reference/*.csv
+bench-figures: ## re-render figures/bench-*.svg from bench/ipc/reference/*.csv
 	@for p in latency throughput; do \
 	  $(GNUPLOT) -e "datadir='$(BENCH_REF)'; fmt='svg'; out='figures/bench-$$p.svg'" \
-	    bench/$$p.gp || exit 1; done
+	    bench/ipc/$$p.gp || exit 1; done
 
 bench-reference: ## adopt the last bench-ipc run as the book's reference run
 	@mkdir -p $(BENCH_REF)

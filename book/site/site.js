@@ -8,7 +8,7 @@
  *     `make` builds into build/html/pagefind/);
  *   - a copy button on every code block (the Clipboard API);
  *   - anchor links on headings (AnchorJS, put in front of this file by
- *     book/site.mk);
+ *     mk/site.mk);
  *   - the current section marked in the sidebar; <- and -> for the
  *     previous and next chapter; search words marked after a result click;
  *   - on print, every collapsed answer is opened.

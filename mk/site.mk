@@ -1,4 +1,4 @@
-# book/site.mk: the reader's website on top of the pandoc HTML (build/html).
+# mk/site.mk: the reader's website on top of the pandoc HTML (build/html).
 #
 #   make site          copy book/site/ into build/html/site/, build the search
 #                      index (Pagefind) after the HTML pages; part of `make`
@@ -18,7 +18,7 @@ NODE_STAMP    := node_modules/.package-lock.json
 PAGEFIND      := node_modules/.bin/pagefind
 PORT          ?= 8000
 
-# The HTML pages the index is built from: book/book.mk names them (BOOK_HTML).
+# The HTML pages the index is built from: mk/book.mk names them (BOOK_HTML).
 SITE_PAGES    = $(BOOK_HTML)
 
 # What Pagefind must not index: navigation that repeats on every page (the
@@ -41,18 +41,18 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(SITE_OUT)/%: book/site/% book/site.mk
+$(SITE_OUT)/%: book/site/% mk/site.mk
 	@mkdir -p $(@D)
 	cp $< $@
 
 # site.js ships with AnchorJS in front of it: one request, no template change.
-$(SITE_OUT)/site.js: book/site/site.js $(NODE_STAMP) book/site.mk
+$(SITE_OUT)/site.js: book/site/site.js $(NODE_STAMP) mk/site.mk
 	@mkdir -p $(@D)
 	{ cat node_modules/anchor-js/anchor.min.js; echo; cat $<; } > $@.tmp && mv $@.tmp $@
 
 # Pagefind rewrites build/html/pagefind/ as a whole.  It reads the language
 # from <html lang="zh-CN"> and segments Chinese text into words.
-$(SEARCH_INDEX): $(SITE_PAGES) $(NODE_STAMP) book/site.mk
+$(SEARCH_INDEX): $(SITE_PAGES) $(NODE_STAMP) mk/site.mk
 	@test -f $(SITE_HTML)/index.html || { echo "site: $(SITE_HTML)/index.html is missing" >&2; exit 1; }
 	rm -rf $(SITE_HTML)/pagefind
 	$(PAGEFIND) --site $(SITE_HTML) --quiet \

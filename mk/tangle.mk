@@ -1,4 +1,4 @@
-# tangle/tangle.mk: build and test the tangle tool (owned by the tangle tool's issue).
+# mk/tangle.mk: build and test the tangle tool.
 #
 #   make build/tangle          the tool (-Wall -Wextra -Werror)
 #   make test-tangle           unit tests, fixtures, #line test and pandoc
@@ -53,7 +53,7 @@ fuzz: $(TANGLE_FUZZER) ## run the tangle fuzzer for FUZZ_SECONDS (default 60)
 	@tangle/fuzz/run-fuzz.sh $(TANGLE_FUZZER) $(FUZZ_SECONDS)
 
 bench-tangle: $(TANGLE) ## time tangle against notangle on a generated corpus
-	@tangle/bench/bench.sh $(TANGLE)
+	@bench/tangle/bench.sh $(TANGLE)
 
 TEST_STEPS    += test-tangle
 BENCH_TARGETS += bench-tangle

@@ -1,7 +1,7 @@
-# bench/latency.gp: chapter 06, median round-trip latency by mechanism.
+# bench/ipc/latency.gp: chapter 06, median round-trip latency by mechanism.
 # Reads DATADIR/latency-{free,split,same}.csv (written by bench_ipc -k lat);
 # writes OUT as FMT (svg or pdf).  Run by `make bench` and `make bench-figures`:
-#   gnuplot -e "datadir='build/bench'; out='x.svg'; fmt='svg'" bench/latency.gp
+#   gnuplot -e "datadir='build/bench'; out='x.svg'; fmt='svg'" bench/ipc/latency.gp
 if (!exists("datadir")) datadir = 'build/bench'
 if (!exists("fmt")) fmt = 'svg'
 if (!exists("out")) out = datadir.'/bench-latency.'.fmt

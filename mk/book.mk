@@ -1,4 +1,4 @@
-# book/book.mk: render the book (HTML, PDF, EPUB) and check it.
+# mk/book.mk: render the book (HTML, PDF, EPUB) and check it.
 # Included by the top Makefile.  Sets BOOK_TARGETS (what `make` builds for
 # the book) and adds the book's checks to TEST_STEPS.  See CONTRIBUTING.md.
 #
@@ -41,8 +41,6 @@ ifneq ($(BOOK_SRCS),$(shell cat $(BOOK_SEEN) 2>/dev/null))
 $(shell mkdir -p $(BUILD)/book && echo '$(BOOK_SRCS)' > $(BOOK_SEEN))
 endif
 BOOK_HTML     := $(BOOK_PAGES:%=$(BUILD)/html/%.html) $(BUILD)/html/index.html
-# book/site.mk builds its search index from these pages.
-BOOK_HTML_PAGES := $(BOOK_HTML)
 # Pages of chapters that are no longer listed: removed by `make html`.
 BOOK_STALE    := $(filter-out $(BOOK_HTML),$(wildcard $(BUILD)/html/[0-9]*.html))
 
@@ -51,15 +49,6 @@ FIG_SVGS      := $(FIG_NAMES:%=$(BUILD)/figures/%.svg)
 FIG_PDFS      := $(FIG_NAMES:%=$(BUILD)/figures/%.pdf)
 HTML_ASSETS   := $(BUILD)/html/book.css $(BUILD)/html/highlight.css \
                  $(FIG_NAMES:%=$(BUILD)/html/figures/%.svg)
-
-# Until the site helper's book/site.mk exists, copy the placeholder site
-# files ourselves so that the pages' site/ links resolve.
-ifeq ($(wildcard book/site.mk),)
-HTML_ASSETS += $(patsubst book/site/%,$(BUILD)/html/site/%,$(wildcard book/site/*))
-$(BUILD)/html/site/%: book/site/%
-	@mkdir -p $(@D)
-	cp $< $@
-endif
 
 BOOK_TARGETS  := html pdf epub $(BUILD)/html/book.pdf $(BUILD)/html/book.epub
 
@@ -167,14 +156,14 @@ $(BUILD)/book.epub: $(BOOK_JSON) $(BOOK_INDEX) $(BOOK_FILTER) $(BOOK_META) \
 check-claims: $(CHUNKS_JSON) ## every claim names a test that ran and passed
 	@[ -d $(BUILD)/test-results/plain ] || $(MAKE) --no-print-directory test-c || true
 	@[ -d $(BUILD)/test-results/asan ] || $(MAKE) --no-print-directory test-c-asan || true
-	@scripts/check-claims.py $(CHUNKS_JSON) $(BUILD)/test-results
+	@tests/book/check-claims.py $(CHUNKS_JSON) $(BUILD)/test-results
 
 check-transcripts: programs $(CHUNKS_JSON) ## every console block matches a real run
-	@scripts/check-transcripts.py $(CHUNKS_JSON) $(BUILD)/bin
+	@tests/book/check-transcripts.py $(CHUNKS_JSON) $(BUILD)/bin
 
 check-book: ## links, anchors, images, chapters in HTML/PDF/EPUB, CJK fonts
 	@$(MAKE) --no-print-directory $(BOOK_TARGETS)
-	@scripts/check-book.py $(BOOK_LIST) $(CHUNKS_JSON) $(BUILD)
+	@tests/book/check-book.py $(BOOK_LIST) $(CHUNKS_JSON) $(BUILD)
 
 TEST_STEPS += check-claims check-transcripts check-book
 

@@ -1,8 +1,8 @@
-# bench/throughput.gp: chapter 06, one-way throughput against message size.
+# bench/ipc/throughput.gp: chapter 06, one-way throughput against message size.
 # Reads DATADIR/throughput-{free,same}.csv (bench_ipc -k tput, unpinned and
 # -c 0,0), one panel each; writes OUT as FMT (svg or pdf).
 # Run by `make bench` and `make bench-figures`:
-#   gnuplot -e "datadir='build/bench'; out='x.svg'; fmt='svg'" bench/throughput.gp
+#   gnuplot -e "datadir='build/bench'; out='x.svg'; fmt='svg'" bench/ipc/throughput.gp
 if (!exists("datadir")) datadir = 'build/bench'
 if (!exists("fmt")) fmt = 'svg'
 if (!exists("out")) out = datadir.'/bench-throughput.'.fmt

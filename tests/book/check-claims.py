@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Claim check: every claim in the book names a cmocka test that ran and passed.
 
-Usage: scripts/check-claims.py build/chunks.json build/test-results
+Usage: tests/book/check-claims.py build/chunks.json build/test-results
 
 A claim is `[text]{.claim test=NAME}` in a chapter.  For each one this checks:
   * NAME is given;

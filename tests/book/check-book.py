@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Book check: the rendered book is complete and its links resolve.
 
-Usage: scripts/check-book.py book/chapters.txt build/chunks.json build
+Usage: tests/book/check-book.py book/chapters.txt build/chunks.json build
 
 Checks (each failure is one line; exit status 1 if there is any):
   * every chapter listed in book/chapters.txt exists;

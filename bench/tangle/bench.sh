@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench-tangle: tangle against noweb's notangle on the same content.
-# Usage: tangle/bench/bench.sh TANGLE
+# Usage: bench/tangle/bench.sh TANGLE
 #
 # 1. gen-corpus.py writes a ~200,000-line corpus twice: our Markdown
 #    (build/bench-tangle/md/*.md) and noweb (build/bench-tangle/noweb/book.nw).
@@ -18,9 +18,9 @@ runs=${BENCH_RUNS:-40}   # a shared machine is noisy: 40 runs give a steadier me
 command -v hyperfine >/dev/null || { echo "bench-tangle: hyperfine missing (make setup)"; exit 1; }
 command -v notangle >/dev/null || { echo "bench-tangle: notangle missing (make setup)"; exit 1; }
 mkdir -p "$dir"
-if [ ! -f "$dir/stamp" ] || [ tangle/bench/gen-corpus.py -nt "$dir/stamp" ]; then
+if [ ! -f "$dir/stamp" ] || [ bench/tangle/gen-corpus.py -nt "$dir/stamp" ]; then
   rm -rf "$dir/md" "$dir/noweb"
-  python3 tangle/bench/gen-corpus.py "$dir" 200000 | tee "$dir/corpus.txt"
+  python3 bench/tangle/gen-corpus.py "$dir" 200000 | tee "$dir/corpus.txt"
   touch "$dir/stamp"
 fi
 cat "$dir/corpus.txt"

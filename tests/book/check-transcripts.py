@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Transcript check: every console block in the book matches a real run.
 
-Usage: scripts/check-transcripts.py build/chunks.json build/bin
+Usage: tests/book/check-transcripts.py build/chunks.json build/bin
 
 A transcript is a fenced block ```{.console run="DIR/NAME ARGS"} whose content
 is the expected combined stdout+stderr of `build/bin/DIR/NAME ARGS`.  For each

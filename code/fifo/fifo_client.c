@@ -90,6 +90,7 @@ int main(int argc, char *argv[])
 
     struct fifo_request req = { .client_pid = (int32_t)getpid(), .len = (uint32_t)len };
     memcpy(req.text, text, len);
+    fifo_request_seal(&req);                        /* magic and checksum */
     if (write_full(sfd, &req, sizeof req) == -1)    /* one atomic write */
         err_exit("write %s", server_path);
     if (close(sfd) == -1)

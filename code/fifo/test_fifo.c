@@ -307,7 +307,70 @@ static void fifo_request_fits_in_pipe_buf(void **state)
     long pipe_buf = pathconf(fd.path, _PC_PIPE_BUF);
     assert_true(pipe_buf > 0);
     assert_true(sizeof(struct fifo_request) <= (size_t)pipe_buf);
-    assert_int_equal(sizeof(struct fifo_request), 264);
+    assert_int_equal(sizeof(struct fifo_request), 272);
+    fifo_dir_remove(&fd);
+    alarm(0);
+}
+
+
+#define FIFO_WRITERS 8
+#define FIFO_RECORDS 64
+
+struct fifo_writer { const char *path; int inherited[2]; char letter; };
+
+static int write_fifo_records(void *arg)
+{
+    const struct fifo_writer *w = arg;
+    static char record[PIPE_BUF];
+    memset(record, w->letter, sizeof record);
+    for (int i = 0; i < 2; i++)         /* the test's ends: if it fails, */
+        if (close(w->inherited[i]) == -1)   /* SIGPIPE ends us */
+            return 4;
+    int fd = open(w->path, O_WRONLY);
+    if (fd == -1)
+        return 1;
+    for (int i = 0; i < FIFO_RECORDS; i++)
+        if (write(fd, record, sizeof record) != (ssize_t)sizeof record)
+            return 2;                   /* one write, all of it, or fail */
+    return close(fd) == 0 ? 0 : 3;
+}
+
+static void fifo_pipe_buf_writes_never_interleave(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    struct fifo_dir fd;
+    struct fifo_writer w[FIFO_WRITERS];
+    pid_t pid[FIFO_WRITERS];
+    int done[FIFO_WRITERS], count[FIFO_WRITERS] = { 0 };
+    static char record[PIPE_BUF];
+    fifo_dir_create(&fd);
+    int r = open(fd.path, O_RDONLY | O_NONBLOCK);
+    int own = open(fd.path, O_WRONLY);              /* no early EOF */
+    assert_true(r >= 0 && own >= 0);
+    assert_int_equal(fcntl(r, F_SETFL, fcntl(r, F_GETFL) & ~O_NONBLOCK), 0);
+    for (int i = 0; i < FIFO_WRITERS; i++) {
+        w[i] = (struct fifo_writer){ .path = fd.path, .inherited = { r, own },
+                                     .letter = (char)('a' + i) };
+        pid[i] = tu_spawn(write_fifo_records, &w[i], &done[i]);
+    }
+
+    for (int k = 0; k < FIFO_WRITERS * FIFO_RECORDS; k++) {
+        assert_int_equal(read_full(r, record, sizeof record), sizeof record);
+        int who = record[0] - 'a';
+        assert_true(who >= 0 && who < FIFO_WRITERS);
+        for (size_t i = 1; i < sizeof record; i++)
+            assert_int_equal(record[i], record[0]);   /* one writer's */
+        count[who]++;
+    }
+    for (int i = 0; i < FIFO_WRITERS; i++) {
+        assert_int_equal(count[i], FIFO_RECORDS);
+        assert_int_equal(tu_wait_exit(pid[i]), 0);
+        assert_int_equal(close(done[i]), 0);
+    }
+    assert_int_equal(close(own), 0);
+    assert_int_equal(read(r, record, 1), 0);        /* nothing else came */
+    assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
     alarm(0);
 }
@@ -356,6 +419,7 @@ static int send_request_and_die(void *arg)
     int s = open(server, O_WRONLY);
     struct fifo_request req = { .client_pid = (int32_t)getpid(), .len = 2,
                                 .text = "hi" };
+    fifo_request_seal(&req);
     if (s == -1 || write_full(s, &req, sizeof req) != sizeof req || close(s) == -1)
         return 3;
     return 0;                                       /* dies, leaving its FIFO */
@@ -368,7 +432,19 @@ static void send_raw_request(const char *dir, int32_t pid, uint32_t len)
     int s = open(server, O_WRONLY);
     assert_true(s >= 0);
     struct fifo_request req = { .client_pid = pid, .len = len };
+    fifo_request_seal(&req);                        /* well framed */
     assert_int_equal(write_full(s, &req, sizeof req), sizeof req);
+    assert_int_equal(close(s), 0);
+}
+
+/* Write N raw bytes into the server FIFO in one write, then close. */
+static void send_raw_bytes(const char *dir, const void *bytes, size_t n)
+{
+    char server[PATH_MAX];
+    assert_int_equal(server_fifo_path(server, sizeof server, dir), 0);
+    int s = open(server, O_WRONLY);
+    assert_true(s >= 0);
+    assert_int_equal(write(s, bytes, n), (ssize_t)n);
     assert_int_equal(close(s), 0);
 }
 
@@ -394,6 +470,12 @@ static void fifo_server_survives_dying_client(void **state)
 
     send_raw_request(dir, 1, FIFO_MAX_TEXT + 1);    /* malformed */
     send_raw_request(dir, dead, 0);                 /* no reply FIFO at all */
+    send_raw_bytes(dir, "garbage", 7);              /* not a request at all */
+    struct fifo_request torn = { .client_pid = (int32_t)dead, .len = 2 };
+    fifo_request_seal(&torn);
+    send_raw_bytes(dir, &torn, 11);                 /* a request cut short */
+    char fake[300] = FIFO_REQUEST_MAGIC "not a request";
+    send_raw_bytes(dir, fake, sizeof fake);         /* magic, bad checksum */
 
     pid_t pid = start_client(dir, "still alive?", &outfd);
     assert_int_equal(finish_client(pid, outfd, out, sizeof out), 0);
@@ -405,12 +487,97 @@ static void fifo_server_survives_dying_client(void **state)
     alarm(0);
 }
 
-static void fifo_server_removes_fifo_on_sigint_and_sigterm(void **state)
+/* True if the server exits within MS ms: its stdout pipe reaches end of
+ * file.  If not, the server is killed, so that a failing test ends. */
+static bool server_exits_within(struct server *s, int ms)
+{
+    struct pollfd p = { .fd = s->out, .events = POLLIN };
+    char c;
+    int n;
+    while ((n = poll(&p, 1, ms)) == -1 && errno == EINTR)
+        ;
+    assert_true(n >= 0);
+    if (n == 1 && read(s->out, &c, 1) == 0)
+        return true;
+    assert_int_equal(kill(s->pid, SIGKILL), 0);
+    return false;
+}
+
+/* A writer that sends the first 11 bytes of a request and then stalls,
+ * keeping the server FIFO open.  Returns its descriptor. */
+static int start_stalled_writer(const char *dir)
+{
+    char server[PATH_MAX];
+    assert_int_equal(server_fifo_path(server, sizeof server, dir), 0);
+    int w = open(server, O_WRONLY);
+    assert_true(w >= 0);
+    struct fifo_request req = { .client_pid = (int32_t)getpid(), .len = 2,
+                                .text = "hi" };
+    fifo_request_seal(&req);
+    assert_int_equal(write(w, &req, 11), 11);
+    return w;
+}
+
+static void fifo_server_not_blocked_by_stalled_writer(void **state)
 {
     (void)state;
     alarm(TU_WATCHDOG_SECONDS);
-    const int signals[] = { SIGINT, SIGTERM };
-    for (int i = 0; i < 2; i++) {
+    char dir[PATH_MAX], out[512];
+    struct server s;
+    int outfd;
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    start_server(&s, dir);
+
+    int stalled = start_stalled_writer(dir);
+    pid_t pid = start_client(dir, "are you stuck?", &outfd);
+    assert_int_equal(finish_client(pid, outfd, out, sizeof out), 0);
+    assert_string_equal(out, "are you stuck? -> ARE YOU STUCK?\n");
+
+    assert_int_equal(close(stalled), 0);            /* it gives up */
+    pid = start_client(dir, "and now?", &outfd);
+    assert_int_equal(finish_client(pid, outfd, out, sizeof out), 0);
+    assert_string_equal(out, "and now? -> AND NOW?\n");
+
+    assert_int_equal(stop_server(&s, SIGTERM), 0);
+    assert_int_equal(tu_count_entries(dir), 0);
+    assert_int_equal(rmdir(dir), 0);
+    alarm(0);
+}
+
+static void fifo_server_stops_while_request_partial(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        char dir[PATH_MAX], path[PATH_MAX];
+        struct server s;
+        assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+        assert_int_equal(server_fifo_path(path, sizeof path, dir), 0);
+        start_server(&s, dir);
+        int stalled = start_stalled_writer(dir);
+        usleep(200 * 1000);                         /* the server has read it */
+        assert_int_equal(kill(s.pid, signals[i]), 0);
+        bool exited = server_exits_within(&s, 5 * 1000);
+        int status = tu_wait_exit(s.pid);
+        assert_int_equal(close(s.out), 0);
+        assert_int_equal(close(stalled), 0);
+        if (!exited)
+            unlink(path);                           /* the killed server's */
+        assert_true(exited);
+        assert_int_equal(status, 0);
+        assert_int_equal(tu_count_entries(dir), 0);
+        assert_int_equal(rmdir(dir), 0);
+    }
+    alarm(0);
+}
+
+static void fifo_server_removes_fifo_on_stop_signals(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
         char dir[PATH_MAX];
         struct server s;
         assert_int_equal(make_private_dir(dir, sizeof dir), 0);
@@ -486,6 +653,7 @@ static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
     assert_true(tu_done_within(fake, 10 * 1000));   /* the request came */
     struct fifo_request req;
     assert_int_equal(read_full(fake, &req, sizeof req), sizeof req);
+    assert_true(fifo_request_intact(&req));
     assert_int_equal(req.client_pid, pid);
     assert_int_equal(tu_count_entries(dir), 2);        /* + the reply FIFO */
 
@@ -510,9 +678,12 @@ int main(void)
         cmocka_unit_test(fifo_eof_when_all_writers_leave),
         cmocka_unit_test(fifo_dummy_writer_prevents_eof),
         cmocka_unit_test(fifo_request_fits_in_pipe_buf),
+        cmocka_unit_test(fifo_pipe_buf_writes_never_interleave),
         cmocka_unit_test(fifo_server_answers_concurrent_clients),
         cmocka_unit_test(fifo_server_survives_dying_client),
-        cmocka_unit_test(fifo_server_removes_fifo_on_sigint_and_sigterm),
+        cmocka_unit_test(fifo_server_not_blocked_by_stalled_writer),
+        cmocka_unit_test(fifo_server_stops_while_request_partial),
+        cmocka_unit_test(fifo_server_removes_fifo_on_stop_signals),
         cmocka_unit_test(fifo_server_reuses_stale_fifo_refuses_second_server),
         cmocka_unit_test(fifo_client_without_server_fails_cleanly),
         cmocka_unit_test(fifo_client_removes_reply_fifo_on_sigterm),

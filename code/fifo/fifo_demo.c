@@ -82,10 +82,11 @@ int main(int argc, char *argv[])
     if (server_pid == -1)
         err_exit("fork");
     if (server_pid == 0) {
-        if (dup2(ready[1], STDOUT_FILENO) == -1)
+        if (dup2(ready[1], STDOUT_FILENO) == -1)    /* no-op if they are equal */
             err_exit_child("dup2");
-        if (close(ready[0]) == -1 || close(ready[1]) == -1)
-            err_exit_child("close");
+        for (int i = 0; i < 2; i++)                 /* keep STDOUT_FILENO itself */
+            if (ready[i] != STDOUT_FILENO && close(ready[i]) == -1)
+                err_exit_child("close");
         execl(server, "fifo_server", "-d", dir, (char *)NULL);
         err_exit_child("exec %s", server);
     }

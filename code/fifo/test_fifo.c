@@ -226,6 +226,38 @@ static void fifo_nonblock_write_open_without_reader_gives_enxio(void **state)
     alarm(0);
 }
 
+static int open_and_read_eof(void *arg)
+{
+    const char *path = arg;
+    char c;
+    int fd = open(path, O_RDONLY);                  /* waits for a writer */
+    if (fd == -1)
+        return 1;
+    ssize_t n = read(fd, &c, 1);
+    if (close(fd) == -1)
+        return 2;
+    return n == 0 ? 0 : 3;                          /* 0: end of file */
+}
+
+static void fifo_probe_releases_blocked_reader(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    struct fifo_dir fd;
+    int done;
+    fifo_dir_create(&fd);
+    pid_t pid = tu_spawn(open_and_read_eof, fd.path, &done);
+    assert_false(tu_done_within(done, 300));        /* stuck in open */
+    int probe = open(fd.path, O_WRONLY | O_NONBLOCK);
+    assert_true(probe >= 0);                        /* there is a reader */
+    assert_int_equal(close(probe), 0);
+    assert_true(tu_done_within(done, 10 * 1000));   /* released ... */
+    assert_int_equal(tu_wait_exit(pid), 0);         /* ... and saw EOF */
+    assert_int_equal(close(done), 0);
+    fifo_dir_remove(&fd);
+    alarm(0);
+}
+
 static void fifo_rdwr_open_does_not_block(void **state)
 {
     (void)state;
@@ -666,6 +698,41 @@ static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
     alarm(0);
 }
 
+static void fifo_demo_with_stdout_closed(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    char tmp[PATH_MAX], prog[PATH_MAX], err[2048];
+    int fd[2];
+    assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
+    tu_program_path(prog, sizeof prog, "fifo/fifo_demo");
+    assert_int_equal(pipe(fd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_int_not_equal(pid, -1);
+    if (pid == 0) {
+        if (dup2(fd[1], STDERR_FILENO) == -1 || close(STDOUT_FILENO) == -1
+            || setenv("TMPDIR", tmp, 1) == -1)
+            _exit(126);
+        close(fd[0]);
+        close(fd[1]);
+        execl(prog, "fifo_demo", (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(close(fd[1]), 0);
+    ssize_t n = read_full(fd[0], err, sizeof err - 1);
+    assert_true(n >= 0);
+    err[n] = '\0';
+    assert_int_equal(close(fd[0]), 0);
+    int status = tu_wait_exit(pid);
+    assert_null(strstr(err, "did not start"));
+    assert_non_null(strstr(err, "fifo_server: got SIGTERM"));
+    (void)status;
+    assert_int_equal(tu_count_entries(tmp), 0);     /* its mkdtemp dir: gone */
+    assert_int_equal(rmdir(tmp), 0);
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -674,6 +741,7 @@ int main(void)
         cmocka_unit_test(fifo_blocking_open_waits_for_other_end),
         cmocka_unit_test(fifo_nonblock_read_open_succeeds),
         cmocka_unit_test(fifo_nonblock_write_open_without_reader_gives_enxio),
+        cmocka_unit_test(fifo_probe_releases_blocked_reader),
         cmocka_unit_test(fifo_rdwr_open_does_not_block),
         cmocka_unit_test(fifo_eof_when_all_writers_leave),
         cmocka_unit_test(fifo_dummy_writer_prevents_eof),
@@ -687,6 +755,7 @@ int main(void)
         cmocka_unit_test(fifo_server_reuses_stale_fifo_refuses_second_server),
         cmocka_unit_test(fifo_client_without_server_fails_cleanly),
         cmocka_unit_test(fifo_client_removes_reply_fifo_on_sigterm),
+        cmocka_unit_test(fifo_demo_with_stdout_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

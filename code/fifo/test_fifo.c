@@ -3,6 +3,7 @@
  * client/server programs run together. */
 #include <limits.h>
 #include <sys/stat.h>
+#include <termios.h>
 
 #include "common/test_util.h"
 #include "fifo/fifo_proto.h"
@@ -152,6 +153,97 @@ static void fifo_mkfifo_existing_gives_eexist(void **state)
     assert_int_equal(errno, EEXIST);
     assert_int_equal(unlink(file), 0);
     fifo_dir_remove(&fd);
+    alarm(0);
+}
+
+/* Start fifo_basics with TMPDIR=TMP and, as its stdout, a pty whose buffer
+ * is already full, so that its first line-buffered printf blocks.  *MASTER
+ * gets the pty's master side, which the caller must close. */
+static pid_t start_basics_on_full_pty(const char *tmp, int *master)
+{
+    char prog[PATH_MAX];
+    tu_program_path(prog, sizeof prog, "fifo/fifo_basics");
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(m >= 0);
+    assert_int_equal(grantpt(m), 0);
+    assert_int_equal(unlockpt(m), 0);
+    const char *name = ptsname(m);
+    assert_non_null(name);
+    int tty = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    assert_true(tty >= 0);
+    struct termios t;
+    assert_int_equal(tcgetattr(tty, &t), 0);
+    cfmakeraw(&t);                                  /* bytes as they are */
+    assert_int_equal(tcsetattr(tty, TCSANOW, &t), 0);
+    static char fill[4096];
+    memset(fill, '.', sizeof fill);
+    for (int round = 0; round < 10; round++) {      /* nobody reads m */
+        while (write(tty, fill, sizeof fill) > 0)   /* the kernel moves */
+            ;                                       /* bytes on to m's */
+        assert_int_equal(errno, EAGAIN);            /* side a little later, */
+        usleep(20 * 1000);                          /* so fill it again */
+    }
+    errno = 0;
+    assert_int_equal(write(tty, fill, 1), -1);      /* full, and stays so */
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(fcntl(tty, F_SETFL, fcntl(tty, F_GETFL) & ~O_NONBLOCK), 0);
+
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_int_not_equal(pid, -1);
+    if (pid == 0) {
+        if (dup2(tty, STDOUT_FILENO) == -1 || setenv("TMPDIR", tmp, 1) == -1)
+            _exit(126);
+        close(tty);
+        close(m);
+        execl(prog, "fifo_basics", (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(close(tty), 0);
+    *master = m;
+    return pid;
+}
+
+/* True once TMP holds a directory with a FIFO "demo.fifo" in it. */
+static bool basics_fifo_exists(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    assert_non_null(d);
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        char p[PATH_MAX];
+        struct stat st;
+        if (e->d_name[0] == '.')
+            continue;
+        int n = snprintf(p, sizeof p, "%s/%s/demo.fifo", tmp, e->d_name);
+        assert_true(n > 0 && (size_t)n < sizeof p);
+        found = lstat(p, &st) == 0 && S_ISFIFO(st.st_mode);
+    }
+    assert_int_equal(closedir(d), 0);
+    return found;
+}
+
+static void fifo_basics_signal_leaves_nothing(void **state)
+{
+    (void)state;
+    alarm(TU_WATCHDOG_SECONDS);
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        char tmp[PATH_MAX];
+        int master;
+        assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
+        pid_t pid = start_basics_on_full_pty(tmp, &master);
+        for (int k = 0; k < 200 && !basics_fifo_exists(tmp); k++)
+            usleep(10 * 1000);
+        assert_true(basics_fifo_exists(tmp));
+        usleep(100 * 1000);                         /* now in write(2) */
+        assert_int_equal(kill(pid, signals[i]), 0);
+        assert_int_equal(tu_wait_exit(pid), 128 + signals[i]);
+        assert_int_equal(close(master), 0);
+        assert_int_equal(tu_count_entries(tmp), 0); /* nothing left */
+        assert_int_equal(rmdir(tmp), 0);
+    }
     alarm(0);
 }
 
@@ -738,6 +830,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fifo_mkfifo_creates_fifo_0600),
         cmocka_unit_test(fifo_mkfifo_existing_gives_eexist),
+        cmocka_unit_test(fifo_basics_signal_leaves_nothing),
         cmocka_unit_test(fifo_blocking_open_waits_for_other_end),
         cmocka_unit_test(fifo_nonblock_read_open_succeeds),
         cmocka_unit_test(fifo_nonblock_write_open_without_reader_gives_enxio),

@@ -29,16 +29,25 @@ bench: ## run every benchmark in BENCH_TARGETS (chapter 06: build/bench/)
 	@$(MAKE) --no-print-directory tangle-code
 	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
 
-# Each CSV is written to a temporary name first, so that an interrupted run
-# never leaves a truncated file that looks like a result.
+# Each CSV is written to a temporary name first and renamed only when
+# bench_ipc exited 0 (it exits 1 on any write error, a full disk included)
+# and every line has as many fields as the header, so that an interrupted or
+# failed run never leaves a truncated file that looks like a result.
 bench-ipc: $(BENCH_BIN) ## chapter 06: IPC latency, throughput, plots (~1 min) -> build/bench/
 	@mkdir -p $(BENCH_DIR)
 	$(eval BENCH_LOAD := $(shell cut -d' ' -f1-3 /proc/loadavg))
 	@split=0,1; [ "$$(nproc)" -ge 2 ] || split=0,0; \
 	set -e; \
 	run() { out=$$1; shift; echo "bench_ipc $$* > $(BENCH_DIR)/$$out"; \
-	        $(BENCH_BIN) "$$@" $(BENCH_FLAGS) > $(BENCH_DIR)/$$out.tmp; \
-	        mv $(BENCH_DIR)/$$out.tmp $(BENCH_DIR)/$$out; }; \
+	        tmp=$(BENCH_DIR)/$$out.tmp; \
+	        if ! $(BENCH_BIN) "$$@" $(BENCH_FLAGS) > $$tmp \
+	           || ! awk -F, 'NR == 1 { n = NF } NF != n || NF < 7 { bad = 1 } \
+	                         END { exit bad || NR < 2 }' $$tmp; then \
+	          rm -f $$tmp; \
+	          echo "bench-ipc: $$out: bench_ipc failed or wrote a malformed CSV; not kept" >&2; \
+	          exit 1; \
+	        fi; \
+	        mv $$tmp $(BENCH_DIR)/$$out; }; \
 	run latency-free.csv  -k lat; \
 	run latency-split.csv -k lat -c $$split; \
 	run latency-same.csv  -k lat -c 0,0; \

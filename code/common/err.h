@@ -39,4 +39,20 @@ void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * before fork: then the child's buffer holds only the child's output. */
 noreturn void err_exit_child(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Call first in main() of every program that prints to stdout.  Registers
+ * with atexit(3) a handler that, when the program exits through exit() or
+ * by returning from main, flushes and closes stdout; if that fails, or an
+ * earlier write to stdout failed, it prints "PROG: write error: strerror"
+ * and ends the process with _exit(EXIT_FAILURE).  It also makes sure that
+ * descriptors 0, 1 and 2 are open (on /dev/null, in a direction that fails
+ * like a closed descriptor would), so that no file or socket the program
+ * opens later becomes its stdout by accident. */
+void close_stdout_at_exit(void);
+
+/* fflush(stdout) now, for a line another process waits for ("listening
+ * on ...").  On failure print "PROG: write error: strerror" and
+ * exit(EXIT_FAILURE): atexit handlers run (they may remove a socket), and
+ * the check at exit does not report the same error a second time. */
+void flush_stdout(void);
+
 #endif

@@ -11,4 +11,8 @@
  * PID is not our child). */
 int wait_exit_status(pid_t pid);
 
+/* The signal's name without "SIG" ("INT", "TERM", "HUP", ...) for the
+ * signals POSIX defines, "unknown" for any other number. */
+const char *signal_abbrev(int sig);
+
 #endif

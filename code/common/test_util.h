@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -30,6 +31,46 @@
 
 /* Seconds after which a stuck test is killed by SIGALRM. */
 #define TU_WATCHDOG_SECONDS 20
+
+/* cmocka setup fixture: arm the watchdog for TU_WATCHDOG_SECONDS, or for
+ * the seconds given by TU_TEST_SECONDS (passed in *STATE).  A stuck test
+ * is then killed by SIGALRM (default action) instead of hanging the run. */
+static inline int tu_watchdog_setup(void **state)
+{
+    uintptr_t seconds = (uintptr_t)*state;
+    alarm(seconds != 0 ? (unsigned)seconds : TU_WATCHDOG_SECONDS);
+    *state = NULL;                  /* the test sees no state */
+    return 0;
+}
+
+/* cmocka teardown fixture: disarm the watchdog.  cmocka runs teardown
+ * after a failed assertion too, so no alarm outlives its test. */
+static inline int tu_watchdog_teardown(void **state)
+{
+    (void)state;
+    alarm(0);
+    return 0;
+}
+
+/* Use instead of cmocka_unit_test(F) in every test table. */
+#define TU_TEST(f) \
+    cmocka_unit_test_setup_teardown(f, tu_watchdog_setup, tu_watchdog_teardown)
+
+/* The same for a test that needs longer than TU_WATCHDOG_SECONDS (many
+ * clients, megabytes of data, a slow sanitizer build). */
+#define TU_TEST_SECONDS(f, seconds) \
+    cmocka_unit_test_prestate_setup_teardown(f, tu_watchdog_setup, \
+        tu_watchdog_teardown, (void *)(uintptr_t)(seconds))
+
+/* Exit statuses of a forked child that did not become the program: as in
+ * the shell, 127 when exec found no such file, 126 when it found one but
+ * could not run it; 125 when a step before exec (open, dup2) failed. */
+#define TU_CHILD_SETUP_FAILED 125
+
+static inline _Noreturn void tu_exec_failed(void)
+{
+    _exit(errno == ENOENT ? 127 : 126);
+}
 
 /* Store "$BIN_DIR/PROG" (default build/bin/PROG) in BUF. */
 static inline void tu_program_path(char *buf, size_t size, const char *prog)
@@ -60,12 +101,12 @@ static inline int tu_run(const char *prog, char *const argv[],
         if (null == -1 || dup2(null, STDIN_FILENO) == -1
             || dup2(fd[1], STDOUT_FILENO) == -1
             || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(fd[0]);
         close(fd[1]);
         close(null);
         execv(path, argv);
-        _exit(127);                     /* exec failed */
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     ssize_t n = read_full(fd[0], out, size - 1);
@@ -78,6 +119,79 @@ static inline int tu_run(const char *prog, char *const argv[],
     while (waitpid(pid, &status, 0) == -1)
         assert_int_equal(errno, EINTR);
     return status;
+}
+
+enum tu_stdout { TU_STDOUT_FULL, TU_STDOUT_CLOSED };
+
+/* Run PROG with ARGV like tu_run, but with stdout on /dev/full or closed
+ * (HOW) and only stderr captured in ERR.  Returns the wait status. */
+static inline int tu_run_stdout(const char *prog, char *const argv[],
+                                enum tu_stdout how, char *err, size_t size)
+{
+    char path[4096];
+    int fd[2], status;
+
+    tu_program_path(path, sizeof path, prog);
+    assert_int_equal(pipe(fd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_int_not_equal(pid, -1);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDONLY);
+        if (null == -1 || dup2(null, STDIN_FILENO) == -1
+            || dup2(fd[1], STDERR_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        close(null);
+        if (how == TU_STDOUT_FULL) {
+            int full = open("/dev/full", O_WRONLY);
+            if (full == -1 || dup2(full, STDOUT_FILENO) == -1)
+                _exit(TU_CHILD_SETUP_FAILED);
+            close(full);
+        } else {
+            close(STDOUT_FILENO);
+        }
+        close(fd[0]);
+        close(fd[1]);
+        execv(path, argv);
+        tu_exec_failed();
+    }
+    assert_int_equal(close(fd[1]), 0);
+    ssize_t n = read_full(fd[0], err, size - 1);
+    assert_true(n >= 0);
+    err[n] = '\0';
+    char drop[4096];
+    while ((n = read_full(fd[0], drop, sizeof drop)) > 0)
+        ;
+    assert_int_equal(close(fd[0]), 0);
+    while (waitpid(pid, &status, 0) == -1)
+        assert_int_equal(errno, EINTR);
+    return status;
+}
+
+/* Assert that PROG ARGV, which prints something on success, exits with a
+ * non-zero status and "NAME: write error: strerror" on stderr both when
+ * its stdout is /dev/full (ENOSPC) and when stdout is closed (EBADF).
+ * NAME is the last component of PROG. */
+static inline void tu_expect_write_error(const char *prog, char *const argv[])
+{
+    static const struct { enum tu_stdout how; int errnum; } cases[] = {
+        { TU_STDOUT_FULL, ENOSPC }, { TU_STDOUT_CLOSED, EBADF },
+    };
+    const char *name = strrchr(prog, '/');
+    name = name != NULL ? name + 1 : prog;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[4096], want[512];
+        int status = tu_run_stdout(prog, argv, cases[i].how, err, sizeof err);
+        int n = snprintf(want, sizeof want, "%s: write error: %s\n", name,
+                         strerror(cases[i].errnum));
+        assert_true(n > 0 && (size_t)n < sizeof want);
+        if (strstr(err, want) == NULL)
+            fail_msg("%s with stdout %s: stderr lacks \"%s\": \"%s\"", prog,
+                     cases[i].how == TU_STDOUT_FULL ? "on /dev/full" : "closed",
+                     want, err);
+        assert_true(WIFEXITED(status));
+        assert_int_not_equal(WEXITSTATUS(status), 0);
+    }
 }
 
 /* Fork a child that runs FN(ARG), then writes one byte to a "done" pipe

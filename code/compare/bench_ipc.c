@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -39,7 +38,18 @@
 
 #include "common/err.h"
 #include "common/io.h"
+#include "common/num.h"
 #include "common/proc.h"
+
+#ifndef FUTEX_WAIT
+#define FUTEX_WAIT 0            /* futex(2): the kernel ABI */
+#endif
+#ifndef FUTEX_WAKE
+#define FUTEX_WAKE 1
+#endif
+#if !defined(SYS_futex) && defined(SYS_futex_time64)
+#define SYS_futex SYS_futex_time64
+#endif
 
 enum mech_kind { MK_PIPE, MK_FIFO, MK_SOCKET, MK_TCP, MK_SHM };
 enum sync_kind { SYNC_NONE, SYNC_FUTEX, SYNC_SEM, SYNC_SPIN };
@@ -66,7 +76,7 @@ static const struct mech mechs[] = {
 };
 enum { N_MECHS = sizeof mechs / sizeof mechs[0] };
 
-enum { RING_MIN_SLOTS = 4, RING_MIN_BYTES = 64 * 1024 };
+enum { RING_MIN_SLOTS = 4, PIPE_DEFAULT_PAGES = 16 };  /* pipe(7) */
 
 struct ring {
     alignas(64) _Atomic uint32_t head;      /* messages published by the writer */
@@ -213,7 +223,7 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Sleep until *WORD != OLD, or until the timeout: the caller re-checks.
+/* If *WORD == OLD, sleep until woken or the timeout: the caller re-checks.
  * No FUTEX_PRIVATE_FLAG: the word is shared between two processes. */
 static void futex_wait(_Atomic uint32_t *word, uint32_t old)
 {
@@ -272,9 +282,18 @@ static size_t slot_stride(size_t msg_size)
     return (sizeof(size_t) + msg_size + 63) & ~(size_t)63;
 }
 
+/* Bytes a ring holds at least: a default pipe's capacity, 16 pages. */
+static size_t ring_min_bytes(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page == -1)
+        err_exit("sysconf(_SC_PAGESIZE)");
+    return (size_t)page * PIPE_DEFAULT_PAGES;
+}
+
 static uint32_t ring_slots(size_t msg_size)
 {
-    size_t n = RING_MIN_BYTES / msg_size;
+    size_t n = ring_min_bytes() / msg_size;
     if (n < RING_MIN_SLOTS)
         n = RING_MIN_SLOTS;
     while (n & (n - 1))                 /* round down to a power of two */
@@ -725,11 +744,14 @@ static void serve_latency(struct link *l, const struct options *o, size_t count)
 {
     unsigned char *buf = xmalloc(l->size);
     uint64_t total = (uint64_t)count * (o->runs + 1);
+    /* -x: the 2nd reply of the first timed run, or of the warm-up when
+     * there is no timed run (verify). */
+    uint64_t flip = o->runs > 0 ? (uint64_t)count + 1 : 1;
     for (uint64_t seq = 0; seq < total; seq++) {
         bool full = seq < count || o->full_verify;
         link_recv(l, SIDE_CHILD, buf, l->size);
         check_message(l, buf, l->size, seq, full);
-        if (o->inject_error && seq == 1)
+        if (o->inject_error && seq == flip)
             buf[l->size / 2] ^= 0x10;
         link_send(l, SIDE_CHILD, buf, l->size);
     }
@@ -910,6 +932,20 @@ static struct tput_result run_memcpy(size_t size, const struct options *o)
     return res;
 }
 
+/* The capacity of a pipe created now (usually 16 pages, see the text). */
+static size_t pipe_capacity(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) == -1)
+        err_exit("pipe2");
+    int cap = fcntl(p[0], F_GETPIPE_SZ);
+    if (cap == -1)
+        err_exit("fcntl(F_GETPIPE_SZ)");
+    close_checked(&p[0]);
+    close_checked(&p[1]);
+    return (size_t)cap;
+}
+
 static void write_read_round(struct link *l, uint64_t seq, bool full)
 {
     prepare_message(g_msg, l->size, seq, full);
@@ -998,21 +1034,42 @@ static void list_mechanisms(void)
     printf("%-14s %s\n", "memcpy", "limit (tput): memcpy in one process");
 }
 
-/* Parse "64", "4K" or "1M" (KiB and MiB). */
+enum { MIN_SIZE = 16, MAX_SIZE = 64 << 20 };
+
+/* Parse "64", "4K" or "1M" (KiB and MiB): 16 bytes to 64M.  The number is
+ * range-checked before it is multiplied, so nothing can wrap around. */
 static size_t parse_size(const char *s)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s)
-        usage_exit("%s\nbad size: %s", usage_text, s);
-    if (*end == 'K')
-        v <<= 10, end++;
-    else if (*end == 'M')
-        v <<= 20, end++;
-    if (*end != '\0' || v < 16 || v > 64u << 20)
+    char digits[32];
+    size_t len = strlen(s);
+    unsigned shift = 0;
+    if (len > 0 && (s[len - 1] == 'K' || s[len - 1] == 'M'))
+        shift = s[--len] == 'K' ? 10 : 20;
+    unsigned long long v;
+    if (len >= sizeof digits)
         usage_exit("%s\nsize must be 16 bytes to 64M: %s", usage_text, s);
-    return (size_t)v;
+    memcpy(digits, s, len);
+    digits[len] = '\0';
+    if (parse_ull(digits, 0, MAX_SIZE >> shift, &v) == -1 || (v << shift) < MIN_SIZE)
+        usage_exit("%s\nsize must be 16 bytes to 64M: %s", usage_text, s);
+    return (size_t)(v << shift);
+}
+
+/* Parse "A,B": two CPU numbers. */
+static void parse_cpus(const char *s, int cpu[2])
+{
+    char first[16];
+    const char *comma = strchr(s, ',');
+    long long a, b;
+    if (comma == NULL || (size_t)(comma - s) >= sizeof first)
+        usage_exit("%s\n-c wants two CPU numbers, like 0,1", usage_text);
+    memcpy(first, s, (size_t)(comma - s));
+    first[comma - s] = '\0';
+    if (parse_ll(first, 0, CPU_SETSIZE - 1, &a) == -1
+        || parse_ll(comma + 1, 0, CPU_SETSIZE - 1, &b) == -1)
+        usage_exit("%s\n-c wants two CPU numbers, like 0,1", usage_text);
+    cpu[0] = (int)a;
+    cpu[1] = (int)b;
 }
 
 static void parse_options(int argc, char *argv[], struct options *o)
@@ -1049,22 +1106,14 @@ static void parse_options(int argc, char *argv[], struct options *o)
             }
             break;
         case 'n':
-            o->count = strtoul(optarg, NULL, 10);
-            if (o->count == 0 || o->count > 10000000)
-                usage_exit("%s\nCOUNT must be 1 to 10000000", usage_text);
+            o->count = (size_t)arg_ull("-n", optarg, 1, 10000000);
             break;
         case 'r':
-            o->runs = (unsigned)strtoul(optarg, NULL, 10);
-            if (o->runs == 0 || o->runs > 1000)
-                usage_exit("%s\nRUNS must be 1 to 1000", usage_text);
+            o->runs = (unsigned)arg_ull("-r", optarg, 1, 1000);
             break;
-        case 'c': {
-            char extra;
-            if (sscanf(optarg, "%d,%d%c", &o->cpu[0], &o->cpu[1], &extra) != 2
-                || o->cpu[0] < 0 || o->cpu[1] < 0)
-                usage_exit("%s\n-c wants two CPU numbers, like 0,1", usage_text);
+        case 'c':
+            parse_cpus(optarg, o->cpu);
             break;
-        }
         case 'f':
             o->full_verify = true;
             break;
@@ -1137,7 +1186,7 @@ static void run_one(const char *name, size_t size, const struct options *o,
             r = run_futex_wake(o), size = 0;   /* moves no data */
         else if (strcmp(name, "futex-wake") == 0)
             return;
-        else if (size <= 65536)
+        else if (size <= pipe_capacity())
             r = run_write_read(size, o);
         else
             return;                     /* would block: see the text */
@@ -1145,11 +1194,12 @@ static void run_one(const char *name, size_t size, const struct options *o,
                o->count ? o->count : (size_t)LAT_COUNT,
                r.median_ns, r.p99_ns, r.mean_ns, r.min_ns);
     }
-    fflush(stdout);
+    flush_stdout();             /* a full disk: stop now, exit status 1 */
 }
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();     /* first: its check runs last, at exit */
     struct options o;
     parse_options(argc, argv, &o);
 

@@ -39,9 +39,9 @@ static int run_bench(const char *const args[], char *out, size_t cap)
             argv[i + 1] = args[i];
         if (dup2(p[1], STDOUT_FILENO) == -1 || dup2(p[1], STDERR_FILENO) == -1
             || setenv("TMPDIR", dir, 1) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         execv(prog, (char *const *)argv);
-        _exit(127);
+        tu_exec_failed();
     }
     assert_int_equal(close(p[1]), 0);
     ssize_t n = read_full(p[0], out, cap - 1);
@@ -79,7 +79,6 @@ static char g_out[64 * 1024];
  * each way (round trips and one-way), every byte checked. */
 static void verify_mechanism(const char *name)
 {
-    alarm(60);
     const char *small[] = { "-k", "verify", "-m", name, "-s", "64,4K,64K", "-n", "300", NULL };
     int status = run_bench(small, g_out, sizeof g_out);
     if (status != 0)
@@ -93,7 +92,6 @@ static void verify_mechanism(const char *name)
         print_error("%s", g_out);
     assert_int_equal(status, 0);
     assert_int_equal(count_lines_with(g_out, ": ok"), 1);
-    alarm(0);
 }
 
 static void cmp_verify_pipe(void **state) { (void)state; verify_mechanism("pipe"); }
@@ -110,20 +108,95 @@ static void cmp_verify_shm_sem(void **state) { (void)state; verify_mechanism("sh
 static void cmp_verify_shm_spin(void **state) { (void)state; verify_mechanism("shm-spin"); }
 static void cmp_verify_tcp(void **state) { (void)state; verify_mechanism("tcp"); }
 
+/* Lines of OUT whose first word is NAME and that end in ": ok". */
+static int count_ok_lines(const char *out, const char *name)
+{
+    int n = 0;
+    for (const char *line = out; *line != '\0'; ) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char first[32];
+        if (sscanf(line, "%31s", first) == 1 && strcmp(first, name) == 0
+            && len >= 4 && strncmp(line + len - 4, ": ok", 4) == 0)
+            n++;
+        line += len + (end != NULL);
+    }
+    return n;
+}
+
+static void cmp_verify_every_mechanism(void **state)
+{
+    (void)state;
+    static char list[4096];
+    const char *l[] = { "-l", NULL };
+    assert_int_equal(run_bench(l, list, sizeof list), 0);
+    const char *all[] = { "-k", "verify", "-s", "64,4K,64K,1M", "-n", "8", NULL };
+    int status = run_bench(all, g_out, sizeof g_out);
+    if (status != 0)
+        print_error("%s", g_out);
+    assert_int_equal(status, 0);
+
+    int mechanisms = 0;
+    for (char *line = strtok(list, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        if (strstr(line, "limit (") != NULL)
+            continue;                   /* write+read, futex-wake, memcpy */
+        char name[32];
+        assert_int_equal(sscanf(line, "%31s", name), 1);
+        int oks = count_ok_lines(g_out, name);
+        if (oks != 4)
+            fail_msg("%s: %d of 4 sizes verified:\n%s", name, oks, g_out);
+        mechanisms++;
+    }
+    assert_int_equal(mechanisms, 9);
+}
+
 static void cmp_bench_detects_flipped_byte(void **state)
 {
     (void)state;
-    alarm(30);
-    const char *args[] = { "-k", "verify", "-m", "pipe", "-s", "64", "-n", "10", "-x", NULL };
-    assert_int_equal(run_bench(args, g_out, sizeof g_out), 1);
+    const char *verify[] = { "-k", "verify", "-m", "pipe", "-s", "64", "-n", "10", "-x", NULL };
+    assert_int_equal(run_bench(verify, g_out, sizeof g_out), 1);
     assert_non_null(strstr(g_out, "pipe: message 1 (64 bytes) corrupted at byte 32"));
-    alarm(0);
+
+    const char *full[] = { "-k", "lat", "-m", "pipe", "-n", "10", "-r", "1", "-f", "-x", NULL };
+    assert_int_equal(run_bench(full, g_out, sizeof g_out), 1);
+    assert_non_null(strstr(g_out, "pipe: message 11 (64 bytes) corrupted at byte 32"));
+
+    const char *stamps[] = { "-k", "lat", "-m", "pipe", "-n", "10", "-r", "1", "-x", NULL };
+    assert_int_equal(run_bench(stamps, g_out, sizeof g_out), 0);
+    assert_null(strstr(g_out, "corrupted"));
+}
+
+static void cmp_bench_rejects_bad_numbers(void **state)
+{
+    (void)state;
+    const char *bad[][3] = {
+        { "-n", "5abc" }, { "-n", "-1" }, { "-r", "0" }, { "-r", "1001" },
+        { "-s", "17592186044480M" }, { "-s", "4X" }, { "-s", "15" }, { "-s", "65M" },
+        { "-c", "0,1x" }, { "-c", "-1,0" }, { "-c", "0" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *args[] = { "-k", "verify", "-m", "pipe", bad[i][0], bad[i][1], NULL };
+        int status = run_bench(args, g_out, sizeof g_out);
+        if (status != 2)
+            fail_msg("bench_ipc %s %s: status %d, output: %s", bad[i][0], bad[i][1],
+                     status, g_out);
+    }
+}
+
+static void cmp_bench_reports_write_errors(void **state)
+{
+    (void)state;
+    char *lat[] = { "bench_ipc", "-k", "lat", "-m", "pipe", "-n", "20", "-r", "1", NULL };
+    tu_expect_write_error("compare/bench_ipc", lat);
+    char *verify[] = { "bench_ipc", "-k", "verify", "-m", "pipe", "-s", "64", "-n", "4", NULL };
+    tu_expect_write_error("compare/bench_ipc", verify);
+    char *list[] = { "bench_ipc", "-l", NULL };
+    tu_expect_write_error("compare/bench_ipc", list);
 }
 
 static void cmp_bench_writes_csv(void **state)
 {
     (void)state;
-    alarm(60);
     const char *lat[] = { "-k", "lat", "-m", "pipe,write+read,futex-wake",
                           "-n", "200", "-r", "1", NULL };
     assert_int_equal(run_bench(lat, g_out, sizeof g_out), 0);
@@ -139,12 +212,10 @@ static void cmp_bench_writes_csv(void **state)
     assert_non_null(strstr(g_out, "mechanism,size,pin,runs,messages,mb_per_s,msgs_per_s\n"));
     assert_non_null(strstr(g_out, "\nuds-stream,1048576,none,1,40,"));
     assert_non_null(strstr(g_out, "\nmemcpy,64,none,1,40,"));
-    alarm(0);
 }
 
 static void expect_emsgsize(int type)
 {
-    alarm(10);
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, type | SOCK_NONBLOCK, 0, sv), 0);
     size_t n = 1024 * 1024;
@@ -156,7 +227,6 @@ static void expect_emsgsize(int type)
     free(buf);
     assert_int_equal(close(sv[0]), 0);
     assert_int_equal(close(sv[1]), 0);
-    alarm(0);
 }
 
 static void cmp_uds_dgram_rejects_1mib(void **state)
@@ -171,12 +241,17 @@ static void cmp_uds_seqpacket_rejects_1mib(void **state)
     expect_emsgsize(SOCK_SEQPACKET);
 }
 
-static void cmp_pipe_default_capacity_64k(void **state)
+static void cmp_pipe_default_capacity_16_pages(void **state)
 {
     (void)state;
     int p[2];
+    long page = sysconf(_SC_PAGESIZE);
+    assert_true(page > 0);
     assert_int_equal(pipe(p), 0);
-    assert_int_equal(fcntl(p[0], F_GETPIPE_SZ), 65536);
+    int cap = fcntl(p[0], F_GETPIPE_SZ);
+    if (cap > 0 && cap <= 2 * page)
+        fail_msg("a new pipe holds %d bytes: this user is at pipe-user-pages-soft", cap);
+    assert_int_equal(cap, 16 * page);
     assert_int_equal(close(p[0]), 0);
     assert_int_equal(close(p[1]), 0);
 }
@@ -184,20 +259,23 @@ static void cmp_pipe_default_capacity_64k(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(cmp_verify_pipe),
-        cmocka_unit_test(cmp_verify_fifo),
-        cmocka_unit_test(cmp_verify_uds_stream),
-        cmocka_unit_test(cmp_verify_uds_dgram),
-        cmocka_unit_test(cmp_verify_uds_seqpacket),
-        cmocka_unit_test(cmp_verify_shm_futex),
-        cmocka_unit_test(cmp_verify_shm_sem),
-        cmocka_unit_test(cmp_verify_shm_spin),
-        cmocka_unit_test(cmp_verify_tcp),
-        cmocka_unit_test(cmp_bench_detects_flipped_byte),
-        cmocka_unit_test(cmp_bench_writes_csv),
-        cmocka_unit_test(cmp_uds_dgram_rejects_1mib),
-        cmocka_unit_test(cmp_uds_seqpacket_rejects_1mib),
-        cmocka_unit_test(cmp_pipe_default_capacity_64k),
+        TU_TEST_SECONDS(cmp_verify_pipe, 60),
+        TU_TEST_SECONDS(cmp_verify_fifo, 60),
+        TU_TEST_SECONDS(cmp_verify_uds_stream, 60),
+        TU_TEST_SECONDS(cmp_verify_uds_dgram, 60),
+        TU_TEST_SECONDS(cmp_verify_uds_seqpacket, 60),
+        TU_TEST_SECONDS(cmp_verify_shm_futex, 60),
+        TU_TEST_SECONDS(cmp_verify_shm_sem, 60),
+        TU_TEST_SECONDS(cmp_verify_shm_spin, 60),
+        TU_TEST_SECONDS(cmp_verify_tcp, 60),
+        TU_TEST_SECONDS(cmp_verify_every_mechanism, 120),
+        TU_TEST(cmp_bench_detects_flipped_byte),
+        TU_TEST(cmp_bench_rejects_bad_numbers),
+        TU_TEST(cmp_bench_reports_write_errors),
+        TU_TEST(cmp_bench_writes_csv),
+        TU_TEST(cmp_uds_dgram_rejects_1mib),
+        TU_TEST(cmp_uds_seqpacket_rejects_1mib),
+        TU_TEST(cmp_pipe_default_capacity_16_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

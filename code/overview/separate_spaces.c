@@ -18,6 +18,7 @@ static int counter = 0;    /* one variable, soon two copies */
 int main(int argc, char *argv[])
 {
     (void)argv;
+    close_stdout_at_exit();    /* a failed write to stdout: exit status 1 */
     if (argc != 1)
         usage_exit("(no arguments)");
 
@@ -28,7 +29,8 @@ int main(int argc, char *argv[])
     if (pid == 0) {            /* child */
         counter = 42;
         printf("子进程：把 counter 改成 %d\n", counter);
-        fflush(stdout);
+        if (fflush(stdout) == EOF) /* _exit skips the check at exit: do it */
+            err_exit_child("write error");
         _exit(EXIT_SUCCESS);
     }
     int status;

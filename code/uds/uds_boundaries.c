@@ -44,6 +44,7 @@ static void demo(int type, const char *type_name)
 int main(int argc, char *argv[])
 {
     (void)argv;
+    close_stdout_at_exit();
     if (argc != 1)
         usage_exit("%s", "(no arguments)");
     demo(SOCK_STREAM, "SOCK_STREAM");

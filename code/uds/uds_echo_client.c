@@ -14,6 +14,7 @@
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();
     if (argc < 3)
         usage_exit("SOCKET MESSAGE...");
 

@@ -2,10 +2,12 @@
 /* uds_echo_server.c: a single-threaded, poll-based echo server on a Unix
  * domain stream socket, for any number of clients.
  *
- * Usage: uds_echo_server [-u UID] SOCKET
+ * Usage: uds_echo_server [-u UID] [-t SECONDS] SOCKET
  *   Only peers whose uid is UID (default: our own effective uid) are served.
- *   Prints "listening on SOCKET" when ready.  SIGINT or SIGTERM stop it; it
- *   then removes SOCKET.
+ *   A client that makes no progress (nothing read from it, nothing written
+ *   to it) for SECONDS (default 60) is disconnected.
+ *   Prints "listening on SOCKET" when ready.  SIGINT, SIGTERM or SIGHUP stop
+ *   it; it then removes SOCKET.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -15,9 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/num.h"
+#include "common/proc.h"
 #include "uds/uds_util.h"
 
 enum { CLIENT_BUF = 4096 };
@@ -26,35 +31,9 @@ struct client {
     int fd;
     bool eof;                   /* peer shut down its writing side */
     size_t len;                 /* bytes waiting in buf to be echoed */
+    long long last_progress;    /* ms on CLOCK_MONOTONIC */
     char buf[CLIENT_BUF];
 };
-
-static volatile sig_atomic_t stop_signal;  /* set by the handler */
-
-static void on_stop_signal(int sig)
-{
-    stop_signal = sig;
-}
-
-/* Install the handler for SIGINT and SIGTERM and block both.  Returns the
- * mask to wait with in ppoll, in which they are not blocked. */
-static sigset_t block_stop_signals(void)
-{
-    struct sigaction sa = { .sa_handler = on_stop_signal };
-    sigset_t block, old;
-
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1)
-        err_exit("sigaction");
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
-        err_exit("sigprocmask");
-    sigdelset(&old, SIGINT);
-    sigdelset(&old, SIGTERM);
-    return old;
-}
 
 static const char *socket_to_remove;       /* set while our socket file exists */
 
@@ -119,6 +98,16 @@ static int listen_on(const char *path)
     return lsock;
 }
 
+/* Milliseconds on CLOCK_MONOTONIC, which no change of the wall clock
+ * moves. */
+static long long now_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+        err_exit("clock_gettime");
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Accept every pending connection; append the allowed ones to *CLIENTS.
  * Returns false when we ran out of file descriptors: the caller should stop
  * polling the listening socket until a client has gone. */
@@ -164,51 +153,73 @@ static bool accept_clients(int lsock, uid_t allowed, struct client **clients,
             *clients = p;
             *cap = ncap;
         }
-        (*clients)[(*count)++] = (struct client){ .fd = fd };
+        (*clients)[(*count)++] = (struct client){ .fd = fd,
+                                                  .last_progress = now_ms() };
     }
 }
 
 /* Handle the poll events REVENTS of client C.  Returns false when the
  * connection is finished and must be closed. */
-static bool serve_client(struct client *c, short revents)
+static bool serve_client(struct client *c, short revents, long long now)
 {
     if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->eof && c->len < CLIENT_BUF) {
         ssize_t n = read(c->fd, c->buf + c->len, CLIENT_BUF - c->len);
+        if (n >= 0)
+            c->last_progress = now;
         if (n > 0)
             c->len += (size_t)n;
         else if (n == 0)
             c->eof = true;                  /* echo what is left, then close */
-        else if (errno == ECONNRESET)
-            return false;                   /* peer vanished mid-message */
         else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            err_msg("read");
+            err_msg("read from client %d", c->fd);  /* ECONNRESET: gone */
             return false;
         }
     }
     if (c->len > 0 && (revents & (POLLOUT | POLLHUP | POLLERR))) {
         ssize_t n = send(c->fd, c->buf, c->len, MSG_NOSIGNAL);
         if (n > 0) {                        /* maybe a short write */
+            c->last_progress = now;
             memmove(c->buf, c->buf + n, c->len - (size_t)n);
             c->len -= (size_t)n;
-        } else if (errno == EPIPE || errno == ECONNRESET) {
-            return false;                   /* nobody left to echo to */
         } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            err_msg("send");
+            err_msg("send to client %d", c->fd);    /* EPIPE: nobody left */
             return false;
         }
     }
     return !(c->eof && c->len == 0);
 }
 
-/* Serve until SIGINT or SIGTERM; return the signal number. */
-static int serve(int lsock, uid_t allowed, const sigset_t *wait_mask)
+/* The ppoll timeout until the first client's idle deadline, or NULL (wait
+ * without a timeout) when there is no client. */
+static struct timespec *idle_timeout(const struct client *clients, size_t count,
+                                     long long idle_ms, long long now,
+                                     struct timespec *ts)
+{
+    if (count == 0)
+        return NULL;
+    long long first = clients[0].last_progress;
+    for (size_t i = 1; i < count; i++)
+        if (clients[i].last_progress < first)
+            first = clients[i].last_progress;
+    long long wait = first + idle_ms - now;
+    if (wait < 0)
+        wait = 0;
+    ts->tv_sec = (time_t)(wait / 1000);
+    ts->tv_nsec = (long)(wait % 1000) * 1000000;
+    return ts;
+}
+
+/* Serve until SIGINT, SIGTERM or SIGHUP; return the signal number. */
+static int serve(int lsock, uid_t allowed, unsigned idle_seconds,
+                 const sigset_t *wait_mask)
 {
     struct client *clients = NULL;
     struct pollfd *fds = NULL;
     size_t count = 0, cap = 0, fds_cap = 0;
     bool accepting = true;          /* false while out of descriptors */
+    const long long idle_ms = (long long)idle_seconds * 1000;
 
-    while (stop_signal == 0) {
+    while (uds_stop_signal == 0) {
         if (fds_cap < count + 1) {
             fds_cap = cap + 1;
             free(fds);
@@ -227,16 +238,22 @@ static int serve(int lsock, uid_t allowed, const sigset_t *wait_mask)
             fds[i + 1] = (struct pollfd){ .fd = c->fd, .events = ev };
         }
 
-        if (ppoll(fds, count + 1, NULL, wait_mask) == -1) {
+        struct timespec ts;
+        if (ppoll(fds, count + 1, idle_timeout(clients, count, idle_ms, now_ms(), &ts),
+                  wait_mask) == -1) {
             if (errno == EINTR)
                 continue;                   /* the loop test sees the signal */
             err_exit("ppoll");
         }
 
+        long long now = now_ms();
         size_t kept = 0;
         for (size_t i = 0; i < count; i++) {
             short rev = fds[i + 1].revents;
-            if (rev == 0 || serve_client(&clients[i], rev))
+            bool alive = rev == 0 || serve_client(&clients[i], rev, now);
+            if (alive && now - clients[i].last_progress >= idle_ms)
+                alive = false;              /* idle too long: free its fd */
+            if (alive)
                 clients[kept++] = clients[i];
             else if (close(clients[i].fd) == -1)
                 err_msg("close");
@@ -252,38 +269,39 @@ static int serve(int lsock, uid_t allowed, const sigset_t *wait_mask)
         close(clients[i].fd);
     free(clients);
     free(fds);
-    return stop_signal;
+    return uds_stop_signal;
 }
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();
     uid_t allowed = geteuid();
+    unsigned idle_seconds = 60;
     int opt;
-    while ((opt = getopt(argc, argv, "u:")) != -1) {
-        if (opt != 'u')
-            usage_exit("[-u UID] SOCKET");
-        char *end;
-        unsigned long v = strtoul(optarg, &end, 10);
-        if (*end != '\0' || optarg[0] == '\0' || v > UINT_MAX)
-            usage_exit("[-u UID] SOCKET");
-        allowed = (uid_t)v;
+    while ((opt = getopt(argc, argv, "u:t:")) != -1) {
+        if (opt == 'u')
+            allowed = (uid_t)arg_ull("-u", optarg, 0, UINT_MAX - 1);
+        else if (opt == 't')
+            idle_seconds = (unsigned)arg_ull("-t", optarg, 1, 86400);
+        else
+            usage_exit("[-u UID] [-t SECONDS] SOCKET");
     }
     if (argc - optind != 1)
-        usage_exit("[-u UID] SOCKET");
+        usage_exit("[-u UID] [-t SECONDS] SOCKET");
     const char *path = argv[optind];
 
-    sigset_t wait_mask = block_stop_signals();
+    sigset_t wait_mask = uds_block_stop_signals();
     int lsock = listen_on(path);
     printf("listening on %s\n", path);
-    fflush(stdout);
+    flush_stdout();                         /* our caller waits for the line */
 
-    int sig = serve(lsock, allowed, &wait_mask);
+    int sig = serve(lsock, allowed, idle_seconds, &wait_mask);
 
     if (close(lsock) == -1)
         err_exit("close");
     socket_to_remove = NULL;                /* removed here, not at exit */
     if (path[0] != '@' && unlink(path) == -1)
         err_exit("unlink %s", path);
-    printf("caught %s, removed %s\n", sigabbrev_np(sig), path);
-    return EXIT_SUCCESS;
+    printf("caught %s, removed %s\n", signal_abbrev(sig), path);
+    return EXIT_SUCCESS;                    /* then the check of stdout */
 }

@@ -3,14 +3,17 @@
  * descriptor from it and print what the file contains.
  *
  * Usage: uds_fd_receiver SOCKET
- *   Prints "listening on SOCKET" when ready; removes SOCKET before exiting.
+ *   Prints "listening on SOCKET" when ready; removes SOCKET before exiting,
+ *   also when SIGINT, SIGTERM or SIGHUP stops it first (exit status 1).
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/proc.h"
 #include "uds/uds_util.h"
 
 static const char *socket_path;            /* removed at exit when set */
@@ -21,10 +24,26 @@ static void remove_socket(void)
         unlink(socket_path);
 }
 
+/* Wait until FD is readable.  A stop signal ends the program: exit() runs
+ * remove_socket. */
+static void wait_readable(int fd, const sigset_t *wait_mask, const char *what)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    while (ppoll(&p, 1, NULL, wait_mask) == -1) {
+        if (errno != EINTR)
+            err_exit("ppoll");
+        if (uds_stop_signal != 0)
+            fatal("caught %s while waiting for %s",
+                  signal_abbrev(uds_stop_signal), what);
+    }
+}
+
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();
     if (argc != 2)
         usage_exit("SOCKET");
+    sigset_t wait_mask = uds_block_stop_signals();
 
     struct sockaddr_un sa;
     socklen_t len = 0;
@@ -45,8 +64,9 @@ int main(int argc, char *argv[])
     if (listen(lsock, 1) == -1)
         err_exit("listen");
     printf("listening on %s\n", argv[1]);
-    fflush(stdout);
+    flush_stdout();
 
+    wait_readable(lsock, &wait_mask, "a connection");
     int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
     if (conn == -1)
         err_exit("accept4");
@@ -58,6 +78,7 @@ int main(int argc, char *argv[])
     if (cred.uid != geteuid())
         fatal("refusing a descriptor from uid %u", (unsigned)cred.uid);
 
+    wait_readable(conn, &wait_mask, "a descriptor");
     int fd = uds_recv_fd(conn);
     if (fd == -1)
         err_exit("receive descriptor");

@@ -3,7 +3,9 @@
  * uds_fd_receiver listening on SOCKET.
  *
  * Usage: uds_fd_sender SOCKET TEXT
+ *   Prints "sent fd N", N being the memfd's number in this process.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();
     if (argc != 3)
         usage_exit("SOCKET TEXT");
 
@@ -34,6 +37,7 @@ int main(int argc, char *argv[])
         err_exit("connect %s", argv[1]);
     if (uds_send_fd(sock, mfd) == -1)
         err_exit("sendmsg");
+    printf("sent fd %d\n", mfd);
 
     if (close(mfd) == -1 || close(sock) == -1)
         err_exit("close");

@@ -29,6 +29,7 @@ static void try_length(size_t n)
 int main(int argc, char *argv[])
 {
     (void)argv;
+    close_stdout_at_exit();
     if (argc != 1)
         usage_exit("%s", "(no arguments)");
     printf("sun_path holds %zu bytes\n", sizeof ((struct sockaddr_un *)0)->sun_path);

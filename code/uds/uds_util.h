@@ -3,17 +3,21 @@
  *
  * uds_address   fill a sockaddr_un, refusing names that do not fit
  * uds_send_fd   send one open file descriptor over a UDS (SCM_RIGHTS)
- * uds_recv_fd   receive one */
+ * uds_recv_fd   receive one
+ * uds_block_stop_signals   catch SIGINT, SIGTERM, SIGHUP for ppoll */
 #ifndef UDS_UTIL_H
 #define UDS_UTIL_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "common/err.h"
 
 /* Fill *SA with NAME and store the address length for bind/connect in
  * *LEN.  A NAME starting with '@' is an abstract name: the '@' becomes the
@@ -128,6 +132,37 @@ static inline int uds_recv_fd(int sock)
         return -1;
     }
     return fd;
+}
+
+/* The stop signal caught, or 0. */
+static volatile sig_atomic_t uds_stop_signal;
+
+static inline void uds_on_stop_signal(int sig)
+{
+    uds_stop_signal = sig;
+}
+
+/* Install uds_on_stop_signal for SIGINT, SIGTERM and SIGHUP and block the
+ * three.  Returns the mask to wait with in ppoll, in which they are not
+ * blocked: they can then arrive only inside ppoll. */
+static inline sigset_t uds_block_stop_signals(void)
+{
+    static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa = { .sa_handler = uds_on_stop_signal };
+    sigset_t block, old;
+
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++) {
+        if (sigaction(stop[i], &sa, NULL) == -1)
+            err_exit("sigaction");
+        sigaddset(&block, stop[i]);
+    }
+    if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+        err_exit("sigprocmask");
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
+        sigdelset(&old, stop[i]);
+    return old;
 }
 
 #endif

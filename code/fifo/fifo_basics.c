@@ -66,6 +66,7 @@ static void mask_fatal_signals(int how)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     (void)argv;
     if (argc != 1)
         usage_exit("(no arguments)");

@@ -52,6 +52,7 @@ static void catch_fatal_signals(void)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     const char *dir_option = NULL;
     int opt;
     while ((opt = getopt(argc, argv, "d:")) != -1) {

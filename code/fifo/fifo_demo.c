@@ -62,6 +62,7 @@ static int wait_for(pid_t pid)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     (void)argv;
     if (argc != 1)
         usage_exit("(no arguments)");
@@ -77,7 +78,7 @@ int main(int argc, char *argv[])
     int ready[2];
     if (pipe(ready) == -1)
         err_exit("pipe");
-    fflush(stdout);
+    flush_stdout();
     server_pid = fork();
     if (server_pid == -1)
         err_exit("fork");
@@ -108,7 +109,7 @@ int main(int argc, char *argv[])
     printf("服务器已就绪\n");
     const char *texts[] = { "hello", "named pipes", "bye" };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        fflush(stdout);
+        flush_stdout();
         pid_t pid = fork();
         if (pid == -1)
             err_exit("fork");
@@ -119,7 +120,7 @@ int main(int argc, char *argv[])
         if (wait_for(pid) != 0)
             fatal("fifo_client failed");
     }
-    fflush(stdout);
+    flush_stdout();
     if (kill(server_pid, SIGTERM) == -1)
         err_exit("kill");
     int status = wait_for(server_pid);

@@ -162,6 +162,7 @@ static void handle_request(const char *dir, const struct fifo_request *req)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     const char *dir_option = NULL;
     int opt;
     while ((opt = getopt(argc, argv, "d:")) != -1) {
@@ -192,8 +193,7 @@ int main(int argc, char *argv[])
         err_exit("open %s", server_path);
 
     printf("%s\n", server_path);            /* "ready" */
-    if (fflush(stdout) == EOF)
-        err_exit("stdout");
+    flush_stdout();                         /* or exit: nobody hears us */
     struct inbox in = { .used = 0 };
     while (stop_signal == 0) {
         struct pollfd p = { .fd = rfd, .events = POLLIN };

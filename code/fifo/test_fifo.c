@@ -40,11 +40,11 @@ static void start_server(struct server *s, const char *dir)
     assert_int_not_equal(s->pid, -1);
     if (s->pid == 0) {
         if (dup2(fd[1], STDOUT_FILENO) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(fd[0]);
         close(fd[1]);
         execl(prog, "fifo_server", "-d", dir, (char *)NULL);
-        _exit(127);
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     s->out = fd[0];
@@ -77,11 +77,11 @@ static pid_t start_client(const char *dir, const char *text, int *out)
     assert_int_not_equal(pid, -1);
     if (pid == 0) {
         if (dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(fd[0]);
         close(fd[1]);
         execl(prog, "fifo_client", "-d", dir, text, (char *)NULL);
-        _exit(127);
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     *out = fd[0];
@@ -101,7 +101,6 @@ static int finish_client(pid_t pid, int out, char *buf, size_t size)
 static void fifo_mkfifo_creates_fifo_0600(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     mode_t old_mask = umask(022);       /* a usual umask; 0600 survives it */
     struct fifo_dir fd;
     fifo_dir_create(&fd);
@@ -122,13 +121,11 @@ static void fifo_mkfifo_creates_fifo_0600(void **state)
 
     fifo_dir_remove(&fd);
     umask(old_mask);
-    alarm(0);
 }
 
 static void fifo_mkfifo_existing_gives_eexist(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     errno = 0;
@@ -153,7 +150,6 @@ static void fifo_mkfifo_existing_gives_eexist(void **state)
     assert_int_equal(errno, EEXIST);
     assert_int_equal(unlink(file), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 /* Start fifo_basics with TMPDIR=TMP and, as its stdout, a pty whose buffer
@@ -193,11 +189,11 @@ static pid_t start_basics_on_full_pty(const char *tmp, int *master)
     assert_int_not_equal(pid, -1);
     if (pid == 0) {
         if (dup2(tty, STDOUT_FILENO) == -1 || setenv("TMPDIR", tmp, 1) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(tty);
         close(m);
         execl(prog, "fifo_basics", (char *)NULL);
-        _exit(127);
+        tu_exec_failed();
     }
     assert_int_equal(close(tty), 0);
     *master = m;
@@ -227,7 +223,6 @@ static bool basics_fifo_exists(const char *tmp)
 static void fifo_basics_signal_leaves_nothing(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     const int signals[] = { SIGINT, SIGTERM, SIGHUP };
     for (int i = 0; i < 3; i++) {
         char tmp[PATH_MAX];
@@ -244,7 +239,6 @@ static void fifo_basics_signal_leaves_nothing(void **state)
         assert_int_equal(tu_count_entries(tmp), 0); /* nothing left */
         assert_int_equal(rmdir(tmp), 0);
     }
-    alarm(0);
 }
 
 struct opener { const char *path; int flags; };
@@ -277,32 +271,27 @@ static void check_open_waits(const char *path, int child_flags, int our_flags)
 static void fifo_blocking_open_waits_for_other_end(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     check_open_waits(fd.path, O_RDONLY, O_WRONLY);  /* reader waits */
     check_open_waits(fd.path, O_WRONLY, O_RDONLY | O_NONBLOCK);  /* writer */
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_nonblock_read_open_succeeds(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     int r = open(fd.path, O_RDONLY | O_NONBLOCK);   /* no writer anywhere */
     assert_true(r >= 0);
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_nonblock_write_open_without_reader_gives_enxio(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     errno = 0;
@@ -315,7 +304,6 @@ static void fifo_nonblock_write_open_without_reader_gives_enxio(void **state)
     assert_int_equal(close(w), 0);
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static int open_and_read_eof(void *arg)
@@ -334,7 +322,6 @@ static int open_and_read_eof(void *arg)
 static void fifo_probe_releases_blocked_reader(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     int done;
     fifo_dir_create(&fd);
@@ -347,13 +334,11 @@ static void fifo_probe_releases_blocked_reader(void **state)
     assert_int_equal(tu_wait_exit(pid), 0);         /* ... and saw EOF */
     assert_int_equal(close(done), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_rdwr_open_does_not_block(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     char buf[8];
     fifo_dir_create(&fd);
@@ -363,13 +348,11 @@ static void fifo_rdwr_open_does_not_block(void **state)
     assert_int_equal(read(rw, buf, sizeof buf), 2); /* ... and writer */
     assert_int_equal(close(rw), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_eof_when_all_writers_leave(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     char buf[16];
     fifo_dir_create(&fd);
@@ -391,13 +374,11 @@ static void fifo_eof_when_all_writers_leave(void **state)
     assert_int_equal(read(r, buf, sizeof buf), 0);  /* ... then EOF */
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_dummy_writer_prevents_eof(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     char buf[16];
     fifo_dir_create(&fd);
@@ -419,13 +400,11 @@ static void fifo_dummy_writer_prevents_eof(void **state)
     assert_int_equal(read(r, buf, sizeof buf), 0);  /* now it is EOF */
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_request_fits_in_pipe_buf(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     long pipe_buf = pathconf(fd.path, _PC_PIPE_BUF);
@@ -433,7 +412,6 @@ static void fifo_request_fits_in_pipe_buf(void **state)
     assert_true(sizeof(struct fifo_request) <= (size_t)pipe_buf);
     assert_int_equal(sizeof(struct fifo_request), 272);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 
@@ -462,7 +440,6 @@ static int write_fifo_records(void *arg)
 static void fifo_pipe_buf_writes_never_interleave(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     struct fifo_writer w[FIFO_WRITERS];
     pid_t pid[FIFO_WRITERS];
@@ -496,7 +473,6 @@ static void fifo_pipe_buf_writes_never_interleave(void **state)
     assert_int_equal(read(r, record, 1), 0);        /* nothing else came */
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 #define CLIENTS 8
@@ -504,7 +480,6 @@ static void fifo_pipe_buf_writes_never_interleave(void **state)
 static void fifo_server_answers_concurrent_clients(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], text[CLIENTS][64], want[128], out[512];
     pid_t pid[CLIENTS];
     int outfd[CLIENTS];
@@ -524,7 +499,6 @@ static void fifo_server_answers_concurrent_clients(void **state)
     assert_int_equal(stop_server(&s, SIGTERM), 0);
     assert_int_equal(tu_count_entries(dir), 0);        /* nothing left behind */
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
 struct dying { const char *dir; };
@@ -575,7 +549,6 @@ static void send_raw_bytes(const char *dir, const void *bytes, size_t n)
 static void fifo_server_survives_dying_client(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], reply[PATH_MAX], out[512];
     struct server s;
     int done, outfd;
@@ -608,7 +581,6 @@ static void fifo_server_survives_dying_client(void **state)
     assert_int_equal(stop_server(&s, SIGTERM), 0);
     assert_int_equal(tu_count_entries(dir), 0);
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
 /* True if the server exits within MS ms: its stdout pipe reaches end of
@@ -645,7 +617,6 @@ static int start_stalled_writer(const char *dir)
 static void fifo_server_not_blocked_by_stalled_writer(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], out[512];
     struct server s;
     int outfd;
@@ -665,13 +636,11 @@ static void fifo_server_not_blocked_by_stalled_writer(void **state)
     assert_int_equal(stop_server(&s, SIGTERM), 0);
     assert_int_equal(tu_count_entries(dir), 0);
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
 static void fifo_server_stops_while_request_partial(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     const int signals[] = { SIGINT, SIGTERM, SIGHUP };
     for (int i = 0; i < 3; i++) {
         char dir[PATH_MAX], path[PATH_MAX];
@@ -693,13 +662,11 @@ static void fifo_server_stops_while_request_partial(void **state)
         assert_int_equal(tu_count_entries(dir), 0);
         assert_int_equal(rmdir(dir), 0);
     }
-    alarm(0);
 }
 
 static void fifo_server_removes_fifo_on_stop_signals(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     const int signals[] = { SIGINT, SIGTERM, SIGHUP };
     for (int i = 0; i < 3; i++) {
         char dir[PATH_MAX];
@@ -711,13 +678,11 @@ static void fifo_server_removes_fifo_on_stop_signals(void **state)
         assert_int_equal(tu_count_entries(dir), 0);
         assert_int_equal(rmdir(dir), 0);
     }
-    alarm(0);
 }
 
 static void fifo_server_reuses_stale_fifo_refuses_second_server(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], path[PATH_MAX], out[1024];
     struct server s;
     assert_int_equal(make_private_dir(dir, sizeof dir), 0);
@@ -734,13 +699,11 @@ static void fifo_server_reuses_stale_fifo_refuses_second_server(void **state)
     assert_int_equal(stop_server(&s, SIGTERM), 0);
     assert_int_equal(tu_count_entries(dir), 0);
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
 static void fifo_client_without_server_fails_cleanly(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], path[PATH_MAX], out[1024];
     char *argv[] = { "fifo_client", "-d", dir, "anyone?", NULL };
     assert_int_equal(make_private_dir(dir, sizeof dir), 0);
@@ -758,13 +721,11 @@ static void fifo_client_without_server_fails_cleanly(void **state)
     assert_int_equal(tu_count_entries(dir), 1);         /* only that FIFO */
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
 static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], path[PATH_MAX], out[512];
     int outfd;
     assert_int_equal(make_private_dir(dir, sizeof dir), 0);
@@ -787,13 +748,11 @@ static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
     assert_int_equal(close(fake), 0);
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
 static void fifo_demo_with_stdout_closed(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char tmp[PATH_MAX], prog[PATH_MAX], err[2048];
     int fd[2];
     assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
@@ -805,11 +764,11 @@ static void fifo_demo_with_stdout_closed(void **state)
     if (pid == 0) {
         if (dup2(fd[1], STDERR_FILENO) == -1 || close(STDOUT_FILENO) == -1
             || setenv("TMPDIR", tmp, 1) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(fd[0]);
         close(fd[1]);
         execl(prog, "fifo_demo", (char *)NULL);
-        _exit(127);
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     ssize_t n = read_full(fd[0], err, sizeof err - 1);
@@ -819,36 +778,65 @@ static void fifo_demo_with_stdout_closed(void **state)
     int status = tu_wait_exit(pid);
     assert_null(strstr(err, "did not start"));
     assert_non_null(strstr(err, "fifo_server: got SIGTERM"));
-    (void)status;
+    assert_non_null(strstr(err, "fifo_demo: write error"));
+    assert_int_equal(status, 1);                    /* it could not print */
     assert_int_equal(tu_count_entries(tmp), 0);     /* its mkdtemp dir: gone */
     assert_int_equal(rmdir(tmp), 0);
-    alarm(0);
+}
+
+static void fifo_programs_report_write_errors(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], out[512];
+    char *basics[] = { "fifo_basics", NULL };
+    char *demo[] = { "fifo_demo", NULL };
+    tu_expect_write_error("fifo/fifo_basics", basics);
+    tu_expect_write_error("fifo/fifo_demo", demo);
+
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    char *server[] = { "fifo_server", "-d", dir, NULL };
+    tu_expect_write_error("fifo/fifo_server", server);
+    assert_int_equal(tu_count_entries(dir), 0);     /* FIFO removed */
+
+    struct server s;
+    start_server(&s, dir);
+    char *client[] = { "fifo_client", "-d", dir, "hi", NULL };
+    tu_expect_write_error("fifo/fifo_client", client);
+    assert_int_equal(tu_count_entries(dir), 1);     /* no reply FIFO left */
+    int outfd;                                      /* still serving */
+    pid_t pid = start_client(dir, "ok?", &outfd);
+    assert_int_equal(finish_client(pid, outfd, out, sizeof out), 0);
+    assert_string_equal(out, "ok? -> OK?\n");
+    assert_int_equal(stop_server(&s, SIGTERM), 0);
+    assert_int_equal(tu_count_entries(dir), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fifo_mkfifo_creates_fifo_0600),
-        cmocka_unit_test(fifo_mkfifo_existing_gives_eexist),
-        cmocka_unit_test(fifo_basics_signal_leaves_nothing),
-        cmocka_unit_test(fifo_blocking_open_waits_for_other_end),
-        cmocka_unit_test(fifo_nonblock_read_open_succeeds),
-        cmocka_unit_test(fifo_nonblock_write_open_without_reader_gives_enxio),
-        cmocka_unit_test(fifo_probe_releases_blocked_reader),
-        cmocka_unit_test(fifo_rdwr_open_does_not_block),
-        cmocka_unit_test(fifo_eof_when_all_writers_leave),
-        cmocka_unit_test(fifo_dummy_writer_prevents_eof),
-        cmocka_unit_test(fifo_request_fits_in_pipe_buf),
-        cmocka_unit_test(fifo_pipe_buf_writes_never_interleave),
-        cmocka_unit_test(fifo_server_answers_concurrent_clients),
-        cmocka_unit_test(fifo_server_survives_dying_client),
-        cmocka_unit_test(fifo_server_not_blocked_by_stalled_writer),
-        cmocka_unit_test(fifo_server_stops_while_request_partial),
-        cmocka_unit_test(fifo_server_removes_fifo_on_stop_signals),
-        cmocka_unit_test(fifo_server_reuses_stale_fifo_refuses_second_server),
-        cmocka_unit_test(fifo_client_without_server_fails_cleanly),
-        cmocka_unit_test(fifo_client_removes_reply_fifo_on_sigterm),
-        cmocka_unit_test(fifo_demo_with_stdout_closed),
+        TU_TEST(fifo_mkfifo_creates_fifo_0600),
+        TU_TEST(fifo_mkfifo_existing_gives_eexist),
+        TU_TEST(fifo_basics_signal_leaves_nothing),
+        TU_TEST(fifo_blocking_open_waits_for_other_end),
+        TU_TEST(fifo_nonblock_read_open_succeeds),
+        TU_TEST(fifo_nonblock_write_open_without_reader_gives_enxio),
+        TU_TEST(fifo_probe_releases_blocked_reader),
+        TU_TEST(fifo_rdwr_open_does_not_block),
+        TU_TEST(fifo_eof_when_all_writers_leave),
+        TU_TEST(fifo_dummy_writer_prevents_eof),
+        TU_TEST(fifo_request_fits_in_pipe_buf),
+        TU_TEST(fifo_pipe_buf_writes_never_interleave),
+        TU_TEST(fifo_server_answers_concurrent_clients),
+        TU_TEST(fifo_server_survives_dying_client),
+        TU_TEST(fifo_server_not_blocked_by_stalled_writer),
+        TU_TEST(fifo_server_stops_while_request_partial),
+        TU_TEST(fifo_server_removes_fifo_on_stop_signals),
+        TU_TEST(fifo_server_reuses_stale_fifo_refuses_second_server),
+        TU_TEST(fifo_client_without_server_fails_cleanly),
+        TU_TEST(fifo_client_removes_reply_fifo_on_sigterm),
+        TU_TEST(fifo_demo_with_stdout_closed),
+        TU_TEST(fifo_programs_report_write_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

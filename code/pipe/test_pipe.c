@@ -9,7 +9,6 @@
 static void pipe_fd0_reads_fd1_writes(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     char buf[8];
     assert_int_equal(pipe(fd), 0);
@@ -24,13 +23,11 @@ static void pipe_fd0_reads_fd1_writes(void **state)
     assert_int_equal(errno, ESPIPE);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static void pipe_demo_parent_to_child(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char out[1024];
     char *argv[] = { "pipe_demo", "ping", NULL };
     int status = tu_run("pipe/pipe_demo", argv, out, sizeof out);
@@ -39,13 +36,11 @@ static void pipe_demo_parent_to_child(void **state)
         "子进程读到 4 字节：ping\n"
         "子进程读到文件结束（read 返回 0），共 4 字节\n"
         "父进程：子进程已退出，退出码 0\n");
-    alarm(0);
 }
 
 static void pipe_demo_child_to_parent(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char out[1024];
     char *argv[] = { "pipe_demo", "-r", "pong", NULL };
     int status = tu_run("pipe/pipe_demo", argv, out, sizeof out);
@@ -54,7 +49,6 @@ static void pipe_demo_child_to_parent(void **state)
         "父进程读到 4 字节：pong\n"
         "父进程读到文件结束（read 返回 0），共 4 字节\n"
         "父进程：子进程已退出，退出码 0\n");
-    alarm(0);
 }
 
 static int write_def(void *arg)
@@ -66,7 +60,6 @@ static int write_def(void *arg)
 static void pipe_eof_after_writers_close(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
     char buf[16];
     assert_int_equal(pipe(fd), 0);
@@ -88,7 +81,6 @@ static void pipe_eof_after_writers_close(void **state)
     assert_int_equal(read(fd[0], buf, sizeof buf), 0);   /* ... then EOF */
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
 }
 
 static int read_one_x(void *arg)
@@ -103,7 +95,6 @@ static int read_one_x(void *arg)
 static void pipe_read_blocks_until_data(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
     assert_int_equal(pipe(fd), 0);
     pid_t pid = tu_spawn(read_one_x, fd, &done);
@@ -114,7 +105,6 @@ static void pipe_read_blocks_until_data(void **state)
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
 }
 
 static int write_to_nobody(void *arg)
@@ -129,7 +119,6 @@ static int write_to_nobody(void *arg)
 static void pipe_write_without_reader_gets_sigpipe(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
     assert_int_equal(pipe(fd), 0);
     assert_int_equal(close(fd[0]), 0);              /* no reader at all */
@@ -137,13 +126,11 @@ static void pipe_write_without_reader_gets_sigpipe(void **state)
     assert_int_equal(tu_wait_exit(pid), 128 + SIGPIPE);
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
 }
 
 static void pipe_write_without_reader_epipe_when_ignored(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
     assert_true(old != SIG_ERR);
@@ -154,7 +141,6 @@ static void pipe_write_without_reader_epipe_when_ignored(void **state)
     assert_int_equal(errno, EPIPE);
     assert_int_equal(close(fd[1]), 0);
     assert_true(signal(SIGPIPE, old) != SIG_ERR);
-    alarm(0);
 }
 
 static int write_one_more(void *arg)
@@ -166,7 +152,6 @@ static int write_one_more(void *arg)
 static void pipe_write_blocks_when_full(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
     static char page[64 * 1024];
     long page_size = sysconf(_SC_PAGESIZE);
@@ -184,13 +169,11 @@ static void pipe_write_blocks_when_full(void **state)
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
 }
 
 static void pipe_nonblock_read_empty_gives_eagain(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     char c;
     assert_int_equal(pipe(fd), 0);
@@ -201,13 +184,11 @@ static void pipe_nonblock_read_empty_gives_eagain(void **state)
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(read(fd[0], &c, 1), 0);        /* no writer: EOF */
     assert_int_equal(close(fd[0]), 0);
-    alarm(0);
 }
 
 static void pipe_nonblock_write_full_gives_eagain(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     assert_int_equal(pipe(fd), 0);
     assert_true(measure_capacity(fd[1]) > 0);       /* full, non-blocking */
@@ -216,7 +197,6 @@ static void pipe_nonblock_write_full_gives_eagain(void **state)
     assert_int_equal(errno, EAGAIN);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static int set_child_nonblocking(void *arg)
@@ -228,7 +208,6 @@ static int set_child_nonblocking(void *arg)
 static void pipe_nonblock_flag_is_shared(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
     assert_int_equal(pipe(fd), 0);
     int copy = dup(fd[0]);
@@ -245,13 +224,11 @@ static void pipe_nonblock_flag_is_shared(void **state)
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
 }
 
 static void pipe_buf_from_fpathconf(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     assert_int_equal(pipe(fd), 0);
     long n = fpathconf(fd[0], _PC_PIPE_BUF);
@@ -260,13 +237,11 @@ static void pipe_buf_from_fpathconf(void **state)
     assert_true(n >= _POSIX_PIPE_BUF);              /* POSIX minimum: 512 */
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static void pipe_capacity_matches_getpipe_sz(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     assert_int_equal(pipe(fd), 0);
     int reported = fcntl(fd[1], F_GETPIPE_SZ);
@@ -274,13 +249,11 @@ static void pipe_capacity_matches_getpipe_sz(void **state)
     assert_int_equal(measure_capacity(fd[1]), reported);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static void pipe_setpipe_sz_changes_capacity(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     assert_int_equal(pipe(fd), 0);
     assert_int_equal(fcntl(fd[1], F_SETPIPE_SZ, 4096), 4096);
@@ -288,7 +261,6 @@ static void pipe_setpipe_sz_changes_capacity(void **state)
     assert_int_equal(measure_capacity(fd[1]), 4096);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 #define WRITERS 4
@@ -310,7 +282,6 @@ static int write_records(void *arg)
 static void pipe_small_writes_never_interleave(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done[WRITERS], count[WRITERS] = { 0 };
     pid_t pid[WRITERS];
     struct writer w[WRITERS];
@@ -339,13 +310,11 @@ static void pipe_small_writes_never_interleave(void **state)
         assert_int_equal(close(done[i]), 0);
     }
     assert_int_equal(close(fd[0]), 0);
-    alarm(0);
 }
 
 static void pipe_one_pipe_reads_back_own_write(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     char buf[8];
     assert_int_equal(pipe(fd), 0);
@@ -354,13 +323,11 @@ static void pipe_one_pipe_reads_back_own_write(void **state)
     assert_memory_equal(buf, "ping", 4);            /* ... but we got it */
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static void pipe_two_pipes_round_trip(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char out[1024];
     char *argv[] = { "pipe_duplex", "abc", "Mixed", NULL };
     int status = tu_run("pipe/pipe_duplex", argv, out, sizeof out);
@@ -369,7 +336,6 @@ static void pipe_two_pipes_round_trip(void **state)
         "父进程发送 abc，收到 ABC\n"
         "父进程发送 Mixed，收到 MIXED\n"
         "子进程退出码 0\n");
-    alarm(0);
 }
 
 struct reader { int *fd; bool close_write_end; };
@@ -405,7 +371,6 @@ static bool reader_finishes(bool close_write_end, pid_t *pid)
 static void pipe_forgotten_write_end_blocks_reader(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     pid_t pid;
     assert_false(reader_finishes(false, &pid));     /* hangs ... */
     assert_int_equal(kill(pid, SIGKILL), 0);        /* ... until killed */
@@ -413,13 +378,11 @@ static void pipe_forgotten_write_end_blocks_reader(void **state)
 
     assert_true(reader_finishes(true, &pid));       /* the fixed reader */
     assert_int_equal(tu_wait_exit(pid), 0);
-    alarm(0);
 }
 
 static void pipe_mini_pipeline_connects_commands(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char out[1024];
     char *grep[] = { "mini_pipeline", "printf", "a\\nbx\\nc\\nxx\\n", "--",
                      "grep", "x", NULL };
@@ -449,11 +412,11 @@ static void pipe_mini_pipeline_connects_commands(void **state)
     if (pid == 0) {
         if (dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1
             || close(STDIN_FILENO) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(fd[0]);
         close(fd[1]);
         execl(prog, "mini_pipeline", "echo", "hi", "--", "cat", (char *)NULL);
-        _exit(127);
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     ssize_t n = read_full(fd[0], out, sizeof out - 1);
@@ -462,13 +425,11 @@ static void pipe_mini_pipeline_connects_commands(void **state)
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(tu_wait_exit(pid), 0);
     assert_string_equal(out, "hi\n");
-    alarm(0);
 }
 
 static void pipe_popen_reads_output_and_status(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char buf[64];
     FILE *p = popen("printf 'one\\ntwo\\n'; exit 3", "r");
     assert_non_null(p);
@@ -478,32 +439,59 @@ static void pipe_popen_reads_output_and_status(void **state)
     int status = pclose(p);
     assert_true(status != -1 && WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 3);
-    alarm(0);
+}
+
+static void pipe_programs_report_write_errors(void **state)
+{
+    (void)state;
+    char *demo[] = { "pipe_demo", "hi", NULL };
+    char *demo_r[] = { "pipe_demo", "-r", "hi", NULL };
+    char *info[] = { "pipe_info", NULL };
+    char *duplex[] = { "pipe_duplex", "a", NULL };
+    char *forgot[] = { "forgot_close", "--fixed", NULL };
+    char *popen_argv[] = { "popen_demo", NULL };
+    tu_expect_write_error("pipe/pipe_demo", demo);
+    tu_expect_write_error("pipe/pipe_demo", demo_r);
+    tu_expect_write_error("pipe/pipe_info", info);
+    tu_expect_write_error("pipe/pipe_duplex", duplex);
+    tu_expect_write_error("pipe/forgot_close", forgot);
+    tu_expect_write_error("pipe/popen_demo", popen_argv);
+
+    char err[4096];                     /* the child's own report */
+    int status = tu_run_stdout("pipe/pipe_demo", demo, TU_STDOUT_FULL,
+                               err, sizeof err);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    char want[256];
+    snprintf(want, sizeof want, "pipe_demo: write error: %s\n", strerror(ENOSPC));
+    char *first = strstr(err, want);
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, want));       /* child, then parent */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(pipe_fd0_reads_fd1_writes),
-        cmocka_unit_test(pipe_demo_parent_to_child),
-        cmocka_unit_test(pipe_demo_child_to_parent),
-        cmocka_unit_test(pipe_eof_after_writers_close),
-        cmocka_unit_test(pipe_read_blocks_until_data),
-        cmocka_unit_test(pipe_write_without_reader_gets_sigpipe),
-        cmocka_unit_test(pipe_write_without_reader_epipe_when_ignored),
-        cmocka_unit_test(pipe_write_blocks_when_full),
-        cmocka_unit_test(pipe_nonblock_read_empty_gives_eagain),
-        cmocka_unit_test(pipe_nonblock_write_full_gives_eagain),
-        cmocka_unit_test(pipe_nonblock_flag_is_shared),
-        cmocka_unit_test(pipe_buf_from_fpathconf),
-        cmocka_unit_test(pipe_capacity_matches_getpipe_sz),
-        cmocka_unit_test(pipe_setpipe_sz_changes_capacity),
-        cmocka_unit_test(pipe_small_writes_never_interleave),
-        cmocka_unit_test(pipe_one_pipe_reads_back_own_write),
-        cmocka_unit_test(pipe_two_pipes_round_trip),
-        cmocka_unit_test(pipe_forgotten_write_end_blocks_reader),
-        cmocka_unit_test(pipe_mini_pipeline_connects_commands),
-        cmocka_unit_test(pipe_popen_reads_output_and_status),
+        TU_TEST(pipe_fd0_reads_fd1_writes),
+        TU_TEST(pipe_demo_parent_to_child),
+        TU_TEST(pipe_demo_child_to_parent),
+        TU_TEST(pipe_eof_after_writers_close),
+        TU_TEST(pipe_read_blocks_until_data),
+        TU_TEST(pipe_write_without_reader_gets_sigpipe),
+        TU_TEST(pipe_write_without_reader_epipe_when_ignored),
+        TU_TEST(pipe_write_blocks_when_full),
+        TU_TEST(pipe_nonblock_read_empty_gives_eagain),
+        TU_TEST(pipe_nonblock_write_full_gives_eagain),
+        TU_TEST(pipe_nonblock_flag_is_shared),
+        TU_TEST(pipe_buf_from_fpathconf),
+        TU_TEST(pipe_capacity_matches_getpipe_sz),
+        TU_TEST(pipe_setpipe_sz_changes_capacity),
+        TU_TEST(pipe_small_writes_never_interleave),
+        TU_TEST(pipe_one_pipe_reads_back_own_write),
+        TU_TEST(pipe_two_pipes_round_trip),
+        TU_TEST(pipe_forgotten_write_end_blocks_reader),
+        TU_TEST(pipe_mini_pipeline_connects_commands),
+        TU_TEST(pipe_popen_reads_output_and_status),
+        TU_TEST(pipe_programs_report_write_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

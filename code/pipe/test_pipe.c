@@ -2,6 +2,7 @@
 /* test_pipe.c: tests for chapter 2 (pipes).  Every claim of the chapter
  * names one of these functions. */
 #include <limits.h>
+#include <sys/ioctl.h>
 
 #include "common/test_util.h"
 #include "pipe/pipe_util.h"
@@ -49,6 +50,24 @@ static void pipe_demo_child_to_parent(void **state)
         "父进程读到 4 字节：pong\n"
         "父进程读到文件结束（read 返回 0），共 4 字节\n"
         "父进程：子进程已退出，退出码 0\n");
+}
+
+static void pipe_demo_reads_in_reader_sized_pieces(void **state)
+{
+    (void)state;
+    char msg[1001], out[4096], want[4096];
+    memset(msg, 'a', 1000);
+    msg[1000] = '\0';
+    char *argv[] = { "pipe_demo", msg, NULL };
+    int status = tu_run("pipe/pipe_demo", argv, out, sizeof out);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int n = snprintf(want, sizeof want,
+        "子进程读到 256 字节：%.256s\n子进程读到 256 字节：%.256s\n"
+        "子进程读到 256 字节：%.256s\n子进程读到 232 字节：%.232s\n"
+        "子进程读到文件结束（read 返回 0），共 1000 字节\n"
+        "父进程：子进程已退出，退出码 0\n", msg, msg, msg, msg);
+    assert_true(n > 0 && (size_t)n < sizeof want);
+    assert_string_equal(out, want);
 }
 
 static int write_def(void *arg)
@@ -153,9 +172,10 @@ static void pipe_write_blocks_when_full(void **state)
 {
     (void)state;
     int fd[2], done;
-    static char page[64 * 1024];
     long page_size = sysconf(_SC_PAGESIZE);
-    assert_true(page_size > 1 && (size_t)page_size <= sizeof page);
+    assert_true(page_size > 1);
+    char *page = malloc((size_t)page_size);
+    assert_non_null(page);
     assert_int_equal(pipe(fd), 0);
     assert_true(measure_capacity(fd[1]) > 0);       /* now full */
     assert_int_equal(set_nonblocking(fd[1], false), 0);
@@ -169,6 +189,7 @@ static void pipe_write_blocks_when_full(void **state)
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(close(done), 0);
+    free(page);
 }
 
 static void pipe_nonblock_read_empty_gives_eagain(void **state)
@@ -226,6 +247,70 @@ static void pipe_nonblock_flag_is_shared(void **state)
     assert_int_equal(close(done), 0);
 }
 
+
+/* Fill the pipe behind FD[1], resized to one page, with all but ROOM
+ * bytes (one blocking write), and make FD[1] non-blocking. */
+static void leave_room(int fd[2], long page, size_t room)
+{
+    char *buf = malloc((size_t)page);
+    assert_non_null(buf);
+    memset(buf, 'f', (size_t)page);
+    assert_int_equal(fcntl(fd[1], F_SETPIPE_SZ, (int)page), page);
+    assert_int_equal(write(fd[1], buf, (size_t)page - room), page - (long)room);
+    assert_int_equal(set_nonblocking(fd[1], true), 0);
+    free(buf);
+}
+
+/* Bytes waiting in the pipe behind FD. */
+static int unread(int fd)
+{
+    int n;
+    assert_int_equal(ioctl(fd, FIONREAD, &n), 0);
+    return n;
+}
+
+static void pipe_nonblock_small_write_all_or_eagain(void **state)
+{
+    (void)state;
+    int fd[2];
+    static char msg[260];
+    long page = sysconf(_SC_PAGESIZE);
+    assert_true(page > 96 && sizeof msg <= PIPE_BUF);
+    assert_int_equal(pipe(fd), 0);
+    leave_room(fd, page, 96);
+    errno = 0;
+    assert_int_equal(write(fd[1], msg, sizeof msg), -1);    /* 96 < 260 */
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(unread(fd[0]), page - 96);     /* not one byte went in */
+    assert_int_equal(write(fd[1], msg, 96), 96);    /* it fits: all of it */
+    assert_int_equal(unread(fd[0]), page);
+    assert_int_equal(close(fd[0]), 0);
+    assert_int_equal(close(fd[1]), 0);
+}
+
+static void pipe_nonblock_big_write_may_be_partial(void **state)
+{
+    (void)state;
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    int capacity = fcntl(fd[1], F_GETPIPE_SZ);
+    assert_true(capacity > 0);
+    size_t n = (size_t)capacity + PIPE_BUF;         /* > PIPE_BUF, > room */
+    char *buf = calloc(1, n);
+    assert_non_null(buf);
+    assert_int_equal(set_nonblocking(fd[1], true), 0);
+    ssize_t w = write(fd[1], buf, n);
+    assert_true(w > 0 && (size_t)w < n);            /* a partial write */
+    assert_int_equal(w, capacity);                  /* as much as fitted */
+    assert_int_equal(unread(fd[0]), capacity);
+    errno = 0;
+    assert_int_equal(write(fd[1], buf, n), -1);     /* now full */
+    assert_int_equal(errno, EAGAIN);
+    free(buf);
+    assert_int_equal(close(fd[0]), 0);
+    assert_int_equal(close(fd[1]), 0);
+}
+
 static void pipe_buf_from_fpathconf(void **state)
 {
     (void)state;
@@ -247,6 +332,8 @@ static void pipe_capacity_matches_getpipe_sz(void **state)
     int reported = fcntl(fd[1], F_GETPIPE_SZ);
     assert_true(reported > 0);
     assert_int_equal(measure_capacity(fd[1]), reported);
+    long page = sysconf(_SC_PAGESIZE);              /* the default, unless */
+    assert_int_equal(reported, 16 * page);          /* pipe-user-pages-soft */
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
 }
@@ -255,10 +342,12 @@ static void pipe_setpipe_sz_changes_capacity(void **state)
 {
     (void)state;
     int fd[2];
+    long page = sysconf(_SC_PAGESIZE);
+    assert_true(page > 0);
     assert_int_equal(pipe(fd), 0);
-    assert_int_equal(fcntl(fd[1], F_SETPIPE_SZ, 4096), 4096);
-    assert_int_equal(fcntl(fd[1], F_GETPIPE_SZ), 4096);
-    assert_int_equal(measure_capacity(fd[1]), 4096);
+    assert_int_equal(fcntl(fd[1], F_SETPIPE_SZ, (int)page), page);
+    assert_int_equal(fcntl(fd[1], F_GETPIPE_SZ), page);
+    assert_int_equal(measure_capacity(fd[1]), page);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
 }
@@ -474,6 +563,7 @@ int main(void)
         TU_TEST(pipe_fd0_reads_fd1_writes),
         TU_TEST(pipe_demo_parent_to_child),
         TU_TEST(pipe_demo_child_to_parent),
+        TU_TEST(pipe_demo_reads_in_reader_sized_pieces),
         TU_TEST(pipe_eof_after_writers_close),
         TU_TEST(pipe_read_blocks_until_data),
         TU_TEST(pipe_write_without_reader_gets_sigpipe),
@@ -482,6 +572,8 @@ int main(void)
         TU_TEST(pipe_nonblock_read_empty_gives_eagain),
         TU_TEST(pipe_nonblock_write_full_gives_eagain),
         TU_TEST(pipe_nonblock_flag_is_shared),
+        TU_TEST(pipe_nonblock_small_write_all_or_eagain),
+        TU_TEST(pipe_nonblock_big_write_may_be_partial),
         TU_TEST(pipe_buf_from_fpathconf),
         TU_TEST(pipe_capacity_matches_getpipe_sz),
         TU_TEST(pipe_setpipe_sz_changes_capacity),

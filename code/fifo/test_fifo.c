@@ -3,6 +3,7 @@
  * client/server programs run together. */
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 
 #include "common/test_util.h"
@@ -750,6 +751,37 @@ static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+static void fifo_client_gives_up_on_full_server_fifo(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], path[PATH_MAX], out[1024];
+    static char junk[PIPE_BUF];
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    assert_int_equal(server_fifo_path(path, sizeof path, dir), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int fake = open(path, O_RDONLY | O_NONBLOCK);   /* never reads */
+    int fill = open(path, O_WRONLY | O_NONBLOCK);
+    assert_true(fake >= 0 && fill >= 0);
+    while (write(fill, junk, sizeof junk) > 0)
+        ;
+    assert_int_equal(errno, EAGAIN);                /* full */
+    int before;
+    assert_int_equal(ioctl(fake, FIONREAD, &before), 0);
+
+    char *argv[] = { "fifo_client", "-d", dir, "anyone?", NULL };
+    int status = tu_run("fifo/fifo_client", argv, out, sizeof out);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    assert_non_null(strstr(out, "stayed full"));
+    int after;
+    assert_int_equal(ioctl(fake, FIONREAD, &after), 0);
+    assert_int_equal(after, before);                /* not half a request */
+    assert_int_equal(tu_count_entries(dir), 1);     /* no reply FIFO left */
+    assert_int_equal(close(fill), 0);
+    assert_int_equal(close(fake), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void fifo_demo_with_stdout_closed(void **state)
 {
     (void)state;
@@ -835,6 +867,7 @@ int main(void)
         TU_TEST(fifo_server_reuses_stale_fifo_refuses_second_server),
         TU_TEST(fifo_client_without_server_fails_cleanly),
         TU_TEST(fifo_client_removes_reply_fifo_on_sigterm),
+        TU_TEST(fifo_client_gives_up_on_full_server_fifo),
         TU_TEST(fifo_demo_with_stdout_closed),
         TU_TEST(fifo_programs_report_write_errors),
     };

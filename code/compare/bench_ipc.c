@@ -662,6 +662,20 @@ static void at_exit_cleanup(void)
     }
 }
 
+/* SIGINT, SIGTERM, SIGHUP: remove the FIFOs, then die of the signal, so
+ * that the shell sees how we ended.  Only async-signal-safe calls. */
+static void on_stop_signal(int sig)
+{
+    static const char msg[] = "bench_ipc: interrupted, removing the FIFOs\n";
+    if (write(STDERR_FILENO, msg, sizeof msg - 1) == -1) {
+        /* nothing more we can do */
+    }
+    if (g_link != NULL)
+        fifo_remove_quietly(g_link);
+    signal(sig, SIG_DFL);
+    raise(sig);                 /* pending until the handler returns */
+}
+
 static void on_watchdog(int sig)
 {
     (void)sig;
@@ -707,8 +721,9 @@ static pid_t start_test(struct link *l, const struct mech *m, size_t size,
                         const struct options *o, int child_cpu,
                         serve_fn *serve, size_t count)
 {
+    l->fifo_dir[0] = '\0';          /* nothing to remove yet */
+    g_link = l;                     /* before link_open: see the text */
     link_open(l, m, size);
-    g_link = l;
     alarm(WATCHDOG_SECONDS);
     pid_t pid = fork_child(child_cpu);
     if (pid == 0) {
@@ -1212,6 +1227,10 @@ int main(int argc, char *argv[])
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGALRM, &sa, NULL) == -1)
         err_exit("sigaction(SIGALRM)");
+    sa.sa_handler = on_stop_signal;
+    if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1
+        || sigaction(SIGHUP, &sa, NULL) == -1)
+        err_exit("sigaction");
     pin_to(o.cpu[SIDE_PARENT]);
 
     char pin[32] = "none";

@@ -183,6 +183,75 @@ static void cmp_bench_rejects_bad_numbers(void **state)
     }
 }
 
+/* Start bench_ipc doing fifo round trips with TMPDIR=DIR, output dropped. */
+static pid_t start_fifo_bench(const char *dir)
+{
+    const char *bin_dir = getenv("BIN_DIR");
+    char prog[PATH_MAX];
+    snprintf(prog, sizeof prog, "%s/compare/bench_ipc", bin_dir ? bin_dir : "build/bin");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null == -1 || dup2(null, STDOUT_FILENO) == -1
+            || dup2(null, STDERR_FILENO) == -1 || setenv("TMPDIR", dir, 1) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execl(prog, "bench_ipc", "-k", "verify", "-m", "fifo", "-s", "64,64,64,64,64,64",
+              "-n", "1", (char *)NULL);
+        tu_exec_failed();
+    }
+    return pid;
+}
+
+/* Watch DIR; stop PID as soon as its FIFO directory shows up.  Returns
+ * true with PID stopped and the directory still there, or false once PID
+ * has finished (and was reaped) without being caught. */
+static bool stop_with_fifos(pid_t pid, const char *dir)
+{
+    int status;
+    for (;;) {
+        if (tu_count_entries(dir) > 0) {
+            assert_int_equal(kill(pid, SIGSTOP), 0);
+            assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+            if (!WIFSTOPPED(status))
+                return false;           /* it ended meanwhile: reaped */
+            if (tu_count_entries(dir) > 0)
+                return true;
+            assert_int_equal(kill(pid, SIGCONT), 0);   /* too late: go on */
+        }
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        assert_true(r != -1);
+        if (r == pid)
+            return false;
+    }
+}
+
+static void cmp_bench_cleans_up_on_signal(void **state)
+{
+    (void)state;
+    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        char dir[] = "/tmp/ipcbook-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        bool caught = false;
+        for (int attempt = 0; attempt < 200 && !caught; attempt++) {
+            pid_t pid = start_fifo_bench(dir);
+            caught = stop_with_fifos(pid, dir);
+            if (caught) {
+                assert_int_equal(kill(pid, sigs[i]), 0);
+                assert_int_equal(kill(pid, SIGCONT), 0);
+                assert_int_equal(tu_wait_exit(pid), 128 + sigs[i]);
+            }
+        }
+        if (!caught)
+            fail_msg("never caught bench_ipc with its FIFOs in place");
+        usleep(100 * 1000);             /* its child dies of PDEATHSIG */
+        assert_int_equal(tu_count_entries(dir), 0);   /* no FIFO left */
+        assert_int_equal(rmdir(dir), 0);
+    }
+}
+
 static void cmp_bench_reports_write_errors(void **state)
 {
     (void)state;
@@ -272,6 +341,7 @@ int main(void)
         TU_TEST(cmp_bench_detects_flipped_byte),
         TU_TEST(cmp_bench_rejects_bad_numbers),
         TU_TEST(cmp_bench_reports_write_errors),
+        TU_TEST(cmp_bench_cleans_up_on_signal),
         TU_TEST(cmp_bench_writes_csv),
         TU_TEST(cmp_uds_dgram_rejects_1mib),
         TU_TEST(cmp_uds_seqpacket_rejects_1mib),

@@ -639,6 +639,61 @@ static void fifo_server_not_blocked_by_stalled_writer(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+
+/* Write 2 MB of pseudo-random bytes into the server FIFO in pieces of
+ * 1 to 9000 bytes (some above PIPE_BUF), with a magic now and then. */
+static int flood(void *arg)
+{
+    const char *path = arg;
+    static char buf[9000];
+    uint32_t x = 2463534242u;                       /* xorshift32 */
+    int fd = open(path, O_WRONLY);
+    if (fd == -1)
+        return 1;
+    for (size_t total = 0; total < 2u << 20; ) {
+        for (size_t i = 0; i < sizeof buf; i++) {
+            x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+            buf[i] = (char)x;
+        }
+        size_t n = 1 + x % sizeof buf;
+        if (x % 3 == 0)
+            memcpy(buf, FIFO_REQUEST_MAGIC, 4);     /* a fake start */
+        if (write_full(fd, buf, n) == -1)
+            return 2;
+        total += n;
+    }
+    return close(fd) == 0 ? 0 : 3;
+}
+
+static void fifo_server_answers_clients_through_a_flood(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], path[PATH_MAX], text[CLIENTS][64], want[128], out[512];
+    pid_t pid[CLIENTS];
+    int outfd[CLIENTS], done;
+    struct server s;
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    assert_int_equal(server_fifo_path(path, sizeof path, dir), 0);
+    start_server(&s, dir);
+
+    pid_t flooder = tu_spawn(flood, path, &done);
+    for (int i = 0; i < CLIENTS; i++) {             /* while it floods */
+        snprintf(text[i], sizeof text[i], "client %d in the flood", i);
+        pid[i] = start_client(dir, text[i], &outfd[i]);
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+        assert_int_equal(finish_client(pid[i], outfd[i], out, sizeof out), 0);
+        snprintf(want, sizeof want, "client %d in the flood -> CLIENT %d IN THE FLOOD\n",
+                 i, i);
+        assert_string_equal(out, want);
+    }
+    assert_int_equal(tu_wait_exit(flooder), 0);
+    assert_int_equal(close(done), 0);
+    assert_int_equal(stop_server(&s, SIGTERM), 0);
+    assert_int_equal(tu_count_entries(dir), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void fifo_server_stops_while_request_partial(void **state)
 {
     (void)state;
@@ -862,6 +917,7 @@ int main(void)
         TU_TEST(fifo_server_answers_concurrent_clients),
         TU_TEST(fifo_server_survives_dying_client),
         TU_TEST(fifo_server_not_blocked_by_stalled_writer),
+        TU_TEST(fifo_server_answers_clients_through_a_flood),
         TU_TEST(fifo_server_stops_while_request_partial),
         TU_TEST(fifo_server_removes_fifo_on_stop_signals),
         TU_TEST(fifo_server_reuses_stale_fifo_refuses_second_server),

@@ -153,13 +153,14 @@ static void fifo_mkfifo_existing_gives_eexist(void **state)
     fifo_dir_remove(&fd);
 }
 
-/* Start fifo_basics with TMPDIR=TMP and, as its stdout, a pty whose buffer
- * is already full, so that its first line-buffered printf blocks.  *MASTER
- * gets the pty's master side, which the caller must close. */
-static pid_t start_basics_on_full_pty(const char *tmp, int *master)
+/* Start PROG (such as "fifo/fifo_basics") with TMPDIR=TMP and, as its
+ * stdout, a pty whose buffer is already full, so that its first
+ * line-buffered printf blocks.  *MASTER gets the pty's master side, which
+ * the caller must close. */
+static pid_t start_on_full_pty(const char *name_of_prog, const char *tmp, int *master)
 {
     char prog[PATH_MAX];
-    tu_program_path(prog, sizeof prog, "fifo/fifo_basics");
+    tu_program_path(prog, sizeof prog, name_of_prog);
     int m = posix_openpt(O_RDWR | O_NOCTTY);
     assert_true(m >= 0);
     assert_int_equal(grantpt(m), 0);
@@ -193,7 +194,7 @@ static pid_t start_basics_on_full_pty(const char *tmp, int *master)
             _exit(TU_CHILD_SETUP_FAILED);
         close(tty);
         close(m);
-        execl(prog, "fifo_basics", (char *)NULL);
+        execl(prog, strrchr(prog, '/') + 1, (char *)NULL);
         tu_exec_failed();
     }
     assert_int_equal(close(tty), 0);
@@ -201,8 +202,8 @@ static pid_t start_basics_on_full_pty(const char *tmp, int *master)
     return pid;
 }
 
-/* True once TMP holds a directory with a FIFO "demo.fifo" in it. */
-static bool basics_fifo_exists(const char *tmp)
+/* True once TMP holds a directory with a FIFO called NAME in it. */
+static bool fifo_in_subdir(const char *tmp, const char *name)
 {
     DIR *d = opendir(tmp);
     assert_non_null(d);
@@ -213,7 +214,7 @@ static bool basics_fifo_exists(const char *tmp)
         struct stat st;
         if (e->d_name[0] == '.')
             continue;
-        int n = snprintf(p, sizeof p, "%s/%s/demo.fifo", tmp, e->d_name);
+        int n = snprintf(p, sizeof p, "%s/%s/%s", tmp, e->d_name, name);
         assert_true(n > 0 && (size_t)n < sizeof p);
         found = lstat(p, &st) == 0 && S_ISFIFO(st.st_mode);
     }
@@ -229,10 +230,10 @@ static void fifo_basics_signal_leaves_nothing(void **state)
         char tmp[PATH_MAX];
         int master;
         assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
-        pid_t pid = start_basics_on_full_pty(tmp, &master);
-        for (int k = 0; k < 200 && !basics_fifo_exists(tmp); k++)
+        pid_t pid = start_on_full_pty("fifo/fifo_basics", tmp, &master);
+        for (int k = 0; k < 200 && !fifo_in_subdir(tmp, "demo.fifo"); k++)
             usleep(10 * 1000);
-        assert_true(basics_fifo_exists(tmp));
+        assert_true(fifo_in_subdir(tmp, "demo.fifo"));
         usleep(100 * 1000);                         /* now in write(2) */
         assert_int_equal(kill(pid, signals[i]), 0);
         assert_int_equal(tu_wait_exit(pid), 128 + signals[i]);
@@ -899,6 +900,27 @@ static void fifo_programs_report_write_errors(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+static void fifo_demo_signal_stops_server_and_cleans_up(void **state)
+{
+    (void)state;
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        char tmp[PATH_MAX];
+        int master;
+        assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
+        pid_t pid = start_on_full_pty("fifo/fifo_demo", tmp, &master);
+        for (int k = 0; k < 500 && !fifo_in_subdir(tmp, FIFO_SERVER_NAME); k++)
+            usleep(10 * 1000);
+        assert_true(fifo_in_subdir(tmp, FIFO_SERVER_NAME));
+        usleep(100 * 1000);                         /* now in write(2) */
+        assert_int_equal(kill(pid, signals[i]), 0);
+        assert_int_equal(tu_wait_exit(pid), 128 + signals[i]);
+        assert_int_equal(close(master), 0);
+        assert_int_equal(tu_count_entries(tmp), 0); /* FIFO and dir gone */
+        assert_int_equal(rmdir(tmp), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -925,6 +947,7 @@ int main(void)
         TU_TEST(fifo_client_removes_reply_fifo_on_sigterm),
         TU_TEST(fifo_client_gives_up_on_full_server_fifo),
         TU_TEST(fifo_demo_with_stdout_closed),
+        TU_TEST(fifo_demo_signal_stops_server_and_cleans_up),
         TU_TEST(fifo_programs_report_write_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

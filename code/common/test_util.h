@@ -121,10 +121,14 @@ static inline int tu_run(const char *prog, char *const argv[],
     return status;
 }
 
-enum tu_stdout { TU_STDOUT_FULL, TU_STDOUT_CLOSED };
+enum tu_stdout {
+    TU_STDOUT_FULL,             /* /dev/full: every write fails, ENOSPC */
+    TU_STDOUT_CLOSED,           /* no descriptor 1 at all */
+    TU_STDOUT_BROKEN_PIPE,      /* a pipe nobody reads: SIGPIPE or EPIPE */
+};
 
-/* Run PROG with ARGV like tu_run, but with stdout on /dev/full or closed
- * (HOW) and only stderr captured in ERR.  Returns the wait status. */
+/* Run PROG with ARGV like tu_run, but with stdout as HOW says and only
+ * stderr captured in ERR.  Returns the wait status. */
 static inline int tu_run_stdout(const char *prog, char *const argv[],
                                 enum tu_stdout how, char *err, size_t size)
 {
@@ -147,6 +151,12 @@ static inline int tu_run_stdout(const char *prog, char *const argv[],
             if (full == -1 || dup2(full, STDOUT_FILENO) == -1)
                 _exit(TU_CHILD_SETUP_FAILED);
             close(full);
+        } else if (how == TU_STDOUT_BROKEN_PIPE) {
+            int q[2];
+            if (pipe(q) == -1 || dup2(q[1], STDOUT_FILENO) == -1)
+                _exit(TU_CHILD_SETUP_FAILED);
+            close(q[0]);                /* no reader: writes get EPIPE */
+            close(q[1]);
         } else {
             close(STDOUT_FILENO);
         }

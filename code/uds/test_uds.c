@@ -1309,6 +1309,20 @@ static void uds_programs_report_write_errors(void **state)
     tu_expect_write_error("uds/uds_fd_receiver", receiver);
     assert_int_equal(tu_count_entries(t.dir), 0);     /* sockets removed */
 
+    /* stdout a pipe without a reader: EPIPE, not death by SIGPIPE. */
+    char *const *both[] = { server, receiver };
+    for (size_t i = 0; i < 2; i++) {
+        char err[512], want[256];
+        const char *prog = i == 0 ? "uds/uds_echo_server" : "uds/uds_fd_receiver";
+        int status = tu_run_stdout(prog, both[i], TU_STDOUT_BROKEN_PIPE, err, sizeof err);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+            fail_msg("%s, stdout a broken pipe: wait status %#x", prog, (unsigned)status);
+        snprintf(want, sizeof want, "%s: write error: %s\n", strchr(prog, '/') + 1,
+                 strerror(EPIPE));
+        assert_string_equal(err, want);
+        assert_int_equal(tu_count_entries(t.dir), 0);
+    }
+
     struct server s = server_start(t.path, NULL);
     char *client[] = { "uds_echo_client", t.path, "hello", NULL };
     tu_expect_write_error("uds/uds_echo_client", client);

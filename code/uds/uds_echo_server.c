@@ -291,6 +291,8 @@ int main(int argc, char *argv[])
     const char *path = argv[optind];
 
     sigset_t wait_mask = uds_block_stop_signals();
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)   /* stdout may be a pipe */
+        err_exit("signal(SIGPIPE)");
     int lsock = listen_on(path);
     printf("listening on %s\n", path);
     flush_stdout();                         /* our caller waits for the line */

@@ -44,6 +44,8 @@ int main(int argc, char *argv[])
     if (argc != 2)
         usage_exit("SOCKET");
     sigset_t wait_mask = uds_block_stop_signals();
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)   /* stdout may be a pipe */
+        err_exit("signal(SIGPIPE)");
 
     struct sockaddr_un sa;
     socklen_t len = 0;

@@ -25,7 +25,7 @@ static char dir[PATH_MAX];
 static volatile sig_atomic_t server_pid = -1;  /* children still running */
 static volatile sig_atomic_t client_pid = -1;
 static pid_t demo_pid;                  /* to tell us from a forked child */
-static sigset_t fatal_signals;          /* SIGINT, SIGTERM, SIGHUP */
+static sigset_t fatal_signals;          /* SIGINT, SIGTERM, SIGHUP, SIGPIPE */
 
 /* Store the path of program NAME, in the same directory as this program. */
 static void sibling_path(char *buf, size_t size, const char *name)
@@ -91,16 +91,16 @@ static void on_fatal_signal(int sig)
 
 static void catch_fatal_signals(void)
 {
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
     demo_pid = getpid();
     sigemptyset(&fatal_signals);
-    sigaddset(&fatal_signals, SIGINT);
-    sigaddset(&fatal_signals, SIGTERM);
-    sigaddset(&fatal_signals, SIGHUP);
     struct sigaction sa = { .sa_handler = on_fatal_signal };
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1
-        || sigaction(SIGHUP, &sa, NULL) == -1)
-        err_exit("sigaction");
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        sigaddset(&fatal_signals, sigs[i]);
+        if (sigaction(sigs[i], &sa, NULL) == -1)
+            err_exit("sigaction");
+    }
 }
 
 /* fork() with the fatal signals blocked until the child's pid is in

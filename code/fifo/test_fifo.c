@@ -921,6 +921,26 @@ static void fifo_demo_signal_stops_server_and_cleans_up(void **state)
     }
 }
 
+static void fifo_demo_sigpipe_stops_server_and_cleans_up(void **state)
+{
+    (void)state;
+    char tmp[PATH_MAX], err[2048];
+    char *argv[] = { "fifo_demo", NULL };
+    assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
+    const char *old = getenv("TMPDIR");
+    char *saved = old != NULL ? strdup(old) : NULL;
+    assert_true(old == NULL || saved != NULL);
+    assert_int_equal(setenv("TMPDIR", tmp, 1), 0);  /* inherited by it */
+    int status = tu_run_stdout("fifo/fifo_demo", argv, TU_STDOUT_BROKEN_PIPE,
+                               err, sizeof err);
+    assert_int_equal(saved != NULL ? setenv("TMPDIR", saved, 1)
+                                   : unsetenv("TMPDIR"), 0);
+    free(saved);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE);
+    assert_int_equal(tu_count_entries(tmp), 0);     /* no server FIFO, no dir */
+    assert_int_equal(rmdir(tmp), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -948,6 +968,7 @@ int main(void)
         TU_TEST(fifo_client_gives_up_on_full_server_fifo),
         TU_TEST(fifo_demo_with_stdout_closed),
         TU_TEST(fifo_demo_signal_stops_server_and_cleans_up),
+        TU_TEST(fifo_demo_sigpipe_stops_server_and_cleans_up),
         TU_TEST(fifo_programs_report_write_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

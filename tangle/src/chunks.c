@@ -6,18 +6,6 @@
 
 #include "tangle.h"
 
-void tgl_block_find_lines(struct tgl_block *b)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < b->len; i++)
-        n += b->text[i] == '\n';
-    b->line_end = tgl_xmalloc(n * sizeof *b->line_end);
-    b->nlines = 0;
-    for (size_t i = 0; i < b->len; i++)
-        if (b->text[i] == '\n')
-            b->line_end[b->nlines++] = (uint32_t)(i + 1);
-}
-
 /* Append S to B's segments (CAP: their capacity). */
 static void add_seg(struct tgl_block *b, size_t *cap, const struct tgl_seg *s)
 {

@@ -262,10 +262,6 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
 
 /* ---- chunks.c: segments, chunks, whole-document checks ------------------ */
 
-/* Fill B->line_end and B->nlines by scanning B->text.  The parser knows
- * the lines already; this is for blocks made some other way (unit tests). */
-void tgl_block_find_lines(struct tgl_block *b);
-
 /* Split B->text (with its line_end) into TEXT and REF segments (B->segs,
  * malloc'ed).  A REF is a line that is "<<name>>" apart from leading and
  * trailing blanks.  A line of that shape whose name is not a valid chunk

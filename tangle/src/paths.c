@@ -131,14 +131,18 @@ static bool inside(const struct tgl_dir *dir, int fd, const char *name, bool *re
     return in;
 }
 
-/* "DIR/PATH[0..N)" and MSG, or "cannot check DIR/PATH[0..N): strerror". */
+static const char outside[] = "is a symlink that leads outside the output folder";
+
+/* "DIR/PATH[0..N)" and MSG (naming DIR after outside), or "cannot check
+ * DIR/PATH[0..N): strerror". */
 static char *why(const struct tgl_dir *dir, const char *path, size_t n, const char *msg)
 {
     struct tgl_buf m = { 0 };
     char *part = tgl_xstrndup(path, n);
     char *full = tgl_path_join(dir->path, part);
     if (msg != NULL)
-        tgl_buf_addf(&m, "%s %s", full, msg);
+        tgl_buf_addf(&m, "%s %s%s%s", full, msg, msg == outside ? " " : "",
+                     msg == outside ? dir->path : "");
     else
         tgl_buf_addf(&m, "cannot check %s: %s", full, strerror(errno));
     free(full);
@@ -166,10 +170,7 @@ static int open_folder(struct tgl_dir *dir, int fd, const char *name, const char
     } else if (!inside(dir, next, NULL, &resolves)) {
         close(next);
         next = -1;
-        struct tgl_buf m = { 0 };
-        tgl_buf_addf(&m, "is a symlink that leads outside the output folder %s", dir->path);
-        *msg = why(dir, path, n, m.data);
-        tgl_buf_free(&m);
+        *msg = why(dir, path, n, outside);
     }
     return next;
 }
@@ -223,14 +224,9 @@ char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w)
     bool resolves;
     struct stat st = w->st;
     if (S_ISLNK(st.st_mode)) {
-        if (!inside(dir, fd, w->rest, &resolves)) {
-            struct tgl_buf m = { 0 };
-            tgl_buf_addf(&m, "is a symlink that leads outside the output folder %s", dir->path);
-            msg = why(dir, path, strlen(path),
-                      resolves ? m.data : "is a symlink that does not resolve");
-            tgl_buf_free(&m);
-            return msg;
-        }
+        if (!inside(dir, fd, w->rest, &resolves))
+            return why(dir, path, strlen(path),
+                       resolves ? outside : "is a symlink that does not resolve");
         if (fstatat(fd, w->rest, &st, 0) == -1)
             return why(dir, path, strlen(path), NULL);
     }

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -181,6 +182,8 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
     struct names stale = { 0 }, made = { 0 }, temps = { 0 };
     char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
     size_t ndiff = 0, nrenamed = 0;
+    sigset_t blocked;                            /* the mask before phase 1 */
+    sigprocmask(SIG_SETMASK, NULL, &blocked);
 
     for (size_t i = 0; i < nouts; i++) {
         ndiff += outs[i].act != TGL_SAME;
@@ -228,6 +231,16 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
         ret = 0;
         goto out;
     }
+
+    /* From here to the end, a signal that would end the run waits until the
+     * temp files are renamed or removed: none is left behind. */
+    sigset_t fatal;
+    sigemptyset(&fatal);
+    sigaddset(&fatal, SIGHUP);
+    sigaddset(&fatal, SIGINT);
+    sigaddset(&fatal, SIGQUIT);
+    sigaddset(&fatal, SIGTERM);
+    sigprocmask(SIG_BLOCK, &fatal, &blocked);
 
     /* Phase 1: folders and temp files.  Nothing visible changes yet. */
     const struct tgl_output *last = NULL;
@@ -295,5 +308,6 @@ out:                                             /* on an error: undo phase 1 */
     names_free(&stale);
     names_free(&made);
     names_free(&temps);
+    sigprocmask(SIG_SETMASK, &blocked, NULL);    /* a pending signal ends the run here */
     return ret;
 }

@@ -567,12 +567,13 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
                                 "edit the chapter");
         goto out;
     }
-    ret = 0;
-    if (write_chapters(doc, texts, st.d) != 0)
-        ret = 2;
-    for (size_t i = 0; ret == 0 && i < st.nedits; i++)
+    for (size_t i = 0; i < st.nedits; i++)      /* said first: a lost stdout stops it */
         printf("%s:%zu: stitched from %s:%zu\n", doc->inputs[st.edits[i].input].path,
                st.edits[i].first, st.edits[i].from->full, st.edits[i].from_line);
+    if (fflush(stdout) == EOF)
+        tgl_sys_error(st.d, "stdout");
+    else if (write_chapters(doc, texts, st.d) == 0)
+        ret = 0;
 out:
     for (size_t i = 0; i < st.nfiles; i++) {
         free(st.files[i].full);

@@ -776,6 +776,67 @@ static void ring_recv_signal_removes_socket(void **state)
     }
 }
 
+/* Does FD become readable (ring_recv wrote its last words, or exited)
+ * within MS milliseconds? */
+static bool readable_within(int fd, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int n;
+    do
+        n = poll(&p, 1, ms);
+    while (n == -1 && errno == EINTR);
+    assert_true(n >= 0);
+    return n == 1;
+}
+
+/* The two waits after accept: for the ring's descriptor (a producer that
+ * connected and sends nothing), and for messages (a producer that sent
+ * one line and then nothing).  A stop signal ends both within a second. */
+static void ring_recv_stops_at_every_wait(void **state)
+{
+    (void)state;
+    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        for (int wait = 0; wait < 2; wait++) {
+            struct recv_proc rp;
+            start_recv(&rp, NULL);
+            int sock = -1, feed = -1;
+            pid_t s = -1;
+            if (wait == 0) {            /* connect, and send nothing */
+                struct sockaddr_un sa;
+                socklen_t len = 0;
+                assert_int_equal(uds_address(&sa, &len, rp.sock), 0);
+                sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                assert_true(sock >= 0);
+                assert_int_equal(connect(sock, (struct sockaddr *)&sa, len), 0);
+                /* accepted once the socket file is gone */
+                for (int k = 0; k < 5000 && tu_count_entries(rp.dir) != 0; k++)
+                    usleep(1000);
+                assert_int_equal(tu_count_entries(rp.dir), 0);
+            } else {                    /* one line, then nothing */
+                s = start_send(rp.sock, NULL, &feed);
+                assert_int_equal(write_full(feed, "x\n", 2), 2);
+                char line[2];
+                assert_int_equal(read_full(rp.out, line, 2), 2);
+            }
+            assert_int_equal(kill(rp.pid, sigs[i]), 0);
+            bool ended = readable_within(rp.out, 1000);
+            if (!ended)                 /* do not leave it running */
+                assert_int_equal(kill(rp.pid, SIGKILL), 0);
+            char out[256];
+            assert_int_equal(finish_recv(&rp, out, sizeof out), ended ? 1 : 128 + SIGKILL);
+            assert_true(ended);
+            assert_non_null(strstr(out, "stopped by signal"));
+            if (sock != -1)
+                assert_int_equal(close(sock), 0);
+            if (feed != -1) {
+                assert_int_equal(close(feed), 0);
+                assert_int_equal(tu_wait_exit(s), 1);   /* the end marker: EPIPE */
+            }
+        }
+    }
+}
+
 static void ring_recv_checks_its_output(void **state)
 {
     (void)state;
@@ -839,6 +900,7 @@ int main(void)
         T(ring_programs_carry_lines),
         T(ring_recv_reports_dead_producer),
         T(ring_recv_signal_removes_socket),
+        T(ring_recv_stops_at_every_wait),
         T(ring_recv_checks_its_output),
         T(ring_leaves_nothing_behind),
     };

@@ -628,6 +628,133 @@ static void ring_consumer_survives_hostile_producer(void **state)
     expect_eproto(&c);
     ring_close(&p), ring_close(&c);
 }
+static uint32_t xorshift(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static noreturn void scribble(struct ring *p)
+{
+    uint32_t x = 2463534242u;
+    uint32_t *words = (uint32_t *)(void *)p->sh;
+    size_t nwords = p->map_size / 4;
+    for (;;) {
+        uint32_t r = xorshift(&x), v = xorshift(&x);
+        uint32_t tail = atomic_load_explicit(&p->sh->tail, memory_order_relaxed);
+        uint32_t at = (v % (p->capacity / 8)) * 8;
+        switch (r % 64) {
+        case 0 ... 15:                  /* a plausible head */
+            atomic_store(&p->sh->head, tail + (v % (p->capacity / 8 + 2)) * 8);
+            break;
+        case 16 ... 55: {               /* a small length, maybe too long */
+            uint32_t n = (r >> 8) % 68;
+            memcpy(p->data + at, &n, 4);
+            break;
+        }
+        case 56 ... 61: {               /* a pad, or a huge length */
+            uint32_t n = (r & 256) ? RING_PAD : (r >> 9) | 0x80000000u;
+            memcpy(p->data + at, &n, 4);
+            break;
+        }
+        case 62:                        /* any head at all */
+            atomic_store(&p->sh->head, v);
+            break;
+        default: {                      /* any other word of the shared
+                                           part (tail is the consumer's) */
+            uint32_t w = v % nwords;
+            if (w * 4 != offsetof(struct ring_shared, head)
+                && w * 4 != offsetof(struct ring_shared, tail))
+                words[w] = r;
+            break;
+        }
+        }
+    }
+}
+
+static void ring_consumer_survives_a_scribbling_producer(void **state)
+{
+    (void)state;
+    struct ring p, c;
+    make_pair(&p, &c, 4096);
+    c.spin = 10;
+    c.sleep_ms = 1;                     /* an empty ring: look again soon */
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        scribble(&p);
+    unsigned char buf[64];
+    unsigned long got = 0, eproto = 0, emsgsize = 0, other = 0;
+    double start = now_ms();
+    while (now_ms() - start < 300 || ((got == 0 || eproto == 0) && now_ms() - start < 5000)) {
+        uint32_t n = UINT32_MAX;
+        errno = 0;
+        int rc = ring_recv(&c, buf, sizeof buf, &n);
+        if (rc == 1 && n <= sizeof buf)
+            got++;
+        else if (rc == -1 && errno == EPROTO)
+            eproto++;
+        else if (rc == -1 && errno == EMSGSIZE)
+            emsgsize++;
+        else
+            other++;
+    }
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(tu_wait_exit(pid), 128 + SIGKILL);
+    print_message("under a scribbler: %lu messages, %lu EPROTO, %lu EMSGSIZE, %lu other\n",
+                  got, eproto, emsgsize, other);
+    assert_int_equal(other, 0);
+    assert_true(got > 0);               /* it did read, not only refuse */
+    assert_true(eproto > 0);
+    ring_close(&p);
+    ring_close(&c);
+}
+
+/* The other direction: a consumer that writes a wrong tail.  Send until
+ * the producer has to read tail again; it must refuse with EPROTO. */
+static void expect_producer_eproto(struct ring *p)
+{
+    unsigned char msg[100] = { 0 };
+    int rc = 0;
+    errno = 0;
+    for (int i = 0; i < 100 && rc == 0; i++)
+        rc = ring_send(p, msg, sizeof msg);
+    assert_int_equal(rc, -1);
+    assert_int_equal(errno, EPROTO);
+}
+
+static void ring_producer_survives_hostile_consumer(void **state)
+{
+    (void)state;
+    struct ring p, c;
+
+    make_pair(&p, &c, 4096);            /* tail ahead of head */
+    atomic_store(&c.sh->tail, 4096 + 8);
+    expect_producer_eproto(&p);
+    ring_close(&p), ring_close(&c);
+
+    make_pair(&p, &c, 4096);            /* tail not aligned */
+    atomic_store(&c.sh->tail, 12);
+    expect_producer_eproto(&p);
+    ring_close(&p), ring_close(&c);
+
+    make_pair(&p, &c, 4096);            /* tail moves back */
+    unsigned char msg[100] = { 0 }, buf[128];
+    uint32_t n;
+    for (int i = 0; i < 30; i++)        /* 30 * 104 bytes: not yet full */
+        assert_int_equal(ring_send(&p, msg, sizeof msg), 0);
+    for (int i = 0; i < 20; i++)        /* releases 2080 bytes */
+        assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+    for (int i = 0; i < 15; i++)        /* full: reads the good tail */
+        assert_int_equal(ring_send(&p, msg, sizeof msg), 0);
+    assert_int_equal(p.peer_pos, 20 * 104);
+    atomic_store(&c.sh->tail, 8);       /* behind what p already saw */
+    expect_producer_eproto(&p);
+    ring_close(&p), ring_close(&c);
+}
 
 /* Is a socket listening on PATH?  One line of /proc/net/unix per socket:
  * "Num RefCount Protocol Flags Type St Inode Path". */
@@ -897,6 +1024,8 @@ int main(void)
         T(ring_producer_notices_dead_consumer),
         T(ring_rejects_oversized_message),
         T(ring_consumer_survives_hostile_producer),
+        T(ring_consumer_survives_a_scribbling_producer),
+        T(ring_producer_survives_hostile_consumer),
         T(ring_programs_carry_lines),
         T(ring_recv_reports_dead_producer),
         T(ring_recv_signal_removes_socket),

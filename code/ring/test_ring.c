@@ -45,13 +45,31 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Wait (at most 5 s) until *FLAG is 1: the other thread is going to sleep. */
-static void wait_until_asleep(_Atomic uint32_t *flag)
+/* Is thread TID of this process blocked in the futex system call?  The
+ * first field of /proc/self/task/TID/syscall is the number of the call
+ * the thread is blocked in ("running" when it is not blocked). */
+static bool in_futex(pid_t tid)
 {
-    for (int i = 0; i < 5000 && atomic_load(flag) == 0; i++)
+    char path[64], text[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    bool yes = fgets(text, sizeof text, f) != NULL && atol(text) == SYS_futex
+               && text[0] >= '0' && text[0] <= '9';
+    assert_int_equal(fclose(f), 0);
+    return yes;
+}
+
+/* Wait (at most 5 s) until *FLAG is 1 and thread *TID is inside
+ * FUTEX_WAIT.  A fixed pause after the flag is not enough on a loaded
+ * machine: the thread may still be on its way to the system call. */
+static void wait_until_asleep(_Atomic uint32_t *flag, _Atomic pid_t *tid)
+{
+    for (int i = 0; i < 5000 && (atomic_load(flag) == 0 || atomic_load(tid) == 0
+                                 || !in_futex(atomic_load(tid))); i++)
         usleep(1000);
     assert_int_equal(atomic_load(flag), 1);
-    usleep(50 * 1000);                  /* and is inside FUTEX_WAIT by now */
+    assert_true(in_futex(atomic_load(tid)));
 }
 
 static void ring_head_and_tail_on_own_lines(void **state)
@@ -242,6 +260,7 @@ static void ring_seq_cst_forbids_it(void **state)
 
 struct consumer_job {
     struct ring *c;
+    _Atomic pid_t tid;                  /* the consumer thread, once known */
     uint32_t expect;                    /* messages to receive */
     double got_at;                      /* when the last one came */
     int rc;
@@ -252,6 +271,7 @@ static void *consumer_thread(void *arg)
     struct consumer_job *job = arg;
     unsigned char buf[256];
     uint32_t n;
+    atomic_store(&job->tid, gettid());
     job->rc = 1;
     for (uint32_t i = 0; i < job->expect && job->rc == 1; i++)
         job->rc = ring_recv(job->c, buf, sizeof buf, &n);
@@ -272,7 +292,7 @@ static void ring_fast_path_makes_no_system_call(void **state)
     struct consumer_job job = { .c = &c, .expect = 101 };
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, consumer_thread, &job), 0);
-    wait_until_asleep(&p.sh->consumer_sleeping);
+    wait_until_asleep(&p.sh->consumer_sleeping, &job.tid);
     assert_int_equal(ring_send(&p, "wake up", 7), 0);
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(job.rc, 1);
@@ -296,7 +316,7 @@ static void ring_wrong_order_loses_the_wake_up(void **state)
     struct consumer_job job = { .c = &c, .expect = 1 };
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, consumer_thread, &job), 0);
-    wait_until_asleep(&p.sh->consumer_sleeping);
+    wait_until_asleep(&p.sh->consumer_sleeping, &job.tid);
     /* ...then publish, and wake nobody, because the flag was 0. */
     double sent = now_ms();
     atomic_store_explicit(&p.sh->head, p.pos, memory_order_release);
@@ -309,8 +329,9 @@ static void ring_wrong_order_loses_the_wake_up(void **state)
 
     /* Right: publish, then look at the flag, both seq_cst (ring_publish). */
     assert_int_equal(ring_put(&p, "found", 5), 0);
+    atomic_store(&job.tid, 0);          /* a new thread */
     assert_int_equal(pthread_create(&t, NULL, consumer_thread, &job), 0);
-    wait_until_asleep(&p.sh->consumer_sleeping);
+    wait_until_asleep(&p.sh->consumer_sleeping, &job.tid);
     sent = now_ms();
     assert_int_equal(ring_publish(&p), 0);
     assert_int_equal(pthread_join(t, NULL), 0);

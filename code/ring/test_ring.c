@@ -924,6 +924,38 @@ static void ring_recv_signal_removes_socket(void **state)
     }
 }
 
+/* A consumer that takes the ring, waits for the end marker and hangs up
+ * without reading a message: ring_send has sent every line, but nobody
+ * received one, and it must not say it succeeded. */
+static void ring_send_fails_when_nothing_was_read(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ring-test-XXXXXX", sock[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(sock, sizeof sock, "%s/sock", dir);
+    struct sockaddr_un sa;
+    socklen_t len = 0;
+    assert_int_equal(uds_address(&sa, &len, sock), 0);
+    int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(ls >= 0);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, len), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    pid_t s = start_send(sock, "one\ntwo\n", NULL);
+    int conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+    assert_true(conn >= 0);
+    int fd = uds_recv_fd(conn);
+    assert_true(fd >= 0);
+    char c;
+    assert_int_equal(read_full(conn, &c, 1), 1);
+    assert_int_equal(c, 'E');
+    assert_int_equal(close(conn), 0);
+    assert_int_equal(close(fd), 0);
+    assert_int_equal(tu_wait_exit(s), 1);
+    assert_int_equal(close(ls), 0);
+    assert_int_equal(unlink(sock), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* Does FD become readable (ring_recv wrote its last words, or exited)
  * within MS milliseconds? */
 static bool readable_within(int fd, int ms)
@@ -1107,6 +1139,7 @@ int main(void)
         T(ring_recv_reports_dead_producer),
         T(ring_recv_signal_removes_socket),
         T(ring_recv_stops_at_every_wait),
+        T(ring_send_fails_when_nothing_was_read),
         T(ring_recv_checks_its_output),
         T(ring_leaves_nothing_behind),
     };

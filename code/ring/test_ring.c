@@ -426,6 +426,35 @@ static void ring_seals_stop_resizing(void **state)
     ring_close(&p);
 }
 
+/* Another process of ours opens the ring through /proc/PID/fd/N: it gets
+ * the same memory, read-write, and the same seals. */
+static void ring_memfd_reachable_through_proc(void **state)
+{
+    (void)state;
+    struct ring p;
+    int fd = ring_create(&p, 4096);
+    assert_true(fd >= 0);
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)parent, fd);
+        int again = open(path, O_RDWR | O_CLOEXEC);
+        struct ring_shared h;
+        if (again == -1 || pread(again, &h, sizeof h, 0) != (ssize_t)sizeof h
+            || h.magic != RING_MAGIC)
+            _exit(1);
+        if (ftruncate(again, 0) != -1 || errno != EPERM)
+            _exit(2);
+        _exit(0);
+    }
+    assert_int_equal(tu_wait_exit(pid), 0);
+    assert_int_equal(close(fd), 0);
+    ring_close(&p);
+}
+
 /* A memfd of SIZE bytes holding a header with these fields, sealed with
  * SEALS: what a buggy or hostile peer might hand us. */
 static int fake_ring(uint32_t magic, uint32_t version, uint32_t capacity,
@@ -1138,6 +1167,7 @@ int main(void)
         T(ring_wrong_order_loses_the_wake_up),
         T(ring_no_lost_wake_up_under_stress),
         T(ring_seals_stop_resizing),
+        T(ring_memfd_reachable_through_proc),
         T(ring_attach_checks_the_header),
         T(ring_consumer_notices_dead_producer),
         T(ring_producer_notices_dead_consumer),

@@ -413,8 +413,10 @@ static inline int ring_recv(struct ring *r, void *buf, size_t cap, uint32_t *len
         }
         uint32_t off = r->pos & r->mask;
         uint32_t avail = r->peer_pos - r->pos;
-        uint32_t n;
-        memcpy(&n, r->data + off, 4);   /* a copy: check it, then use it */
+        /* A copy: check it, then use it.  One volatile read, so that the
+         * compiler cannot read the shared word a second time instead of
+         * keeping the copy (off is a multiple of 8: the word is aligned). */
+        uint32_t n = *(volatile uint32_t *)(void *)(r->data + off);
         if (n == RING_PAD) {
             if (r->capacity - off > avail) {
                 errno = EPROTO;

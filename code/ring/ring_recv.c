@@ -69,6 +69,21 @@ static int accept_one_producer(const char *path, const sigset_t *wait_mask)
     return conn;
 }
 
+/* Wait, the stop signals blocked except inside ppoll, until CONN has
+ * something to read: the ring's descriptor, or the end of the connection. */
+static void wait_for_the_ring(int conn, const sigset_t *wait_mask)
+{
+    struct pollfd p = { .fd = conn, .events = POLLIN };
+    while (!stop) {
+        int n = ppoll(&p, 1, NULL, wait_mask);
+        if (n == 1)
+            return;
+        if (n == -1 && errno != EINTR)
+            err_exit("ppoll");
+    }
+    fatal("stopped by signal %d", (int)stop);
+}
+
 int main(int argc, char *argv[])
 {
     if (argc != 2)
@@ -86,6 +101,7 @@ int main(int argc, char *argv[])
     if (sigprocmask(SIG_BLOCK, &stop_signals, &orig_mask) == -1)
         err_exit("sigprocmask");
     int conn = accept_one_producer(argv[1], &orig_mask);
+    wait_for_the_ring(conn, &orig_mask);
     if (sigprocmask(SIG_SETMASK, &orig_mask, NULL) == -1)
         err_exit("sigprocmask");
     int fd = uds_recv_fd(conn);
@@ -113,6 +129,8 @@ int main(int argc, char *argv[])
     }
     if (rc == -1 && errno == EPIPE)
         fatal("the producer died");
+    if (rc == -1 && errno == EINTR && stop)
+        fatal("stopped by signal %d", (int)stop);
     if (rc == -1)
         err_exit("ring");
     free(msg);

@@ -3,8 +3,8 @@
  * line of standard input through it as one message (chapter 7).
  *
  * Usage: ring_send SOCKET
- * Exits 0 when every line was sent, 1 on any error (a line longer than
- * the ring allows, or a consumer that went away). */
+ * Exits 0 when the consumer read every line, 1 on any error (a line
+ * longer than the ring allows, or a consumer that went away first). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/un.h>
@@ -78,6 +78,17 @@ int main(int argc, char *argv[])
         err_exit("ring_publish");
     if (write(sock, "E", 1) != 1)
         err_exit("write the end marker");
+    /* Sent is not received: wait until the consumer hangs up, then look
+     * whether it gave back (released) every byte we published. */
+    char c;
+    ssize_t got;
+    while ((got = recv(sock, &c, 1, 0)) != 0)
+        if (got == -1 && errno == ECONNRESET)
+            break;
+        else if (got == -1 && errno != EINTR)
+            err_exit("wait for the consumer");
+    if (atomic_load_explicit(&r.sh->tail, memory_order_acquire) != r.pos)
+        fatal("the consumer hung up before it read every line");
     if (close(sock) == -1)
         err_exit("close");
     return EXIT_SUCCESS;

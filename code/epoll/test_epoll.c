@@ -4,6 +4,7 @@
  * names one of these functions. */
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -103,24 +104,28 @@ static int alloc_under_signals(void *arg)
     return handler_runs > 0 ? 0 : 6;
 }
 
-/* The state letter of process PID (R, S, D, ...) and its wait channel. */
+/* The state letter of process PID (R, S, D, ...) and its wait channel,
+ * or '?' if /proc cannot tell.  No assertion here: the caller must still
+ * kill the child afterwards. */
 static char proc_state(pid_t pid, char *wchan, size_t size)
 {
     char path[64], buf[512];
+    char st = '?';
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    assert_non_null(fgets(buf, sizeof buf, f));
-    assert_int_equal(fclose(f), 0);
-    char *paren = strrchr(buf, ')');
-    assert_non_null(paren);
+    if (f != NULL) {
+        char *paren = fgets(buf, sizeof buf, f) != NULL ? strrchr(buf, ')') : NULL;
+        if (paren != NULL && paren[1] == ' ')
+            st = paren[2];
+        fclose(f);
+    }
     snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
     f = fopen(path, "r");
-    assert_non_null(f);
-    size_t n = fread(wchan, 1, size - 1, f);
+    size_t n = f != NULL ? fread(wchan, 1, size - 1, f) : 0;
     wchan[n] = '\0';
-    assert_int_equal(fclose(f), 0);
-    return paren[2];
+    if (f != NULL)
+        fclose(f);
+    return st;
 }
 
 static void sig_unsafe_handler_deadlocks(void **state)
@@ -136,7 +141,7 @@ static void sig_unsafe_handler_deadlocks(void **state)
     bool finished = tu_done_within(done, 3000);
     char wchan[128] = "";
     char st = finished ? '?' : proc_state(pid, wchan, sizeof wchan);
-    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(kill(pid, SIGKILL), 0);        /* before any assertion */
     assert_int_equal(tu_wait_exit(pid), 128 + SIGKILL);
     assert_int_equal(close(done), 0);
     assert_false(finished);
@@ -573,12 +578,371 @@ static void epoll_close_does_not_remove_dup(void **state)
     assert_int_equal(close(p[1]), 0);
 }
 
-/* (the event loop's tests follow) */
+struct server {
+    pid_t pid;
+    int out;                        /* its stdout */
+    char dir[64];
+    char path[128];
+};
+
+/* Read one line (at most SIZE - 1 bytes) from FD within MS ms; returns its
+ * length, or -1 on timeout or end of file. */
+static int read_line(int fd, char *buf, size_t size, int ms)
+{
+    size_t n = 0;
+    long long end = ms_now() + ms;
+    while (n + 1 < size) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        long long left = end - ms_now();
+        if (left <= 0 || poll(&p, 1, (int)left) != 1)
+            return -1;
+        ssize_t r = read(fd, buf + n, 1);
+        if (r != 1)
+            return -1;
+        if (buf[n++] == '\n')
+            break;
+    }
+    buf[n] = '\0';
+    return (int)n;
+}
+
+static void start_server(struct server *s, const char *const args[])
+{
+    strcpy(s->dir, "/tmp/evloop-test-XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    snprintf(s->path, sizeof s->path, "%s/e.sock", s->dir);
+    char prog[4096];
+    tu_program_path(prog, sizeof prog, "epoll/evloop");
+    char *argv[32];
+    int n = 0;
+    for (; args[n] != NULL; n++) {
+        assert_true(n < 31);
+        argv[n] = strcmp(args[n], "SOCK") == 0 ? s->path : (char *)args[n];
+    }
+    argv[n] = NULL;
+    int fd[2];
+    assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
+    fflush(NULL);
+    s->pid = fork();
+    assert_true(s->pid != -1);
+    if (s->pid == 0) {
+        /* If the test dies, the server gets SIGTERM and cleans up. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1
+            || signal(SIGPIPE, SIG_DFL) == SIG_ERR  /* main() ignores it */
+            || dup2(fd[1], STDOUT_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execv(prog, argv);
+        tu_exec_failed();
+    }
+    assert_int_equal(close(fd[1]), 0);
+    s->out = fd[0];
+    char line[256], want[256];
+    snprintf(want, sizeof want, "listening on %s\n", s->path);
+    assert_true(read_line(s->out, line, sizeof line, 5000) > 0);
+    assert_string_equal(line, want);
+}
+
+static void stop_server(struct server *s, int sig)
+{
+    assert_int_equal(kill(s->pid, sig), 0);
+    assert_int_equal(tu_wait_exit(s->pid), 0);
+    char line[256], want[256];
+    snprintf(want, sizeof want, "caught %s, removed %s\n", signal_abbrev(sig), s->path);
+    assert_true(read_line(s->out, line, sizeof line, 1000) > 0);
+    assert_string_equal(line, want);
+    assert_int_equal(read_line(s->out, line, sizeof line, 1000), -1);  /* EOF */
+    assert_int_equal(close(s->out), 0);
+    assert_int_equal(tu_count_entries(s->dir), 0);
+    assert_int_equal(rmdir(s->dir), 0);
+}
+
+static int connect_to(const struct server *s)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    strcpy(sa.sun_path, s->path);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+/* Send REQUEST on FD and expect exactly REPLY back within 3 s. */
+static void round_trip(int fd, const char *request, const char *reply)
+{
+    size_t n = strlen(reply);
+    assert_int_equal(write_full(fd, request, strlen(request)), (ssize_t)strlen(request));
+    char buf[4096];
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        assert_int_equal(poll(&p, 1, 3000), 1);
+        ssize_t r = read(fd, buf + got, n - got);
+        assert_true(r > 0);
+        got += (size_t)r;
+    }
+    assert_memory_equal(buf, reply, n);
+}
+
+/* True if the server closed FD within MS ms (EOF or ECONNRESET after
+ * whatever it still had to say). */
+static bool closed_within(int fd, int ms)
+{
+    long long end = ms_now() + ms;
+    char buf[65536];
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        long long left = end - ms_now();
+        if (left <= 0 || poll(&p, 1, (int)left) != 1)
+            return false;
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r == 0 || (r == -1 && errno == ECONNRESET))
+            return true;
+        assert_true(r > 0);
+    }
+}
+static void evloop_echoes_lines_in_order(void **state)
+{
+    (void)state;
+    struct server s;
+    const char *const args[] = { "evloop", "-w", "100", "SOCK", NULL };
+    start_server(&s, args);
+    int a = connect_to(&s), b = connect_to(&s);
+    round_trip(a, "hello\n", "hello\n");
+    /* The "!" line takes 100 ms in the worker; the line after it waits. */
+    round_trip(a, "one\n!two\nthree\n", "one\nTWO\nthree\n");
+    round_trip(b, "\x01\x02\xff binary\n", "\x01\x02\xff binary\n");
+    round_trip(b, "!mixed Case 9\n", "MIXED CASE 9\n");
+    assert_int_equal(close(a), 0);
+    assert_int_equal(close(b), 0);
+    stop_server(&s, SIGTERM);
+}
+static void evloop_stop_signals_leave_nothing(void **state)
+{
+    (void)state;
+    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        struct server s;
+        const char *const args[] = { "evloop", "SOCK", NULL };
+        start_server(&s, args);
+        int c = connect_to(&s);
+        round_trip(c, "x\n", "x\n");
+        stop_server(&s, sigs[i]);
+        assert_true(closed_within(c, 1000));
+        assert_int_equal(close(c), 0);
+    }
+}
+static void evloop_reaps_child_through_pidfd(void **state)
+{
+    (void)state;
+    static const struct { const char *script, *line; } cases[] = {
+        { "exit 3", "child exited with status 3\n" },
+        { "kill -KILL $$", "child killed by SIGKILL\n" },
+    };
+    for (int i = 0; i < 2; i++) {
+        struct server s;
+        const char *const args[] = { "evloop", "SOCK", "--", "/bin/sh", "-c",
+                                     cases[i].script, NULL };
+        start_server(&s, args);
+        char line[256];
+        assert_true(read_line(s.out, line, sizeof line, 5000) > 0);
+        assert_string_equal(line, cases[i].line);
+        int c = connect_to(&s);
+        round_trip(c, "still here\n", "still here\n");
+        assert_int_equal(close(c), 0);
+        stop_server(&s, SIGTERM);
+    }
+
+    /* The child writes its pid into a file of its own directory. */
+    char pid_dir[] = "/tmp/evloop-pid-XXXXXX";
+    assert_non_null(mkdtemp(pid_dir));
+    char pidfile[128], script[512];
+    snprintf(pidfile, sizeof pidfile, "%s/child.pid", pid_dir);
+    snprintf(script, sizeof script, "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 100",
+             pidfile, pidfile, pidfile);
+    struct server s;
+    const char *const args[] = { "evloop", "SOCK", "--", "/bin/sh", "-c", script, NULL };
+    start_server(&s, args);
+    FILE *f = NULL;
+    for (int i = 0; i < 500 && (f = fopen(pidfile, "r")) == NULL; i++)
+        usleep(10000);
+    assert_non_null(f);
+    int pid = 0;
+    assert_int_equal(fscanf(f, "%d", &pid), 1);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(unlink(pidfile), 0);
+    assert_int_equal(rmdir(pid_dir), 0);
+    assert_int_equal(kill(pid, 0), 0);              /* it runs */
+    assert_int_equal(kill(s.pid, SIGTERM), 0);
+    char line[256];
+    assert_true(read_line(s.out, line, sizeof line, 5000) > 0);
+    assert_string_equal(line, "child killed by SIGTERM\n");
+    assert_int_equal(tu_wait_exit(s.pid), 0);
+    assert_int_equal(kill(pid, 0), -1);             /* ended and reaped */
+    assert_int_equal(errno, ESRCH);
+    char want[256];
+    snprintf(want, sizeof want, "caught TERM, removed %s\n", s.path);
+    assert_true(read_line(s.out, line, sizeof line, 1000) > 0);
+    assert_string_equal(line, want);
+    assert_int_equal(close(s.out), 0);
+    assert_int_equal(tu_count_entries(s.dir), 0);
+    assert_int_equal(rmdir(s.dir), 0);
+}
+static void evloop_survives_garbage(void **state)
+{
+    (void)state;
+    struct server s;
+    const char *const args[] = { "evloop", "SOCK", NULL };
+    start_server(&s, args);
+    static char line[1100];
+    memset(line, 'g', sizeof line);
+    line[1023] = '\n';
+    line[1024] = '\0';
+    int a = connect_to(&s), b = connect_to(&s);
+    round_trip(a, line, line);                      /* 1024 bytes: fits */
+    line[1023] = 'g';
+    line[1024] = '\n';
+    line[1025] = '\0';
+    assert_int_equal(write_full(a, line, 1025), 1025);   /* 1025: too long */
+    char reply[64];
+    assert_true(read_line(a, reply, sizeof reply, 3000) > 0);
+    assert_string_equal(reply, "error: line too long\n");
+    assert_true(closed_within(a, 3000));
+    assert_int_equal(close(a), 0);
+    /* Random bytes, newlines among them, are echoed as they came. */
+    unsigned char junk[4000];
+    unsigned seed = 1;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        seed = seed * 1103515245u + 12345u;
+        junk[i] = (unsigned char)(seed >> 16);
+        if (i % 97 == 96)
+            junk[i] = '\n';
+    }
+    junk[sizeof junk - 1] = '\n';
+    junk[0] = 'j';                                  /* not a "!" line */
+    for (size_t i = 1; i < sizeof junk; i++)
+        if (junk[i - 1] == '\n' && junk[i] == '!')
+            junk[i] = '?';
+    assert_int_equal(write_full(b, junk, sizeof junk), (ssize_t)sizeof junk);
+    unsigned char back[sizeof junk];
+    size_t got = 0;
+    while (got < sizeof back) {
+        struct pollfd p = { .fd = b, .events = POLLIN };
+        assert_int_equal(poll(&p, 1, 3000), 1);
+        ssize_t r = read(b, back + got, sizeof back - got);
+        assert_true(r > 0);
+        got += (size_t)r;
+    }
+    assert_memory_equal(back, junk, sizeof junk);
+    assert_int_equal(close(b), 0);
+    stop_server(&s, SIGTERM);
+}
+static void evloop_cuts_off_stalled_and_idle_clients(void **state)
+{
+    (void)state;
+    struct server s;
+    const char *const args[] = { "evloop", "-t", "300", "SOCK", NULL };
+    start_server(&s, args);
+    int a = connect_to(&s), b = connect_to(&s), c = connect_to(&s);
+    int fl = fcntl(a, F_GETFL);
+    assert_int_equal(fcntl(a, F_SETFL, fl | O_NONBLOCK), 0);
+    static const char chunk[] = "flood flood flood flood flood flood flood\n";
+    size_t sent = 0;
+    for (;;) {
+        ssize_t n = write(a, chunk, sizeof chunk - 1);
+        if (n == -1) {
+            assert_int_equal(errno, EAGAIN);
+            break;
+        }
+        sent += (size_t)n;
+        assert_true(sent < 64u << 20);             /* backpressure: bounded */
+    }
+    long long t0 = ms_now();
+    round_trip(b, "are you there?\n", "are you there?\n");
+    assert_true(ms_now() - t0 < 1000);
+    assert_false(closed_within(c, 150));
+    assert_true(closed_within(c, 3000));
+    assert_true(closed_within(a, 3000));
+    assert_true(closed_within(b, 3000));            /* idle by now, too */
+    int d = connect_to(&s);
+    round_trip(d, "still\n", "still\n");
+    assert_int_equal(close(a), 0);
+    assert_int_equal(close(b), 0);
+    assert_int_equal(close(d), 0);
+    assert_int_equal(close(c), 0);
+    stop_server(&s, SIGINT);
+}
+static void evloop_survives_clients_that_die(void **state)
+{
+    (void)state;
+    struct server s;
+    const char *const args[] = { "evloop", "-w", "50", "SOCK", NULL };
+    start_server(&s, args);
+    for (int i = 0; i < 10; i++) {
+        int d = connect_to(&s);
+        assert_int_equal(write_full(d, "!dead\n", 6), 6);
+        assert_int_equal(close(d), 0);
+    }
+    int c = connect_to(&s);
+    round_trip(c, "!mine\n", "MINE\n");
+    round_trip(c, "plain\n", "plain\n");            /* and nothing else came */
+    struct pollfd p = { .fd = c, .events = POLLIN };
+    assert_int_equal(poll(&p, 1, 300), 0);
+
+    int d = connect_to(&s);
+    int fl = fcntl(d, F_GETFL);
+    assert_int_equal(fcntl(d, F_SETFL, fl | O_NONBLOCK), 0);
+    static const char chunk[] = "never read never read never read\n";
+    while (write(d, chunk, sizeof chunk - 1) > 0)
+        ;
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(close(d), 0);
+    usleep(200 * 1000);
+    round_trip(c, "alive?\n", "alive?\n");
+    assert_int_equal(close(c), 0);
+    stop_server(&s, SIGHUP);
+}
+static void evloop_checks_arguments(void **state)
+{
+    (void)state;
+    char out[512];
+    char *const none[] = { "evloop", NULL };
+    int status = tu_run("epoll/evloop", none, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+    char *const bad[] = { "evloop", "-t", "0", "x.sock", NULL };
+    status = tu_run("epoll/evloop", bad, out, sizeof out);
+    assert_int_equal(WEXITSTATUS(status), 2);
+
+    char dir[] = "/tmp/evloop-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/taken", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+    char *const taken[] = { "evloop", path, NULL };
+    status = tu_run("epoll/evloop", taken, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(out, "evloop: bind"));
+    assert_non_null(strstr(out, "Address already in use"));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);           /* left alone */
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
 
 #define T(f) TU_TEST(f)
 
 int main(void)
 {
+    /* A write to a socket the server closed fails with EPIPE (and an
+     * assertion) instead of killing the whole test run. */
+    struct sigaction ign = { .sa_handler = SIG_IGN };
+    sigemptyset(&ign.sa_mask);
+    if (sigaction(SIGPIPE, &ign, NULL) == -1)
+        return EXIT_FAILURE;
     const struct CMUnitTest tests[] = {
         T(sig_unsafe_handler_deadlocks),
         T(sig_standard_signals_coalesce),
@@ -598,7 +962,13 @@ int main(void)
         T(epoll_oneshot_disarms),
         T(epoll_exclusive_not_with_mod),
         T(epoll_close_does_not_remove_dup),
-        /* the event loop's tests */
+        T(evloop_echoes_lines_in_order),
+        T(evloop_stop_signals_leave_nothing),
+        T(evloop_reaps_child_through_pidfd),
+        T(evloop_survives_garbage),
+        T(evloop_cuts_off_stalled_and_idle_clients),
+        T(evloop_survives_clients_that_die),
+        T(evloop_checks_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

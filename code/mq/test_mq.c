@@ -553,6 +553,27 @@ static void wait_queues(const char *prefix, int n)
     assert_int_equal(count_queues(prefix), n);
 }
 
+/* Wait (at most 10 s) until PID has N children: all its workers forked. */
+static void wait_children(pid_t pid, int n)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
+    int have = -1;
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        have = 0;
+        long child;
+        while (fscanf(f, "%ld", &child) == 1)
+            have++;
+        assert_int_equal(fclose(f), 0);
+        if (have == n)
+            return;
+        usleep(10 * 1000);
+    }
+    fail_msg("%s: %d children, not %d", path, have, n);
+}
+
 static void mq_prio_checks_arguments(void **state)
 {
     (void)state;
@@ -626,6 +647,7 @@ static void jobq_signal_removes_queue(void **state)
         char prefix[64], out[1024];
         jobq_prefix(prefix, sizeof prefix, pid);
         wait_queues(prefix, 1);
+        wait_children(pid, 2);
         usleep(50 * 1000);              /* deep in its sending loop */
         assert_int_equal(kill(pid, sigs[i]), 0);
         read_all(fd, out, sizeof out);  /* EOF: the workers are gone too */
@@ -651,6 +673,7 @@ static void jobq_sigkill_leaves_queue_but_workers_die(void **state)
     char prefix[64];
     jobq_prefix(prefix, sizeof prefix, pid);
     wait_queues(prefix, 1);
+    wait_children(pid, 3);
     assert_int_equal(kill(pid, SIGKILL), 0);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);

@@ -52,7 +52,7 @@ HTML_ASSETS   := $(BUILD)/html/book.css $(BUILD)/html/highlight.css \
 
 BOOK_TARGETS  := html pdf epub $(BUILD)/html/book.pdf $(BUILD)/html/book.epub
 
-.PHONY: book html pdf epub book-index check-claims check-transcripts transcripts check-book check-epub bench-build
+.PHONY: book html html-pages pdf epub book-index check-claims check-transcripts transcripts check-book check-epub bench-build
 
 book: $(BOOK_TARGETS) ## render the whole book (HTML, PDF, EPUB)
 html: $(BUILD)/html/.prose-checked ## render build/html/ (a page per chapter)
@@ -63,6 +63,10 @@ html: $(BUILD)/html/.prose-checked ## render build/html/ (a page per chapter)
 $(BUILD)/html/.prose-checked: $(BOOK_HTML) $(HTML_ASSETS) tests/book/check-prose.py
 	@$(PYTHON) tests/book/check-prose.py $(BUILD)/html
 	@touch $@
+# The live-preview loop (`make serve`) builds only this: every page but
+# print.html, which re-renders the whole book (seconds, on every save) and
+# waits for the next `make html`.
+html-pages: $(filter-out $(BUILD)/html/print.html,$(BOOK_HTML)) $(HTML_ASSETS)
 pdf: $(BUILD)/book.pdf ## render build/book.pdf (XeLaTeX)
 epub: $(BUILD)/book.epub ## render build/book.epub
 book-index: $(CHUNKS_JSON)

@@ -6,7 +6,8 @@
 // 404 for anything else, and never lists folders or leaves DIR.
 //
 // --watch (make serve): live preview.  A change under chapters/, book/ or
-// figures/ runs `make html` (the pages only: no PDF, EPUB or tangling),
+// figures/ runs `make html-pages` (the pages only, without print.html: no
+// PDF, EPUB or tangling),
 // then tells every open page through server-sent events (/__reload) which
 // pages were rewritten; a page that was reloads itself.  When make fails,
 // the pages show its errors (FILE:LINE) in a bar until the next good build.
@@ -130,7 +131,7 @@ export function liveReload(dir, srcDirs = ['chapters', 'book', 'figures'], log =
     running = true;
     const t0 = Date.now();
     const before = await mtimes();
-    const r = await make('html');
+    const r = await make('html-pages');   // all but print.html (mk/book.mk)
     if (r.code === 0) {
       const after = await mtimes();
       const changed = [...after].filter(([f, t]) => before.get(f) !== t).map(([f]) => f);

@@ -19,7 +19,7 @@
 #include "fifo/fifo_proto.h"
 #include "pipe/pipe_util.h"
 
-#define REPLY_TIMEOUT_MS 5000
+#define TIMEOUT_MS 5000               /* for room in the FIFO, for the reply */
 
 static char reply_path[PATH_MAX];      /* removed on every exit path */
 
@@ -50,8 +50,22 @@ static void catch_fatal_signals(void)
         err_exit("sigaction");
 }
 
+/* Wait up to TIMEOUT_MS for EVENTS on FD.  Returns 1 when ready (or on
+ * POLLHUP/POLLERR, which the next read or write reports), 0 on timeout. */
+static int wait_for(int fd, short events)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    int ready;
+    while ((ready = poll(&p, 1, TIMEOUT_MS)) == -1 && errno == EINTR)
+        ;
+    if (ready == -1)
+        err_exit("poll");
+    return ready;
+}
+
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     const char *dir_option = NULL;
     int opt;
     while ((opt = getopt(argc, argv, "d:")) != -1) {
@@ -85,23 +99,25 @@ int main(int argc, char *argv[])
     int sfd = open(server_path, O_WRONLY | O_NONBLOCK);
     if (sfd == -1)
         err_exit("no server is reading %s", server_path);
-    if (set_nonblocking(sfd, false) == -1)
-        err_exit("fcntl");
 
     struct fifo_request req = { .client_pid = (int32_t)getpid(), .len = (uint32_t)len };
     memcpy(req.text, text, len);
-    if (write_full(sfd, &req, sizeof req) == -1)    /* one atomic write */
-        err_exit("write %s", server_path);
+    fifo_request_seal(&req);                        /* magic and checksum */
+    for (;;) {                                      /* all of it, or EAGAIN */
+        ssize_t n = write(sfd, &req, sizeof req);
+        if (n == (ssize_t)sizeof req)
+            break;
+        if (n >= 0)                                 /* <= PIPE_BUF: cannot be */
+            fatal("short write to %s", server_path);
+        if (errno != EAGAIN)
+            err_exit("write %s", server_path);
+        if (wait_for(sfd, POLLOUT) == 0)            /* the FIFO is full */
+            fatal("%s stayed full for %d ms", server_path, TIMEOUT_MS);
+    }
     if (close(sfd) == -1)
         err_exit("close");
-    struct pollfd p = { .fd = rfd, .events = POLLIN };
-    int ready;
-    while ((ready = poll(&p, 1, REPLY_TIMEOUT_MS)) == -1 && errno == EINTR)
-        ;
-    if (ready == -1)
-        err_exit("poll");
-    if (ready == 0)
-        fatal("no reply within %d ms", REPLY_TIMEOUT_MS);
+    if (wait_for(rfd, POLLIN) == 0)
+        fatal("no reply within %d ms", TIMEOUT_MS);
     if (set_nonblocking(rfd, false) == -1)
         err_exit("fcntl");
 

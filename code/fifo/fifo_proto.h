@@ -6,19 +6,24 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#define FIFO_SERVER_NAME "ipcbook-upper.fifo"   /* the well-known name */
-#define FIFO_MAX_TEXT    256
+#define FIFO_SERVER_NAME   "ipcbook-upper.fifo"   /* the well-known name */
+#define FIFO_MAX_TEXT      256
+#define FIFO_REQUEST_MAGIC "UPq1"   /* the 4 bytes that start every request */
 
-/* Client -> server, through the server's FIFO.  Fixed size. */
+/* Client -> server, through the server's FIFO.  Fixed size, no padding. */
 struct fifo_request {
+    char     magic[4];          /* FIFO_REQUEST_MAGIC, without a NUL */
     int32_t  client_pid;        /* names the reply FIFO */
     uint32_t len;               /* bytes of text used, <= FIFO_MAX_TEXT */
+    uint32_t check;             /* fifo_request_checksum() of the request */
     char     text[FIFO_MAX_TEXT];
 };
 
@@ -32,6 +37,33 @@ struct fifo_reply {
  * writers' data: that is what keeps concurrent requests apart. */
 _Static_assert(sizeof(struct fifo_request) <= PIPE_BUF,
                "a request must fit in PIPE_BUF to be written atomically");
+
+/* FNV-1a over the request, with the check field counted as zero. */
+static inline uint32_t fifo_request_checksum(const struct fifo_request *req)
+{
+    struct fifo_request copy = *req;
+    copy.check = 0;
+    const unsigned char *p = (const unsigned char *)&copy;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < sizeof copy; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+/* Set the magic and the checksum of a request whose other fields (and
+ * the unused rest of its text) are already filled in. */
+static inline void fifo_request_seal(struct fifo_request *req)
+{
+    memcpy(req->magic, FIFO_REQUEST_MAGIC, sizeof req->magic);
+    req->check = fifo_request_checksum(req);
+}
+
+/* True if *REQ starts with the magic and its checksum matches. */
+static inline bool fifo_request_intact(const struct fifo_request *req)
+{
+    return memcmp(req->magic, FIFO_REQUEST_MAGIC, sizeof req->magic) == 0
+           && req->check == fifo_request_checksum(req);
+}
 
 /* The directory where server and clients meet: DIR_OPTION if not NULL,
  * else $XDG_RUNTIME_DIR.  NULL if neither is set. */

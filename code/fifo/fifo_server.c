@@ -2,7 +2,9 @@
 /* fifo_server.c: an upper-case server on a well-known FIFO.  It creates
  * DIR/ipcbook-upper.fifo (mode 0600), prints its path on stdout once it is
  * ready, answers each request on the client's reply FIFO, and removes its
- * FIFO when it gets SIGINT or SIGTERM.  DIR defaults to $XDG_RUNTIME_DIR.
+ * FIFO when it gets SIGINT, SIGTERM or SIGHUP.  Bytes that are not an
+ * intact request are skipped; it never waits anywhere but in ppoll.
+ * DIR defaults to $XDG_RUNTIME_DIR.
  *
  * Usage: fifo_server [-d DIR]
  */
@@ -12,6 +14,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +22,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "common/io.h"
 #include "fifo/fifo_proto.h"
-#include "pipe/pipe_util.h"
 
 static char server_path[PATH_MAX];     /* removed by remove_server_fifo */
 static volatile sig_atomic_t stop_signal;
@@ -31,24 +32,28 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
-/* Block SIGINT and SIGTERM and catch them with on_stop_signal; ignore
- * SIGPIPE.  *WAIT_MASK gets the mask to use while waiting in ppoll: the
- * old mask, with SIGINT and SIGTERM unblocked. */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define N_STOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
+
+/* Block SIGINT, SIGTERM and SIGHUP and catch them with on_stop_signal;
+ * ignore SIGPIPE.  *WAIT_MASK gets the mask to use while waiting in
+ * ppoll: the old mask, with those three unblocked. */
 static void set_up_signals(sigset_t *wait_mask)
 {
     sigset_t stop;
     sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+        sigaddset(&stop, stop_signals[i]);
     if (sigprocmask(SIG_BLOCK, &stop, wait_mask) == -1)
         err_exit("sigprocmask");
-    sigdelset(wait_mask, SIGINT);
-    sigdelset(wait_mask, SIGTERM);
 
     struct sigaction sa = { .sa_handler = on_stop_signal };
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1)
-        err_exit("sigaction");
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++) {
+        sigdelset(wait_mask, stop_signals[i]);
+        if (sigaction(stop_signals[i], &sa, NULL) == -1)
+            err_exit("sigaction");
+    }
     sa.sa_handler = SIG_IGN;
     if (sigaction(SIGPIPE, &sa, NULL) == -1)
         err_exit("sigaction");
@@ -75,6 +80,40 @@ static void create_server_fifo(void)
     }
     if (errno != ENXIO)
         err_exit("open %s", server_path);
+}
+
+/* Bytes read from the server FIFO and not used yet.  What is left between
+ * two reads is always shorter than one request. */
+struct inbox {
+    size_t used;
+    char   buf[PIPE_BUF];
+};
+_Static_assert(PIPE_BUF >= 2 * sizeof(struct fifo_request),
+               "the inbox holds a partial request and a whole one");
+
+/* Take the first intact request out of IN into *REQ and return true.
+ * Bytes before it (garbage, or a request cut short) are dropped with a
+ * warning.  Return false when fewer bytes than a request are left: they
+ * may be the start of a request whose rest is still coming, and stay. */
+static bool next_request(struct inbox *in, struct fifo_request *req)
+{
+    size_t start = 0;
+    bool found = false;
+    for (; in->used - start >= sizeof *req; start++) {
+        if (memcmp(in->buf + start, FIFO_REQUEST_MAGIC, sizeof req->magic) != 0)
+            continue;                   /* no magic: not a request start */
+        memcpy(req, in->buf + start, sizeof *req);
+        if (fifo_request_intact(req)) {
+            found = true;
+            break;
+        }
+    }
+    if (start > 0)
+        warn_msg("skipped %zu bytes that were not an intact request", start);
+    size_t used_up = start + (found ? sizeof *req : 0);
+    memmove(in->buf, in->buf + used_up, in->used - used_up);
+    in->used -= used_up;
+    return found;
 }
 
 /* Answer one request on the client's reply FIFO.  Problems with one
@@ -111,10 +150,10 @@ static void handle_request(const char *dir, const struct fifo_request *req)
         struct fifo_reply reply = { .len = req->len };   /* rest zeroed */
         for (uint32_t i = 0; i < req->len; i++)
             reply.text[i] = (char)toupper((unsigned char)req->text[i]);
-        ssize_t n = write(fd, &reply, sizeof reply);   /* <= PIPE_BUF */
+        ssize_t n = write(fd, &reply, sizeof reply);   /* all or nothing */
         if (n == -1)
-            err_msg("write %s", path);                  /* e.g. EPIPE */
-        else if (n != (ssize_t)sizeof reply)
+            err_msg("write %s", path);          /* EPIPE, or EAGAIN: full */
+        else if (n != (ssize_t)sizeof reply)    /* <= PIPE_BUF: cannot be */
             warn_msg("short reply to client %ld", (long)req->client_pid);
     }
     if (close(fd) == -1)
@@ -123,6 +162,7 @@ static void handle_request(const char *dir, const struct fifo_request *req)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     const char *dir_option = NULL;
     int opt;
     while ((opt = getopt(argc, argv, "d:")) != -1) {
@@ -151,12 +191,10 @@ int main(int argc, char *argv[])
     int dummy_writer = open(server_path, O_WRONLY);   /* never written */
     if (dummy_writer == -1)
         err_exit("open %s", server_path);
-    if (set_nonblocking(rfd, false) == -1)
-        err_exit("fcntl");
 
     printf("%s\n", server_path);            /* "ready" */
-    if (fflush(stdout) == EOF)
-        err_exit("stdout");
+    flush_stdout();                         /* or exit: nobody hears us */
+    struct inbox in = { .used = 0 };
     while (stop_signal == 0) {
         struct pollfd p = { .fd = rfd, .events = POLLIN };
         if (ppoll(&p, 1, NULL, &wait_mask) == -1) {
@@ -164,16 +202,20 @@ int main(int argc, char *argv[])
                 continue;                   /* a stop signal, checked above */
             err_exit("ppoll");
         }
-        struct fifo_request req;
-        ssize_t n = read_full(rfd, &req, sizeof req);
-        if (n == -1)
+        ssize_t n = read(rfd, in.buf + in.used, sizeof in.buf - in.used);
+        if (n == -1 && errno != EAGAIN)
             err_exit("read %s", server_path);
-        if (n != (ssize_t)sizeof req)
-            fatal("short request of %zd bytes", n);
-        handle_request(dir, &req);
+        if (n == 0)
+            fatal("end of file on %s", server_path);   /* no writer at all */
+        if (n > 0)
+            in.used += (size_t)n;
+        struct fifo_request req;
+        while (next_request(&in, &req))
+            handle_request(dir, &req);
     }
     fprintf(stderr, "fifo_server: got %s, removing the FIFO and exiting\n",
-            stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+            stop_signal == SIGINT ? "SIGINT"
+            : stop_signal == SIGTERM ? "SIGTERM" : "SIGHUP");
     if (close(rfd) == -1 || close(dummy_writer) == -1)
         err_exit("close");
     return 0;

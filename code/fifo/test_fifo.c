@@ -3,6 +3,8 @@
  * client/server programs run together. */
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 
 #include "common/test_util.h"
 #include "fifo/fifo_proto.h"
@@ -39,11 +41,11 @@ static void start_server(struct server *s, const char *dir)
     assert_int_not_equal(s->pid, -1);
     if (s->pid == 0) {
         if (dup2(fd[1], STDOUT_FILENO) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(fd[0]);
         close(fd[1]);
         execl(prog, "fifo_server", "-d", dir, (char *)NULL);
-        _exit(127);
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     s->out = fd[0];
@@ -76,11 +78,11 @@ static pid_t start_client(const char *dir, const char *text, int *out)
     assert_int_not_equal(pid, -1);
     if (pid == 0) {
         if (dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(fd[0]);
         close(fd[1]);
         execl(prog, "fifo_client", "-d", dir, text, (char *)NULL);
-        _exit(127);
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     *out = fd[0];
@@ -100,7 +102,6 @@ static int finish_client(pid_t pid, int out, char *buf, size_t size)
 static void fifo_mkfifo_creates_fifo_0600(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     mode_t old_mask = umask(022);       /* a usual umask; 0600 survives it */
     struct fifo_dir fd;
     fifo_dir_create(&fd);
@@ -121,13 +122,11 @@ static void fifo_mkfifo_creates_fifo_0600(void **state)
 
     fifo_dir_remove(&fd);
     umask(old_mask);
-    alarm(0);
 }
 
 static void fifo_mkfifo_existing_gives_eexist(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     errno = 0;
@@ -152,7 +151,96 @@ static void fifo_mkfifo_existing_gives_eexist(void **state)
     assert_int_equal(errno, EEXIST);
     assert_int_equal(unlink(file), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
+}
+
+/* Start PROG (such as "fifo/fifo_basics") with TMPDIR=TMP and, as its
+ * stdout, a pty whose buffer is already full, so that its first
+ * line-buffered printf blocks.  *MASTER gets the pty's master side, which
+ * the caller must close. */
+static pid_t start_on_full_pty(const char *name_of_prog, const char *tmp, int *master)
+{
+    char prog[PATH_MAX];
+    tu_program_path(prog, sizeof prog, name_of_prog);
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(m >= 0);
+    assert_int_equal(grantpt(m), 0);
+    assert_int_equal(unlockpt(m), 0);
+    const char *name = ptsname(m);
+    assert_non_null(name);
+    int tty = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    assert_true(tty >= 0);
+    struct termios t;
+    assert_int_equal(tcgetattr(tty, &t), 0);
+    cfmakeraw(&t);                                  /* bytes as they are */
+    assert_int_equal(tcsetattr(tty, TCSANOW, &t), 0);
+    static char fill[4096];
+    memset(fill, '.', sizeof fill);
+    for (int round = 0; round < 10; round++) {      /* nobody reads m */
+        while (write(tty, fill, sizeof fill) > 0)   /* the kernel moves */
+            ;                                       /* bytes on to m's */
+        assert_int_equal(errno, EAGAIN);            /* side a little later, */
+        usleep(20 * 1000);                          /* so fill it again */
+    }
+    errno = 0;
+    assert_int_equal(write(tty, fill, 1), -1);      /* full, and stays so */
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(fcntl(tty, F_SETFL, fcntl(tty, F_GETFL) & ~O_NONBLOCK), 0);
+
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_int_not_equal(pid, -1);
+    if (pid == 0) {
+        if (dup2(tty, STDOUT_FILENO) == -1 || setenv("TMPDIR", tmp, 1) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        close(tty);
+        close(m);
+        execl(prog, strrchr(prog, '/') + 1, (char *)NULL);
+        tu_exec_failed();
+    }
+    assert_int_equal(close(tty), 0);
+    *master = m;
+    return pid;
+}
+
+/* True once TMP holds a directory with a FIFO called NAME in it. */
+static bool fifo_in_subdir(const char *tmp, const char *name)
+{
+    DIR *d = opendir(tmp);
+    assert_non_null(d);
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        char p[PATH_MAX];
+        struct stat st;
+        if (e->d_name[0] == '.')
+            continue;
+        int n = snprintf(p, sizeof p, "%s/%s/%s", tmp, e->d_name, name);
+        assert_true(n > 0 && (size_t)n < sizeof p);
+        found = lstat(p, &st) == 0 && S_ISFIFO(st.st_mode);
+    }
+    assert_int_equal(closedir(d), 0);
+    return found;
+}
+
+static void fifo_basics_signal_leaves_nothing(void **state)
+{
+    (void)state;
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        char tmp[PATH_MAX];
+        int master;
+        assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
+        pid_t pid = start_on_full_pty("fifo/fifo_basics", tmp, &master);
+        for (int k = 0; k < 200 && !fifo_in_subdir(tmp, "demo.fifo"); k++)
+            usleep(10 * 1000);
+        assert_true(fifo_in_subdir(tmp, "demo.fifo"));
+        usleep(100 * 1000);                         /* now in write(2) */
+        assert_int_equal(kill(pid, signals[i]), 0);
+        assert_int_equal(tu_wait_exit(pid), 128 + signals[i]);
+        assert_int_equal(close(master), 0);
+        assert_int_equal(tu_count_entries(tmp), 0); /* nothing left */
+        assert_int_equal(rmdir(tmp), 0);
+    }
 }
 
 struct opener { const char *path; int flags; };
@@ -185,32 +273,27 @@ static void check_open_waits(const char *path, int child_flags, int our_flags)
 static void fifo_blocking_open_waits_for_other_end(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     check_open_waits(fd.path, O_RDONLY, O_WRONLY);  /* reader waits */
     check_open_waits(fd.path, O_WRONLY, O_RDONLY | O_NONBLOCK);  /* writer */
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_nonblock_read_open_succeeds(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     int r = open(fd.path, O_RDONLY | O_NONBLOCK);   /* no writer anywhere */
     assert_true(r >= 0);
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_nonblock_write_open_without_reader_gives_enxio(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     errno = 0;
@@ -223,13 +306,41 @@ static void fifo_nonblock_write_open_without_reader_gives_enxio(void **state)
     assert_int_equal(close(w), 0);
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
+}
+
+static int open_and_read_eof(void *arg)
+{
+    const char *path = arg;
+    char c;
+    int fd = open(path, O_RDONLY);                  /* waits for a writer */
+    if (fd == -1)
+        return 1;
+    ssize_t n = read(fd, &c, 1);
+    if (close(fd) == -1)
+        return 2;
+    return n == 0 ? 0 : 3;                          /* 0: end of file */
+}
+
+static void fifo_probe_releases_blocked_reader(void **state)
+{
+    (void)state;
+    struct fifo_dir fd;
+    int done;
+    fifo_dir_create(&fd);
+    pid_t pid = tu_spawn(open_and_read_eof, fd.path, &done);
+    assert_false(tu_done_within(done, 300));        /* stuck in open */
+    int probe = open(fd.path, O_WRONLY | O_NONBLOCK);
+    assert_true(probe >= 0);                        /* there is a reader */
+    assert_int_equal(close(probe), 0);
+    assert_true(tu_done_within(done, 10 * 1000));   /* released ... */
+    assert_int_equal(tu_wait_exit(pid), 0);         /* ... and saw EOF */
+    assert_int_equal(close(done), 0);
+    fifo_dir_remove(&fd);
 }
 
 static void fifo_rdwr_open_does_not_block(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     char buf[8];
     fifo_dir_create(&fd);
@@ -239,13 +350,11 @@ static void fifo_rdwr_open_does_not_block(void **state)
     assert_int_equal(read(rw, buf, sizeof buf), 2); /* ... and writer */
     assert_int_equal(close(rw), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_eof_when_all_writers_leave(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     char buf[16];
     fifo_dir_create(&fd);
@@ -267,13 +376,11 @@ static void fifo_eof_when_all_writers_leave(void **state)
     assert_int_equal(read(r, buf, sizeof buf), 0);  /* ... then EOF */
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_dummy_writer_prevents_eof(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     char buf[16];
     fifo_dir_create(&fd);
@@ -295,21 +402,79 @@ static void fifo_dummy_writer_prevents_eof(void **state)
     assert_int_equal(read(r, buf, sizeof buf), 0);  /* now it is EOF */
     assert_int_equal(close(r), 0);
     fifo_dir_remove(&fd);
-    alarm(0);
 }
 
 static void fifo_request_fits_in_pipe_buf(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     struct fifo_dir fd;
     fifo_dir_create(&fd);
     long pipe_buf = pathconf(fd.path, _PC_PIPE_BUF);
     assert_true(pipe_buf > 0);
     assert_true(sizeof(struct fifo_request) <= (size_t)pipe_buf);
-    assert_int_equal(sizeof(struct fifo_request), 264);
+    assert_int_equal(sizeof(struct fifo_request), 272);
     fifo_dir_remove(&fd);
-    alarm(0);
+}
+
+
+#define FIFO_WRITERS 8
+#define FIFO_RECORDS 64
+
+struct fifo_writer { const char *path; int inherited[2]; char letter; };
+
+static int write_fifo_records(void *arg)
+{
+    const struct fifo_writer *w = arg;
+    static char record[PIPE_BUF];
+    memset(record, w->letter, sizeof record);
+    for (int i = 0; i < 2; i++)         /* the test's ends: if it fails, */
+        if (close(w->inherited[i]) == -1)   /* SIGPIPE ends us */
+            return 4;
+    int fd = open(w->path, O_WRONLY);
+    if (fd == -1)
+        return 1;
+    for (int i = 0; i < FIFO_RECORDS; i++)
+        if (write(fd, record, sizeof record) != (ssize_t)sizeof record)
+            return 2;                   /* one write, all of it, or fail */
+    return close(fd) == 0 ? 0 : 3;
+}
+
+static void fifo_pipe_buf_writes_never_interleave(void **state)
+{
+    (void)state;
+    struct fifo_dir fd;
+    struct fifo_writer w[FIFO_WRITERS];
+    pid_t pid[FIFO_WRITERS];
+    int done[FIFO_WRITERS], count[FIFO_WRITERS] = { 0 };
+    static char record[PIPE_BUF];
+    fifo_dir_create(&fd);
+    int r = open(fd.path, O_RDONLY | O_NONBLOCK);
+    int own = open(fd.path, O_WRONLY);              /* no early EOF */
+    assert_true(r >= 0 && own >= 0);
+    assert_int_equal(fcntl(r, F_SETFL, fcntl(r, F_GETFL) & ~O_NONBLOCK), 0);
+    for (int i = 0; i < FIFO_WRITERS; i++) {
+        w[i] = (struct fifo_writer){ .path = fd.path, .inherited = { r, own },
+                                     .letter = (char)('a' + i) };
+        pid[i] = tu_spawn(write_fifo_records, &w[i], &done[i]);
+    }
+
+    for (int k = 0; k < FIFO_WRITERS * FIFO_RECORDS; k++) {
+        assert_int_equal(read_full(r, record, sizeof record), sizeof record);
+        int who = record[0] - 'a';
+        assert_true(who >= 0 && who < FIFO_WRITERS);
+        for (size_t i = 1; i < sizeof record; i++)
+            assert_int_equal(record[i], record[0]);   /* one writer's */
+        count[who]++;
+    }
+    for (int i = 0; i < FIFO_WRITERS; i++) {
+        assert_int_equal(count[i], FIFO_RECORDS);
+        assert_int_equal(tu_wait_exit(pid[i]), 0);
+        assert_int_equal(close(done[i]), 0);
+    }
+    assert_int_equal(close(own), 0);
+    assert_int_equal(read(r, record, 1), 0);        /* nothing else came */
+    assert_int_equal(close(r), 0);
+    fifo_dir_remove(&fd);
 }
 
 #define CLIENTS 8
@@ -317,7 +482,6 @@ static void fifo_request_fits_in_pipe_buf(void **state)
 static void fifo_server_answers_concurrent_clients(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], text[CLIENTS][64], want[128], out[512];
     pid_t pid[CLIENTS];
     int outfd[CLIENTS];
@@ -337,7 +501,6 @@ static void fifo_server_answers_concurrent_clients(void **state)
     assert_int_equal(stop_server(&s, SIGTERM), 0);
     assert_int_equal(tu_count_entries(dir), 0);        /* nothing left behind */
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
 struct dying { const char *dir; };
@@ -356,6 +519,7 @@ static int send_request_and_die(void *arg)
     int s = open(server, O_WRONLY);
     struct fifo_request req = { .client_pid = (int32_t)getpid(), .len = 2,
                                 .text = "hi" };
+    fifo_request_seal(&req);
     if (s == -1 || write_full(s, &req, sizeof req) != sizeof req || close(s) == -1)
         return 3;
     return 0;                                       /* dies, leaving its FIFO */
@@ -368,14 +532,25 @@ static void send_raw_request(const char *dir, int32_t pid, uint32_t len)
     int s = open(server, O_WRONLY);
     assert_true(s >= 0);
     struct fifo_request req = { .client_pid = pid, .len = len };
+    fifo_request_seal(&req);                        /* well framed */
     assert_int_equal(write_full(s, &req, sizeof req), sizeof req);
+    assert_int_equal(close(s), 0);
+}
+
+/* Write N raw bytes into the server FIFO in one write, then close. */
+static void send_raw_bytes(const char *dir, const void *bytes, size_t n)
+{
+    char server[PATH_MAX];
+    assert_int_equal(server_fifo_path(server, sizeof server, dir), 0);
+    int s = open(server, O_WRONLY);
+    assert_true(s >= 0);
+    assert_int_equal(write(s, bytes, n), (ssize_t)n);
     assert_int_equal(close(s), 0);
 }
 
 static void fifo_server_survives_dying_client(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], reply[PATH_MAX], out[512];
     struct server s;
     int done, outfd;
@@ -394,6 +569,12 @@ static void fifo_server_survives_dying_client(void **state)
 
     send_raw_request(dir, 1, FIFO_MAX_TEXT + 1);    /* malformed */
     send_raw_request(dir, dead, 0);                 /* no reply FIFO at all */
+    send_raw_bytes(dir, "garbage", 7);              /* not a request at all */
+    struct fifo_request torn = { .client_pid = (int32_t)dead, .len = 2 };
+    fifo_request_seal(&torn);
+    send_raw_bytes(dir, &torn, 11);                 /* a request cut short */
+    char fake[300] = FIFO_REQUEST_MAGIC "not a request";
+    send_raw_bytes(dir, fake, sizeof fake);         /* magic, bad checksum */
 
     pid_t pid = start_client(dir, "still alive?", &outfd);
     assert_int_equal(finish_client(pid, outfd, out, sizeof out), 0);
@@ -402,15 +583,149 @@ static void fifo_server_survives_dying_client(void **state)
     assert_int_equal(stop_server(&s, SIGTERM), 0);
     assert_int_equal(tu_count_entries(dir), 0);
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
-static void fifo_server_removes_fifo_on_sigint_and_sigterm(void **state)
+/* True if the server exits within MS ms: its stdout pipe reaches end of
+ * file.  If not, the server is killed, so that a failing test ends. */
+static bool server_exits_within(struct server *s, int ms)
+{
+    struct pollfd p = { .fd = s->out, .events = POLLIN };
+    char c;
+    int n;
+    while ((n = poll(&p, 1, ms)) == -1 && errno == EINTR)
+        ;
+    assert_true(n >= 0);
+    if (n == 1 && read(s->out, &c, 1) == 0)
+        return true;
+    assert_int_equal(kill(s->pid, SIGKILL), 0);
+    return false;
+}
+
+/* A writer that sends the first 11 bytes of a request and then stalls,
+ * keeping the server FIFO open.  Returns its descriptor. */
+static int start_stalled_writer(const char *dir)
+{
+    char server[PATH_MAX];
+    assert_int_equal(server_fifo_path(server, sizeof server, dir), 0);
+    int w = open(server, O_WRONLY);
+    assert_true(w >= 0);
+    struct fifo_request req = { .client_pid = (int32_t)getpid(), .len = 2,
+                                .text = "hi" };
+    fifo_request_seal(&req);
+    assert_int_equal(write(w, &req, 11), 11);
+    return w;
+}
+
+static void fifo_server_not_blocked_by_stalled_writer(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
-    const int signals[] = { SIGINT, SIGTERM };
-    for (int i = 0; i < 2; i++) {
+    char dir[PATH_MAX], out[512];
+    struct server s;
+    int outfd;
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    start_server(&s, dir);
+
+    int stalled = start_stalled_writer(dir);
+    pid_t pid = start_client(dir, "are you stuck?", &outfd);
+    assert_int_equal(finish_client(pid, outfd, out, sizeof out), 0);
+    assert_string_equal(out, "are you stuck? -> ARE YOU STUCK?\n");
+
+    assert_int_equal(close(stalled), 0);            /* it gives up */
+    pid = start_client(dir, "and now?", &outfd);
+    assert_int_equal(finish_client(pid, outfd, out, sizeof out), 0);
+    assert_string_equal(out, "and now? -> AND NOW?\n");
+
+    assert_int_equal(stop_server(&s, SIGTERM), 0);
+    assert_int_equal(tu_count_entries(dir), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+
+/* Write 2 MB of pseudo-random bytes into the server FIFO in pieces of
+ * 1 to 9000 bytes (some above PIPE_BUF), with a magic now and then. */
+static int flood(void *arg)
+{
+    const char *path = arg;
+    static char buf[9000];
+    uint32_t x = 2463534242u;                       /* xorshift32 */
+    int fd = open(path, O_WRONLY);
+    if (fd == -1)
+        return 1;
+    for (size_t total = 0; total < 2u << 20; ) {
+        for (size_t i = 0; i < sizeof buf; i++) {
+            x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+            buf[i] = (char)x;
+        }
+        size_t n = 1 + x % sizeof buf;
+        if (x % 3 == 0)
+            memcpy(buf, FIFO_REQUEST_MAGIC, 4);     /* a fake start */
+        if (write_full(fd, buf, n) == -1)
+            return 2;
+        total += n;
+    }
+    return close(fd) == 0 ? 0 : 3;
+}
+
+static void fifo_server_answers_clients_through_a_flood(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], path[PATH_MAX], text[CLIENTS][64], want[128], out[512];
+    pid_t pid[CLIENTS];
+    int outfd[CLIENTS], done;
+    struct server s;
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    assert_int_equal(server_fifo_path(path, sizeof path, dir), 0);
+    start_server(&s, dir);
+
+    pid_t flooder = tu_spawn(flood, path, &done);
+    for (int i = 0; i < CLIENTS; i++) {             /* while it floods */
+        snprintf(text[i], sizeof text[i], "client %d in the flood", i);
+        pid[i] = start_client(dir, text[i], &outfd[i]);
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+        assert_int_equal(finish_client(pid[i], outfd[i], out, sizeof out), 0);
+        snprintf(want, sizeof want, "client %d in the flood -> CLIENT %d IN THE FLOOD\n",
+                 i, i);
+        assert_string_equal(out, want);
+    }
+    assert_int_equal(tu_wait_exit(flooder), 0);
+    assert_int_equal(close(done), 0);
+    assert_int_equal(stop_server(&s, SIGTERM), 0);
+    assert_int_equal(tu_count_entries(dir), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void fifo_server_stops_while_request_partial(void **state)
+{
+    (void)state;
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        char dir[PATH_MAX], path[PATH_MAX];
+        struct server s;
+        assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+        assert_int_equal(server_fifo_path(path, sizeof path, dir), 0);
+        start_server(&s, dir);
+        int stalled = start_stalled_writer(dir);
+        usleep(200 * 1000);                         /* the server has read it */
+        assert_int_equal(kill(s.pid, signals[i]), 0);
+        bool exited = server_exits_within(&s, 5 * 1000);
+        int status = tu_wait_exit(s.pid);
+        assert_int_equal(close(s.out), 0);
+        assert_int_equal(close(stalled), 0);
+        if (!exited)
+            unlink(path);                           /* the killed server's */
+        assert_true(exited);
+        assert_int_equal(status, 0);
+        assert_int_equal(tu_count_entries(dir), 0);
+        assert_int_equal(rmdir(dir), 0);
+    }
+}
+
+static void fifo_server_removes_fifo_on_stop_signals(void **state)
+{
+    (void)state;
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
         char dir[PATH_MAX];
         struct server s;
         assert_int_equal(make_private_dir(dir, sizeof dir), 0);
@@ -420,13 +735,11 @@ static void fifo_server_removes_fifo_on_sigint_and_sigterm(void **state)
         assert_int_equal(tu_count_entries(dir), 0);
         assert_int_equal(rmdir(dir), 0);
     }
-    alarm(0);
 }
 
 static void fifo_server_reuses_stale_fifo_refuses_second_server(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], path[PATH_MAX], out[1024];
     struct server s;
     assert_int_equal(make_private_dir(dir, sizeof dir), 0);
@@ -443,13 +756,11 @@ static void fifo_server_reuses_stale_fifo_refuses_second_server(void **state)
     assert_int_equal(stop_server(&s, SIGTERM), 0);
     assert_int_equal(tu_count_entries(dir), 0);
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
 static void fifo_client_without_server_fails_cleanly(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], path[PATH_MAX], out[1024];
     char *argv[] = { "fifo_client", "-d", dir, "anyone?", NULL };
     assert_int_equal(make_private_dir(dir, sizeof dir), 0);
@@ -467,13 +778,11 @@ static void fifo_client_without_server_fails_cleanly(void **state)
     assert_int_equal(tu_count_entries(dir), 1);         /* only that FIFO */
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
 }
 
 static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char dir[PATH_MAX], path[PATH_MAX], out[512];
     int outfd;
     assert_int_equal(make_private_dir(dir, sizeof dir), 0);
@@ -486,6 +795,7 @@ static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
     assert_true(tu_done_within(fake, 10 * 1000));   /* the request came */
     struct fifo_request req;
     assert_int_equal(read_full(fake, &req, sizeof req), sizeof req);
+    assert_true(fifo_request_intact(&req));
     assert_int_equal(req.client_pid, pid);
     assert_int_equal(tu_count_entries(dir), 2);        /* + the reply FIFO */
 
@@ -495,27 +805,171 @@ static void fifo_client_removes_reply_fifo_on_sigterm(void **state)
     assert_int_equal(close(fake), 0);
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
-    alarm(0);
+}
+
+static void fifo_client_gives_up_on_full_server_fifo(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], path[PATH_MAX], out[1024];
+    static char junk[PIPE_BUF];
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    assert_int_equal(server_fifo_path(path, sizeof path, dir), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int fake = open(path, O_RDONLY | O_NONBLOCK);   /* never reads */
+    int fill = open(path, O_WRONLY | O_NONBLOCK);
+    assert_true(fake >= 0 && fill >= 0);
+    while (write(fill, junk, sizeof junk) > 0)
+        ;
+    assert_int_equal(errno, EAGAIN);                /* full */
+    int before;
+    assert_int_equal(ioctl(fake, FIONREAD, &before), 0);
+
+    char *argv[] = { "fifo_client", "-d", dir, "anyone?", NULL };
+    int status = tu_run("fifo/fifo_client", argv, out, sizeof out);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    assert_non_null(strstr(out, "stayed full"));
+    int after;
+    assert_int_equal(ioctl(fake, FIONREAD, &after), 0);
+    assert_int_equal(after, before);                /* not half a request */
+    assert_int_equal(tu_count_entries(dir), 1);     /* no reply FIFO left */
+    assert_int_equal(close(fill), 0);
+    assert_int_equal(close(fake), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void fifo_demo_with_stdout_closed(void **state)
+{
+    (void)state;
+    char tmp[PATH_MAX], prog[PATH_MAX], err[2048];
+    int fd[2];
+    assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
+    tu_program_path(prog, sizeof prog, "fifo/fifo_demo");
+    assert_int_equal(pipe(fd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_int_not_equal(pid, -1);
+    if (pid == 0) {
+        if (dup2(fd[1], STDERR_FILENO) == -1 || close(STDOUT_FILENO) == -1
+            || setenv("TMPDIR", tmp, 1) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        close(fd[0]);
+        close(fd[1]);
+        execl(prog, "fifo_demo", (char *)NULL);
+        tu_exec_failed();
+    }
+    assert_int_equal(close(fd[1]), 0);
+    ssize_t n = read_full(fd[0], err, sizeof err - 1);
+    assert_true(n >= 0);
+    err[n] = '\0';
+    assert_int_equal(close(fd[0]), 0);
+    int status = tu_wait_exit(pid);
+    assert_null(strstr(err, "did not start"));
+    assert_non_null(strstr(err, "fifo_server: got SIGTERM"));
+    assert_non_null(strstr(err, "fifo_demo: write error"));
+    assert_int_equal(status, 1);                    /* it could not print */
+    assert_int_equal(tu_count_entries(tmp), 0);     /* its mkdtemp dir: gone */
+    assert_int_equal(rmdir(tmp), 0);
+}
+
+static void fifo_programs_report_write_errors(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], out[512];
+    char *basics[] = { "fifo_basics", NULL };
+    char *demo[] = { "fifo_demo", NULL };
+    tu_expect_write_error("fifo/fifo_basics", basics);
+    tu_expect_write_error("fifo/fifo_demo", demo);
+
+    assert_int_equal(make_private_dir(dir, sizeof dir), 0);
+    char *server[] = { "fifo_server", "-d", dir, NULL };
+    tu_expect_write_error("fifo/fifo_server", server);
+    assert_int_equal(tu_count_entries(dir), 0);     /* FIFO removed */
+
+    struct server s;
+    start_server(&s, dir);
+    char *client[] = { "fifo_client", "-d", dir, "hi", NULL };
+    tu_expect_write_error("fifo/fifo_client", client);
+    assert_int_equal(tu_count_entries(dir), 1);     /* no reply FIFO left */
+    int outfd;                                      /* still serving */
+    pid_t pid = start_client(dir, "ok?", &outfd);
+    assert_int_equal(finish_client(pid, outfd, out, sizeof out), 0);
+    assert_string_equal(out, "ok? -> OK?\n");
+    assert_int_equal(stop_server(&s, SIGTERM), 0);
+    assert_int_equal(tu_count_entries(dir), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void fifo_demo_signal_stops_server_and_cleans_up(void **state)
+{
+    (void)state;
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        char tmp[PATH_MAX];
+        int master;
+        assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
+        pid_t pid = start_on_full_pty("fifo/fifo_demo", tmp, &master);
+        for (int k = 0; k < 500 && !fifo_in_subdir(tmp, FIFO_SERVER_NAME); k++)
+            usleep(10 * 1000);
+        assert_true(fifo_in_subdir(tmp, FIFO_SERVER_NAME));
+        usleep(100 * 1000);                         /* now in write(2) */
+        assert_int_equal(kill(pid, signals[i]), 0);
+        assert_int_equal(tu_wait_exit(pid), 128 + signals[i]);
+        assert_int_equal(close(master), 0);
+        assert_int_equal(tu_count_entries(tmp), 0); /* FIFO and dir gone */
+        assert_int_equal(rmdir(tmp), 0);
+    }
+}
+
+static void fifo_demo_sigpipe_stops_server_and_cleans_up(void **state)
+{
+    (void)state;
+    char tmp[PATH_MAX], err[2048];
+    char *argv[] = { "fifo_demo", NULL };
+    assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
+    const char *old = getenv("TMPDIR");
+    char *saved = old != NULL ? strdup(old) : NULL;
+    assert_true(old == NULL || saved != NULL);
+    assert_int_equal(setenv("TMPDIR", tmp, 1), 0);  /* inherited by it */
+    int status = tu_run_stdout("fifo/fifo_demo", argv, TU_STDOUT_BROKEN_PIPE,
+                               err, sizeof err);
+    assert_int_equal(saved != NULL ? setenv("TMPDIR", saved, 1)
+                                   : unsetenv("TMPDIR"), 0);
+    free(saved);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE);
+    assert_int_equal(tu_count_entries(tmp), 0);     /* no server FIFO, no dir */
+    assert_int_equal(rmdir(tmp), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fifo_mkfifo_creates_fifo_0600),
-        cmocka_unit_test(fifo_mkfifo_existing_gives_eexist),
-        cmocka_unit_test(fifo_blocking_open_waits_for_other_end),
-        cmocka_unit_test(fifo_nonblock_read_open_succeeds),
-        cmocka_unit_test(fifo_nonblock_write_open_without_reader_gives_enxio),
-        cmocka_unit_test(fifo_rdwr_open_does_not_block),
-        cmocka_unit_test(fifo_eof_when_all_writers_leave),
-        cmocka_unit_test(fifo_dummy_writer_prevents_eof),
-        cmocka_unit_test(fifo_request_fits_in_pipe_buf),
-        cmocka_unit_test(fifo_server_answers_concurrent_clients),
-        cmocka_unit_test(fifo_server_survives_dying_client),
-        cmocka_unit_test(fifo_server_removes_fifo_on_sigint_and_sigterm),
-        cmocka_unit_test(fifo_server_reuses_stale_fifo_refuses_second_server),
-        cmocka_unit_test(fifo_client_without_server_fails_cleanly),
-        cmocka_unit_test(fifo_client_removes_reply_fifo_on_sigterm),
+        TU_TEST(fifo_mkfifo_creates_fifo_0600),
+        TU_TEST(fifo_mkfifo_existing_gives_eexist),
+        TU_TEST(fifo_basics_signal_leaves_nothing),
+        TU_TEST(fifo_blocking_open_waits_for_other_end),
+        TU_TEST(fifo_nonblock_read_open_succeeds),
+        TU_TEST(fifo_nonblock_write_open_without_reader_gives_enxio),
+        TU_TEST(fifo_probe_releases_blocked_reader),
+        TU_TEST(fifo_rdwr_open_does_not_block),
+        TU_TEST(fifo_eof_when_all_writers_leave),
+        TU_TEST(fifo_dummy_writer_prevents_eof),
+        TU_TEST(fifo_request_fits_in_pipe_buf),
+        TU_TEST(fifo_pipe_buf_writes_never_interleave),
+        TU_TEST(fifo_server_answers_concurrent_clients),
+        TU_TEST(fifo_server_survives_dying_client),
+        TU_TEST(fifo_server_not_blocked_by_stalled_writer),
+        TU_TEST(fifo_server_answers_clients_through_a_flood),
+        TU_TEST(fifo_server_stops_while_request_partial),
+        TU_TEST(fifo_server_removes_fifo_on_stop_signals),
+        TU_TEST(fifo_server_reuses_stale_fifo_refuses_second_server),
+        TU_TEST(fifo_client_without_server_fails_cleanly),
+        TU_TEST(fifo_client_removes_reply_fifo_on_sigterm),
+        TU_TEST(fifo_client_gives_up_on_full_server_fifo),
+        TU_TEST(fifo_demo_with_stdout_closed),
+        TU_TEST(fifo_demo_signal_stops_server_and_cleans_up),
+        TU_TEST(fifo_demo_sigpipe_stops_server_and_cleans_up),
+        TU_TEST(fifo_programs_report_write_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,8 @@ static int count_lines(int fd)
         }
         if (ready == 0) {
             printf("子进程：已读 %d 行，等了 1 秒既没有数据也没有文件结束，放弃\n", lines);
-            fflush(stdout);
+            if (fflush(stdout) == EOF)
+                err_exit_child("write error");
             return 1;
         }
         ssize_t n = read(fd, buf, sizeof buf);
@@ -46,7 +47,8 @@ static int count_lines(int fd)
         }
         if (n == 0) {
             printf("子进程：读到文件结束，共 %d 行\n", lines);
-            fflush(stdout);
+            if (fflush(stdout) == EOF)
+                err_exit_child("write error");
             return 0;
         }
         for (ssize_t i = 0; i < n; i++)
@@ -56,6 +58,7 @@ static int count_lines(int fd)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     bool fixed = argc == 2 && strcmp(argv[1], "--fixed") == 0;
     if (argc > 2 || (argc == 2 && !fixed))
         usage_exit("[--fixed]");

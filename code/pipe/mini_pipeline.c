@@ -30,8 +30,9 @@ static pid_t start_stage(char **argv, const int fd[2], int pipe_end, int target_
             if (fd[i] != target_fd && close(fd[i]) == -1)
                 err_exit_child("close");
         execvp(argv[0], argv);
+        int saved = errno;                      /* err_msg may change it */
         err_msg("exec %s", argv[0]);
-        _exit(127);
+        _exit(saved == ENOENT ? 127 : 126);
     }
     return pid;
 }

@@ -41,6 +41,7 @@ static int read_until_eof(int fd, const char *who)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     bool child_writes = false;
     int opt;
     while ((opt = getopt(argc, argv, "r")) != -1) {
@@ -75,7 +76,8 @@ int main(int argc, char *argv[])
             if (read_until_eof(fd[0], "子进程") == -1)
                 err_exit_child("read");
         }
-        fflush(stdout);
+        if (fflush(stdout) == EOF)              /* _exit does not flush */
+            err_exit_child("write error");
         _exit(EXIT_SUCCESS);
     }
     if (child_writes) {

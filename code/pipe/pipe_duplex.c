@@ -74,6 +74,7 @@ static noreturn void serve_upper_case(int in, int out)
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     if (argc < 2)
         usage_exit("WORD...");
 

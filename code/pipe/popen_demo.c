@@ -12,6 +12,7 @@
 
 int main(int argc, char *argv[])
 {
+    close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
     (void)argv;
     if (argc != 1)
         usage_exit("(no arguments)");

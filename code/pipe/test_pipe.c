@@ -2,6 +2,7 @@
 /* test_pipe.c: tests for chapter 2 (pipes).  Every claim of the chapter
  * names one of these functions. */
 #include <limits.h>
+#include <sys/ioctl.h>
 
 #include "common/test_util.h"
 #include "pipe/pipe_util.h"
@@ -9,7 +10,6 @@
 static void pipe_fd0_reads_fd1_writes(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     char buf[8];
     assert_int_equal(pipe(fd), 0);
@@ -24,13 +24,11 @@ static void pipe_fd0_reads_fd1_writes(void **state)
     assert_int_equal(errno, ESPIPE);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static void pipe_demo_parent_to_child(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char out[1024];
     char *argv[] = { "pipe_demo", "ping", NULL };
     int status = tu_run("pipe/pipe_demo", argv, out, sizeof out);
@@ -39,13 +37,11 @@ static void pipe_demo_parent_to_child(void **state)
         "子进程读到 4 字节：ping\n"
         "子进程读到文件结束（read 返回 0），共 4 字节\n"
         "父进程：子进程已退出，退出码 0\n");
-    alarm(0);
 }
 
 static void pipe_demo_child_to_parent(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char out[1024];
     char *argv[] = { "pipe_demo", "-r", "pong", NULL };
     int status = tu_run("pipe/pipe_demo", argv, out, sizeof out);
@@ -54,7 +50,24 @@ static void pipe_demo_child_to_parent(void **state)
         "父进程读到 4 字节：pong\n"
         "父进程读到文件结束（read 返回 0），共 4 字节\n"
         "父进程：子进程已退出，退出码 0\n");
-    alarm(0);
+}
+
+static void pipe_demo_reads_in_reader_sized_pieces(void **state)
+{
+    (void)state;
+    char msg[1001], out[4096], want[4096];
+    memset(msg, 'a', 1000);
+    msg[1000] = '\0';
+    char *argv[] = { "pipe_demo", msg, NULL };
+    int status = tu_run("pipe/pipe_demo", argv, out, sizeof out);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int n = snprintf(want, sizeof want,
+        "子进程读到 256 字节：%.256s\n子进程读到 256 字节：%.256s\n"
+        "子进程读到 256 字节：%.256s\n子进程读到 232 字节：%.232s\n"
+        "子进程读到文件结束（read 返回 0），共 1000 字节\n"
+        "父进程：子进程已退出，退出码 0\n", msg, msg, msg, msg);
+    assert_true(n > 0 && (size_t)n < sizeof want);
+    assert_string_equal(out, want);
 }
 
 static int write_def(void *arg)
@@ -66,7 +79,6 @@ static int write_def(void *arg)
 static void pipe_eof_after_writers_close(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
     char buf[16];
     assert_int_equal(pipe(fd), 0);
@@ -88,7 +100,6 @@ static void pipe_eof_after_writers_close(void **state)
     assert_int_equal(read(fd[0], buf, sizeof buf), 0);   /* ... then EOF */
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
 }
 
 static int read_one_x(void *arg)
@@ -103,7 +114,6 @@ static int read_one_x(void *arg)
 static void pipe_read_blocks_until_data(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
     assert_int_equal(pipe(fd), 0);
     pid_t pid = tu_spawn(read_one_x, fd, &done);
@@ -114,7 +124,6 @@ static void pipe_read_blocks_until_data(void **state)
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
 }
 
 static int write_to_nobody(void *arg)
@@ -129,7 +138,6 @@ static int write_to_nobody(void *arg)
 static void pipe_write_without_reader_gets_sigpipe(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
     assert_int_equal(pipe(fd), 0);
     assert_int_equal(close(fd[0]), 0);              /* no reader at all */
@@ -137,13 +145,11 @@ static void pipe_write_without_reader_gets_sigpipe(void **state)
     assert_int_equal(tu_wait_exit(pid), 128 + SIGPIPE);
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
 }
 
 static void pipe_write_without_reader_epipe_when_ignored(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
     assert_true(old != SIG_ERR);
@@ -154,7 +160,6 @@ static void pipe_write_without_reader_epipe_when_ignored(void **state)
     assert_int_equal(errno, EPIPE);
     assert_int_equal(close(fd[1]), 0);
     assert_true(signal(SIGPIPE, old) != SIG_ERR);
-    alarm(0);
 }
 
 static int write_one_more(void *arg)
@@ -166,11 +171,11 @@ static int write_one_more(void *arg)
 static void pipe_write_blocks_when_full(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
-    static char page[64 * 1024];
     long page_size = sysconf(_SC_PAGESIZE);
-    assert_true(page_size > 1 && (size_t)page_size <= sizeof page);
+    assert_true(page_size > 1);
+    char *page = malloc((size_t)page_size);
+    assert_non_null(page);
     assert_int_equal(pipe(fd), 0);
     assert_true(measure_capacity(fd[1]) > 0);       /* now full */
     assert_int_equal(set_nonblocking(fd[1], false), 0);
@@ -184,13 +189,12 @@ static void pipe_write_blocks_when_full(void **state)
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
+    free(page);
 }
 
 static void pipe_nonblock_read_empty_gives_eagain(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     char c;
     assert_int_equal(pipe(fd), 0);
@@ -201,13 +205,11 @@ static void pipe_nonblock_read_empty_gives_eagain(void **state)
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(read(fd[0], &c, 1), 0);        /* no writer: EOF */
     assert_int_equal(close(fd[0]), 0);
-    alarm(0);
 }
 
 static void pipe_nonblock_write_full_gives_eagain(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     assert_int_equal(pipe(fd), 0);
     assert_true(measure_capacity(fd[1]) > 0);       /* full, non-blocking */
@@ -216,7 +218,6 @@ static void pipe_nonblock_write_full_gives_eagain(void **state)
     assert_int_equal(errno, EAGAIN);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static int set_child_nonblocking(void *arg)
@@ -228,7 +229,6 @@ static int set_child_nonblocking(void *arg)
 static void pipe_nonblock_flag_is_shared(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done;
     assert_int_equal(pipe(fd), 0);
     int copy = dup(fd[0]);
@@ -245,13 +245,75 @@ static void pipe_nonblock_flag_is_shared(void **state)
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
     assert_int_equal(close(done), 0);
-    alarm(0);
+}
+
+
+/* Fill the pipe behind FD[1], resized to one page, with all but ROOM
+ * bytes (one blocking write), and make FD[1] non-blocking. */
+static void leave_room(int fd[2], long page, size_t room)
+{
+    char *buf = malloc((size_t)page);
+    assert_non_null(buf);
+    memset(buf, 'f', (size_t)page);
+    assert_int_equal(fcntl(fd[1], F_SETPIPE_SZ, (int)page), page);
+    assert_int_equal(write(fd[1], buf, (size_t)page - room), page - (long)room);
+    assert_int_equal(set_nonblocking(fd[1], true), 0);
+    free(buf);
+}
+
+/* Bytes waiting in the pipe behind FD. */
+static int unread(int fd)
+{
+    int n;
+    assert_int_equal(ioctl(fd, FIONREAD, &n), 0);
+    return n;
+}
+
+static void pipe_nonblock_small_write_all_or_eagain(void **state)
+{
+    (void)state;
+    int fd[2];
+    static char msg[260];
+    long page = sysconf(_SC_PAGESIZE);
+    assert_true(page > 96 && sizeof msg <= PIPE_BUF);
+    assert_int_equal(pipe(fd), 0);
+    leave_room(fd, page, 96);
+    errno = 0;
+    assert_int_equal(write(fd[1], msg, sizeof msg), -1);    /* 96 < 260 */
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(unread(fd[0]), page - 96);     /* not one byte went in */
+    assert_int_equal(write(fd[1], msg, 96), 96);    /* it fits: all of it */
+    assert_int_equal(unread(fd[0]), page);
+    assert_int_equal(close(fd[0]), 0);
+    assert_int_equal(close(fd[1]), 0);
+}
+
+static void pipe_nonblock_big_write_may_be_partial(void **state)
+{
+    (void)state;
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    int capacity = fcntl(fd[1], F_GETPIPE_SZ);
+    assert_true(capacity > 0);
+    size_t n = (size_t)capacity + PIPE_BUF;         /* > PIPE_BUF, > room */
+    char *buf = calloc(1, n);
+    assert_non_null(buf);
+    assert_int_equal(set_nonblocking(fd[1], true), 0);
+    ssize_t w = write(fd[1], buf, n);
+    assert_true(w > 0 && (size_t)w < n);            /* a partial write */
+    assert_int_equal(w, capacity);                  /* as much as fitted */
+    assert_int_equal(unread(fd[0]), capacity);
+    errno = 0;
+    assert_int_equal(write(fd[1], buf, n), -1);     /* now full */
+    assert_int_equal(errno, EAGAIN);
+    free(buf);
+    assert_int_equal(close(fd[0]), 0);
+    assert_int_equal(close(fd[1]), 0);
 }
 
 static void pipe_buf_from_fpathconf(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     assert_int_equal(pipe(fd), 0);
     long n = fpathconf(fd[0], _PC_PIPE_BUF);
@@ -260,35 +322,34 @@ static void pipe_buf_from_fpathconf(void **state)
     assert_true(n >= _POSIX_PIPE_BUF);              /* POSIX minimum: 512 */
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static void pipe_capacity_matches_getpipe_sz(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     assert_int_equal(pipe(fd), 0);
     int reported = fcntl(fd[1], F_GETPIPE_SZ);
     assert_true(reported > 0);
     assert_int_equal(measure_capacity(fd[1]), reported);
+    long page = sysconf(_SC_PAGESIZE);              /* the default, unless */
+    assert_int_equal(reported, 16 * page);          /* pipe-user-pages-soft */
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static void pipe_setpipe_sz_changes_capacity(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
+    long page = sysconf(_SC_PAGESIZE);
+    assert_true(page > 0);
     assert_int_equal(pipe(fd), 0);
-    assert_int_equal(fcntl(fd[1], F_SETPIPE_SZ, 4096), 4096);
-    assert_int_equal(fcntl(fd[1], F_GETPIPE_SZ), 4096);
-    assert_int_equal(measure_capacity(fd[1]), 4096);
+    assert_int_equal(fcntl(fd[1], F_SETPIPE_SZ, (int)page), page);
+    assert_int_equal(fcntl(fd[1], F_GETPIPE_SZ), page);
+    assert_int_equal(measure_capacity(fd[1]), page);
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 #define WRITERS 4
@@ -310,7 +371,6 @@ static int write_records(void *arg)
 static void pipe_small_writes_never_interleave(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2], done[WRITERS], count[WRITERS] = { 0 };
     pid_t pid[WRITERS];
     struct writer w[WRITERS];
@@ -339,13 +399,11 @@ static void pipe_small_writes_never_interleave(void **state)
         assert_int_equal(close(done[i]), 0);
     }
     assert_int_equal(close(fd[0]), 0);
-    alarm(0);
 }
 
 static void pipe_one_pipe_reads_back_own_write(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     int fd[2];
     char buf[8];
     assert_int_equal(pipe(fd), 0);
@@ -354,13 +412,11 @@ static void pipe_one_pipe_reads_back_own_write(void **state)
     assert_memory_equal(buf, "ping", 4);            /* ... but we got it */
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(close(fd[1]), 0);
-    alarm(0);
 }
 
 static void pipe_two_pipes_round_trip(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char out[1024];
     char *argv[] = { "pipe_duplex", "abc", "Mixed", NULL };
     int status = tu_run("pipe/pipe_duplex", argv, out, sizeof out);
@@ -369,7 +425,6 @@ static void pipe_two_pipes_round_trip(void **state)
         "父进程发送 abc，收到 ABC\n"
         "父进程发送 Mixed，收到 MIXED\n"
         "子进程退出码 0\n");
-    alarm(0);
 }
 
 struct reader { int *fd; bool close_write_end; };
@@ -405,7 +460,6 @@ static bool reader_finishes(bool close_write_end, pid_t *pid)
 static void pipe_forgotten_write_end_blocks_reader(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     pid_t pid;
     assert_false(reader_finishes(false, &pid));     /* hangs ... */
     assert_int_equal(kill(pid, SIGKILL), 0);        /* ... until killed */
@@ -413,13 +467,11 @@ static void pipe_forgotten_write_end_blocks_reader(void **state)
 
     assert_true(reader_finishes(true, &pid));       /* the fixed reader */
     assert_int_equal(tu_wait_exit(pid), 0);
-    alarm(0);
 }
 
 static void pipe_mini_pipeline_connects_commands(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char out[1024];
     char *grep[] = { "mini_pipeline", "printf", "a\\nbx\\nc\\nxx\\n", "--",
                      "grep", "x", NULL };
@@ -438,6 +490,25 @@ static void pipe_mini_pipeline_connects_commands(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 127);
     assert_non_null(strstr(out, "exec no-such-command-ipcbook"));
 
+    char dir[PATH_MAX], file[PATH_MAX];             /* a file, mode 0600 */
+    int len;
+    const char *tmp = getenv("TMPDIR");
+    len = snprintf(dir, sizeof dir, "%s/ipcbook-XXXXXX",
+                   tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+    assert_true(len > 0 && (size_t)len < sizeof dir);
+    assert_non_null(mkdtemp(dir));
+    len = snprintf(file, sizeof file, "%s/not-executable", dir);
+    assert_true(len > 0 && (size_t)len < sizeof file);
+    int f = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(f >= 0);
+    assert_int_equal(close(f), 0);
+    char *noexec[] = { "mini_pipeline", "true", "--", file, NULL };
+    status = tu_run("pipe/mini_pipeline", noexec, out, sizeof out);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 126);
+    assert_non_null(strstr(out, strerror(EACCES)));
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(rmdir(dir), 0);
+
     /* stdin closed: pipe() returns fd 0 as the read end */
     char prog[4096];
     int fd[2];
@@ -449,11 +520,11 @@ static void pipe_mini_pipeline_connects_commands(void **state)
     if (pid == 0) {
         if (dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1
             || close(STDIN_FILENO) == -1)
-            _exit(126);
+            _exit(TU_CHILD_SETUP_FAILED);
         close(fd[0]);
         close(fd[1]);
         execl(prog, "mini_pipeline", "echo", "hi", "--", "cat", (char *)NULL);
-        _exit(127);
+        tu_exec_failed();
     }
     assert_int_equal(close(fd[1]), 0);
     ssize_t n = read_full(fd[0], out, sizeof out - 1);
@@ -462,13 +533,11 @@ static void pipe_mini_pipeline_connects_commands(void **state)
     assert_int_equal(close(fd[0]), 0);
     assert_int_equal(tu_wait_exit(pid), 0);
     assert_string_equal(out, "hi\n");
-    alarm(0);
 }
 
 static void pipe_popen_reads_output_and_status(void **state)
 {
     (void)state;
-    alarm(TU_WATCHDOG_SECONDS);
     char buf[64];
     FILE *p = popen("printf 'one\\ntwo\\n'; exit 3", "r");
     assert_non_null(p);
@@ -478,32 +547,62 @@ static void pipe_popen_reads_output_and_status(void **state)
     int status = pclose(p);
     assert_true(status != -1 && WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 3);
-    alarm(0);
+}
+
+static void pipe_programs_report_write_errors(void **state)
+{
+    (void)state;
+    char *demo[] = { "pipe_demo", "hi", NULL };
+    char *demo_r[] = { "pipe_demo", "-r", "hi", NULL };
+    char *info[] = { "pipe_info", NULL };
+    char *duplex[] = { "pipe_duplex", "a", NULL };
+    char *forgot[] = { "forgot_close", "--fixed", NULL };
+    char *popen_argv[] = { "popen_demo", NULL };
+    tu_expect_write_error("pipe/pipe_demo", demo);
+    tu_expect_write_error("pipe/pipe_demo", demo_r);
+    tu_expect_write_error("pipe/pipe_info", info);
+    tu_expect_write_error("pipe/pipe_duplex", duplex);
+    tu_expect_write_error("pipe/forgot_close", forgot);
+    tu_expect_write_error("pipe/popen_demo", popen_argv);
+
+    char err[4096];                     /* the child's own report */
+    int status = tu_run_stdout("pipe/pipe_demo", demo, TU_STDOUT_FULL,
+                               err, sizeof err);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    char want[256];
+    snprintf(want, sizeof want, "pipe_demo: write error: %s\n", strerror(ENOSPC));
+    char *first = strstr(err, want);
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, want));       /* child, then parent */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(pipe_fd0_reads_fd1_writes),
-        cmocka_unit_test(pipe_demo_parent_to_child),
-        cmocka_unit_test(pipe_demo_child_to_parent),
-        cmocka_unit_test(pipe_eof_after_writers_close),
-        cmocka_unit_test(pipe_read_blocks_until_data),
-        cmocka_unit_test(pipe_write_without_reader_gets_sigpipe),
-        cmocka_unit_test(pipe_write_without_reader_epipe_when_ignored),
-        cmocka_unit_test(pipe_write_blocks_when_full),
-        cmocka_unit_test(pipe_nonblock_read_empty_gives_eagain),
-        cmocka_unit_test(pipe_nonblock_write_full_gives_eagain),
-        cmocka_unit_test(pipe_nonblock_flag_is_shared),
-        cmocka_unit_test(pipe_buf_from_fpathconf),
-        cmocka_unit_test(pipe_capacity_matches_getpipe_sz),
-        cmocka_unit_test(pipe_setpipe_sz_changes_capacity),
-        cmocka_unit_test(pipe_small_writes_never_interleave),
-        cmocka_unit_test(pipe_one_pipe_reads_back_own_write),
-        cmocka_unit_test(pipe_two_pipes_round_trip),
-        cmocka_unit_test(pipe_forgotten_write_end_blocks_reader),
-        cmocka_unit_test(pipe_mini_pipeline_connects_commands),
-        cmocka_unit_test(pipe_popen_reads_output_and_status),
+        TU_TEST(pipe_fd0_reads_fd1_writes),
+        TU_TEST(pipe_demo_parent_to_child),
+        TU_TEST(pipe_demo_child_to_parent),
+        TU_TEST(pipe_demo_reads_in_reader_sized_pieces),
+        TU_TEST(pipe_eof_after_writers_close),
+        TU_TEST(pipe_read_blocks_until_data),
+        TU_TEST(pipe_write_without_reader_gets_sigpipe),
+        TU_TEST(pipe_write_without_reader_epipe_when_ignored),
+        TU_TEST(pipe_write_blocks_when_full),
+        TU_TEST(pipe_nonblock_read_empty_gives_eagain),
+        TU_TEST(pipe_nonblock_write_full_gives_eagain),
+        TU_TEST(pipe_nonblock_flag_is_shared),
+        TU_TEST(pipe_nonblock_small_write_all_or_eagain),
+        TU_TEST(pipe_nonblock_big_write_may_be_partial),
+        TU_TEST(pipe_buf_from_fpathconf),
+        TU_TEST(pipe_capacity_matches_getpipe_sz),
+        TU_TEST(pipe_setpipe_sz_changes_capacity),
+        TU_TEST(pipe_small_writes_never_interleave),
+        TU_TEST(pipe_one_pipe_reads_back_own_write),
+        TU_TEST(pipe_two_pipes_round_trip),
+        TU_TEST(pipe_forgotten_write_end_blocks_reader),
+        TU_TEST(pipe_mini_pipeline_connects_commands),
+        TU_TEST(pipe_popen_reads_output_and_status),
+        TU_TEST(pipe_programs_report_write_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/num.h"
 #include "common/proc.h"
 #include "ring/ring.h"
 
@@ -72,17 +73,10 @@ static double steps_ns(unsigned char *m, size_t gap, uint32_t count)
 
 int main(int argc, char *argv[])
 {
-    unsigned long long count = 20000000;
+    close_stdout_at_exit();
     if (argc > 2)
         usage_exit("[COUNT]");
-    if (argc == 2) {
-        char *end;
-        errno = 0;
-        count = strtoull(argv[1], &end, 10);
-        if (argv[1][0] < '0' || argv[1][0] > '9' || *end != '\0' || errno != 0
-            || count == 0 || count > UINT32_MAX / 2)
-            fatal("COUNT must be a number from 1 to %u: %s", UINT32_MAX / 2, argv[1]);
-    }
+    unsigned long long count = argc == 2 ? arg_ull("COUNT", argv[1], 1, UINT32_MAX / 2) : 20000000;
     unsigned char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
@@ -90,8 +84,7 @@ int main(int argc, char *argv[])
     double same = steps_ns(m, 4, (uint32_t)count);
     double apart = steps_ns(m, 128, (uint32_t)count);
     if (printf("同一个缓存行：%.1f ns/步\n不同的缓存行：%.1f ns/步\n同一行慢 %.2f 倍\n",
-               same, apart, same / apart) < 0
-        || fflush(stdout) == EOF || fclose(stdout) == EOF)
+               same, apart, same / apart) < 0)
         err_exit("write");
     return EXIT_SUCCESS;
 }

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "common/err.h"
+#include "common/num.h"
 #include "common/proc.h"
 #include "ring/ring.h"
 #include "uds/uds_util.h"
@@ -54,17 +55,10 @@ static int consume(int sock, unsigned long long count)
 
 int main(int argc, char *argv[])
 {
-    unsigned long long count = 100000;
+    close_stdout_at_exit();
     if (argc > 2)
         usage_exit("[COUNT]");
-    if (argc == 2) {
-        char *end;
-        errno = 0;
-        count = strtoull(argv[1], &end, 10);
-        if (argv[1][0] < '0' || argv[1][0] > '9' || *end != '\0' || errno != 0
-            || count == 0 || count > UINT32_MAX)
-            fatal("COUNT must be a number from 1 to %u: %s", UINT32_MAX, argv[1]);
-    }
+    unsigned long long count = argc == 2 ? arg_ull("COUNT", argv[1], 1, UINT32_MAX) : 100000;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
         err_exit("socketpair");
@@ -102,7 +96,7 @@ int main(int argc, char *argv[])
     if (status != 0)
         fatal("the consumer exited with status %d", status);
     if (printf("生产者：发送 %llu 条消息，%llu 字节，绕回 %lu 次\n", count, bytes, r.stats.pads) < 0
-        || fflush(stdout) == EOF || fclose(stdout) == EOF)
+        || fflush(stdout) == EOF)
         err_exit("write");
     return EXIT_SUCCESS;
 }

@@ -55,6 +55,7 @@ rm -rf "$root/profiles"
 mkdir -p "$root/profiles"
 for cov in "$cov_tangle" "$cov_tool"; do
   LLVM_PROFILE_FILE="$root/profiles/%p-%m.profraw" "$cov" -runs=0 -close_fd_mask=3 \
+    -artifact_prefix="$root/profiles/" \
     "$root/corpus-tangle" "$root/corpus-tool" "$root/seeds" > "$root/profiles/run.log" 2>&1 || true
 done
 profdata=${LLVM_PROFDATA:-llvm-profdata}

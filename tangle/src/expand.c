@@ -144,8 +144,11 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
      * Write it now as if the root's chapter were the only one (the usual
      * case); it moves only when that guess is wrong or the file starts with
      * "#!".  Then the body, which can be megabytes, stays where it is. */
-    add_header(out, c_like, doc, used, 1);
-    size_t guess = out->len - start;
+    struct tgl_buf first = { 0 };
+    add_header(&first, c_like, doc, used, 1);
+    tgl_buf_add(out, first.data, first.len);
+    size_t guess = first.len;
+    bool sunk = false;               /* some of the file went to opts->sink */
     TGL_GROW(st, cap, 1);
     st[n++] = (struct frame){ rc, rc ? rc->first : root, 0, 0 };
     while (n > 0) {
@@ -190,10 +193,27 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
         cur_input = (long)b->input;
         cur_line = s->line + s->nlines;
         continued = s->len >= 2 && b->text[s->off + s->len - 2] == '\\';
+        if (opts->sink && out->len - start >= 65536
+            && (sunk || out->data[start + guess] != '#' || out->data[start + guess + 1] != '!')) {
+            opts->sink(opts->ctx, out->data + start, out->len - start);
+            out->len = start;
+            sunk = true;
+        }
     }
 
     /* The header goes first, or right after a "#!" line. */
     struct tgl_buf header = { 0 };
+    if (sunk) {                      /* the guess went out with the first piece */
+        add_header(&header, c_like, doc, used, nused);
+        ret = header.len != guess || memcmp(header.data, first.data, guess) != 0;
+        if (ret == 0 && !spend(doc, root, header.len))
+            ret = -1;
+        else if (ret == 0)
+            opts->sink(opts->ctx, out->data + start, out->len - start);
+        out->len = start;
+        tgl_buf_free(&header);
+        goto out;
+    }
     size_t body_len = out->len - start - guess, shebang = 0;
     const char *body = out->data + start + guess;
     if (!directives && body_len >= 2 && body[0] == '#' && body[1] == '!') {
@@ -207,7 +227,7 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
         tgl_buf_free(&header);
         goto out;
     }
-    if (shebang > 0 || header.len != guess || memcmp(header.data, out->data + start, guess) != 0) {
+    if (shebang > 0 || header.len != guess || memcmp(header.data, first.data, guess) != 0) {
         tgl_buf_reserve(out, header.len);
         char *o = out->data + start;
         memmove(o + header.len, o + guess, body_len);
@@ -225,6 +245,7 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
     tgl_buf_free(&header);
     ret = 0;
 out:
+    tgl_buf_free(&first);
     free(st);
     free(seen);
     free(used);

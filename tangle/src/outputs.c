@@ -123,6 +123,64 @@ static char *classify(struct tgl_dir *dir, struct tgl_output *o, const struct tg
     return NULL;
 }
 
+/* The comparison a sink makes: the file on disk, read as the expansion
+ * grows, stays SAME while every piece matches. */
+struct compare {
+    int fd;
+    struct tgl_buf *disk;
+    bool same;
+};
+
+static void compare_piece(void *ctx, const char *p, size_t n)
+{
+    struct compare *c = ctx;
+    size_t got = 0;
+    tgl_buf_reserve(c->disk, n);
+    while (c->same && got < n) {
+        ssize_t r = read(c->fd, c->disk->data + got, n - got);
+        if (r == -1 && errno == EINTR)
+            continue;
+        c->same = r > 0;
+        got += c->same ? (size_t)r : 0;
+    }
+    c->same = c->same && memcmp(c->disk->data, p, n) == 0;
+}
+
+/* Expand ROOT into TEXT.  When CLASSIFY and O's file exists, compare it on
+ * the way, in pieces (tgl_expand's sink), so that an unchanged big file
+ * needs no buffer of its size: its page faults were a third of a no-op run
+ * on a 15 MB output.  Returns -1 (a limit, reported), 0 with TEXT holding
+ * the file, or 1 when the file on disk is the same (O->act set, TEXT
+ * empty). */
+static int expand_output(struct tgl_doc *doc, const struct tgl_block *root,
+                         struct tgl_expand_opts *opts, struct tgl_output *o, bool classify,
+                         struct tgl_buf *text, struct tgl_buf *disk)
+{
+    struct compare c = { .fd = -1, .disk = disk, .same = true };
+    struct stat st;
+    if (classify && o->where.exists && S_ISREG(o->where.st.st_mode))
+        c.fd = tgl_open_file(o->where.fd, o->where.rest);
+    if (c.fd != -1 && fstat(c.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        opts->sink = compare_piece;
+        opts->ctx = &c;
+    }
+    int r = tgl_expand(doc, root, opts, text);
+    char byte;
+    if (r == 0 && opts->sink && text->len == 0 && c.same && read(c.fd, &byte, 1) == 0) {
+        o->mode = 0644;                          /* a file that went to the sink has no #! */
+        o->act = (st.st_mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
+        r = 1;
+    } else if (r == 1 || (r == 0 && opts->sink && text->len == 0)) {
+        opts->sink = NULL;                       /* it differs: expand it whole */
+        text->len = 0;
+        r = tgl_expand(doc, root, opts, text);
+    }
+    opts->sink = NULL;
+    if (c.fd != -1)
+        close(c.fd);
+    return r;
+}
+
 static int cmp_output(const void *a, const void *b)
 {
     return strcmp(((const struct tgl_output *)a)->path, ((const struct tgl_output *)b)->path);
@@ -148,12 +206,14 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
         o->act = TGL_CREATE;
         char *msg = tgl_walk(dir, b->path, &o->where);
         text.len = 0;
-        if (msg == NULL && tgl_expand(doc, b, &opts, &text) != 0) {
+        int r = msg == NULL ? expand_output(doc, b, &opts, o, classify_them, &text, &disk) : 0;
+        if (r < 0) {
             errors++;
             break;                               /* the limit is spent: so are the rest */
         }
-        o->mode = text.len >= 2 && text.data[0] == '#' && text.data[1] == '!' ? 0755 : 0644;
-        if (msg == NULL && classify_them)
+        if (r == 0)
+            o->mode = text.len >= 2 && text.data[0] == '#' && text.data[1] == '!' ? 0755 : 0644;
+        if (msg == NULL && classify_them && r == 0)
             msg = classify(dir, o, &text, &disk);
         if (msg == NULL && o->act != TGL_SAME && o->act != TGL_CREATE && classify_them
             && !tgl_manifest_has(old, b->path)) {

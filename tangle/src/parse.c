@@ -160,11 +160,11 @@ static bool after_note(const struct parse_state *ps, const char *p)
  * count of pandoc's fenced divs. */
 static void check_text_line(struct parse_state *ps, const char *p)
 {
+    if (ps->in_indented && ps->note_code == -1 && in_buffer(ps, p))
+        ps->note_code = after_note(ps, p);       /* P is the block's first line */
     if (!at_line_start(ps, p) || (*p != '`' && *p != '~' && *p != ':' && *p != '['))
         return;
     size_t n = rest_of_line(ps, p);
-    if (ps->in_indented && ps->note_code == -1)
-        ps->note_code = after_note(ps, p);
     if (ps->in_indented && ps->note_code == 0)
         return;                      /* indented code: a fence in it is text for pandoc too */
     if (*p == ':' && !ps->in_indented && n >= 3 && p[1] == ':' && p[2] == ':') {

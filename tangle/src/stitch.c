@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -309,6 +310,26 @@ fail:
     return -1;
 }
 
+/* A hunk that changes N lines into N lines is N line edits: split it where
+ * its lines pass from one block (or run of a block) to another, so that
+ * two lines of two chunks edited side by side are two edits. */
+static int map_hunk_lines(struct stitch *st, const struct file *f, const struct line *disk,
+                          const struct hunk *h)
+{
+    if (h->a1 - h->a0 != h->b1 - h->b0)
+        return map_hunk(st, f, disk, h);
+    int errors = 0;
+    for (size_t i = h->a0, j; i < h->a1; i = j) {
+        const struct tgl_srcline *e = &f->map.v[i];
+        for (j = i + 1; j < h->a1 && e->block && f->map.v[j].block == e->block
+                        && f->map.v[j].k == e->k + (j - i); j++)
+            ;
+        struct hunk part = { i, j, h->b0 + (i - h->a0), h->b0 + (j - h->a0) };
+        errors += map_hunk(st, f, disk, &part) != 0;
+    }
+    return errors ? -1 : 0;
+}
+
 static int cmp_edit(const void *a, const void *b)
 {
     const struct edit *x = a, *y = b;
@@ -383,27 +404,56 @@ out:
     return bad;
 }
 
-/* Replace the chapter PATH with TEXT: a temporary file beside it, with its
- * mode, then rename. */
-static int write_chapter(const char *path, const struct tgl_buf *text, struct tgl_diag *d)
+/* Replace each chapter that has a new text (TEXTS[i].data not NULL).  All
+ * the new texts go to temporary files beside their chapters (with the
+ * chapter's mode) first, and only then are they renamed over the chapters:
+ * a failure on the way changes nothing.  SIGINT, SIGTERM and SIGHUP wait
+ * until the end, so they cannot leave a temporary file behind. */
+static int write_chapters(const struct tgl_doc *doc, const struct tgl_buf *texts,
+                          struct tgl_diag *d)
 {
-    struct stat st;
-    size_t n = strlen(path);
-    char *tmp = tgl_xmalloc(n + 16);
-    snprintf(tmp, n + 16, "%s.stitch-XXXXXX", path);
-    int fd = stat(path, &st) == 0 ? mkostemp(tmp, O_CLOEXEC) : -1;
-    bool ok = fd != -1 && fchmod(fd, st.st_mode & 07777) == 0
-              && tgl_write_fd(fd, text->data, text->len) == 0;
-    if (fd != -1 && close(fd) == -1)
-        ok = false;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        tgl_sys_error(d, path);
-        if (fd != -1)
-            unlink(tmp);
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    char **tmp = tgl_xcalloc(doc->ninputs + 1, sizeof *tmp);
+    int ret = 0;
+    for (size_t i = 0; i < doc->ninputs && ret == 0; i++) {
+        const char *path = doc->inputs[i].path;
+        struct stat st;
+        if (texts[i].data == NULL)
+            continue;
+        size_t n = strlen(path) + 16;
+        tmp[i] = tgl_xmalloc(n);
+        snprintf(tmp[i], n, "%s.stitch-XXXXXX", path);
+        int fd = stat(path, &st) == 0 ? mkostemp(tmp[i], O_CLOEXEC) : -1;
+        bool ok = fd != -1 && fchmod(fd, st.st_mode & 07777) == 0
+                  && tgl_write_fd(fd, texts[i].data, texts[i].len) == 0;
+        if ((fd != -1 && close(fd) == -1) || !ok) {
+            tgl_sys_error(d, path);
+            ret = -1;
+        }
+        if (fd == -1) {
+            free(tmp[i]);
+            tmp[i] = NULL;
+        }
+    }
+    for (size_t i = 0; i < doc->ninputs; i++) {
+        if (tmp[i] == NULL)
+            continue;
+        if (ret == 0 && rename(tmp[i], doc->inputs[i].path) != 0) {
+            tgl_sys_error(d, doc->inputs[i].path);
+            ret = -1;
+        }
+        if (ret != 0)
+            unlink(tmp[i]);
+        free(tmp[i]);
     }
     free(tmp);
-    return ok ? 0 : -1;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return ret;
 }
 
 /* Expand every output, read it from disk, count the uses of every line. */
@@ -466,7 +516,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
             errors++;
         }
         for (size_t k = 0; k < nh; k++)
-            errors += map_hunk(&st, f, dl, &h[k]) != 0;
+            errors += map_hunk_lines(&st, f, dl, &h[k]) != 0;
         free(h);
         free(gl);
         free(dl);
@@ -496,6 +546,19 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
         apply(&doc->inputs[st.edits[i].input], &st.edits[i], j - i,
               &texts[st.edits[i].input]);
     }
+    for (size_t i = 0; i < doc->ninputs; i++) {      /* the chapters are written as LF */
+        struct tgl_buf raw = { 0 };
+        bool unsure = texts[i].data && read_file(doc->inputs[i].path, &raw) != 0;
+        if (unsure)
+            tgl_sys_error(st.d, doc->inputs[i].path);
+        else if (texts[i].data && (memchr(raw.data, '\r', raw.len) != NULL
+                                   || (raw.len >= 3 && memcmp(raw.data, "\xEF\xBB\xBF", 3) == 0)))
+            tgl_error(st.d, doc->inputs[i].path, 0, "it has CR line ends or a BOM, and stitch "
+                                                    "would write LF and no BOM: convert it first");
+        tgl_buf_free(&raw);
+        if (st.d->errors)
+            goto out;
+    }
     const char *bad = verify(&st, texts);
     if (bad) {
         tgl_error(st.d, bad, 0, "the chapters, edited, would not tangle to this file byte "
@@ -504,13 +567,13 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
                                 "edit the chapter");
         goto out;
     }
-    ret = 0;
-    for (size_t i = 0; i < doc->ninputs; i++)
-        if (texts[i].data && write_chapter(doc->inputs[i].path, &texts[i], st.d) != 0)
-            ret = 2;
-    for (size_t i = 0; ret == 0 && i < st.nedits; i++)
+    for (size_t i = 0; i < st.nedits; i++)      /* said first: a lost stdout stops it */
         printf("%s:%zu: stitched from %s:%zu\n", doc->inputs[st.edits[i].input].path,
                st.edits[i].first, st.edits[i].from->full, st.edits[i].from_line);
+    if (fflush(stdout) == EOF)
+        tgl_sys_error(st.d, "stdout");
+    else if (write_chapters(doc, texts, st.d) == 0)
+        ret = 0;
 out:
     for (size_t i = 0; i < st.nfiles; i++) {
         free(st.files[i].full);

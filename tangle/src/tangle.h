@@ -296,6 +296,13 @@ struct tgl_srcmap {
 struct tgl_expand_opts {
     bool line_directives;   /* emit #line for .c and .h */
     struct tgl_srcmap *map; /* if not NULL: gets one entry per output line */
+    /* If SINK is set, the file goes to SINK(CTX, ...) in pieces of 64 KiB or
+     * more as it grows (OUT is emptied each time), unless it starts with "#!".
+     * Then tgl_expand returns 1 instead of 0 when what went to SINK was not the
+     * file (its header names more than the root's chapter); OUT ends empty when
+     * all of the file went to SINK, and holds the file when none did. */
+    void (*sink)(void *ctx, const char *p, size_t n);
+    void *ctx;
 };
 
 /* Expand the output file rooted at ROOT (a block with file=) into OUT

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <mqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -40,6 +41,7 @@
 #include "common/io.h"
 #include "common/num.h"
 #include "common/proc.h"
+#include "mq/mq_util.h"
 #include "ring/ring.h"
 
 #ifndef FUTEX_WAIT
@@ -52,7 +54,7 @@
 #define SYS_futex SYS_futex_time64
 #endif
 
-enum mech_kind { MK_PIPE, MK_FIFO, MK_SOCKET, MK_TCP, MK_SHM, MK_RING };
+enum mech_kind { MK_PIPE, MK_FIFO, MK_SOCKET, MK_TCP, MK_SHM, MK_RING, MK_MQ };
 enum sync_kind { SYNC_NONE, SYNC_FUTEX, SYNC_SEM, SYNC_SPIN, SYNC_SLEEP };
 
 struct mech {
@@ -78,6 +80,7 @@ static const struct mech mechs[] = {
     { "shm-ring-spin", MK_RING, 0, SYNC_SPIN, "chapter 7's ring, never sleeping" },
     { "shm-ring-sleep", MK_RING, 0, SYNC_SLEEP, "chapter 7's ring, futex at once" },
     { "tcp", MK_TCP, 0, SYNC_NONE, "TCP over 127.0.0.1, TCP_NODELAY" },
+    { "mq", MK_MQ, 0, SYNC_NONE, "chapter 9: two POSIX message queues, 8 KiB messages" },
 };
 enum { N_MECHS = sizeof mechs / sizeof mechs[0] };
 
@@ -106,6 +109,8 @@ struct link {
     struct slot_ring *ring[2];  /* [side]: the ring that side writes into */
     struct ring rp[2], rc[2];   /* MK_RING: [ring] producer and consumer views */
     _Atomic int *broken;        /* MK_SHM: set by a side that gives up */
+    mqd_t mq[2];                /* MK_MQ: [side]: the queue that side writes into */
+    size_t mq_msgsize;          /* MK_MQ: the queues' mq_msgsize */
 };
 
 enum test_kind { KIND_LAT, KIND_TPUT, KIND_VERIFY };
@@ -522,10 +527,34 @@ static void ring_link_create(struct link *l)
     }
 }
 
+/* Chapter 9's message queues, one per direction.  A message carries at
+ * most MQ_CHUNK bytes (msgsize_max on a default kernel: an unprivileged
+ * process cannot ask for more), so a larger message goes as several, like
+ * the datagrams.  Each queue's name is removed at once: both sides hold
+ * descriptors, and no queue is left behind however the program ends. */
+enum { MQ_CHUNK = 8192, MQ_DEPTH = 8 };
+
+static void mq_link_create(struct link *l)
+{
+    l->mq_msgsize = l->size == 0 ? 1 : l->size < MQ_CHUNK ? l->size : MQ_CHUNK;
+    for (int side = 0; side < 2; side++) {
+        char name[64];
+        if (ipc_private_name(name, sizeof name, "bench_ipc") == -1)
+            err_exit("queue name");
+        struct mq_attr attr = { .mq_maxmsg = MQ_DEPTH, .mq_msgsize = (long)l->mq_msgsize };
+        l->mq[side] = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+        if (l->mq[side] == (mqd_t)-1)
+            err_exit("mq_open(%s)", name);
+        if (mq_unlink(name) == -1)
+            err_exit("mq_unlink(%s)", name);
+    }
+}
+
 static void link_open(struct link *l, const struct mech *m, size_t size)
 {
     *l = (struct link){ .mech = m, .size = size,
-                        .rfd = { -1, -1 }, .wfd = { -1, -1 } };
+                        .rfd = { -1, -1 }, .wfd = { -1, -1 },
+                        .mq = { (mqd_t)-1, (mqd_t)-1 } };
     int p[2], q[2], sv[2];
 
     switch (m->kind) {
@@ -554,6 +583,9 @@ static void link_open(struct link *l, const struct mech *m, size_t size)
         break;
     case MK_RING:
         ring_link_create(l);
+        break;
+    case MK_MQ:
+        mq_link_create(l);
         break;
     }
 }
@@ -610,6 +642,12 @@ static void link_detach(struct link *l, int side)
             ring_close(&l->rp[s]);
             ring_close(&l->rc[s]);
         }
+    for (int s = 0; s < 2; s++)
+        if (l->mq[s] != (mqd_t)-1) {
+            if (mq_close(l->mq[s]) == -1)
+                err_exit("mq_close");
+            l->mq[s] = (mqd_t)-1;
+        }
     if (l->shm != NULL) {
         if (side == SIDE_PARENT && l->mech->sync == SYNC_SEM)
             for (int s = 0; s < 2; s++)     /* the child has exited by now */
@@ -636,6 +674,16 @@ static void link_send(struct link *l, int side, const void *buf, size_t n)
     } else if (l->mech->kind == MK_RING) {
         if (ring_send(&l->rp[side], buf, (uint32_t)n) == -1)
             err_exit("%s: ring_send", l->mech->name);
+    } else if (l->mech->kind == MK_MQ) {
+        for (size_t off = 0; off < n; ) {
+            size_t chunk = n - off < l->mq_msgsize ? n - off : l->mq_msgsize;
+            if (mq_send(l->mq[side], (const char *)p + off, chunk, 0) == -1) {
+                if (errno == EINTR)
+                    continue;
+                err_exit("%s: mq_send", l->mech->name);
+            }
+            off += chunk;
+        }
     } else if (is_datagram(l->mech)) {
         for (size_t off = 0; off < n; ) {
             size_t chunk = n - off < DGRAM_CHUNK ? n - off : DGRAM_CHUNK;
@@ -670,6 +718,26 @@ static void link_recv(struct link *l, int side, void *buf, size_t n)
             fatal("%s: the other process gave up", l->mech->name);
         if (got != n)
             fatal("%s: got %u bytes, expected %zu", l->mech->name, (unsigned)got, n);
+    } else if (l->mech->kind == MK_MQ) {
+        /* mq_receive wants room for mq_msgsize bytes, even for a short
+         * last piece: that one goes through a scratch buffer. */
+        static char scratch[MQ_CHUNK];
+        for (size_t off = 0; off < n; ) {
+            size_t chunk = n - off < l->mq_msgsize ? n - off : l->mq_msgsize;
+            char *to = chunk == l->mq_msgsize ? (char *)p + off : scratch;
+            ssize_t r = mq_receive(l->mq[1 - side], to, l->mq_msgsize, NULL);
+            if (r == -1 && errno == EINTR)
+                continue;
+            if (r == -1)
+                err_exit("%s: mq_receive", l->mech->name);
+            if (r == 0)
+                fatal("%s: the other process gave up", l->mech->name);
+            if ((size_t)r != chunk)
+                fatal("%s: got a %zd-byte message, expected %zu", l->mech->name, r, chunk);
+            if (to == scratch)
+                memcpy(p + off, scratch, chunk);
+            off += chunk;
+        }
     } else if (is_datagram(l->mech)) {
         for (size_t off = 0; off < n; ) {
             size_t chunk = n - off < DGRAM_CHUNK ? n - off : DGRAM_CHUNK;
@@ -709,6 +777,9 @@ static void link_give_up(struct link *l, int side)
         }
     } else if (is_datagram(l->mech) && l->wfd[side] != -1) {
         send(l->wfd[side], "", 0, MSG_DONTWAIT);
+    } else if (l->mech->kind == MK_MQ && l->mq[side] != (mqd_t)-1) {
+        struct timespec past = { 0, 0 };    /* a full queue: ETIMEDOUT at once */
+        mq_timedsend(l->mq[side], "", 0, 0, &past);
     }
 }
 

@@ -608,7 +608,8 @@ static void jobq_does_every_job_and_cleans_up(void **state)
     char out[1024], prefix[64];
     read_all(fd, out, sizeof out);
     assert_int_equal(tu_wait_exit(pid), 0);
-    assert_string_equal(out, "4 个消费者做完了 5000 个任务（其中加急 1666 个），每个任务恰好一次\n");
+    assert_string_equal(out, "4 个消费者做完了 5000 个任务"
+                             "（其中加急 1666 个），每个任务恰好一次\n");
     jobq_prefix(prefix, sizeof prefix, pid);
     assert_int_equal(count_queues(prefix), 0);
 }

@@ -178,7 +178,8 @@ static void sem_bounded_buffer_every_number_once(void **state)
     char out[1024];
     char *argv[] = { "bounded_buffer", "4", "3", "20000", NULL };
     assert_int_equal(tu_run("mq/bounded_buffer", argv, out, sizeof out), 0);
-    assert_string_equal(out, "4 个生产者、3 个消费者经 8 个格子传了 80000 个数，每个数恰好取走一次\n");
+    assert_string_equal(out, "4 个生产者、3 个消费者经 8 个格子"
+                             "传了 80000 个数，每个数恰好取走一次\n");
     /* One CPU for everybody: every wait must be woken by a post. */
     cpu_set_t one;
     CPU_ZERO(&one);
@@ -189,7 +190,8 @@ static void sem_bounded_buffer_every_number_once(void **state)
     int status = tu_run("mq/bounded_buffer", argv, out, sizeof out);
     assert_int_equal(sched_setaffinity(0, sizeof old, &old), 0);
     assert_int_equal(status, 0);
-    assert_string_equal(out, "4 个生产者、3 个消费者经 8 个格子传了 80000 个数，每个数恰好取走一次\n");
+    assert_string_equal(out, "4 个生产者、3 个消费者经 8 个格子"
+                             "传了 80000 个数，每个数恰好取走一次\n");
     char *bad[] = { "bounded_buffer", "0", "1", "1", NULL };
     status = tu_run("mq/bounded_buffer", bad, out, sizeof out);
     assert_true(WIFEXITED(status));

@@ -33,7 +33,8 @@ before(async () => {
     throw new Error(`build/html/${PAGE} is missing: run make html first`);
   });
   scratch = await mkdtemp(join(tmpdir(), 'book-reload-'));
-  for (const d of ['Makefile', 'mk', 'book', 'chapters', 'figures', 'build/book', 'build/html', 'build/figures']) {
+  for (const d of ['Makefile', 'mk', 'book', 'chapters', 'figures', 'tests/book',
+                   'build/book', 'build/html', 'build/figures']) {
     await cp(join(REPO, d), join(scratch, d), { recursive: true, preserveTimestamps: true });
   }
   // what `make serve` does before it serves: the pages are up to date

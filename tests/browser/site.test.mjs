@@ -578,6 +578,8 @@ test('keyboard: a skip link first; s and / open search; the arrow keys move thro
   assert.equal(first.href, '#content');
   assert.ok(first.visible, 'the focused skip link is on screen');
   await page.keyboard.press('Enter');
+  // the fragment navigation may land a moment after the key (a loaded CI)
+  await page.waitForURL(/#content$/, { timeout: 5000 });
   assert.match(page.url(), /#content$/);
   for (const key of ['s', '/']) {
     await page.locator('#content h1').click();

@@ -49,10 +49,7 @@ static int run_capturing_stderr_arg(int (*fn)(void *), void *arg,
         _exit(fn(arg));
     }
     assert_int_equal(close(fd[1]), 0);
-    ssize_t n = read_full(fd[0], out, size - 1);
-    assert_true(n >= 0);
-    out[n] = '\0';
-    assert_int_equal(close(fd[0]), 0);
+    tu_read_all(fd[0], out, size);
     return tu_wait_exit(pid);
 }
 
@@ -67,6 +64,22 @@ static void expect_line(char *buf, size_t size, const char *msg, int errnum)
     int n = snprintf(buf, size, "%s: %s: %s\n", program_invocation_short_name,
                      msg, strerror(errnum));
     assert_true(n > 0 && (size_t)n < size);
+}
+
+/* Assert that FN, run by run_capturing_stderr, exits with STATUS and that
+ * its stderr is exactly the text FMT and the arguments after it make. */
+static void expect_stderr(int (*fn)(void *), int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void expect_stderr(int (*fn)(void *), int status, const char *fmt, ...)
+{
+    char got[512], want[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(want, sizeof want, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof want);
+    assert_int_equal(run_capturing_stderr(fn, got, sizeof got), status);
+    assert_string_equal(got, want);
 }
 
 static int call_err_msg(void *arg)
@@ -88,14 +101,9 @@ static int call_warn_msg(void *arg)
 static void common_err_msg_format(void **state)
 {
     (void)state;
-    char got[512], want[512];
-    assert_int_equal(run_capturing_stderr(call_err_msg, got, sizeof got), 0);
-    expect_line(want, sizeof want, "open missing.txt", ENOENT);
-    assert_string_equal(got, want);
-
-    assert_int_equal(run_capturing_stderr(call_warn_msg, got, sizeof got), 0);
-    snprintf(want, sizeof want, "%s: client 7 has gone\n", program_invocation_short_name);
-    assert_string_equal(got, want);
+    const char *me = program_invocation_short_name;
+    expect_stderr(call_err_msg, 0, "%s: open missing.txt: %s\n", me, strerror(ENOENT));
+    expect_stderr(call_warn_msg, 0, "%s: client 7 has gone\n", me);
 }
 
 static int call_err_exit(void *arg)
@@ -121,19 +129,10 @@ static int call_fatal(void *arg)
 static void common_exit_statuses(void **state)
 {
     (void)state;
-    char got[512], want[512];
-
-    assert_int_equal(run_capturing_stderr(call_err_exit, got, sizeof got), 1);
-    expect_line(want, sizeof want, "open secret", EACCES);
-    assert_string_equal(got, want);
-
-    assert_int_equal(run_capturing_stderr(call_usage_exit, got, sizeof got), 2);
-    snprintf(want, sizeof want, "Usage: %s FILE [N]\n", program_invocation_short_name);
-    assert_string_equal(got, want);
-
-    assert_int_equal(run_capturing_stderr(call_fatal, got, sizeof got), 1);
-    snprintf(want, sizeof want, "%s: bad reply of 3 bytes\n", program_invocation_short_name);
-    assert_string_equal(got, want);
+    const char *me = program_invocation_short_name;
+    expect_stderr(call_err_exit, 1, "%s: open secret: %s\n", me, strerror(EACCES));
+    expect_stderr(call_usage_exit, 2, "Usage: %s FILE [N]\n", me);
+    expect_stderr(call_fatal, 1, "%s: bad reply of 3 bytes\n", me);
 }
 
 static void say_atexit(void)
@@ -421,9 +420,9 @@ static void common_signal_abbrev_names(void **state)
 static void common_exec_failure_statuses(void **state)
 {
     (void)state;
-    char out[256], dir[] = "/tmp/ipcbook-XXXXXX", file[64];
+    char out[256], dir[PATH_MAX], file[PATH_MAX + 16];
     char *argv[] = { "x", NULL };
-    assert_non_null(mkdtemp(dir));
+    tu_private_dir(dir, sizeof dir);
     snprintf(file, sizeof file, "%s/plain", dir);
     int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
     assert_true(fd >= 0);
@@ -440,12 +439,86 @@ static void common_exec_failure_statuses(void **state)
         assert_int_equal(unsetenv("BIN_DIR"), 0);
     free(saved);
     assert_int_equal(unlink(file), 0);
-    assert_int_equal(rmdir(dir), 0);
+    tu_remove_private_dir(dir);
 
     assert_true(WIFEXITED(missing));
     assert_int_equal(WEXITSTATUS(missing), 127);
     assert_true(WIFEXITED(not_exec));
     assert_int_equal(WEXITSTATUS(not_exec), 126);
+}
+
+/* Set BIN_DIR to DIR (NULL: unset it); return the old value (malloc'ed). */
+static char *swap_bin_dir(const char *dir)
+{
+    const char *old = getenv("BIN_DIR");
+    char *saved = old != NULL ? strdup(old) : NULL;
+    assert_true(old == NULL || saved != NULL);
+    assert_int_equal(dir != NULL ? setenv("BIN_DIR", dir, 1) : unsetenv("BIN_DIR"), 0);
+    return saved;
+}
+
+/* "pipe:[INODE]", what /proc/PID/fd/N links to for an end of FD's pipe. */
+static void pipe_link(int fd, char *buf, size_t size)
+{
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    int n = snprintf(buf, size, "pipe:[%lu]", (unsigned long)st.st_ino);
+    assert_true(n > 0 && (size_t)n < size);
+}
+
+/* tu_start's pipes are O_CLOEXEC: a shell started while another program's
+ * pipe is open holds an end of its own pipe as descriptor 1 only, and no
+ * end of the other one.  It lists its descriptors as "N LINK" lines. */
+static void common_start_gives_only_stdio(void **state)
+{
+    (void)state;
+    char *saved = swap_bin_dir("/bin");
+    int first_out, out;
+    pid_t first = tu_startl(&first_out, NULL, "sleep", "30", (char *)NULL);
+    pid_t sh = tu_startl(&out, NULL, "sh", "-c",
+        "cd /proc/$$/fd && for f in *; do echo \"$f $(readlink $f)\"; done",
+        (char *)NULL);
+    free(swap_bin_dir(saved));
+    free(saved);
+    char fds[4096], own[64], other[64], line[80];
+    pipe_link(out, own, sizeof own);
+    pipe_link(first_out, other, sizeof other);
+    tu_read_all(out, fds, sizeof fds);
+    assert_int_equal(tu_wait_exit(sh), 0);
+    assert_int_equal(kill(first, SIGKILL), 0);
+    assert_int_equal(tu_wait_exit(first), 128 + SIGKILL);
+    assert_int_equal(close(first_out), 0);
+    snprintf(line, sizeof line, "\n1 %s\n", own);
+    char *at = strstr(fds, line);
+    if (at == NULL || strstr(fds, own) != at + 3 || strstr(at + 3 + 1, own) != NULL)
+        fail_msg("the shell's descriptors: not only 1 on its pipe:\n%s", fds);
+    if (strstr(fds, other) != NULL)
+        fail_msg("the shell has the other program's pipe:\n%s", fds);
+}
+
+/* tu_private_dir: mode 0700 even under the loosest umask; a TMPDIR too
+ * long for a socket path falls back to /tmp. */
+static void common_private_dir_is_0700(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX];
+    mode_t old = umask(0);
+    tu_private_dir(dir, sizeof dir);
+    umask(old);
+    struct stat st;
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    tu_remove_private_dir(dir);
+
+    const char *t = getenv("TMPDIR");
+    char *saved = t != NULL ? strdup(t) : NULL;
+    assert_int_equal(setenv("TMPDIR", "/nonexistent/a-directory-name-longer-than-40-bytes", 1), 0);
+    tu_private_dir(dir, sizeof dir);
+    assert_int_equal(saved != NULL ? setenv("TMPDIR", saved, 1) : unsetenv("TMPDIR"), 0);
+    free(saved);
+    assert_int_equal(strncmp(dir, "/tmp/ipcbook-", 13), 0);
+    tu_remove_private_dir(dir);
 }
 
 static int exit_with_3(void *arg) { (void)arg; return 3; }
@@ -593,6 +666,8 @@ int main(int argc, char *argv[])
         TU_TEST(common_wait_exit_status_like_shell),
         TU_TEST(common_signal_abbrev_names),
         TU_TEST(common_exec_failure_statuses),
+        TU_TEST(common_start_gives_only_stdio),
+        TU_TEST(common_private_dir_is_0700),
         TU_TEST(common_parse_numbers_checked),
         TU_TEST(common_watchdog_outlives_no_failed_test),
     };

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +83,122 @@ static inline void tu_program_path(char *buf, size_t size, const char *prog)
     assert_true(n > 0 && (size_t)n < size);
 }
 
+/* What the pipe of tu_start carries. */
+enum tu_out {
+    TU_OUT_STDOUT,              /* the program's stdout (the default) */
+    TU_OUT_STDOUT_STDERR,       /* its stdout and its stderr, interleaved */
+    TU_OUT_STDERR,              /* its stderr only: stdout stays the test's */
+};
+
+/* Options of tu_start; a NULL pointer means all zero. */
+struct tu_start_opts {
+    enum tu_out out;
+    /* Run in the child after the redirections, just before exec; a
+     * return of -1 makes the child exit with TU_CHILD_SETUP_FAILED. */
+    int (*setup)(const void *arg);
+    const void *arg;
+};
+
+/* The options for "stdout and stderr both on the pipe". */
+#define TU_BOTH_OUTPUTS (&(const struct tu_start_opts){ .out = TU_OUT_STDOUT_STDERR })
+
+/* Start program PROG (such as "mq/jobq") with the NULL-terminated argument
+ * list ARGV (argv[0] included), stdin from /dev/null.  If OUT is not NULL,
+ * what OPTS->out names goes to a pipe whose read end is stored in *OUT;
+ * otherwise the program shares the test's stdout and stderr.  The program
+ * gets SIGTERM if the test process dies.  Returns its process ID. */
+static inline pid_t tu_start(const char *prog, char *const argv[], int *out,
+                             const struct tu_start_opts *opts)
+{
+    static const struct tu_start_opts none;
+    const struct tu_start_opts *o = opts != NULL ? opts : &none;
+    char path[4096];
+    int pfd[2];
+
+    tu_program_path(path, sizeof path, prog);
+    /* O_CLOEXEC: only the program's dup2 copy (which does not inherit the
+     * flag) may hold the write end, or EOF would also wait for every other
+     * child the test starts. */
+    if (out != NULL)
+        assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_int_not_equal(pid, -1);
+    if (pid == 0) {
+        /* If the test dies (a failed assertion, the watchdog), take the
+         * program down with it: SIGTERM lets it clean up after itself.
+         * A parent that died before prctl sent no signal: check. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent)
+            _exit(TU_CHILD_SETUP_FAILED);
+        int null = open("/dev/null", O_RDONLY);
+        if (null == -1 || dup2(null, STDIN_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        if (null != STDIN_FILENO)
+            close(null);
+        if (out != NULL && o->out != TU_OUT_STDERR
+            && dup2(pfd[1], STDOUT_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        if (out != NULL && o->out != TU_OUT_STDOUT
+            && dup2(pfd[1], STDERR_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        if (o->setup != NULL && o->setup(o->arg) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execv(path, argv);
+        tu_exec_failed();
+    }
+    if (out != NULL) {
+        assert_int_equal(close(pfd[1]), 0);
+        *out = pfd[0];
+    }
+    return pid;
+}
+
+/* tu_start with the arguments listed, ending with (char *)NULL, as in
+ * execl; argv[0] is the program's path. */
+static inline pid_t tu_startl(int *out, const struct tu_start_opts *opts,
+                              const char *prog, ...)
+{
+    char path[4096];
+    char *argv[16];
+    int argc = 0;
+    va_list ap;
+
+    tu_program_path(path, sizeof path, prog);
+    argv[argc++] = path;
+    va_start(ap, prog);
+    for (char *a; (a = va_arg(ap, char *)) != NULL; argv[argc++] = a)
+        assert_true(argc < 15);
+    va_end(ap);
+    argv[argc] = NULL;
+    return tu_start(prog, argv, out, opts);
+}
+
+/* Read FD to end of file, store the first SIZE - 1 bytes in BUF (then a
+ * NUL), drop the rest, close FD.  Returns how many bytes BUF holds. */
+static inline size_t tu_read_all(int fd, char *buf, size_t size)
+{
+    ssize_t n = read_full(fd, buf, size - 1);
+    assert_true(n >= 0);
+    buf[n] = '\0';
+    char drop[4096];
+    ssize_t more;
+    while ((more = read_full(fd, drop, sizeof drop)) > 0)
+        ;
+    assert_int_equal(more, 0);
+    assert_int_equal(close(fd), 0);
+    return (size_t)n;
+}
+
+/* Reap PID and return its wait status (waitpid's, not decoded). */
+static inline int tu_wait_status(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) == -1)
+        assert_int_equal(errno, EINTR);
+    return status;
+}
+
 /* Run program PROG (such as "pipe/pipe_demo") with the NULL-terminated
  * argument list ARGV (argv[0] included), stdin from /dev/null.  Its stdout
  * and stderr together are stored, NUL-terminated, in OUT (at most SIZE - 1
@@ -88,37 +206,10 @@ static inline void tu_program_path(char *buf, size_t size, const char *prog)
 static inline int tu_run(const char *prog, char *const argv[],
                          char *out, size_t size)
 {
-    char path[4096];
-    int fd[2], status;
-
-    tu_program_path(path, sizeof path, prog);
-    assert_int_equal(pipe(fd), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_int_not_equal(pid, -1);
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        if (null == -1 || dup2(null, STDIN_FILENO) == -1
-            || dup2(fd[1], STDOUT_FILENO) == -1
-            || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        close(fd[0]);
-        close(fd[1]);
-        close(null);
-        execv(path, argv);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    ssize_t n = read_full(fd[0], out, size - 1);
-    assert_true(n >= 0);
-    out[n] = '\0';
-    char drop[4096];
-    while ((n = read_full(fd[0], drop, sizeof drop)) > 0)
-        ;
-    assert_int_equal(close(fd[0]), 0);
-    while (waitpid(pid, &status, 0) == -1)
-        assert_int_equal(errno, EINTR);
-    return status;
+    int fd;
+    pid_t pid = tu_start(prog, argv, &fd, TU_BOTH_OUTPUTS);
+    tu_read_all(fd, out, size);
+    return tu_wait_status(pid);
 }
 
 enum tu_stdout {
@@ -127,55 +218,42 @@ enum tu_stdout {
     TU_STDOUT_BROKEN_PIPE,      /* a pipe nobody reads: SIGPIPE or EPIPE */
 };
 
+/* tu_start setup (in the child): make stdout what *ARG (an enum
+ * tu_stdout) says. */
+static inline int tu_stdout_setup(const void *arg)
+{
+    enum tu_stdout how = *(const enum tu_stdout *)arg;
+    if (how == TU_STDOUT_FULL) {
+        int full = open("/dev/full", O_WRONLY);
+        if (full == -1 || dup2(full, STDOUT_FILENO) == -1)
+            return -1;
+        if (full != STDOUT_FILENO)
+            close(full);
+    } else if (how == TU_STDOUT_BROKEN_PIPE) {
+        int q[2];
+        if (pipe(q) == -1 || dup2(q[1], STDOUT_FILENO) == -1)
+            return -1;
+        close(q[0]);                /* no reader: writes get EPIPE */
+        if (q[1] != STDOUT_FILENO)
+            close(q[1]);
+    } else {
+        close(STDOUT_FILENO);
+    }
+    return 0;
+}
+
 /* Run PROG with ARGV like tu_run, but with stdout as HOW says and only
  * stderr captured in ERR.  Returns the wait status. */
 static inline int tu_run_stdout(const char *prog, char *const argv[],
                                 enum tu_stdout how, char *err, size_t size)
 {
-    char path[4096];
-    int fd[2], status;
-
-    tu_program_path(path, sizeof path, prog);
-    assert_int_equal(pipe(fd), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_int_not_equal(pid, -1);
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        if (null == -1 || dup2(null, STDIN_FILENO) == -1
-            || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        close(null);
-        if (how == TU_STDOUT_FULL) {
-            int full = open("/dev/full", O_WRONLY);
-            if (full == -1 || dup2(full, STDOUT_FILENO) == -1)
-                _exit(TU_CHILD_SETUP_FAILED);
-            close(full);
-        } else if (how == TU_STDOUT_BROKEN_PIPE) {
-            int q[2];
-            if (pipe(q) == -1 || dup2(q[1], STDOUT_FILENO) == -1)
-                _exit(TU_CHILD_SETUP_FAILED);
-            close(q[0]);                /* no reader: writes get EPIPE */
-            close(q[1]);
-        } else {
-            close(STDOUT_FILENO);
-        }
-        close(fd[0]);
-        close(fd[1]);
-        execv(path, argv);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    ssize_t n = read_full(fd[0], err, size - 1);
-    assert_true(n >= 0);
-    err[n] = '\0';
-    char drop[4096];
-    while ((n = read_full(fd[0], drop, sizeof drop)) > 0)
-        ;
-    assert_int_equal(close(fd[0]), 0);
-    while (waitpid(pid, &status, 0) == -1)
-        assert_int_equal(errno, EINTR);
-    return status;
+    const struct tu_start_opts opts = {
+        .out = TU_OUT_STDERR, .setup = tu_stdout_setup, .arg = &how,
+    };
+    int fd;
+    pid_t pid = tu_start(prog, argv, &fd, &opts);
+    tu_read_all(fd, err, size);
+    return tu_wait_status(pid);
 }
 
 /* Assert that PROG ARGV, which prints something on success, exits with
@@ -248,6 +326,7 @@ static inline int tu_wait_exit(pid_t pid)
     return status;
 }
 
+
 /* Number of entries in DIR, not counting "." and "..".  Tests call it on
  * their private mkdtemp directory to prove that nothing was left behind. */
 static inline int tu_count_entries(const char *dir)
@@ -261,6 +340,32 @@ static inline int tu_count_entries(const char *dir)
             n++;
     assert_int_equal(closedir(d), 0);
     return n;
+}
+
+/* Make a private directory "$TMPDIR/ipcbook-XXXXXX" and store its path in
+ * DIR.  TMPDIR defaults to /tmp, and so does a TMPDIR longer than 40 bytes,
+ * so that a socket's path in the directory fits in sun_path.  Asserts that
+ * it is a directory of mode 0700 owned by us, as mkdtemp(3) promises. */
+static inline void tu_private_dir(char *dir, size_t size)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (tmp == NULL || tmp[0] == '\0' || strlen(tmp) > 40)
+        tmp = "/tmp";
+    int n = snprintf(dir, size, "%s/ipcbook-XXXXXX", tmp);
+    assert_true(n > 0 && (size_t)n < size);
+    assert_non_null(mkdtemp(dir));
+    struct stat st;
+    assert_int_equal(lstat(dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(st.st_uid, geteuid());
+}
+
+/* Assert that DIR is empty (nothing was left behind), then remove it. */
+static inline void tu_remove_private_dir(const char *dir)
+{
+    assert_int_equal(tu_count_entries(dir), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 #endif

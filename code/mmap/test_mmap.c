@@ -134,65 +134,6 @@ static int shm_entries_of_this_test(void)
     return n;
 }
 
-/* When true, programs started by start_program send stderr to the same
- * pipe as stdout. */
-static bool capture_stderr;
-
-/* Start BIN_DIR/mmap/PROG with the NULL-terminated arguments that follow;
- * its stdout goes to a pipe whose read end is stored in *OUT (if OUT is
- * not NULL). */
-static pid_t start_program(int *out, const char *prog, ...)
-{
-    char rel[64], path[4096];
-    char *argv[8];
-    int argc = 0, pfd[2];
-    va_list ap;
-
-    snprintf(rel, sizeof rel, "mmap/%s", prog);
-    tu_program_path(path, sizeof path, rel);
-    argv[argc++] = path;
-    va_start(ap, prog);
-    for (char *a; argc < 7 && (a = va_arg(ap, char *)) != NULL;)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-
-    /* O_CLOEXEC: only the program's stdout (a dup2 copy, which does not
-     * inherit the flag) may hold the write end, or EOF would also wait
-     * for every other child. */
-    if (out != NULL)
-        assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* If the test dies (a failed assertion, the watchdog), take the
-         * program down with it: SIGTERM lets the writer clean up. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        if (out != NULL && dup2(pfd[1], STDOUT_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        if (out != NULL && capture_stderr && dup2(pfd[1], STDERR_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        execv(path, argv);
-        tu_exec_failed();
-    }
-    if (out != NULL) {
-        assert_int_equal(close(pfd[1]), 0);
-        *out = pfd[0];
-    }
-    return pid;
-}
-
-/* Read FD to end of file into BUF (NUL-terminated), then close it. */
-static void read_all(int fd, char *buf, size_t size)
-{
-    ssize_t n = read_full(fd, buf, size - 1);
-    assert_true(n >= 0);
-    buf[n] = '\0';
-    assert_int_equal(close(fd), 0);
-}
-
 /* Reap PID if it ends within MS milliseconds and return its status as
  * tu_wait_exit does; otherwise SIGKILL it, reap it and return -1. */
 static int wait_within(pid_t pid, int ms)
@@ -986,12 +927,12 @@ static int run_mailbox(const char *name, const char *count, bool sync,
 {
     int rout;
     pid_t reader = sync
-        ? start_program(&rout, "mmap_msg_reader", name, (char *)NULL)
-        : start_program(&rout, "mmap_msg_reader", "--no-sync", name, (char *)NULL);
+        ? tu_startl(&rout, NULL, "mmap/mmap_msg_reader", name, (char *)NULL)
+        : tu_startl(&rout, NULL, "mmap/mmap_msg_reader", "--no-sync", name, (char *)NULL);
     pid_t writer = sync
-        ? start_program(NULL, "mmap_msg_writer", name, count, (char *)NULL)
-        : start_program(NULL, "mmap_msg_writer", "--no-sync", name, count, (char *)NULL);
-    read_all(rout, out, outlen);
+        ? tu_startl(NULL, NULL, "mmap/mmap_msg_writer", name, count, (char *)NULL)
+        : tu_startl(NULL, NULL, "mmap/mmap_msg_writer", "--no-sync", name, count, (char *)NULL);
+    tu_read_all(rout, out, outlen);
     assert_int_equal(tu_wait_exit(writer), 0);
     return tu_wait_exit(reader);
 }
@@ -1029,7 +970,7 @@ static void mmap_mailbox_leaves_no_shm_object(void **state)
      * path must not remove the object that belongs to someone else. */
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
     assert_true(fd >= 0);
-    pid_t w = start_program(NULL, "mmap_msg_writer", name, "1", (char *)NULL);
+    pid_t w = tu_startl(NULL, NULL, "mmap/mmap_msg_writer", name, "1", (char *)NULL);
     assert_int_equal(tu_wait_exit(w), 1);
     assert_true(shm_exists(name));
     assert_int_equal(close(fd), 0);
@@ -1045,7 +986,7 @@ static void mmap_writer_rejects_bad_count(void **state)
     char name[64];
     shm_test_name(name, "count");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        pid_t w = start_program(NULL, "mmap_msg_writer", name, bad[i], (char *)NULL);
+        pid_t w = tu_startl(NULL, NULL, "mmap/mmap_msg_writer", name, bad[i], (char *)NULL);
         int status = wait_within(w, 2000);
         bool created = shm_exists(name);
         if (created)
@@ -1065,12 +1006,10 @@ static void kill_one_of_the_pair(const char *victim, int sig)
     char name[64], out[512], drain[512], want[64];
     int rout, wout;
     shm_test_name(name, "kill");
-    capture_stderr = true;
-    pid_t writer = start_program(&wout, "mmap_msg_writer", name, "1000000000",
+    pid_t writer = tu_startl(&wout, TU_BOTH_OUTPUTS, "mmap/mmap_msg_writer", name, "1000000000",
                                  (char *)NULL);
     assert_true(shm_becomes(name, true, 5000));     /* waits for a reader */
-    pid_t reader = start_program(&rout, "mmap_msg_reader", name, (char *)NULL);
-    capture_stderr = false;
+    pid_t reader = tu_startl(&rout, TU_BOTH_OUTPUTS, "mmap/mmap_msg_reader", name, (char *)NULL);
     assert_true(shm_becomes(name, false, 5000));    /* both attached */
     mailbox_nap(50);                        /* well into the exchange */
 
@@ -1081,8 +1020,8 @@ static void kill_one_of_the_pair(const char *victim, int sig)
     assert_int_equal(wait_within(dead, 2000), 128 + sig);
     assert_int_equal(wait_within(survivor, 2000), 1);
 
-    read_all(kill_writer ? rout : wout, out, sizeof out);
-    read_all(kill_writer ? wout : rout, drain, sizeof drain);
+    tu_read_all(kill_writer ? rout : wout, out, sizeof out);
+    tu_read_all(kill_writer ? wout : rout, drain, sizeof drain);
     snprintf(want, sizeof want, "the %s (pid %ld) has died", victim, (long)dead);
     bool died_holding = strstr(out, "died while holding the lock") != NULL;
     if (strstr(out, want) == NULL && !died_holding)
@@ -1164,9 +1103,7 @@ static void fake_writer_dies_holding_lock(const char *name)
         hold_mailbox_lock(box, held[1], false);
     }
     assert_int_equal(close(held[1]), 0);
-    capture_stderr = true;
-    pid_t reader = start_program(&rout, "mmap_msg_reader", name, (char *)NULL);
-    capture_stderr = false;
+    pid_t reader = tu_startl(&rout, TU_BOTH_OUTPUTS, "mmap/mmap_msg_reader", name, (char *)NULL);
     assert_true(tu_done_within(held[0], 5000));
     assert_int_equal(read(held[0], &c, 1), 1);      /* the lock is held */
     assert_int_equal(close(held[0]), 0);
@@ -1174,7 +1111,7 @@ static void fake_writer_dies_holding_lock(const char *name)
     assert_int_equal(tu_wait_exit(fake), 128 + SIGKILL);
 
     assert_int_equal(wait_within(reader, 2000), 1);
-    read_all(rout, out, sizeof out);
+    tu_read_all(rout, out, sizeof out);
     assert_non_null(strstr(out, "the writer died while holding the lock"));
     assert_int_equal(pthread_mutex_lock(&box->lock), ENOTRECOVERABLE);
     assert_int_equal(munmap(box, sizeof *box), 0);
@@ -1186,9 +1123,7 @@ static void fake_reader_dies_holding_lock(const char *name)
 {
     int wout, held[2];
     char out[256], c;
-    capture_stderr = true;
-    pid_t writer = start_program(&wout, "mmap_msg_writer", name, "1000", (char *)NULL);
-    capture_stderr = false;
+    pid_t writer = tu_startl(&wout, TU_BOTH_OUTPUTS, "mmap/mmap_msg_writer", name, "1000", (char *)NULL);
 
     int fd = -1;
     for (int i = 0; fd == -1 && i < 1000; i++)      /* up to 5 s */
@@ -1222,7 +1157,7 @@ static void fake_reader_dies_holding_lock(const char *name)
     assert_int_equal(tu_wait_exit(fake), 128 + SIGKILL);
 
     assert_int_equal(wait_within(writer, 2000), 1);
-    read_all(wout, out, sizeof out);
+    tu_read_all(wout, out, sizeof out);
     assert_non_null(strstr(out, "the reader died while holding the lock"));
     assert_int_equal(pthread_mutex_lock(&box->lock), ENOTRECOVERABLE);
     assert_int_equal(munmap(box, sizeof *box), 0);
@@ -1246,7 +1181,7 @@ static void mmap_writer_signal_removes_shm_object(void **state)
     shm_test_name(name, "sig");
     int before = shm_entries_of_this_test();
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        pid_t w = start_program(NULL, "mmap_msg_writer", name, "10", (char *)NULL);
+        pid_t w = tu_startl(NULL, NULL, "mmap/mmap_msg_writer", name, "10", (char *)NULL);
         assert_true(shm_becomes(name, true, 5000));   /* waiting for a reader */
         assert_int_equal(kill(w, sigs[i]), 0);
         int status = wait_within(w, 2000);
@@ -1280,7 +1215,7 @@ static void mmap_programs_report_write_errors(void **state)
     tu_program_path(path, sizeof path, "mmap/mmap_msg_reader");
     const enum tu_stdout hows[] = { TU_STDOUT_FULL, TU_STDOUT_CLOSED };
     for (size_t i = 0; i < 2; i++) {
-        pid_t w = start_program(NULL, "mmap_msg_writer", name, "10", (char *)NULL);
+        pid_t w = tu_startl(NULL, NULL, "mmap/mmap_msg_writer", name, "10", (char *)NULL);
         int status = tu_run_stdout("mmap/mmap_msg_reader", reader, hows[i],
                                    err, sizeof err);
         assert_int_equal(tu_wait_exit(w), 0);

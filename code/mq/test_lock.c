@@ -10,8 +10,7 @@ static char file[128];
 
 static int lock_setup(void **state)
 {
-    strcpy(dir, "/tmp/test_lock-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    tu_private_dir(dir, sizeof dir);
     snprintf(file, sizeof file, "%s/f", dir);
     int fd = open(file, O_RDWR | O_CREAT | O_EXCL, 0600);
     assert_true(fd >= 0);

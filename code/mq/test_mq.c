@@ -506,39 +506,6 @@ static void mq_notify_thread_runs_function(void **state)
     assert_int_equal(close(notify_pipe[1]), 0);
 }
 
-static pid_t start_prog(const char *prog, char *const argv[], int *out_fd)
-{
-    char path[4096];
-    int fd[2];
-    tu_program_path(path, sizeof path, prog);
-    assert_int_equal(pipe(fd), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_int_not_equal(pid, -1);
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        if (null == -1 || dup2(null, STDIN_FILENO) == -1
-            || dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        close(fd[0]);
-        close(fd[1]);
-        close(null);
-        execv(path, argv);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    *out_fd = fd[0];
-    return pid;
-}
-
-static void read_all(int fd, char *buf, size_t size)
-{
-    ssize_t n = read_full(fd, buf, size - 1);
-    assert_true(n >= 0);
-    buf[n] = '\0';
-    assert_int_equal(close(fd), 0);
-}
-
 static void jobq_prefix(char *buf, size_t size, pid_t pid)
 {
     int n = snprintf(buf, size, "jobq-%ld-", (long)pid);
@@ -604,9 +571,9 @@ static void jobq_does_every_job_and_cleans_up(void **state)
     (void)state;
     char *argv[] = { "jobq", "4", "5000", NULL };
     int fd;
-    pid_t pid = start_prog("mq/jobq", argv, &fd);
+    pid_t pid = tu_start("mq/jobq", argv, &fd, TU_BOTH_OUTPUTS);
     char out[1024], prefix[64];
-    read_all(fd, out, sizeof out);
+    tu_read_all(fd, out, sizeof out);
     assert_int_equal(tu_wait_exit(pid), 0);
     assert_string_equal(out, "4 个消费者做完了 5000 个任务"
                              "（其中加急 1666 个），每个任务恰好一次\n");
@@ -644,14 +611,14 @@ static void jobq_signal_removes_queue(void **state)
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         char *argv[] = { "jobq", "2", "1000000000", NULL };
         int fd;
-        pid_t pid = running = start_prog("mq/jobq", argv, &fd);
+        pid_t pid = running = tu_start("mq/jobq", argv, &fd, TU_BOTH_OUTPUTS);
         char prefix[64], out[1024];
         jobq_prefix(prefix, sizeof prefix, pid);
         wait_queues(prefix, 1);
         wait_children(pid, 2);
         usleep(50 * 1000);              /* deep in its sending loop */
         assert_int_equal(kill(pid, sigs[i]), 0);
-        read_all(fd, out, sizeof out);  /* EOF: the workers are gone too */
+        tu_read_all(fd, out, sizeof out);  /* EOF: the workers are gone too */
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         running = 0;
@@ -670,7 +637,7 @@ static void jobq_sigkill_leaves_queue_but_workers_die(void **state)
     assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     char *argv[] = { "jobq", "3", "1000000000", NULL };
     int fd;
-    pid_t pid = running = start_prog("mq/jobq", argv, &fd);
+    pid_t pid = running = tu_start("mq/jobq", argv, &fd, TU_BOTH_OUTPUTS);
     char prefix[64];
     jobq_prefix(prefix, sizeof prefix, pid);
     wait_queues(prefix, 1);
@@ -691,7 +658,7 @@ static void jobq_sigkill_leaves_queue_but_workers_die(void **state)
     }
     assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
     char out[1024];
-    read_all(fd, out, sizeof out);
+    tu_read_all(fd, out, sizeof out);
     /* The queue is still there: remove it by hand, as rm /dev/mqueue/... would. */
     assert_int_equal(remove_queues_counted(prefix), 1);
     pending_prefix_pid = 0;

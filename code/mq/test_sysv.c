@@ -71,8 +71,8 @@ static void sysv_ipc_private_always_new(void **state)
 static void sysv_ftok_low_8_bits(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/test_sysv-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[PATH_MAX];
+    tu_private_dir(dir, sizeof dir);
     key_t k1 = ftok(dir, 1), k257 = ftok(dir, 257), k2 = ftok(dir, 2);
     assert_int_equal(rmdir(dir), 0);
     assert_int_not_equal(k1, -1);

@@ -491,13 +491,8 @@ static void pipe_mini_pipeline_connects_commands(void **state)
     assert_non_null(strstr(out, "exec no-such-command-ipcbook"));
 
     char dir[PATH_MAX], file[PATH_MAX];             /* a file, mode 0600 */
-    int len;
-    const char *tmp = getenv("TMPDIR");
-    len = snprintf(dir, sizeof dir, "%s/ipcbook-XXXXXX",
-                   tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    assert_true(len > 0 && (size_t)len < sizeof dir);
-    assert_non_null(mkdtemp(dir));
-    len = snprintf(file, sizeof file, "%s/not-executable", dir);
+    tu_private_dir(dir, sizeof dir);
+    int len = snprintf(file, sizeof file, "%s/not-executable", dir);
     assert_true(len > 0 && (size_t)len < sizeof file);
     int f = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
     assert_true(f >= 0);
@@ -507,7 +502,7 @@ static void pipe_mini_pipeline_connects_commands(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 126);
     assert_non_null(strstr(out, strerror(EACCES)));
     assert_int_equal(unlink(file), 0);
-    assert_int_equal(rmdir(dir), 0);
+    tu_remove_private_dir(dir);
 
     /* stdin closed: pipe() returns fd 0 as the read end */
     char prog[4096];

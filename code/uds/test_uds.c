@@ -39,19 +39,14 @@ struct tdir {
 
 static void tdir_make(struct tdir *t)
 {
-    const char *base = getenv("TMPDIR");
-    if (base == NULL || base[0] == '\0' || strlen(base) > 40)
-        base = "/tmp";
-    snprintf(t->dir, sizeof t->dir, "%s/ipcbook-XXXXXX", base);
-    assert_non_null(mkdtemp(t->dir));
+    tu_private_dir(t->dir, sizeof t->dir);
     snprintf(t->path, sizeof t->path, "%s/s.sock", t->dir);
 }
 
 /* Check that the directory is empty (nothing left behind), then remove it. */
 static void tdir_remove(struct tdir *t)
 {
-    assert_int_equal(tu_count_entries(t->dir), 0);
-    assert_int_equal(rmdir(t->dir), 0);
+    tu_remove_private_dir(t->dir);
 }
 
 static int bound_socket(int type, const char *name)
@@ -81,63 +76,33 @@ static int try_connect(const char *name)
     return -1;
 }
 
-/* When not 0, programs started by start_program get this RLIMIT_NOFILE. */
+/* When not 0, programs started with uds_child get this RLIMIT_NOFILE. */
 static rlim_t child_nofile;
 
-/* When not -1, programs started by start_program get it as stderr. */
+/* When not -1, programs started with uds_child get it as stderr. */
 static int child_stderr = -1;
 
-/* When not 0, programs started by start_program find descriptors 3 to
+/* When not 0, programs started with uds_child find descriptors 3 to
  * child_busy_fds - 1 already open, so their first new one is this. */
 static int child_busy_fds;
 
-/* Start BIN_DIR/uds/PROG with the NULL-terminated arguments that follow;
- * its stdout goes to a pipe whose read end is stored in *OUT (if OUT is
- * not NULL). */
-static pid_t start_program(int *out, const char *prog, ...)
+/* tu_start setup, in the child: apply the three settings above. */
+static int uds_child_setup(const void *arg)
 {
-    const char *bin = getenv("BIN_DIR");
-    char path[256];
-    char *argv[8];
-    int argc = 0, pfd[2];
-    va_list ap;
-
-    snprintf(path, sizeof path, "%s/uds/%s", bin ? bin : "build/bin", prog);
-    argv[argc++] = path;
-    va_start(ap, prog);
-    for (char *a; argc < 7 && (a = va_arg(ap, char *)) != NULL;)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-
-    if (out != NULL)
-        assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* If the test dies (a failed assertion, the alarm), take the
-         * program down with it: SIGTERM lets it clean up after itself. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        struct rlimit rl = { .rlim_cur = child_nofile, .rlim_max = child_nofile };
-        if (child_nofile != 0 && setrlimit(RLIMIT_NOFILE, &rl) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        if (out != NULL && dup2(pfd[1], STDOUT_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        if (child_stderr != -1 && dup2(child_stderr, STDERR_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        for (int fd = 3; fd < child_busy_fds; fd++)
-            if (dup2(STDIN_FILENO, fd) == -1)   /* no O_CLOEXEC: inherited */
-                _exit(TU_CHILD_SETUP_FAILED);
-        execv(path, argv);
-        tu_exec_failed();
-    }
-    if (out != NULL) {
-        assert_int_equal(close(pfd[1]), 0);
-        *out = pfd[0];
-    }
-    return pid;
+    (void)arg;
+    struct rlimit rl = { .rlim_cur = child_nofile, .rlim_max = child_nofile };
+    if (child_nofile != 0 && setrlimit(RLIMIT_NOFILE, &rl) == -1)
+        return -1;
+    if (child_stderr != -1 && dup2(child_stderr, STDERR_FILENO) == -1)
+        return -1;
+    for (int fd = 3; fd < child_busy_fds; fd++)
+        if (dup2(STDIN_FILENO, fd) == -1)   /* no O_CLOEXEC: inherited */
+            return -1;
+    return 0;
 }
+
+/* The options with which every program of this chapter is started. */
+static const struct tu_start_opts uds_child[] = { { .setup = uds_child_setup } };
 
 /* Read one line (up to a newline or EOF) from FD into BUF. */
 static void read_line(int fd, char *buf, size_t size)
@@ -165,10 +130,10 @@ static struct server server_start(const char *path, const char *uid_opt)
 {
     struct server s;
     if (uid_opt != NULL)
-        s.pid = start_program(&s.out, "uds_echo_server", "-u", uid_opt, path,
+        s.pid = tu_startl(&s.out, uds_child, "uds/uds_echo_server", "-u", uid_opt, path,
                               (char *)NULL);
     else
-        s.pid = start_program(&s.out, "uds_echo_server", path, (char *)NULL);
+        s.pid = tu_startl(&s.out, uds_child, "uds/uds_echo_server", path, (char *)NULL);
     char line[256], want[256];
     read_line(s.out, line, sizeof line);
     snprintf(want, sizeof want, "listening on %s", path);
@@ -539,7 +504,7 @@ static void uds_scm_rights_passes_memfd(void **state)
     int out;
     tdir_make(&t);
 
-    pid_t receiver = start_program(&out, "uds_fd_receiver", t.path, (char *)NULL);
+    pid_t receiver = tu_startl(&out, uds_child, "uds/uds_fd_receiver", t.path, (char *)NULL);
     read_line(out, line, sizeof line);
     snprintf(want, sizeof want, "listening on %s", t.path);
     assert_string_equal(line, want);
@@ -547,7 +512,7 @@ static void uds_scm_rights_passes_memfd(void **state)
     /* The sender starts with descriptors 3..12 taken: its memfd is 13. */
     int sent_out;
     child_busy_fds = 13;
-    pid_t sender = start_program(&sent_out, "uds_fd_sender", t.path,
+    pid_t sender = tu_startl(&sent_out, uds_child, "uds/uds_fd_sender", t.path,
                                  "a secret kept in a memfd", (char *)NULL);
     child_busy_fds = 0;
     assert_int_equal(tu_wait_exit(sender), 0);
@@ -802,7 +767,7 @@ static void uds_echo_client_round_trip(void **state)
     tdir_make(&t);
     struct server s = server_start(t.path, NULL);
 
-    pid_t c = start_program(&out, "uds_echo_client", t.path, "hello", "你好",
+    pid_t c = tu_startl(&out, uds_child, "uds/uds_echo_client", t.path, "hello", "你好",
                             (char *)NULL);
     read_line(out, line, sizeof line);
     assert_string_equal(line, "hello");
@@ -841,7 +806,7 @@ static void uds_server_stale_and_live_socket(void **state)
 
     struct server s = server_start(t.path, NULL);   /* removes it, starts */
 
-    pid_t second = start_program(NULL, "uds_echo_server", t.path, (char *)NULL);
+    pid_t second = tu_startl(NULL, uds_child, "uds/uds_echo_server", t.path, (char *)NULL);
     assert_int_equal(tu_wait_exit(second), 1);  /* refuses to start */
 
     int c = try_connect(t.path);               /* the first still serves */
@@ -1225,7 +1190,7 @@ static void uds_fd_receiver_removes_socket_on_signal(void **state)
             char line[256], want[256];
             int out, c = -1;
             tdir_make(&t);
-            pid_t pid = start_program(&out, "uds_fd_receiver", t.path, (char *)NULL);
+            pid_t pid = tu_startl(&out, uds_child, "uds/uds_fd_receiver", t.path, (char *)NULL);
             read_line(out, line, sizeof line);
             snprintf(want, sizeof want, "listening on %s", t.path);
             assert_string_equal(line, want);
@@ -1264,7 +1229,7 @@ static void uds_server_drops_idle_clients(void **state)
     tdir_make(&t);
     child_nofile = 64;
     struct server s;
-    s.pid = start_program(&s.out, "uds_echo_server", "-t", "1", t.path, (char *)NULL);
+    s.pid = tu_startl(&s.out, uds_child, "uds/uds_echo_server", "-t", "1", t.path, (char *)NULL);
     child_nofile = 0;
     char line[256], want[256];
     read_line(s.out, line, sizeof line);
@@ -1333,7 +1298,7 @@ static void uds_programs_report_write_errors(void **state)
     for (size_t i = 0; i < 2; i++) {
         char line[256], err[512], want[256];
         int out;
-        pid_t r = start_program(&out, "uds_fd_receiver", t.path, (char *)NULL);
+        pid_t r = tu_startl(&out, uds_child, "uds/uds_fd_receiver", t.path, (char *)NULL);
         read_line(out, line, sizeof line);
         char *sender[] = { "uds_fd_sender", t.path, "text", NULL };
         int status = tu_run_stdout("uds/uds_fd_sender", sender, hows[i], err, sizeof err);

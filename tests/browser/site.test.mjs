@@ -28,7 +28,7 @@
 // Screenshots go to build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, mkdir, access, mkdtemp, cp, writeFile, rm } from 'node:fs/promises';
+import { readdir, readFile, mkdir, access, mkdtemp, cp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -684,7 +684,14 @@ test('appendices: tests pages are lettered, grouped in the sidebar, and every ch
   assert.deepEqual(side.downloads, ['book.pdf', 'book.epub', 'print.html']);
   const own = chapter.replace(/\.html$/, '-tests.html');
   if (pages.includes(own)) assert.ok(side.pointer.includes(own), `${chapter} does not point to ${own}`);
-  assert.match(side.edit || '', new RegExp(`/edit/[^/]+/chapters/${chapter.replace('.html', '.md')}$`));
+  // the "edit this page" link exists exactly when book/metadata.yaml names the repository
+  const repo = (await readFile('book/metadata.yaml', 'utf8')).match(/^repository:\s*(\S+)/m);
+  if (repo) {
+    assert.ok((side.edit || '').startsWith(repo[1].replace(/\/+$/, '') + '/edit/'), `edit link ${side.edit}`);
+    assert.match(side.edit, new RegExp(`/edit/[^/]+/chapters/${chapter.replace('.html', '.md')}$`));
+  } else {
+    assert.equal(side.edit, undefined, 'no repository: no edit link');
+  }
   // an appendix page: "附录 B", listings "代码 B.n"
   if (pages.includes(own)) {
     await page.goto(base + own);

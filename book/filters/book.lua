@@ -800,6 +800,60 @@ local function cjk_wide(cp)
   return cjk(cp) or fullwidth_punct(cp)
 end
 
+-- A cross reference's text often begins or ends with a number ("图 2.1",
+-- "6.4 节", "代码 B.3"), and the Chinese around it is written against it:
+-- "[](#fig:x)画出了", "见 [](#sec:y)".  Between a Chinese character and a
+-- Latin letter or digit xeCJK puts its glue (\CJKecglue), but not across the
+-- edge of a link (\hyperlink{..}{图 2.1}画), and it drops a source space
+-- before one: the PDF printed "图 2.1画出了", "见6.4 节".  So where a link's
+-- text begins or ends with a Latin letter or digit and a Chinese character
+-- is on the other side, with or without a space between, LaTeX gets that
+-- glue as a skip (\bookecglue, book/templates/preamble.tex), and HTML and
+-- EPUB a space ("图 2.1 画出了").  tests/book/check-pdf.py checks the PDF.
+
+local function latin_cp(cp)
+  return cp ~= nil and cp < 0x80 and string.char(cp):match("%w") ~= nil
+end
+
+local function han_cp(cp)
+  return cjk(cp) and not fullwidth_punct(cp)
+end
+
+local function spacer()
+  if is_latex then return pandoc.RawInline("latex", "\\bookecglue{}") end
+  return pandoc.Space()
+end
+
+local function space_like(el)
+  return el and (el.t == "Space" or el.t == "SoftBreak")
+end
+
+local function link_spacing(list)
+  local out, changed = pandoc.List(), false
+  for i, el in ipairs(list) do
+    if el.t == "Link" and latin_cp(edge_cp(el, false)) then
+      local prev = out[#out]
+      if space_like(prev) and #out > 1 and han_cp(edge_cp(out[#out - 1], true)) then
+        if is_latex then out[#out] = spacer(); changed = true end
+      elseif prev and han_cp(edge_cp(prev, true)) then
+        out:insert(spacer()); changed = true
+      end
+    end
+    out:insert(el)
+    local nxt = list[i + 1]
+    if el.t == "Link" and latin_cp(edge_cp(el, true)) and nxt then
+      if not space_like(nxt) and han_cp(edge_cp(nxt, false)) then
+        out:insert(spacer()); changed = true
+      end
+    end
+    if is_latex and space_like(el) and i > 1 and list[i - 1].t == "Link"
+       and latin_cp(edge_cp(list[i - 1], true)) and han_cp(edge_cp(list[i + 1] or el, false)) then
+      out[#out] = spacer(); changed = true
+    end
+  end
+  return changed and out or nil
+end
+
 local function Inlines(list)
   local out, changed = pandoc.List(), false
   for i, el in ipairs(list) do
@@ -810,6 +864,8 @@ local function Inlines(list)
     end
     if drop then changed = true else out:insert(el) end
   end
+  local spaced = link_spacing(out)
+  if spaced then return spaced end
   if changed then return out end
   return nil
 end

@@ -160,6 +160,12 @@ def check_text(msgs, pdf, text, build):
     for m in re.finditer(r"([A-Za-z]+)-[ \t]*\n\s*([a-z][A-Za-z]*)", text):
         if "%s-%s" % m.groups() not in source:
             fail(msgs, "%s: a word hyphenated at a line end: %s-/%s" % ((pdf,) + m.groups()))
+    # a cross reference against Chinese text, without xeCJK's glue (book.lua's
+    # \bookecglue): "见6.4 节", "图 2.1画出了"
+    han = "[\u4e00-\u9fff]"
+    for m in re.finditer(han + r"(\d+(\.\d+)* 节)|(图|表|代码) [A-Z\d]+\.\d+" + han, text):
+        fail(msgs, "%s: no space between a cross reference and the Chinese text: %r"
+             % (pdf, m.group(0)))
     for kind in ("图", "表"):
         for m in re.finditer(kind + r" (\d+\.\d+)\s*[:：]", text):
             if ":" in m.group(0):

@@ -24,7 +24,7 @@ int main(int argc, char *argv[])
     if (argc != 3)
         usage_exit("PIDFILE SECONDS");
     unsigned seconds = (unsigned)arg_ull("SECONDS", argv[2], 0, 3600);
-    int fd = open(argv[1], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(argv[1], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd == -1)
         err_exit("open %s", argv[1]);
     struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };  /* all of it */

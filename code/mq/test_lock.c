@@ -203,19 +203,11 @@ static void lock_released_when_holder_dies(void **state)
 static void lock_pidfile_single_instance(void **state)
 {
     (void)state;
-    char pidfile[160], path[4096], out[1024];
+    char pidfile[160], out[1024];
     snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
-    tu_program_path(path, sizeof path, "mq/single_instance");
-    fflush(NULL);
-    pid_t first = fork();
-    assert_int_not_equal(first, -1);
-    if (first == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null == -1 || dup2(null, 0) == -1 || dup2(null, 1) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        execl(path, "single_instance", pidfile, "60", (char *)NULL);
-        tu_exec_failed();
-    }
+    int first_out;
+    pid_t first = tu_startl(&first_out, NULL, "mq/single_instance", pidfile, "60",
+                            (char *)NULL);
     char want[32];
     snprintf(want, sizeof want, "%ld\n", (long)first);
     for (int i = 0; i < 1000; i++) {                /* until it wrote its pid */
@@ -238,6 +230,8 @@ static void lock_pidfile_single_instance(void **state)
     assert_int_equal(WEXITSTATUS(status), 1);
     assert_int_equal(kill(first, SIGKILL), 0);
     assert_int_equal(tu_wait_exit(first), 128 + SIGKILL);
+    tu_read_all(first_out, out, sizeof out);
+    assert_string_equal(out, "拿到了锁，运行 60 秒\n");
     struct stat st;
     assert_int_equal(stat(pidfile, &st), 0);        /* the stale file stays */
     status = tu_run("mq/single_instance", second, out, sizeof out);
@@ -248,6 +242,35 @@ static void lock_pidfile_single_instance(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 2);
     tu_expect_write_error("mq/single_instance", second);
+}
+
+/* The pid file is created 0600, whatever the umask; a process that can
+ * only read it can still lock it against single_instance. */
+static void lock_pidfile_mode_0600(void **state)
+{
+    (void)state;
+    char pidfile[160], out[1024];
+    snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
+    char *run[] = { "single_instance", pidfile, "0", NULL };
+    mode_t old = umask(0);
+    int status = tu_run("mq/single_instance", run, out, sizeof out);
+    umask(old);
+    assert_int_equal(status, 0);
+    struct stat st;
+    assert_int_equal(stat(pidfile, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+
+    int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+    assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+    status = tu_run("mq/single_instance", run, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(out, "single_instance: already running"));
+    assert_int_equal(close(fd), 0);                 /* releases the lock */
+    status = tu_run("mq/single_instance", run, out, sizeof out);
+    assert_int_equal(status, 0);
 }
 
 static void lock_pitfall_checks_its_output(void **state)
@@ -270,6 +293,7 @@ int main(void)
         T(lock_ofd_conflicts_within_process),
         T(lock_released_when_holder_dies),
         T(lock_pidfile_single_instance),
+        T(lock_pidfile_mode_0600),
         T(lock_pitfall_checks_its_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

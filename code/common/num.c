@@ -2,25 +2,19 @@
 /* num.c: implementation of num.h. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "common/err.h"
 #include "common/num.h"
 
-/* S starts with a digit, or with '-' and a digit when SIGNED_OK. */
-static int starts_like_number(const char *s, int signed_ok)
-{
-    if (signed_ok && *s == '-')
-        s++;
-    return isdigit((unsigned char)*s);
-}
-
 int parse_ull(const char *s, unsigned long long min, unsigned long long max,
               unsigned long long *out)
 {
     char *end;
-    if (!starts_like_number(s, 0)) {
+    if (!isdigit((unsigned char)*s)) {      /* no blank, no sign */
         errno = EINVAL;
         return -1;
     }
@@ -40,18 +34,14 @@ int parse_ull(const char *s, unsigned long long min, unsigned long long max,
 
 int parse_ll(const char *s, long long min, long long max, long long *out)
 {
-    char *end;
-    if (!starts_like_number(s, 1)) {
-        errno = EINVAL;
+    int negative = *s == '-';
+    unsigned long long limit = (unsigned long long)LLONG_MAX + (negative ? 1 : 0);
+    unsigned long long magnitude;
+    if (parse_ull(s + negative, 0, limit, &magnitude) == -1)
         return -1;
-    }
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*end != '\0') {
-        errno = EINVAL;
-        return -1;
-    }
-    if (errno == ERANGE || v < min || v > max) {
+    long long v = !negative ? (long long)magnitude
+                : magnitude == limit ? LLONG_MIN : -(long long)magnitude;
+    if (v < min || v > max) {
         errno = ERANGE;
         return -1;
     }
@@ -59,27 +49,35 @@ int parse_ll(const char *s, long long min, long long max, long long *out)
     return 0;
 }
 
+/* Print "PROG: WHAT: not an integer from MIN to MAX: S" (RANGE, a printf
+ * format, and what follows it make "from MIN to MAX") and exit(2). */
+static noreturn void bad_number(const char *what, const char *s,
+                                const char *range, ...)
+{
+    char text[128];
+    va_list ap;
+    va_start(ap, range);
+    vsnprintf(text, sizeof text, range, ap);
+    va_end(ap);
+    fflush(stdout);
+    fprintf(stderr, "%s: %s: not an integer %s: %s\n",
+            program_invocation_short_name, what, text, s);
+    exit(2);
+}
+
 unsigned long long arg_ull(const char *what, const char *s,
                            unsigned long long min, unsigned long long max)
 {
     unsigned long long v;
-    if (parse_ull(s, min, max, &v) == -1) {
-        fflush(stdout);
-        fprintf(stderr, "%s: %s: not an integer from %llu to %llu: %s\n",
-                program_invocation_short_name, what, min, max, s);
-        exit(2);
-    }
+    if (parse_ull(s, min, max, &v) == -1)
+        bad_number(what, s, "from %llu to %llu", min, max);
     return v;
 }
 
 long long arg_ll(const char *what, const char *s, long long min, long long max)
 {
     long long v;
-    if (parse_ll(s, min, max, &v) == -1) {
-        fflush(stdout);
-        fprintf(stderr, "%s: %s: not an integer from %lld to %lld: %s\n",
-                program_invocation_short_name, what, min, max, s);
-        exit(2);
-    }
+    if (parse_ll(s, min, max, &v) == -1)
+        bad_number(what, s, "from %lld to %lld", min, max);
     return v;
 }

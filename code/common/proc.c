@@ -36,3 +36,40 @@ const char *signal_abbrev(int sig)
             return signal_names[i].name;
     return "unknown";
 }
+
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define N_STOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
+
+void stop_signal_set(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+        sigaddset(set, stop_signals[i]);
+}
+
+int handle_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa = { .sa_handler = handler };    /* sa_flags 0 */
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+        if (sigaction(stop_signals[i], &sa, NULL) == -1)
+            return -1;
+    return 0;
+}
+
+int block_stop_signals(sigset_t *old, sigset_t *wait)
+{
+    sigset_t stop, before;
+    stop_signal_set(&stop);
+    if (sigprocmask(SIG_BLOCK, &stop, &before) == -1)
+        return -1;
+    if (old != NULL)
+        *old = before;
+    if (wait != NULL) {
+        *wait = before;
+        for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+            sigdelset(wait, stop_signals[i]);
+    }
+    return 0;
+}

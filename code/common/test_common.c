@@ -521,6 +521,70 @@ static void common_private_dir_is_0700(void **state)
     tu_remove_private_dir(dir);
 }
 
+static volatile sig_atomic_t noted_signal;
+
+static void note_signal(int sig)
+{
+    noted_signal = sig;
+}
+
+/* In a child (no cmocka here: the exit code says what went wrong).  A
+ * blocked SIGTERM waits (1) until sigsuspend with the wait mask (2); then,
+ * unblocked, a SIGINT sent while read blocks on an empty pipe makes read
+ * fail with EINTR (3) instead of being restarted (the parent's deadline). */
+static int stop_signal_probe(void *arg)
+{
+    (void)arg;
+    sigset_t old, wait, pending;
+    if (handle_stop_signals(note_signal) == -1 || block_stop_signals(&old, &wait) == -1)
+        return 10;
+    if (sigismember(&old, SIGTERM) || sigismember(&wait, SIGTERM)
+        || sigismember(&wait, SIGINT) || sigismember(&wait, SIGHUP))
+        return 11;
+    if (kill(getpid(), SIGTERM) == -1 || sigpending(&pending) == -1)
+        return 12;
+    if (!sigismember(&pending, SIGTERM) || noted_signal != 0)
+        return 1;
+    if (sigsuspend(&wait) != -1 || errno != EINTR || noted_signal != SIGTERM)
+        return 2;
+    if (sigprocmask(SIG_SETMASK, &wait, NULL) == -1)
+        return 13;
+    int p[2];
+    if (pipe(p) == -1)
+        return 14;
+    pid_t me = getpid(), helper = fork();
+    if (helper == -1)
+        return 15;
+    if (helper == 0) {
+        usleep(100 * 1000);             /* by then read blocks */
+        _exit(kill(me, SIGINT) == 0 ? 0 : 1);
+    }
+    char c;
+    ssize_t n = read(p[0], &c, 1);      /* nobody writes: it blocks */
+    int e = errno;
+    if (wait_exit_status(helper) != 0)
+        return 16;
+    return n == -1 && e == EINTR && noted_signal == SIGINT ? 0 : 3;
+}
+
+static void common_stop_signals(void **state)
+{
+    (void)state;
+    sigset_t set;
+    stop_signal_set(&set);
+    assert_true(sigismember(&set, SIGINT) && sigismember(&set, SIGTERM)
+                && sigismember(&set, SIGHUP) && !sigismember(&set, SIGQUIT));
+    int done;
+    pid_t pid = tu_spawn(stop_signal_probe, NULL, &done);
+    if (!tu_done_within(done, 5000)) {          /* read was restarted */
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        tu_wait_exit(pid);
+        fail_msg("read was not interrupted: SA_RESTART?");
+    }
+    assert_int_equal(tu_wait_exit(pid), 0);
+    assert_int_equal(close(done), 0);
+}
+
 static int exit_with_3(void *arg) { (void)arg; return 3; }
 
 static int die_by_signal(void *arg)
@@ -556,6 +620,13 @@ static int call_arg_ull(void *arg)
     return 0;                           /* not reached */
 }
 
+static int call_arg_ll(void *arg)
+{
+    (void)arg;
+    (void)arg_ll("OFFSET", "-6", -5, 5);
+    return 0;                           /* not reached */
+}
+
 static void common_parse_numbers_checked(void **state)
 {
     (void)state;
@@ -587,12 +658,24 @@ static void common_parse_numbers_checked(void **state)
     assert_int_equal(errno, EINVAL);
     assert_int_equal(parse_ll("9223372036854775808", LLONG_MIN, LLONG_MAX, &l), -1);
     assert_int_equal(errno, ERANGE);
+    assert_int_equal(parse_ll("-9223372036854775809", LLONG_MIN, LLONG_MAX, &l), -1);
+    assert_int_equal(errno, ERANGE);
+    const char *bad_signed[] = { "--5", "-+5", "- 5", "+5", "-5x", " -5" };
+    for (size_t i = 0; i < sizeof bad_signed / sizeof bad_signed[0]; i++) {
+        errno = 0;
+        assert_int_equal(parse_ll(bad_signed[i], -10, 10, &l), -1);
+        assert_int_equal(errno, EINVAL);
+    }
+    assert_int_equal(parse_ll("-9223372036854775808", LLONG_MIN, LLONG_MAX, &l), 0);
+    assert_true(l == LLONG_MIN);
+    assert_int_equal(parse_ll("9223372036854775807", LLONG_MIN, LLONG_MAX, &l), 0);
+    assert_true(l == LLONG_MAX);
+    assert_int_equal(parse_ll("-0", -5, 5, &l), 0);
+    assert_int_equal(l, 0);
 
-    char got[512], want[512];
-    assert_int_equal(run_capturing_stderr(call_arg_ull, got, sizeof got), 2);
-    snprintf(want, sizeof want, "%s: COUNT: not an integer from 1 to 100: 5abc\n",
-             program_invocation_short_name);
-    assert_string_equal(got, want);
+    const char *me = program_invocation_short_name;
+    expect_stderr(call_arg_ull, 2, "%s: COUNT: not an integer from 1 to 100: 5abc\n", me);
+    expect_stderr(call_arg_ll, 2, "%s: OFFSET: not an integer from -5 to 5: -6\n", me);
 }
 
 static void probe_fails_with_fixture(void **state)
@@ -665,6 +748,7 @@ int main(int argc, char *argv[])
         TU_TEST(common_write_full_reports_epipe),
         TU_TEST(common_wait_exit_status_like_shell),
         TU_TEST(common_signal_abbrev_names),
+        TU_TEST(common_stop_signals),
         TU_TEST(common_exec_failure_statuses),
         TU_TEST(common_start_gives_only_stdio),
         TU_TEST(common_private_dir_is_0700),

@@ -72,24 +72,10 @@ static void check_signal(void)
     _exit(128 + sig);
 }
 
-static void catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;  /* no SA_RESTART: blocking calls get EINTR */
-    sigemptyset(&sa.sa_mask);
-    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        if (sigaction(sigs[i], &sa, NULL) == -1)
-            err_exit("sigaction");
-}
-
 static _Noreturn void consume(mqd_t q, int report_fd, pid_t producer)
 {
-    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        if (signal(sigs[i], SIG_DFL) == SIG_ERR)
-            err_exit_child("signal");
+    if (handle_stop_signals(SIG_DFL) == -1)
+        err_exit_child("sigaction");
     sigset_t none;
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
@@ -170,14 +156,11 @@ int main(int argc, char *argv[])
     if (ipc_private_name(queue_name, sizeof queue_name, "jobq") == -1)
         err_exit("queue name");
     struct mq_attr attr = { .mq_maxmsg = QUEUE_DEPTH, .mq_msgsize = sizeof (struct job) };
-    sigset_t three, old;
-    sigemptyset(&three);
-    sigaddset(&three, SIGINT);
-    sigaddset(&three, SIGTERM);
-    sigaddset(&three, SIGHUP);
-    if (sigprocmask(SIG_BLOCK, &three, &old) == -1)
+    sigset_t old;
+    if (block_stop_signals(&old, NULL) == -1)
         err_exit("sigprocmask");
-    catch_signals();
+    if (handle_stop_signals(on_signal) == -1)
+        err_exit("sigaction");
     mqd_t q = mq_open(queue_name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
     if (q == (mqd_t)-1) {
         queue_name[0] = '\0';           /* not ours: never remove it */

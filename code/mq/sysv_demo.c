@@ -117,12 +117,8 @@ int main(int argc, char *argv[])
     (void)argv;
     if (argc != 1)
         usage_exit("(no arguments)");
-    sigset_t three, old;
-    sigemptyset(&three);
-    sigaddset(&three, SIGINT);
-    sigaddset(&three, SIGTERM);
-    sigaddset(&three, SIGHUP);
-    if (sigprocmask(SIG_BLOCK, &three, &old) == -1)
+    sigset_t old;
+    if (block_stop_signals(&old, NULL) == -1)
         err_exit("sigprocmask");
     if (atexit(remove_objects) != 0)
         fatal("atexit failed");

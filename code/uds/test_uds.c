@@ -60,22 +60,6 @@ static int bound_socket(int type, const char *name)
     return fd;
 }
 
-/* connect() to NAME; returns the socket or -1 with errno (socket closed). */
-static int try_connect(const char *name)
-{
-    struct sockaddr_un sa;
-    socklen_t len = 0;
-    assert_int_equal(uds_address(&sa, &len, name), 0);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    if (connect(fd, (struct sockaddr *)&sa, len) == 0)
-        return fd;
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-}
-
 /* When not 0, programs started with uds_child get this RLIMIT_NOFILE. */
 static rlim_t child_nofile;
 
@@ -347,18 +331,18 @@ static void uds_connect_stale_econnrefused(void **state)
     tdir_make(&t);
 
     errno = 0;
-    assert_int_equal(try_connect(t.path), -1);
+    assert_int_equal(uds_connect(t.path), -1);
     assert_int_equal(errno, ENOENT);          /* no file at all */
 
     int fd = bound_socket(SOCK_STREAM, t.path);
     assert_int_equal(listen(fd, 1), 0);
-    int c = try_connect(t.path);
+    int c = uds_connect(t.path);
     assert_true(c >= 0);                      /* someone is listening */
     assert_int_equal(close(c), 0);
     assert_int_equal(close(fd), 0);           /* the file stays behind */
 
     errno = 0;
-    assert_int_equal(try_connect(t.path), -1);
+    assert_int_equal(uds_connect(t.path), -1);
     assert_int_equal(errno, ECONNREFUSED);    /* stale: nobody listens */
 
     assert_int_equal(unlink(t.path), 0);
@@ -395,7 +379,7 @@ static void uds_connect_needs_write_permission(void **state)
     assert_int_equal(tu_wait_exit(pid), 0);
 
     assert_int_equal(chmod(t.path, 0600), 0);  /* with write permission... */
-    int c = try_connect(t.path);
+    int c = uds_connect(t.path);
     assert_true(c >= 0);                       /* ...the owner gets in */
     assert_int_equal(close(c), 0);
     assert_int_equal(close(fd), 0);
@@ -416,7 +400,7 @@ static void uds_abstract_leaves_no_file(void **state)
     assert_int_equal(chdir(t.dir), 0);         /* a file would appear here */
     int fd = bound_socket(SOCK_STREAM, name);
     assert_int_equal(listen(fd, 1), 0);
-    int c = try_connect(name);
+    int c = uds_connect(name);
     assert_true(c >= 0);
     assert_int_equal(fchdir(saved_cwd), 0);
 
@@ -473,7 +457,7 @@ static void uds_peercred_identifies_peer(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int c = try_connect(t.path);
+        int c = uds_connect(t.path);
         char byte;
         if (c == -1)
             _exit(1);
@@ -809,7 +793,7 @@ static void uds_server_stale_and_live_socket(void **state)
     pid_t second = tu_startl(NULL, uds_child, "uds/uds_echo_server", t.path, (char *)NULL);
     assert_int_equal(tu_wait_exit(second), 1);  /* refuses to start */
 
-    int c = try_connect(t.path);               /* the first still serves */
+    int c = uds_connect(t.path);               /* the first still serves */
     assert_true(c >= 0);
     assert_true(echo_round_trip(c, "still here\n", 11, 11));
     assert_int_equal(close(c), 0);
@@ -827,7 +811,7 @@ static void uds_server_refuses_other_uid(void **state)
     snprintf(uid, sizeof uid, "%u", (unsigned)geteuid() + 1);
     struct server s = server_start(t.path, uid);
 
-    int c = try_connect(t.path);
+    int c = uds_connect(t.path);
     assert_true(c >= 0);
     ssize_t n = read_full(c, buf, sizeof buf - 1);   /* reads until EOF */
     assert_true(n > 0);
@@ -852,7 +836,7 @@ static void uds_server_fifty_concurrent_clients(void **state)
 
     /* Connect all of them first, so that all 50 are open at once. */
     for (int i = 0; i < N_CLIENTS; i++) {
-        socks[i] = try_connect(t.path);
+        socks[i] = uds_connect(t.path);
         assert_true(socks[i] >= 0);
     }
     for (int i = 0; i < N_CLIENTS; i++) {
@@ -890,7 +874,7 @@ static void uds_server_partial_writes_large_message(void **state)
     tdir_make(&t);
     struct server s = server_start(t.path, NULL);
 
-    int c = try_connect(t.path);
+    int c = uds_connect(t.path);
     assert_true(c >= 0);
     pid_t writer = fork();
     assert_true(writer >= 0);
@@ -936,7 +920,7 @@ static void uds_server_flushes_after_half_close(void **state)
 
     /* Fill every buffer between us and the server without reading, so
      * that the server is left with echo data it cannot send yet. */
-    int c = try_connect(t.path);
+    int c = uds_connect(t.path);
     assert_true(c >= 0);
     assert_int_equal(fcntl(c, F_SETFL, O_NONBLOCK), 0);
     size_t sent = 0;
@@ -983,7 +967,7 @@ static void uds_server_survives_disconnects(void **state)
     memset(junk, 'j', sizeof junk);
 
     for (int i = 0; i < 20; i++) {
-        int c = try_connect(t.path);
+        int c = uds_connect(t.path);
         assert_true(c >= 0);
         if (i % 2 == 0) {
             /* half a message, then gone */
@@ -1000,7 +984,7 @@ static void uds_server_survives_disconnects(void **state)
 
     int status;
     assert_int_equal(waitpid(s.pid, &status, WNOHANG), 0);   /* still running */
-    int c = try_connect(t.path);
+    int c = uds_connect(t.path);
     assert_true(c >= 0);
     assert_true(echo_round_trip(c, "are you alive?\n", 15, 4));
     assert_int_equal(close(c), 0);
@@ -1048,7 +1032,7 @@ static void uds_server_pauses_accept_at_fd_limit(void **state)
 
     /* More clients than it has descriptors for: they wait in the queue. */
     for (int i = 0; i < N; i++) {
-        socks[i] = try_connect(t.path);
+        socks[i] = uds_connect(t.path);
         assert_true(socks[i] >= 0);
     }
     usleep(200 * 1000);
@@ -1075,7 +1059,7 @@ static void uds_server_removes_socket_on_signal(void **state)
         struct stat st;
         tdir_make(&t);
         struct server s = server_start(t.path, NULL);
-        int c = try_connect(t.path);           /* with a client connected */
+        int c = uds_connect(t.path);           /* with a client connected */
         assert_true(c >= 0);
         server_stop(&s, sigs[i], t.path);      /* exit 0 and its message */
         assert_int_equal(lstat(t.path, &st), -1);
@@ -1088,23 +1072,7 @@ static void uds_server_removes_socket_on_signal(void **state)
 /* Send "c" on SOCK with an SCM_CREDENTIALS message holding CRED. */
 static ssize_t send_with_creds(int sock, struct ucred cred)
 {
-    char byte = 'c';
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        char buf[CMSG_SPACE(sizeof(struct ucred))];
-        struct cmsghdr align;
-    } control;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = control.buf, .msg_controllen = sizeof control.buf,
-    };
-    memset(control.buf, 0, sizeof control.buf);
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_CREDENTIALS;
-    cm->cmsg_len = CMSG_LEN(sizeof cred);
-    memcpy(CMSG_DATA(cm), &cred, sizeof cred);
-    return sendmsg(sock, &msg, MSG_DONTWAIT);
+    return uds_send_cmsg(sock, 'c', SCM_CREDENTIALS, &cred, sizeof cred, MSG_DONTWAIT);
 }
 
 /* In a child without privileges: 0 when forged credentials are refused
@@ -1195,7 +1163,7 @@ static void uds_fd_receiver_removes_socket_on_signal(void **state)
             snprintf(want, sizeof want, "listening on %s", t.path);
             assert_string_equal(line, want);
             if (connected) {
-                c = try_connect(t.path);    /* and then say nothing */
+                c = uds_connect(t.path);    /* and then say nothing */
                 assert_true(c >= 0);
                 usleep(100 * 1000);         /* let it get to the second wait */
             }
@@ -1237,10 +1205,10 @@ static void uds_server_drops_idle_clients(void **state)
     assert_string_equal(line, want);
 
     for (int i = 0; i < IDLE; i++) {
-        idle[i] = try_connect(t.path);
+        idle[i] = uds_connect(t.path);
         assert_true(idle[i] >= 0);
     }
-    int c = try_connect(t.path);
+    int c = uds_connect(t.path);
     assert_true(c >= 0);
     assert_int_equal(write_full(c, "real\n", 5), 5);
     if (!readable_within(c, 30 * 1000))

@@ -18,14 +18,8 @@ int main(int argc, char *argv[])
     if (argc < 3)
         usage_exit("SOCKET MESSAGE...");
 
-    struct sockaddr_un sa;
-    socklen_t len = 0;
-    if (uds_address(&sa, &len, argv[1]) == -1)
-        err_exit("%s", argv[1]);
-    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int sock = uds_connect(argv[1]);
     if (sock == -1)
-        err_exit("socket");
-    if (connect(sock, (struct sockaddr *)&sa, len) == -1)
         err_exit("connect %s", argv[1]);
 
     for (int i = 2; i < argc; i++) {

@@ -26,14 +26,8 @@ int main(int argc, char *argv[])
     if (write_full(mfd, argv[2], strlen(argv[2])) == -1)
         err_exit("write memfd");
 
-    struct sockaddr_un sa;
-    socklen_t len = 0;
-    if (uds_address(&sa, &len, argv[1]) == -1)
-        err_exit("%s", argv[1]);
-    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int sock = uds_connect(argv[1]);
     if (sock == -1)
-        err_exit("socket");
-    if (connect(sock, (struct sockaddr *)&sa, len) == -1)
         err_exit("connect %s", argv[1]);
     if (uds_send_fd(sock, mfd) == -1)
         err_exit("sendmsg");

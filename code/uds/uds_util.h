@@ -2,6 +2,8 @@
 /* uds_util.h: small helpers shared by the programs of chapter 05.
  *
  * uds_address   fill a sockaddr_un, refusing names that do not fit
+ * uds_connect   a stream socket connected to a name
+ * uds_send_cmsg send one byte with one control message (uds_send_fd's core)
  * uds_send_fd   send one open file descriptor over a UDS (SCM_RIGHTS)
  * uds_recv_fd   receive one
  * uds_block_stop_signals   catch SIGINT, SIGTERM, SIGHUP for ppoll */
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/proc.h"
 
 /* Fill *SA with NAME and store the address length for bind/connect in
  * *LEN.  A NAME starting with '@' is an abstract name: the '@' becomes the
@@ -52,34 +55,85 @@ static inline int uds_address(struct sockaddr_un *sa, socklen_t *len, const char
     return 0;
 }
 
+/* Connect a new stream socket (close-on-exec) to NAME, as uds_address
+ * reads it.  Returns the socket, or -1 with errno set: by uds_address
+ * (ENAMETOOLONG, EINVAL), socket or connect (ENOENT, ECONNREFUSED...). */
+static inline int uds_connect(const char *name)
+{
+    struct sockaddr_un sa;
+    socklen_t len = 0;
+    if (uds_address(&sa, &len, name) == -1)
+        return -1;
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock == -1)
+        return -1;
+    if (connect(sock, (struct sockaddr *)&sa, len) == -1) {
+        int saved = errno;
+        close(sock);
+        errno = saved;
+        return -1;
+    }
+    return sock;
+}
+
+/* One byte of ordinary data and room for one control message of up to a
+ * struct ucred, the buffer in a union that aligns it for struct cmsghdr. */
+struct uds_msg {
+    char byte;
+    struct iovec iov;
+    union {
+        char buf[CMSG_SPACE(sizeof(struct ucred))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg;
+};
+
+/* Clear M and make M->msg a message of M->byte with the first CONTROLLEN
+ * bytes of M->control.buf as its control buffer; returns &M->msg. */
+static inline struct msghdr *uds_msg_init(struct uds_msg *m, size_t controllen)
+{
+    memset(m, 0, sizeof *m);
+    m->iov.iov_base = &m->byte;
+    m->iov.iov_len = 1;
+    m->msg.msg_iov = &m->iov;
+    m->msg.msg_iovlen = 1;
+    m->msg.msg_control = m->control.buf;
+    m->msg.msg_controllen = controllen;
+    return &m->msg;
+}
+
+/* Send BYTE on SOCK with one SOL_SOCKET control message of TYPE carrying
+ * the LEN bytes at DATA (at most a struct ucred), retrying after EINTR;
+ * FLAGS go to sendmsg.  Returns what sendmsg returns. */
+static inline ssize_t uds_send_cmsg(int sock, char byte, int type,
+                                    const void *data, size_t len, int flags)
+{
+    struct uds_msg m;
+    if (CMSG_SPACE(len) > sizeof m.control.buf) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    struct msghdr *msg = uds_msg_init(&m, CMSG_SPACE(len));
+    m.byte = byte;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = type;
+    cm->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(cm), data, len);
+
+    ssize_t n;
+    do
+        n = sendmsg(sock, msg, flags);
+    while (n == -1 && errno == EINTR);
+    return n;
+}
+
 /* Send FD over the connected socket SOCK, with one byte of ordinary data
  * (ancillary data must travel with at least one byte).  Returns 0, or -1
  * with errno set. */
 static inline int uds_send_fd(int sock, int fd)
 {
-    char byte = 'F';
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {                                 /* aligned for struct cmsghdr */
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = control.buf, .msg_controllen = sizeof control.buf,
-    };
-
-    memset(control.buf, 0, sizeof control.buf);
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-
-    ssize_t n;
-    do
-        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (n == -1 && errno == EINTR);
-    return n == 1 ? 0 : -1;
+    return uds_send_cmsg(sock, 'F', SCM_RIGHTS, &fd, sizeof fd, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
 /* Receive one descriptor sent by uds_send_fd.  Returns the new descriptor
@@ -87,20 +141,12 @@ static inline int uds_send_fd(int sock, int fd)
  * carried no descriptor or was truncated, ECONNRESET at end of file. */
 static inline int uds_recv_fd(int sock)
 {
-    char byte;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = control.buf, .msg_controllen = sizeof control.buf,
-    };
+    struct uds_msg m;
+    struct msghdr *msg = uds_msg_init(&m, CMSG_SPACE(sizeof(int)));
 
     ssize_t n;
     do
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        n = recvmsg(sock, msg, MSG_CMSG_CLOEXEC);
     while (n == -1 && errno == EINTR);
     if (n == -1)
         return -1;
@@ -110,7 +156,7 @@ static inline int uds_recv_fd(int sock)
     }
     int fd = -1;
     bool extra = false;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
     if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
         /* Every descriptor listed here is already open in our table. */
         size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -125,7 +171,7 @@ static inline int uds_recv_fd(int sock)
             }
         }
     }
-    if (fd == -1 || extra || (msg.msg_flags & MSG_CTRUNC)) {
+    if (fd == -1 || extra || (msg->msg_flags & MSG_CTRUNC)) {
         if (fd != -1)
             close(fd);                      /* do not leak what did arrive */
         errno = EPROTO;
@@ -147,22 +193,12 @@ static inline void uds_on_stop_signal(int sig)
  * blocked: they can then arrive only inside ppoll. */
 static inline sigset_t uds_block_stop_signals(void)
 {
-    static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
-    struct sigaction sa = { .sa_handler = uds_on_stop_signal };
-    sigset_t block, old;
-
-    sigemptyset(&sa.sa_mask);
-    sigemptyset(&block);
-    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++) {
-        if (sigaction(stop[i], &sa, NULL) == -1)
-            err_exit("sigaction");
-        sigaddset(&block, stop[i]);
-    }
-    if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
+    sigset_t wait;
+    if (handle_stop_signals(uds_on_stop_signal) == -1)
+        err_exit("sigaction");
+    if (block_stop_signals(NULL, &wait) == -1)
         err_exit("sigprocmask");
-    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
-        sigdelset(&old, stop[i]);
-    return old;
+    return wait;
 }
 
 #endif

@@ -66,20 +66,11 @@ static int wait_for(int fd, short events)
 int main(int argc, char *argv[])
 {
     close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
-    const char *dir_option = NULL;
-    int opt;
-    while ((opt = getopt(argc, argv, "d:")) != -1) {
-        if (opt != 'd')
-            usage_exit("[-d DIR] TEXT");
-        dir_option = optarg;
-    }
-    if (argc - optind != 1)
-        usage_exit("[-d DIR] TEXT");
+    const char *dir = fifo_parse_dir_option(argc, argv, 1, "[-d DIR] TEXT");
     const char *text = argv[optind];
     size_t len = strlen(text);
     if (len > FIFO_MAX_TEXT)
         fatal("TEXT is longer than %d bytes", FIFO_MAX_TEXT);
-    const char *dir = fifo_meeting_dir(dir_option);
     if (dir == NULL)
         fatal("XDG_RUNTIME_DIR is not set; give the server's directory with -d DIR");
     char server_path[PATH_MAX];

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
+
+#include "common/err.h"
 
 #define FIFO_SERVER_NAME   "ipcbook-upper.fifo"   /* the well-known name */
 #define FIFO_MAX_TEXT      256
@@ -73,6 +76,24 @@ static inline const char *fifo_meeting_dir(const char *dir_option)
         return dir_option;
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     return xdg != NULL && xdg[0] != '\0' ? xdg : NULL;
+}
+
+/* Parse the arguments of fifo_server and fifo_client: the one option
+ * "-d DIR", then exactly OPERANDS operands (from argv[optind]); anything
+ * else is usage_exit(USAGE).  Returns fifo_meeting_dir's answer. */
+static inline const char *fifo_parse_dir_option(int argc, char *argv[],
+                                                int operands, const char *usage)
+{
+    const char *dir_option = NULL;
+    int opt;
+    while ((opt = getopt(argc, argv, "d:")) != -1) {
+        if (opt != 'd')
+            usage_exit("%s", usage);
+        dir_option = optarg;
+    }
+    if (argc - optind != operands)
+        usage_exit("%s", usage);
+    return fifo_meeting_dir(dir_option);
 }
 
 /* DIR/ipcbook-upper.fifo.  Returns 0, or -1 (ENAMETOOLONG). */

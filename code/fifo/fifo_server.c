@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/proc.h"
 #include "fifo/fifo_proto.h"
 
 static char server_path[PATH_MAX];     /* removed by remove_server_fifo */
@@ -32,29 +33,17 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
-static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
-#define N_STOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
-
 /* Block SIGINT, SIGTERM and SIGHUP and catch them with on_stop_signal;
  * ignore SIGPIPE.  *WAIT_MASK gets the mask to use while waiting in
  * ppoll: the old mask, with those three unblocked. */
 static void set_up_signals(sigset_t *wait_mask)
 {
-    sigset_t stop;
-    sigemptyset(&stop);
-    for (size_t i = 0; i < N_STOP_SIGNALS; i++)
-        sigaddset(&stop, stop_signals[i]);
-    if (sigprocmask(SIG_BLOCK, &stop, wait_mask) == -1)
+    if (block_stop_signals(NULL, wait_mask) == -1)
         err_exit("sigprocmask");
-
-    struct sigaction sa = { .sa_handler = on_stop_signal };
+    if (handle_stop_signals(on_stop_signal) == -1)
+        err_exit("sigaction");
+    struct sigaction sa = { .sa_handler = SIG_IGN };
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < N_STOP_SIGNALS; i++) {
-        sigdelset(wait_mask, stop_signals[i]);
-        if (sigaction(stop_signals[i], &sa, NULL) == -1)
-            err_exit("sigaction");
-    }
-    sa.sa_handler = SIG_IGN;
     if (sigaction(SIGPIPE, &sa, NULL) == -1)
         err_exit("sigaction");
 }
@@ -163,16 +152,7 @@ static void handle_request(const char *dir, const struct fifo_request *req)
 int main(int argc, char *argv[])
 {
     close_stdout_at_exit();             /* a failed write to stdout: exit 1 */
-    const char *dir_option = NULL;
-    int opt;
-    while ((opt = getopt(argc, argv, "d:")) != -1) {
-        if (opt != 'd')
-            usage_exit("[-d DIR]");
-        dir_option = optarg;
-    }
-    if (optind != argc)
-        usage_exit("[-d DIR]");
-    const char *dir = fifo_meeting_dir(dir_option);
+    const char *dir = fifo_parse_dir_option(argc, argv, 0, "[-d DIR]");
     if (dir == NULL)
         fatal("XDG_RUNTIME_DIR is not set; give a private directory with -d DIR");
     if (server_fifo_path(server_path, sizeof server_path, dir) == -1)

@@ -199,4 +199,14 @@ static inline noreturn void mailbox_fail(struct mailbox *box, int e,
     }
 }
 
+/* The programs' optional first argument "--no-sync": returns false when
+ * it is given, true otherwise, and stores in *ARG the index in ARGV of the
+ * first operand after it. */
+static inline bool mailbox_sync_arg(int argc, char *argv[], int *arg)
+{
+    bool no_sync = argc > 1 && strcmp(argv[1], "--no-sync") == 0;
+    *arg = no_sync ? 2 : 1;
+    return !no_sync;
+}
+
 #endif

@@ -143,12 +143,8 @@ static bool reader_watch_without_sync(struct mailbox *box, int writer_fd)
 int main(int argc, char *argv[])
 {
     close_stdout_at_exit();
-    bool sync = true;
-    int arg = 1;
-    if (argc > 1 && strcmp(argv[1], "--no-sync") == 0) {
-        sync = false;
-        arg++;
-    }
+    int arg;
+    bool sync = mailbox_sync_arg(argc, argv, &arg);
     if (argc - arg != 1 || argv[arg][0] != '/')
         usage_exit("[--no-sync] /NAME");
 

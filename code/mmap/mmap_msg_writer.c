@@ -19,6 +19,7 @@
 
 #include "common/err.h"
 #include "common/num.h"
+#include "common/proc.h"
 #include "mmap/mailbox.h"
 
 static const char *shm_name_to_remove;   /* set while our name exists */
@@ -42,12 +43,8 @@ static void on_stop_signal(int sig)
  * ordinary code, where shm_unlink may be called. */
 static void install_stop_handlers(void)
 {
-    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-    struct sigaction sa = { .sa_handler = on_stop_signal };
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        if (sigaction(sigs[i], &sa, NULL) == -1)
-            err_exit("sigaction");
+    if (handle_stop_signals(on_stop_signal) == -1)  /* common/proc.h */
+        err_exit("sigaction");
 }
 
 /* Remove our name if we still own it, then die of the signal that asked
@@ -170,12 +167,8 @@ static void writer_send_all(struct mailbox *box, int reader_fd,
 int main(int argc, char *argv[])
 {
     close_stdout_at_exit();
-    bool sync = true;
-    int arg = 1;
-    if (argc > 1 && strcmp(argv[1], "--no-sync") == 0) {
-        sync = false;
-        arg++;
-    }
+    int arg;
+    bool sync = mailbox_sync_arg(argc, argv, &arg);
     if (argc - arg != 2 || argv[arg][0] != '/')
         usage_exit("[--no-sync] /NAME COUNT");
     unsigned long long count = arg_ull("COUNT", argv[arg + 1], 0, ULLONG_MAX);

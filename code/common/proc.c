@@ -3,8 +3,11 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "common/err.h"
 #include "common/proc.h"
 
 int wait_exit_status(pid_t pid)
@@ -15,6 +18,15 @@ int wait_exit_status(pid_t pid)
         if (errno != EINTR)
             return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+pid_t fork_flushed(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == -1)
+        err_exit("fork");
+    return pid;
 }
 
 static const struct { int sig; const char *name; } signal_names[] = {

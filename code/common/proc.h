@@ -12,6 +12,11 @@
  * PID is not our child). */
 int wait_exit_status(pid_t pid);
 
+/* fflush(stdout), so that nothing buffered is copied into the child, then
+ * fork; err_exit("fork") if fork fails.  Returns 0 in the child, the
+ * child's pid in the parent. */
+pid_t fork_flushed(void);
+
 /* The signal's name without "SIG" ("INT", "TERM", "HUP", ...) for the
  * signals POSIX defines, "unknown" for any other number. */
 const char *signal_abbrev(int sig);

@@ -18,6 +18,7 @@
 
 #include "common/err.h"
 #include "common/io.h"
+#include "common/proc.h"
 
 /* Child: count newlines on FD until end of file; give up after 1 s of
  * silence.  Returns the exit status: 0 at end of file, 1 if it gave up. */
@@ -66,10 +67,7 @@ int main(int argc, char *argv[])
     int fd[2];
     if (pipe(fd) == -1)
         err_exit("pipe");
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == -1)
-        err_exit("fork");
+    pid_t pid = fork_flushed();             /* common/proc.h */
     if (pid == 0) {
         if (fixed && close(fd[1]) == -1)    /* the one line that matters */
             err_exit_child("close");

@@ -16,6 +16,7 @@
 
 #include "common/err.h"
 #include "common/io.h"
+#include "common/proc.h"
 
 #define MAX_MESSAGE 256
 
@@ -82,10 +83,7 @@ int main(int argc, char *argv[])
     if (pipe(to_child) == -1 || pipe(to_parent) == -1)
         err_exit("pipe");
 
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == -1)
-        err_exit("fork");
+    pid_t pid = fork_flushed();             /* common/proc.h */
     if (pid == 0) {
         if (close(to_child[1]) == -1 || close(to_parent[0]) == -1)
             err_exit_child("close");

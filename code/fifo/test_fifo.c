@@ -15,6 +15,9 @@ struct fifo_dir { char dir[PATH_MAX]; char path[PATH_MAX]; };
 static void fifo_dir_create(struct fifo_dir *fd)
 {
     assert_int_equal(make_private_dir(fd->dir, sizeof fd->dir), 0);
+    struct stat st;                                 /* chapter 3's promise */
+    assert_int_equal(lstat(fd->dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700);
     int n = snprintf(fd->path, sizeof fd->path, "%s/f", fd->dir);
     assert_true(n > 0 && (size_t)n < sizeof fd->path);
     assert_int_equal(mkfifo(fd->path, 0600), 0);
@@ -222,25 +225,33 @@ static bool fifo_in_subdir(const char *tmp, const char *name)
     return found;
 }
 
-static void fifo_basics_signal_leaves_nothing(void **state)
+/* Run PROG (fifo_basics or fifo_demo) on a full pty, TMPDIR a private
+ * directory, once for each stop signal: wait up to MS ms until its FIFO
+ * NAME is in a subdirectory, let it block in write(2), send the signal.
+ * It must die of that signal and leave the directory empty. */
+static void stop_signal_leaves_nothing(const char *prog, const char *name, int ms)
 {
-    (void)state;
     const int signals[] = { SIGINT, SIGTERM, SIGHUP };
     for (int i = 0; i < 3; i++) {
         char tmp[PATH_MAX];
         int master;
         assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
-        pid_t pid = start_on_full_pty("fifo/fifo_basics", tmp, &master);
-        for (int k = 0; k < 200 && !fifo_in_subdir(tmp, "demo.fifo"); k++)
+        pid_t pid = start_on_full_pty(prog, tmp, &master);
+        for (int k = 0; k < ms / 10 && !fifo_in_subdir(tmp, name); k++)
             usleep(10 * 1000);
-        assert_true(fifo_in_subdir(tmp, "demo.fifo"));
+        assert_true(fifo_in_subdir(tmp, name));
         usleep(100 * 1000);                         /* now in write(2) */
         assert_int_equal(kill(pid, signals[i]), 0);
         assert_int_equal(tu_wait_exit(pid), 128 + signals[i]);
         assert_int_equal(close(master), 0);
-        assert_int_equal(tu_count_entries(tmp), 0); /* nothing left */
-        assert_int_equal(rmdir(tmp), 0);
+        tu_remove_private_dir(tmp);                 /* nothing left */
     }
+}
+
+static void fifo_basics_signal_leaves_nothing(void **state)
+{
+    (void)state;
+    stop_signal_leaves_nothing("fifo/fifo_basics", "demo.fifo", 2000);
 }
 
 struct opener { const char *path; int flags; };
@@ -499,8 +510,7 @@ static void fifo_server_answers_concurrent_clients(void **state)
         assert_string_equal(out, want);
     }
     assert_int_equal(stop_server(&s, SIGTERM), 0);
-    assert_int_equal(tu_count_entries(dir), 0);        /* nothing left behind */
-    assert_int_equal(rmdir(dir), 0);
+    tu_remove_private_dir(dir);        /* nothing left behind */
 }
 
 struct dying { const char *dir; };
@@ -581,8 +591,7 @@ static void fifo_server_survives_dying_client(void **state)
     assert_string_equal(out, "still alive? -> STILL ALIVE?\n");
 
     assert_int_equal(stop_server(&s, SIGTERM), 0);
-    assert_int_equal(tu_count_entries(dir), 0);
-    assert_int_equal(rmdir(dir), 0);
+    tu_remove_private_dir(dir);
 }
 
 /* True if the server exits within MS ms: its stdout pipe reaches end of
@@ -636,8 +645,7 @@ static void fifo_server_not_blocked_by_stalled_writer(void **state)
     assert_string_equal(out, "and now? -> AND NOW?\n");
 
     assert_int_equal(stop_server(&s, SIGTERM), 0);
-    assert_int_equal(tu_count_entries(dir), 0);
-    assert_int_equal(rmdir(dir), 0);
+    tu_remove_private_dir(dir);
 }
 
 
@@ -691,8 +699,7 @@ static void fifo_server_answers_clients_through_a_flood(void **state)
     assert_int_equal(tu_wait_exit(flooder), 0);
     assert_int_equal(close(done), 0);
     assert_int_equal(stop_server(&s, SIGTERM), 0);
-    assert_int_equal(tu_count_entries(dir), 0);
-    assert_int_equal(rmdir(dir), 0);
+    tu_remove_private_dir(dir);
 }
 
 static void fifo_server_stops_while_request_partial(void **state)
@@ -716,8 +723,7 @@ static void fifo_server_stops_while_request_partial(void **state)
             unlink(path);                           /* the killed server's */
         assert_true(exited);
         assert_int_equal(status, 0);
-        assert_int_equal(tu_count_entries(dir), 0);
-        assert_int_equal(rmdir(dir), 0);
+        tu_remove_private_dir(dir);
     }
 }
 
@@ -732,8 +738,7 @@ static void fifo_server_removes_fifo_on_stop_signals(void **state)
         start_server(&s, dir);
         assert_int_equal(tu_count_entries(dir), 1);    /* the server FIFO */
         assert_int_equal(stop_server(&s, signals[i]), 0);
-        assert_int_equal(tu_count_entries(dir), 0);
-        assert_int_equal(rmdir(dir), 0);
+        tu_remove_private_dir(dir);
     }
 }
 
@@ -754,8 +759,7 @@ static void fifo_server_reuses_stale_fifo_refuses_second_server(void **state)
     assert_int_equal(access(path, F_OK), 0);        /* not removed by it */
 
     assert_int_equal(stop_server(&s, SIGTERM), 0);
-    assert_int_equal(tu_count_entries(dir), 0);
-    assert_int_equal(rmdir(dir), 0);
+    tu_remove_private_dir(dir);
 }
 
 static void fifo_client_without_server_fails_cleanly(void **state)
@@ -868,8 +872,7 @@ static void fifo_demo_with_stdout_closed(void **state)
     assert_non_null(strstr(err, "fifo_server: got SIGTERM"));
     assert_non_null(strstr(err, "fifo_demo: write error"));
     assert_int_equal(status, 1);                    /* it could not print */
-    assert_int_equal(tu_count_entries(tmp), 0);     /* its mkdtemp dir: gone */
-    assert_int_equal(rmdir(tmp), 0);
+    tu_remove_private_dir(tmp);     /* its mkdtemp dir: gone */
 }
 
 static void fifo_programs_report_write_errors(void **state)
@@ -896,29 +899,13 @@ static void fifo_programs_report_write_errors(void **state)
     assert_int_equal(finish_client(pid, outfd, out, sizeof out), 0);
     assert_string_equal(out, "ok? -> OK?\n");
     assert_int_equal(stop_server(&s, SIGTERM), 0);
-    assert_int_equal(tu_count_entries(dir), 0);
-    assert_int_equal(rmdir(dir), 0);
+    tu_remove_private_dir(dir);
 }
 
 static void fifo_demo_signal_stops_server_and_cleans_up(void **state)
 {
     (void)state;
-    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
-    for (int i = 0; i < 3; i++) {
-        char tmp[PATH_MAX];
-        int master;
-        assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
-        pid_t pid = start_on_full_pty("fifo/fifo_demo", tmp, &master);
-        for (int k = 0; k < 500 && !fifo_in_subdir(tmp, FIFO_SERVER_NAME); k++)
-            usleep(10 * 1000);
-        assert_true(fifo_in_subdir(tmp, FIFO_SERVER_NAME));
-        usleep(100 * 1000);                         /* now in write(2) */
-        assert_int_equal(kill(pid, signals[i]), 0);
-        assert_int_equal(tu_wait_exit(pid), 128 + signals[i]);
-        assert_int_equal(close(master), 0);
-        assert_int_equal(tu_count_entries(tmp), 0); /* FIFO and dir gone */
-        assert_int_equal(rmdir(tmp), 0);
-    }
+    stop_signal_leaves_nothing("fifo/fifo_demo", FIFO_SERVER_NAME, 5000);
 }
 
 static void fifo_demo_sigpipe_stops_server_and_cleans_up(void **state)
@@ -937,8 +924,7 @@ static void fifo_demo_sigpipe_stops_server_and_cleans_up(void **state)
                                    : unsetenv("TMPDIR"), 0);
     free(saved);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE);
-    assert_int_equal(tu_count_entries(tmp), 0);     /* no server FIFO, no dir */
-    assert_int_equal(rmdir(tmp), 0);
+    tu_remove_private_dir(tmp);     /* no server FIFO, no dir */
 }
 
 int main(void)

@@ -49,6 +49,28 @@ static void tdir_remove(struct tdir *t)
     tu_remove_private_dir(t->dir);
 }
 
+/* Send the string S (without its NUL) on FD in one send. */
+static void send_str(int fd, const char *s)
+{
+    assert_int_equal(send(fd, s, strlen(s), 0), (ssize_t)strlen(s));
+}
+
+/* One recv on FD returns exactly the bytes of S. */
+static void recv_str(int fd, const char *s)
+{
+    char buf[64];
+    assert_true(strlen(s) < sizeof buf);
+    assert_int_equal(recv(fd, buf, sizeof buf, 0), (ssize_t)strlen(s));
+    assert_memory_equal(buf, s, strlen(s));
+}
+
+/* Close both ends of a socketpair. */
+static void close_pair(int sv[2])
+{
+    assert_int_equal(close(sv[0]), 0);
+    assert_int_equal(close(sv[1]), 0);
+}
+
 static int bound_socket(int type, const char *name)
 {
     struct sockaddr_un sa;
@@ -176,15 +198,12 @@ static void uds_stream_has_no_boundaries(void **state)
 {
     (void)state;
     int sv[2];
-    char buf[64];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    assert_int_equal(send(sv[0], "one", 3, 0), 3);
-    assert_int_equal(send(sv[0], "two", 3, 0), 3);
-    assert_int_equal(send(sv[0], "three", 5, 0), 5);
-    assert_int_equal(recv(sv[1], buf, sizeof buf, 0), 11);
-    assert_memory_equal(buf, "onetwothree", 11);
-    assert_int_equal(close(sv[0]), 0);
-    assert_int_equal(close(sv[1]), 0);
+    send_str(sv[0], "one");
+    send_str(sv[0], "two");
+    send_str(sv[0], "three");
+    recv_str(sv[1], "onetwothree");
+    close_pair(sv);
 }
 
 static void uds_dgram_keeps_boundaries(void **state)
@@ -193,26 +212,22 @@ static void uds_dgram_keeps_boundaries(void **state)
     int sv[2];
     char buf[64];
     assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
-    assert_int_equal(send(sv[0], "one", 3, 0), 3);
-    assert_int_equal(send(sv[0], "two", 3, 0), 3);
-    assert_int_equal(send(sv[0], "a long datagram", 15, 0), 15);
-    assert_int_equal(send(sv[0], "last", 4, 0), 4);
+    send_str(sv[0], "one");
+    send_str(sv[0], "two");
+    send_str(sv[0], "a long datagram");
+    send_str(sv[0], "last");
 
-    assert_int_equal(recv(sv[1], buf, sizeof buf, 0), 3);
-    assert_memory_equal(buf, "one", 3);
-    assert_int_equal(recv(sv[1], buf, sizeof buf, 0), 3);
-    assert_memory_equal(buf, "two", 3);
+    recv_str(sv[1], "one");
+    recv_str(sv[1], "two");
 
     struct iovec iov = { .iov_base = buf, .iov_len = 6 };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
     assert_int_equal(recvmsg(sv[1], &msg, 0), 6);     /* truncated */
     assert_true(msg.msg_flags & MSG_TRUNC);
     assert_memory_equal(buf, "a long", 6);
-    assert_int_equal(recv(sv[1], buf, sizeof buf, 0), 4);  /* rest dropped */
-    assert_memory_equal(buf, "last", 4);
+    recv_str(sv[1], "last");
 
-    assert_int_equal(close(sv[0]), 0);
-    assert_int_equal(close(sv[1]), 0);
+    close_pair(sv);
 }
 
 static void uds_seqpacket_keeps_boundaries(void **state)
@@ -221,12 +236,10 @@ static void uds_seqpacket_keeps_boundaries(void **state)
     int sv[2];
     char buf[64];
     assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-    assert_int_equal(send(sv[0], "one", 3, 0), 3);
-    assert_int_equal(send(sv[0], "two", 3, 0), 3);
-    assert_int_equal(recv(sv[1], buf, sizeof buf, 0), 3);
-    assert_memory_equal(buf, "one", 3);
-    assert_int_equal(recv(sv[1], buf, sizeof buf, 0), 3);
-    assert_memory_equal(buf, "two", 3);
+    send_str(sv[0], "one");
+    send_str(sv[0], "two");
+    recv_str(sv[1], "one");
+    recv_str(sv[1], "two");
     assert_int_equal(close(sv[0]), 0);
     assert_int_equal(recv(sv[1], buf, sizeof buf, 0), 0);   /* end of file */
     assert_int_equal(close(sv[1]), 0);
@@ -262,8 +275,7 @@ static void uds_dgram_reliable_and_ordered(void **state)
         assert_int_equal(recv(sv[1], &v, sizeof v, MSG_DONTWAIT), sizeof v);
         assert_int_equal(v, i);
     }
-    assert_int_equal(close(sv[0]), 0);
-    assert_int_equal(close(sv[1]), 0);
+    close_pair(sv);
 }
 
 /* In a child: write to a stream socket whose peer is closed, with FLAGS.
@@ -440,10 +452,8 @@ static void uds_socketpair_is_bidirectional(void **state)
     assert_int_equal(write(pfd[0], "x", 1), -1);   /* read end of a pipe */
     assert_int_equal(errno, EBADF);
 
-    assert_int_equal(close(pfd[0]), 0);
-    assert_int_equal(close(pfd[1]), 0);
-    assert_int_equal(close(sv[0]), 0);
-    assert_int_equal(close(sv[1]), 0);
+    close_pair(pfd);
+    close_pair(sv);
 }
 
 static void uds_peercred_identifies_peer(void **state)
@@ -600,8 +610,7 @@ static void uds_scm_credentials_with_passcred(void **state)
     assert_int_equal(cred.pid, pid);            /* the child, not us */
     assert_int_equal(cred.uid, geteuid());
     assert_int_equal(cred.gid, getegid());
-    assert_int_equal(close(sv[0]), 0);
-    assert_int_equal(close(sv[1]), 0);
+    close_pair(sv);
 }
 
 static void uds_recv_fd_rejects_truncated(void **state)
@@ -646,8 +655,7 @@ static void uds_recv_fd_rejects_truncated(void **state)
 
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(close(three[i]), 0);
-    assert_int_equal(close(sv[0]), 0);
-    assert_int_equal(close(sv[1]), 0);
+    close_pair(sv);
 }
 
 static void uds_scm_rights_max_fds(void **state)
@@ -688,8 +696,7 @@ static void uds_scm_rights_max_fds(void **state)
     }
     for (int i = 0; i <= MAX; i++)
         assert_int_equal(close(fds[i]), 0);
-    assert_int_equal(close(sv[0]), 0);
-    assert_int_equal(close(sv[1]), 0);          /* drops the 253 in flight */
+    close_pair(sv);          /* drops the 253 in flight */
 }
 
 static void uds_dgram_connect_filters_senders(void **state)
@@ -734,12 +741,10 @@ static void uds_siocinq_and_peek(void **state)
     assert_int_equal(recv(sv[1], buf, sizeof buf, MSG_PEEK), 7);
     assert_int_equal(ioctl(sv[1], SIOCINQ, &queued), 0);
     assert_int_equal(queued, 7);                 /* still there */
-    assert_int_equal(recv(sv[1], buf, sizeof buf, 0), 7);
-    assert_memory_equal(buf, "queued!", 7);
+    recv_str(sv[1], "queued!");
     assert_int_equal(ioctl(sv[1], SIOCINQ, &queued), 0);
     assert_int_equal(queued, 0);
-    assert_int_equal(close(sv[0]), 0);
-    assert_int_equal(close(sv[1]), 0);
+    close_pair(sv);
 }
 
 static void uds_echo_client_round_trip(void **state)
@@ -1109,8 +1114,7 @@ static void uds_scm_credentials_checked_by_kernel(void **state)
     assert_int_equal(recv(sv[1], &byte, 1, MSG_DONTWAIT), -1);
     assert_int_equal(errno, EAGAIN);
     assert_int_equal(close(done), 0);
-    assert_int_equal(close(sv[0]), 0);
-    assert_int_equal(close(sv[1]), 0);
+    close_pair(sv);
 }
 
 /* Returns how many descriptors went into flight before ETOOMANYREFS, or

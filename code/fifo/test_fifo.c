@@ -35,23 +35,8 @@ struct server { pid_t pid; int out; };
 /* Start fifo_server -d DIR and wait until it reports that it is ready. */
 static void start_server(struct server *s, const char *dir)
 {
-    char prog[PATH_MAX], want[PATH_MAX], line[PATH_MAX];
-    int fd[2];
-    tu_program_path(prog, sizeof prog, "fifo/fifo_server");
-    assert_int_equal(pipe(fd), 0);
-    fflush(NULL);
-    s->pid = fork();
-    assert_int_not_equal(s->pid, -1);
-    if (s->pid == 0) {
-        if (dup2(fd[1], STDOUT_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        close(fd[0]);
-        close(fd[1]);
-        execl(prog, "fifo_server", "-d", dir, (char *)NULL);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    s->out = fd[0];
+    char want[PATH_MAX], line[PATH_MAX];
+    s->pid = tu_startl(&s->out, NULL, "fifo/fifo_server", "-d", dir, (char *)NULL);
     size_t n = 0;
     while (n < sizeof line - 1 && read(s->out, &line[n], 1) == 1 && line[n] != '\n')
         n++;
@@ -72,33 +57,14 @@ static int stop_server(struct server *s, int sig)
 /* Start fifo_client -d DIR TEXT; its stdout and stderr go to *OUT. */
 static pid_t start_client(const char *dir, const char *text, int *out)
 {
-    char prog[PATH_MAX];
-    int fd[2];
-    tu_program_path(prog, sizeof prog, "fifo/fifo_client");
-    assert_int_equal(pipe(fd), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_int_not_equal(pid, -1);
-    if (pid == 0) {
-        if (dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        close(fd[0]);
-        close(fd[1]);
-        execl(prog, "fifo_client", "-d", dir, text, (char *)NULL);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    *out = fd[0];
-    return pid;
+    return tu_startl(out, TU_BOTH_OUTPUTS, "fifo/fifo_client", "-d", dir, text,
+                     (char *)NULL);
 }
 
 /* Collect a client's output into BUF and return its exit status. */
 static int finish_client(pid_t pid, int out, char *buf, size_t size)
 {
-    ssize_t n = read_full(out, buf, size - 1);
-    assert_true(n >= 0);
-    buf[n] = '\0';
-    assert_int_equal(close(out), 0);
+    tu_read_all(out, buf, size);
     return tu_wait_exit(pid);
 }
 
@@ -160,17 +126,26 @@ static void fifo_mkfifo_existing_gives_eexist(void **state)
  * stdout, a pty whose buffer is already full, so that its first
  * line-buffered printf blocks.  *MASTER gets the pty's master side, which
  * the caller must close. */
-static pid_t start_on_full_pty(const char *name_of_prog, const char *tmp, int *master)
+struct pty_child { int tty; const char *tmp; };
+
+/* tu_start setup, in the child: the pty as stdout, TMPDIR=TMP. */
+static int pty_child_setup(const void *arg)
 {
-    char prog[PATH_MAX];
-    tu_program_path(prog, sizeof prog, name_of_prog);
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    const struct pty_child *c = arg;
+    if (dup2(c->tty, STDOUT_FILENO) == -1 || setenv("TMPDIR", c->tmp, 1) == -1)
+        return -1;
+    return 0;
+}
+
+static pid_t start_on_full_pty(const char *prog, const char *tmp, int *master)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     assert_true(m >= 0);
     assert_int_equal(grantpt(m), 0);
     assert_int_equal(unlockpt(m), 0);
     const char *name = ptsname(m);
     assert_non_null(name);
-    int tty = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    int tty = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     assert_true(tty >= 0);
     struct termios t;
     assert_int_equal(tcgetattr(tty, &t), 0);
@@ -189,17 +164,10 @@ static pid_t start_on_full_pty(const char *name_of_prog, const char *tmp, int *m
     assert_int_equal(errno, EAGAIN);
     assert_int_equal(fcntl(tty, F_SETFL, fcntl(tty, F_GETFL) & ~O_NONBLOCK), 0);
 
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_int_not_equal(pid, -1);
-    if (pid == 0) {
-        if (dup2(tty, STDOUT_FILENO) == -1 || setenv("TMPDIR", tmp, 1) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        close(tty);
-        close(m);
-        execl(prog, strrchr(prog, '/') + 1, (char *)NULL);
-        tu_exec_failed();
-    }
+    const struct pty_child c = { tty, tmp };
+    const struct tu_start_opts opts = { .setup = pty_child_setup, .arg = &c };
+    char *argv[] = { strrchr(prog, '/') + 1, NULL };
+    pid_t pid = tu_start(prog, argv, NULL, &opts);  /* both ends O_CLOEXEC */
     assert_int_equal(close(tty), 0);
     *master = m;
     return pid;
@@ -842,31 +810,24 @@ static void fifo_client_gives_up_on_full_server_fifo(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* tu_start setup, in the child: no stdout, TMPDIR=ARG. */
+static int no_stdout_in_tmp(const void *arg)
+{
+    return close(STDOUT_FILENO) == -1 || setenv("TMPDIR", arg, 1) == -1 ? -1 : 0;
+}
+
 static void fifo_demo_with_stdout_closed(void **state)
 {
     (void)state;
-    char tmp[PATH_MAX], prog[PATH_MAX], err[2048];
-    int fd[2];
+    char tmp[PATH_MAX], err[2048];
+    int fd;
     assert_int_equal(make_private_dir(tmp, sizeof tmp), 0);
-    tu_program_path(prog, sizeof prog, "fifo/fifo_demo");
-    assert_int_equal(pipe(fd), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_int_not_equal(pid, -1);
-    if (pid == 0) {
-        if (dup2(fd[1], STDERR_FILENO) == -1 || close(STDOUT_FILENO) == -1
-            || setenv("TMPDIR", tmp, 1) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        close(fd[0]);
-        close(fd[1]);
-        execl(prog, "fifo_demo", (char *)NULL);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    ssize_t n = read_full(fd[0], err, sizeof err - 1);
-    assert_true(n >= 0);
-    err[n] = '\0';
-    assert_int_equal(close(fd[0]), 0);
+    const struct tu_start_opts opts = {
+        .out = TU_OUT_STDERR, .setup = no_stdout_in_tmp, .arg = tmp,
+    };
+    char *argv[] = { "fifo_demo", NULL };
+    pid_t pid = tu_start("fifo/fifo_demo", argv, &fd, &opts);
+    tu_read_all(fd, err, sizeof err);
     int status = tu_wait_exit(pid);
     assert_null(strstr(err, "did not start"));
     assert_non_null(strstr(err, "fifo_server: got SIGTERM"));

@@ -469,6 +469,13 @@ static void pipe_forgotten_write_end_blocks_reader(void **state)
     assert_int_equal(tu_wait_exit(pid), 0);
 }
 
+/* tu_start setup, in the child: no stdin at all. */
+static int close_stdin(const void *arg)
+{
+    (void)arg;
+    return close(STDIN_FILENO);
+}
+
 static void pipe_mini_pipeline_connects_commands(void **state)
 {
     (void)state;
@@ -505,27 +512,13 @@ static void pipe_mini_pipeline_connects_commands(void **state)
     tu_remove_private_dir(dir);
 
     /* stdin closed: pipe() returns fd 0 as the read end */
-    char prog[4096];
-    int fd[2];
-    tu_program_path(prog, sizeof prog, "pipe/mini_pipeline");
-    assert_int_equal(pipe(fd), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_int_not_equal(pid, -1);
-    if (pid == 0) {
-        if (dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1
-            || close(STDIN_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        close(fd[0]);
-        close(fd[1]);
-        execl(prog, "mini_pipeline", "echo", "hi", "--", "cat", (char *)NULL);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    ssize_t n = read_full(fd[0], out, sizeof out - 1);
-    assert_true(n >= 0);
-    out[n] = '\0';
-    assert_int_equal(close(fd[0]), 0);
+    const struct tu_start_opts no_stdin = {
+        .out = TU_OUT_STDOUT_STDERR, .setup = close_stdin,
+    };
+    char *echo_cat[] = { "mini_pipeline", "echo", "hi", "--", "cat", NULL };
+    int fd;
+    pid_t pid = tu_start("pipe/mini_pipeline", echo_cat, &fd, &no_stdin);
+    tu_read_all(fd, out, sizeof out);
     assert_int_equal(tu_wait_exit(pid), 0);
     assert_string_equal(out, "hi\n");
 }

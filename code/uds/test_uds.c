@@ -377,14 +377,7 @@ static void uds_connect_needs_write_permission(void **state)
         /* root bypasses permission checks, so as root act as "nobody". */
         if (geteuid() == 0 && (setgid(65534) == -1 || setuid(65534) == -1))
             _exit(3);
-        struct sockaddr_un sa;
-        socklen_t len = 0;
-        if (uds_address(&sa, &len, t.path) == -1)
-            _exit(4);
-        int c = socket(AF_UNIX, SOCK_STREAM, 0);
-        if (c == -1)
-            _exit(5);
-        if (connect(c, (struct sockaddr *)&sa, len) == 0)
+        if (uds_connect(t.path) != -1)
             _exit(1);                         /* should not get in */
         _exit(errno == EACCES ? 0 : 2);
     }

@@ -90,7 +90,7 @@ $(BUILD)/book/.index.stamp: $(BOOK_ASTS) $(BOOK_SEEN) book/tools/index.py $(wild
 
 # ---- HTML -------------------------------------------------------------------
 BOOK_META    := book/metadata.yaml
-HTML_DEPS    := $(BOOK_INDEX) $(BOOK_FILTER) book/templates/page.html $(BOOK_META)
+HTML_DEPS    := $(BOOK_INDEX) $(BOOK_FILTER) book/templates/page.html book/templates/sidebar-entry.html $(BOOK_META)
 HTML_OPTS     = -t html5 --standalone --template book/templates/page.html \
                 --metadata-file $(BOOK_META) --lua-filter $(BOOK_FILTER) \
                 -M book-index=$(BOOK_INDEX)

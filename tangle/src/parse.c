@@ -41,13 +41,7 @@ struct parse_state {
     size_t cursor;       /* furthest input offset seen so far */
     size_t cursor_at_enter;
 
-    /* md4c's text of the current block.  While it matches the source
-     * byte for byte (a fence at the margin: the common case), we only
-     * advance 'expect' through the input and copy nothing ('borrow'). */
-    struct tgl_buf md;
-    bool borrow;
-    const char *region;  /* where the content starts in the input */
-    const char *expect;  /* the next byte md4c's text should match */
+    struct tgl_buf md;   /* md4c's text of the current block */
     struct line_info *lines;
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
@@ -314,53 +308,10 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     decode_info(&cd->info, &ps->info, &ps->info_problem);
     ps->info_line = in_buffer(ps, cd->info.text) ? (long)line_of(ps, cd->info.text) : -1;
     ps->cursor_at_enter = ps->cursor;
-    ps->borrow = false;
-    if (in_buffer(ps, cd->info.text)) {
-        const char *after = cd->info.text + cd->info.size;
-        const char *nl = memchr(after, '\n', (size_t)(ps->in->data + ps->in->len - after));
-        if (nl != NULL) {
-            ps->borrow = true;
-            ps->region = ps->expect = nl + 1;
-        }
-    }
     ps->md.len = 0;
     ps->nlines = 0;
     ps->line_open = false;
     return 0;
-}
-
-/* Length of the current block's text so far. */
-static size_t md_len(const struct parse_state *ps)
-{
-    return ps->borrow ? (size_t)(ps->expect - ps->region) : ps->md.len;
-}
-
-/* memcmp(A, B, N) == 0, without a call for the short strings md4c hands
- * us that are not in our buffer: its "\n" at each line end, and runs of
- * spaces for indentation. */
-static bool same_bytes(const char *a, const char *b, size_t n)
-{
-    if (n > 16)
-        return memcmp(a, b, n) == 0;
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
-/* Add S[0..N) to the current block's text. */
-static void md_add(struct parse_state *ps, const char *s, size_t n)
-{
-    if (ps->borrow) {
-        size_t left = (size_t)(ps->in->data + ps->in->len - ps->expect);
-        if (n <= left && (s == ps->expect || same_bytes(s, ps->expect, n))) {
-            ps->expect += n;
-            return;
-        }
-        ps->borrow = false;                  /* from now on, copy */
-        tgl_buf_add(&ps->md, ps->region, (size_t)(ps->expect - ps->region));
-    }
-    tgl_buf_add(&ps->md, s, n);
 }
 
 static void open_line(struct parse_state *ps)
@@ -368,7 +319,7 @@ static void open_line(struct parse_state *ps)
     if (ps->line_open)
         return;
     TGL_GROW(ps->lines, ps->cap_lines, ps->nlines + 1);
-    ps->lines[ps->nlines] = (struct line_info){ .end = md_len(ps) };
+    ps->lines[ps->nlines] = (struct line_info){ .end = ps->md.len };
     ps->line_open = true;
 }
 
@@ -400,8 +351,8 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
     }
     if (size == 1 && s[0] == '\n' && !in_buffer(ps, s)) {
         open_line(ps);
-        md_add(ps, "\n", 1);
-        ps->lines[ps->nlines].end = md_len(ps);
+        tgl_buf_add(&ps->md, "\n", 1);
+        ps->lines[ps->nlines].end = ps->md.len;
         ps->nlines++;
         ps->line_open = false;
         return 0;
@@ -411,7 +362,7 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         ps->lines[ps->nlines].ptr = s;
         check_code_line(ps, s, size);
     }
-    md_add(ps, s, size);
+    tgl_buf_add(&ps->md, s, size);
     return 0;
 }
 
@@ -529,17 +480,18 @@ verbatim:
     tgl_buf_addc(out, '\n');
 }
 
-/* Do source lines FIRST .. FIRST+N-1 hold a tab? */
-static bool has_tab(struct parse_state *ps, size_t first, size_t n)
+/* The source of the block's content lines, the lines after the fence on
+ * line LN; their length in *N. */
+static const char *content_source(struct parse_state *ps, size_t ln, size_t *n)
 {
-    const struct tgl_input *in = ps->in;
+    const char *end = ps->in->data + ps->in->len;
     size_t len;
-    const char *from = n > 0 ? raw_line(ps, first, &len) : NULL;
+    const char *from = raw_line(ps, ln + 1, &len);
+    const char *to = raw_line(ps, ln + 1 + ps->nlines, &len);   /* NULL: up to the end */
     if (from == NULL)
-        return false;
-    const char *to = raw_line(ps, first + n, &len);    /* NULL: up to the end */
-    const char *end = to ? to : in->data + in->len;
-    return memchr(from, '\t', (size_t)(end - from)) != NULL;
+        from = end;
+    *n = (size_t)((to ? to : end) - from);
+    return from;
 }
 
 /* Is the fence on line L[0..N) (fence character FC) indented by more than
@@ -592,6 +544,8 @@ static void finish_block(struct parse_state *ps)
     }
     size_t flen;
     const char *fl = raw_line(ps, ln, &flen);
+    size_t srclen;                                 /* (first: one walk down to the close) */
+    const char *src = content_source(ps, ln, &srclen);
     if (fl != NULL && quote_indented(fl, flen, ps->fence_char)) {
         tgl_error(d, in->path, (unsigned)ln,
                   "a fence indented inside a block quote: md4c and pandoc disagree on the "
@@ -601,10 +555,6 @@ static void finish_block(struct parse_state *ps)
     if (fl != NULL) {
         size_t open_len = fence_length(fl, flen, ps->fence_char);
         size_t close = ln + ps->nlines + 1, clen;
-        if (ps->borrow && ps->expect < in->data + in->len)
-            /* The content is the source itself, so the line after it
-             * starts where it ends: no need to walk through its lines. */
-            ps->at = (struct tgl_mark){ close, (size_t)(ps->expect - in->data) };
         if (!is_closing_fence(ps, close, ps->fence_char, open_len)) {
             tgl_error(d, in->path, (unsigned)ln,
                       raw_line(ps, close, &clen) == NULL
@@ -628,11 +578,10 @@ static void finish_block(struct parse_state *ps)
     b->line_end = tgl_xmalloc(ps->nlines * sizeof *b->line_end);
     for (size_t k = 0; k < ps->nlines; k++)          /* md4c's lines ... */
         b->line_end[k] = (uint32_t)ps->lines[k].end;
-    if (ps->borrow) {
-        /* md4c's text is the source text itself: point into the input. */
-        b->text = (char *)ps->region;
-        b->len = md_len(ps);
-    } else if (!has_tab(ps, ln + 1, ps->nlines)) {
+    if (srclen == ps->md.len && (srclen == 0 || memcmp(src, ps->md.data, srclen) == 0)) {
+        b->text = (char *)src;          /* the usual case, a fence at the margin: */
+        b->len = srclen;                /* md4c's text is the source's, point into it */
+    } else if (memchr(src, '\t', srclen) == NULL) {
         b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
         b->len = ps->md.len;
         b->text_owned = true;
@@ -675,8 +624,8 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     if (type != MD_BLOCK_CODE || !ps->in_code)
         return 0;
     if (ps->line_open) {                         /* md4c always ends lines; be safe */
-        md_add(ps, "\n", 1);
-        ps->lines[ps->nlines].end = md_len(ps);
+        tgl_buf_add(&ps->md, "\n", 1);
+        ps->lines[ps->nlines].end = ps->md.len;
         ps->nlines++;
         ps->line_open = false;
     }

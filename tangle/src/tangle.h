@@ -164,7 +164,6 @@ struct tgl_attrs {
     size_t nclasses;
     struct tgl_kv *kvs; /* key=value, in order */
     size_t nkvs;
-    void *mem;         /* one malloc holding all of the above */
 };
 
 /* Parse the info string INFO[0..LEN) (already unescaped by the CommonMark

@@ -66,45 +66,24 @@ static void dump(const struct tgl_doc *doc)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_LIST, OPT_LINES, OPT_DUMP, OPT_HELP, OPT_STITCH };
-    static const struct option longopts[] = {
-        { "check", no_argument, NULL, OPT_CHECK },
-        { "list", no_argument, NULL, OPT_LIST },
-        { "line-directives", no_argument, NULL, OPT_LINES },
-        { "dump", no_argument, NULL, OPT_DUMP },
-        { "stitch", no_argument, NULL, OPT_STITCH },
-        { "help", no_argument, NULL, OPT_HELP },
+    int check = 0, list = 0, directives = 0, want_dump = 0, stitch = 0, help = 0;
+    const struct option longopts[] = {      /* getopt_long sets the flags itself */
+        { "check", no_argument, &check, 1 },
+        { "list", no_argument, &list, 1 },
+        { "line-directives", no_argument, &directives, 1 },
+        { "dump", no_argument, &want_dump, 1 },
+        { "stitch", no_argument, &stitch, 1 },
+        { "help", no_argument, &help, 1 },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = "code";
-    bool check = false, list = false, directives = false, want_dump = false, stitch = false;
     int opt;
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+o:", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'o':
+        if (opt == 'o') {
             dir = optarg;
-            break;
-        case OPT_CHECK:
-            check = true;
-            break;
-        case OPT_LIST:
-            list = true;
-            break;
-        case OPT_LINES:
-            directives = true;
-            break;
-        case OPT_DUMP:
-            want_dump = true;
-            break;
-        case OPT_STITCH:
-            stitch = true;
-            break;
-        case OPT_HELP:
-            fputs(usage_text, stdout);
-            return 0;
-        default:
+        } else if (opt != 0) {
             if (optopt == 'o')
                 fputs("tangle: option -o needs a folder\n", stderr);
             else
@@ -112,6 +91,10 @@ int main(int argc, char **argv)
             fputs(usage_text, stderr);
             return 2;
         }
+    }
+    if (help) {
+        fputs(usage_text, stdout);
+        return 0;
     }
     if (optind >= argc) {
         fputs(usage_text, stderr);

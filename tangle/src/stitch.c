@@ -527,18 +527,16 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
               &texts[st.edits[i].input]);
     }
     for (size_t i = 0; i < doc->ninputs; i++) {      /* the chapters are written as LF */
-        struct tgl_buf raw = { 0 };
-        bool unsure = texts[i].data && read_file(doc->inputs[i].path, &raw) != 0;
-        if (unsure)
-            tgl_sys_error(st.d, doc->inputs[i].path);
-        else if (texts[i].data && (memchr(raw.data, '\r', raw.len) != NULL
-                                   || (raw.len >= 3 && memcmp(raw.data, "\xEF\xBB\xBF", 3) == 0)))
-            tgl_error(st.d, doc->inputs[i].path, 0, "it has CR line ends or a BOM, and stitch "
-                                                    "would write LF and no BOM: convert it first");
-        tgl_buf_free(&raw);
-        if (st.d->errors)
-            goto out;
+        const struct tgl_input *in = &doc->inputs[i];
+        struct stat sb;                              /* decoding shrank it: a BOM or CRs */
+        if (texts[i].data && stat(in->path, &sb) != 0)
+            tgl_sys_error(st.d, in->path);
+        else if (texts[i].data && (in->data != in->base || (size_t)sb.st_size != in->len))
+            tgl_error(st.d, in->path, 0, "it has CR line ends or a BOM, and stitch would "
+                                         "write LF and no BOM: convert it first");
     }
+    if (st.d->errors)
+        goto out;
     const char *bad = verify(&st, texts);
     if (bad) {
         tgl_error(st.d, bad, 0, "the chapters, edited, would not tangle to this file byte "

@@ -214,19 +214,14 @@ static void add_utf8(struct tgl_buf *b, unsigned long cp)
         cp = 0xFFFD;
     if (cp < 0x80) {
         tgl_buf_addc(b, (char)cp);
-    } else if (cp < 0x800) {
-        tgl_buf_addc(b, (char)(0xC0 | (cp >> 6)));
-        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        tgl_buf_addc(b, (char)(0xE0 | (cp >> 12)));
-        tgl_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
-    } else {
-        tgl_buf_addc(b, (char)(0xF0 | (cp >> 18)));
-        tgl_buf_addc(b, (char)(0x80 | ((cp >> 12) & 0x3F)));
-        tgl_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
+        return;
     }
+    size_t n = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    char u[4];
+    for (size_t i = n - 1; i > 0; i--, cp >>= 6)     /* 10xxxxxx, from the last byte */
+        u[i] = (char)(0x80 | (cp & 0x3F));
+    u[0] = (char)(((0xFF00u >> n) & 0xFF) | cp);      /* 110xxxxx, 1110xxxx, 11110xxx */
+    tgl_buf_add(b, u, n);
 }
 
 /* Decode the entity E[0..N) ("&amp;", "&#65;", "&#x41;") into B.  md4c
@@ -323,10 +318,18 @@ static void open_line(struct parse_state *ps)
     ps->line_open = true;
 }
 
+/* md4c's "\n" at the end of a content line. */
+static void end_line(struct parse_state *ps)
+{
+    open_line(ps);
+    tgl_buf_add(&ps->md, "\n", 1);
+    ps->lines[ps->nlines++].end = ps->md.len;
+    ps->line_open = false;
+}
+
 static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
 {
     struct parse_state *ps = userdata;
-    (void)type;                          /* NUL bytes never get here: input.c refuses them */
     if (in_buffer(ps, s)) {
         size_t end = (size_t)(s - ps->in->data) + size;
         if (end > ps->cursor)
@@ -350,11 +353,7 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         return 0;
     }
     if (size == 1 && s[0] == '\n' && !in_buffer(ps, s)) {
-        open_line(ps);
-        tgl_buf_add(&ps->md, "\n", 1);
-        ps->lines[ps->nlines].end = ps->md.len;
-        ps->nlines++;
-        ps->line_open = false;
+        end_line(ps);
         return 0;
     }
     open_line(ps);
@@ -623,12 +622,8 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     }
     if (type != MD_BLOCK_CODE || !ps->in_code)
         return 0;
-    if (ps->line_open) {                         /* md4c always ends lines; be safe */
-        tgl_buf_add(&ps->md, "\n", 1);
-        ps->lines[ps->nlines].end = ps->md.len;
-        ps->nlines++;
-        ps->line_open = false;
-    }
+    if (ps->line_open)                           /* md4c always ends lines; be safe */
+        end_line(ps);
     finish_block(ps);
     ps->in_code = false;
     return 0;

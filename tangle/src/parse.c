@@ -26,7 +26,7 @@ struct parse_state {
     const struct tgl_input *in;
     unsigned errors;
 
-    bool in_code;        /* inside a fenced code block we care about */
+    enum { NO_CODE, TANGLE_CODE, OTHER_CODE, INDENTED_CODE } code;  /* the block we are in */
     const char *info_problem; /* an entity we cannot decode, or NULL */
     bool after_paragraph;    /* the block right before it is a paragraph */
 
@@ -45,8 +45,6 @@ struct parse_state {
     struct line_info *lines;
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
-    bool in_indented;    /* inside an indented code block */
-    bool in_other_code;  /* inside a fenced block that is not a tangle block */
     int note_code;       /* indented code that continues a footnote or definition for
                             pandoc: -1 not known yet, 0 no, 1 yes */
     unsigned tables;     /* open tables */
@@ -154,14 +152,15 @@ static bool after_note(const struct parse_state *ps, const char *p)
  * count of pandoc's fenced divs. */
 static void check_text_line(struct parse_state *ps, const char *p)
 {
-    if (ps->in_indented && ps->note_code == -1 && in_buffer(ps, p))
+    bool indented = ps->code == INDENTED_CODE;
+    if (indented && ps->note_code == -1 && in_buffer(ps, p))
         ps->note_code = after_note(ps, p);       /* P is the block's first line */
     if (!at_line_start(ps, p) || (*p != '`' && *p != '~' && *p != ':' && *p != '['))
         return;
     size_t n = rest_of_line(ps, p);
-    if (ps->in_indented && ps->note_code == 0)
+    if (indented && ps->note_code == 0)
         return;                      /* indented code: a fence in it is text for pandoc too */
-    if (*p == ':' && !ps->in_indented && n >= 3 && p[1] == ':' && p[2] == ':') {
+    if (*p == ':' && !indented && n >= 3 && p[1] == ':' && p[2] == ':') {
         size_t i = 3;
         while (i < n && (p[i] == ':' || p[i] == ' ' || p[i] == '\t'))
             i++;
@@ -174,7 +173,7 @@ static void check_text_line(struct parse_state *ps, const char *p)
     if (!looks_like_tangle_fence(p, n))
         return;
     const char *why =
-        ps->in_indented ? "CommonMark reads it as indented code, pandoc as a code block in a "
+        indented        ? "CommonMark reads it as indented code, pandoc as a code block in a "
                           "footnote or a definition"
         : ps->tables    ? "CommonMark reads it as a table row, pandoc as a code block after "
                           "the table: leave a blank line before the fence"
@@ -287,17 +286,17 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         return 0;
     const MD_BLOCK_CODE_DETAIL *cd = detail;
     if (cd->fence_char == 0) {
-        ps->in_indented = true;              /* indented code: never tangled, */
+        ps->code = INDENTED_CODE;            /* indented code: never tangled, */
         ps->note_code = -1;                  /* but see check_text_line */
         return 0;
     }
     if (cd->info.text == NULL || cd->info.size == 0
         || (memchr(cd->info.text, '{', cd->info.size) == NULL
             && memchr(cd->info.text, '}', cd->info.size) == NULL)) {
-        ps->in_other_code = true;            /* no attribute block: not a tangle block */
+        ps->code = OTHER_CODE;               /* no attribute block: not a tangle block */
         return 0;
     }
-    ps->in_code = true;
+    ps->code = TANGLE_CODE;
     ps->fence_char = cd->fence_char;
     ps->after_paragraph = prev == MD_BLOCK_P;
     decode_info(&cd->info, &ps->info, &ps->info_problem);
@@ -335,14 +334,14 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         if (end > ps->cursor)
             ps->cursor = end;
     }
-    if (ps->in_other_code) {
+    if (ps->code == OTHER_CODE) {
         check_code_line(ps, s, size);
         return 0;
     }
-    if (!ps->in_code) {
+    if (ps->code != TANGLE_CODE) {
         if (type != MD_TEXT_HTML)
             check_text_line(ps, s);
-        if (ps->in_indented)
+        if (ps->code == INDENTED_CODE)
             return 0;
         /* Text straight inside a list item is the paragraph of a tight
          * list, which md4c reports without MD_BLOCK_P.  (Text inside a
@@ -616,16 +615,15 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         ps->last_child[ps->depth - 1] = type;
     if (type == MD_BLOCK_TABLE)
         ps->tables--;
-    if (type == MD_BLOCK_CODE && (ps->in_indented || ps->in_other_code)) {
-        ps->in_indented = ps->in_other_code = false;
+    if (type != MD_BLOCK_CODE || ps->code != TANGLE_CODE) {
+        if (type == MD_BLOCK_CODE)
+            ps->code = NO_CODE;
         return 0;
     }
-    if (type != MD_BLOCK_CODE || !ps->in_code)
-        return 0;
     if (ps->line_open)                           /* md4c always ends lines; be safe */
         end_line(ps);
     finish_block(ps);
-    ps->in_code = false;
+    ps->code = NO_CODE;
     return 0;
 }
 

@@ -485,6 +485,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
     if (load_files(&st, dir) != 0)
         goto out;
     unsigned errors = 0;
+    bool changed = false;
     for (size_t i = 0; i < st.nfiles; i++) {
         struct file *f = &st.files[i];
         struct line *gl, *dl;
@@ -497,14 +498,11 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
         }
         for (size_t k = 0; k < nh; k++)
             errors += map_hunk_lines(&st, f, dl, &h[k]) != 0;
+        changed |= nh > 0 || f->gen.len != f->disk.len;  /* (a final newline taken away) */
         free(h);
         free(gl);
         free(dl);
     }
-    bool changed = false;                        /* also a change no hunk shows: */
-    for (size_t i = 0; i < st.nfiles; i++)       /* a final newline taken away */
-        changed |= st.files[i].gen.len != st.files[i].disk.len
-                   || memcmp(st.files[i].gen.data, st.files[i].disk.data, st.files[i].gen.len);
     ret = errors ? 2 : 0;
     if (errors || !changed)
         goto out;

@@ -16,23 +16,20 @@ static const char usage_text[] =
     "Usage: tangle [-o DIR] [--check] [--list] [--line-directives] FILE.md...\n"
     "       tangle --stitch [-o DIR] FILE.md...\n";
 
-static void json_string(FILE *f, const char *s, size_t n)
+/* S[0..N) as a JSON string on stdout. */
+static void json_string(const char *s, size_t n)
 {
-    fputc('"', f);
+    putchar('"');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\t')
-            fputs("\\t", f);
+            printf("\\%c", c);
         else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
+            printf("\\u%04x", c);
         else
-            fputc(c, f);
+            putchar(c);
     }
-    fputc('"', f);
+    putchar('"');
 }
 
 static void dump(const struct tgl_doc *doc)
@@ -41,25 +38,24 @@ static void dump(const struct tgl_doc *doc)
         const struct tgl_block *b = doc->blocks[i];
         const char *file = doc->inputs[b->input].path;
         printf("{\"file\":");
-        json_string(stdout, file, strlen(file));
+        json_string(file, strlen(file));
         printf(",\"line\":%u,\"id\":", b->line);
-        json_string(stdout, b->name ? b->name : "", b->name ? strlen(b->name) : 0);
+        json_string(b->name ? b->name : "", b->name ? strlen(b->name) : 0);
         printf(",\"classes\":[");
         for (size_t k = 0; k < b->attrs.nclasses; k++) {
-            if (k)
-                putchar(',');
-            json_string(stdout, b->attrs.classes[k], strlen(b->attrs.classes[k]));
+            printf("%s", k ? "," : "");
+            json_string(b->attrs.classes[k], strlen(b->attrs.classes[k]));
         }
         printf("],\"attrs\":[");
         for (size_t k = 0; k < b->attrs.nkvs; k++) {
             printf("%s[", k ? "," : "");
-            json_string(stdout, b->attrs.kvs[k].key, strlen(b->attrs.kvs[k].key));
+            json_string(b->attrs.kvs[k].key, strlen(b->attrs.kvs[k].key));
             putchar(',');
-            json_string(stdout, b->attrs.kvs[k].val, strlen(b->attrs.kvs[k].val));
+            json_string(b->attrs.kvs[k].val, strlen(b->attrs.kvs[k].val));
             putchar(']');
         }
         printf("],\"text\":");
-        json_string(stdout, b->text, b->len);
+        json_string(b->text, b->len);
         printf("}\n");
     }
 }

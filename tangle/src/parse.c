@@ -364,6 +364,22 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
     return 0;
 }
 
+/* Length of the first run of >= 3 fence characters FC on line L, or 0. */
+static size_t fence_length(const char *l, size_t len, char fc)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (l[i] != fc)
+            continue;
+        size_t j = i;
+        while (j < len && l[j] == fc)
+            j++;
+        if (j - i >= 3)
+            return j - i;
+        i = j;
+    }
+    return 0;
+}
+
 /* The opening fence's line, from the best evidence we have. */
 static size_t find_fence_line(struct parse_state *ps)
 {
@@ -384,29 +400,10 @@ static size_t find_fence_line(struct parse_state *ps)
         const char *l = raw_line(ps, ln, &len);
         if (l == NULL)
             break;
-        size_t run = 0;
-        for (size_t i = 0; i < len && run < 3; i++)
-            run = l[i] == ps->fence_char ? run + 1 : 0;
-        if (run >= 3)
+        if (fence_length(l, len, ps->fence_char) > 0)
             return ln;
     }
     return start;
-}
-
-/* Length of the first run of >= 3 fence characters on line L. */
-static size_t fence_length(const char *l, size_t len, char fc)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (l[i] != fc)
-            continue;
-        size_t j = i;
-        while (j < len && l[j] == fc)
-            j++;
-        if (j - i >= 3)
-            return j - i;
-        i = j;
-    }
-    return 3;
 }
 
 /* Is line LN a closing fence of at least OPEN_LEN characters FC?  Blank
@@ -552,6 +549,8 @@ static void finish_block(struct parse_state *ps)
     }
     if (fl != NULL) {
         size_t open_len = fence_length(fl, flen, ps->fence_char);
+        if (open_len == 0)
+            open_len = 3;
         size_t close = ln + ps->nlines + 1, clen;
         if (!is_closing_fence(ps, close, ps->fence_char, open_len)) {
             tgl_error(d, in->path, (unsigned)ln,

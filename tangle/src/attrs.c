@@ -30,44 +30,21 @@ static bool is_name_char(char c)
            || u == '_' || u == '-' || u == ':' || u == '.' || u >= 0x80;
 }
 
-/* While parsing, items are recorded as spans of the info string; at the
- * end one allocation holds the arrays and the strings (see finish). */
-struct span {
-    size_t off, len;
-};
-
-struct spans {
-    struct span *v;
-    size_t n, cap;
-};
-
-static void spans_add(struct spans *sp, size_t off, size_t len)
+static void add_class(struct tgl_attrs *a, const char *s, size_t n)
 {
-    TGL_GROW(sp->v, sp->cap, sp->n + 1);
-    sp->v[sp->n++] = (struct span){ off, len };
+    a->classes = tgl_xrealloc(a->classes, (a->nclasses + 1) * sizeof *a->classes);
+    a->classes[a->nclasses++] = tgl_xstrndup(s, n);
 }
 
-struct pending {
-    bool has_id;
-    struct span id;
-    struct spans classes;
-    struct spans kvs;        /* key, value, key, value, ... */
-};
-
-static void add_class(struct pending *p, size_t off, size_t len)
+static void add_kv(struct tgl_attrs *a, const char *k, size_t kn, const char *v, size_t vn)
 {
-    spans_add(&p->classes, off, len);
-}
-
-static void add_kv(struct pending *p, size_t k, size_t kn, size_t v, size_t vn)
-{
-    spans_add(&p->kvs, k, kn);
-    spans_add(&p->kvs, v, vn);
+    a->kvs = tgl_xrealloc(a->kvs, (a->nkvs + 1) * sizeof *a->kvs);
+    a->kvs[a->nkvs++] = (struct tgl_kv){ tgl_xstrndup(k, kn), tgl_xstrndup(v, vn) };
 }
 
 /* Parse one "{...}" starting at *pos (s[*pos] == '{'); advance *pos past
  * the '}'.  Returns NULL or the reason it is malformed. */
-static const char *parse_braces(const char *s, size_t len, size_t *pos, struct pending *a)
+static const char *parse_braces(const char *s, size_t len, size_t *pos, struct tgl_attrs *a)
 {
     size_t i = *pos + 1;
     size_t items = 0;
@@ -89,17 +66,16 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
                     return i == start ? "empty #id"
                                       : "invalid chunk name in #id (names match "
                                         "[A-Za-z0-9][A-Za-z0-9_.:-]*)";
-                if (a->has_id)
+                if (a->id != NULL)
                     return "more than one #id";
-                a->has_id = true;
-                a->id = (struct span){ start, i - start };
+                a->id = tgl_xstrndup(s + start, i - start);
             } else {
                 for (size_t k = start; k < i; k++)
                     if (!is_name_char(s[k]))
                         return "invalid character in .class";
                 if (i == start)
                     return "empty .class";
-                add_class(a, start, i - start);
+                add_class(a, s + start, i - start);
             }
         } else if (s[i] == '=' && items == 0) {
             /* raw block {=format}: must be alone */
@@ -124,8 +100,8 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
                 if ((unsigned char)s[k] >= 0x80)   /* pandoc then drops the whole block */
                     return "non-ASCII attribute name";
             i++;
-            for (size_t k = 0; k < a->kvs.n; k += 2)
-                if (a->kvs.v[k].len == klen && memcmp(s + a->kvs.v[k].off, s + start, klen) == 0)
+            for (size_t k = 0; k < a->nkvs; k++)
+                if (strlen(a->kvs[k].key) == klen && memcmp(a->kvs[k].key, s + start, klen) == 0)
                     return "duplicate attribute";
             if (i < len && s[i] == '"') {
                 size_t vstart = ++i;
@@ -133,7 +109,7 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
                     i++;
                 if (i == len)
                     return "unbalanced quotes";
-                add_kv(a, start, klen, vstart, i - vstart);
+                add_kv(a, s + start, klen, s + vstart, i - vstart);
                 i++;
                 if (i < len && !is_blank(s[i]) && s[i] != '}')
                     return "text right after a quoted value";
@@ -147,7 +123,7 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
                 }
                 if (i == vstart)
                     return "empty unquoted value (write key=\"\")";
-                add_kv(a, start, klen, vstart, i - vstart);
+                add_kv(a, s + start, klen, s + vstart, i - vstart);
             }
         } else {
             return s[i] == '{' ? "unbalanced braces" : "unknown syntax";
@@ -162,46 +138,8 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct p
     return NULL;
 }
 
-/* Build A from the spans P of INFO: one allocation holds the class
- * pointers, the key/value pairs and every string. */
-static void finish(const char *info, const struct pending *p, struct tgl_attrs *a)
-{
-    size_t nkv = p->kvs.n / 2;
-    size_t bytes = p->has_id ? p->id.len + 1 : 0;
-    for (size_t i = 0; i < p->classes.n; i++)
-        bytes += p->classes.v[i].len + 1;
-    for (size_t i = 0; i < p->kvs.n; i++)
-        bytes += p->kvs.v[i].len + 1;
-    size_t head = p->classes.n * sizeof(char *) + nkv * sizeof(struct tgl_kv);
-    char *mem = tgl_xmalloc(head + bytes);
-    char *str = mem + head;
-    a->mem = mem;
-    a->classes = (char **)(void *)mem;
-    a->kvs = (struct tgl_kv *)(void *)(mem + p->classes.n * sizeof(char *));
-    a->nclasses = p->classes.n;
-    a->nkvs = nkv;
-#define COPY(dst, sp)                                         \
-    do {                                                      \
-        memcpy(str, info + (sp).off, (sp).len);               \
-        str[(sp).len] = '\0';                                 \
-        (dst) = str;                                          \
-        str += (sp).len + 1;                                  \
-    } while (0)
-    if (p->has_id)
-        COPY(a->id, p->id);
-    for (size_t i = 0; i < p->classes.n; i++)
-        COPY(a->classes[i], p->classes.v[i]);
-    for (size_t i = 0; i < nkv; i++) {
-        COPY(a->kvs[i].key, p->kvs.v[2 * i]);
-        COPY(a->kvs[i].val, p->kvs.v[2 * i + 1]);
-    }
-#undef COPY
-}
-
 int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why)
 {
-    int ret = -1;
-    struct pending p = { 0 };
     memset(a, 0, sizeof *a);
     *why = NULL;
     if (memchr(info, '{', len) == NULL && memchr(info, '}', len) == NULL)
@@ -220,29 +158,27 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
             i++;
         if (i == len || info[i] != '{') {
             *why = "text where an attribute block {...} was expected";
-            goto out;
+            return -1;
         }
     }
     do {                                        /* "{#x}{.c}": one block for pandoc */
-        *why = parse_braces(info, len, &i, &p);
+        *why = parse_braces(info, len, &i, a);
         if (*why)
-            goto out;
+            goto fail;
     } while (i < len && info[i] == '{');
     while (i < len && is_blank(info[i]))
         i++;
     if (i < len) {                              /* pandoc reads only a last {...} */
         *why = info[i] == '{' ? "a second attribute block (pandoc reads only the last one)"
                : info[i] == '}' ? "unbalanced braces" : "text after the attribute block";
-        goto out;
+        goto fail;
     }
     if (lang_len > 0)                           /* pandoc lists the language last */
-        add_class(&p, lang, lang_len);
-    finish(info, &p, a);
-    ret = 0;
-out:
-    free(p.classes.v);
-    free(p.kvs.v);
-    return ret;
+        add_class(a, info + lang, lang_len);
+    return 0;
+fail:
+    tgl_attrs_free(a);
+    return -1;
 }
 
 const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key)
@@ -255,6 +191,14 @@ const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key)
 
 void tgl_attrs_free(struct tgl_attrs *a)
 {
-    free(a->mem);
+    free(a->id);
+    for (size_t i = 0; i < a->nclasses; i++)
+        free(a->classes[i]);
+    for (size_t i = 0; i < a->nkvs; i++) {
+        free(a->kvs[i].key);
+        free(a->kvs[i].val);
+    }
+    free(a->classes);
+    free(a->kvs);
     memset(a, 0, sizeof *a);
 }

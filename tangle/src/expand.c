@@ -144,11 +144,11 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
      * Write it now as if the root's chapter were the only one (the usual
      * case); it moves only when that guess is wrong or the file starts with
      * "#!".  Then the body, which can be megabytes, stays where it is. */
-    struct tgl_buf first = { 0 };
-    add_header(&first, c_like, doc, used, 1);
-    tgl_buf_add(out, first.data, first.len);
-    size_t guess = first.len;
+    add_header(out, c_like, doc, used, 1);
+    size_t guess = out->len - start;
     bool sunk = false;               /* some of the file went to opts->sink */
+    if (!spend(doc, root, guess))
+        goto out;
     TGL_GROW(st, cap, 1);
     st[n++] = (struct frame){ rc, rc ? rc->first : root, 0, 0 };
     while (n > 0) {
@@ -201,40 +201,36 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
         }
     }
 
-    /* The header goes first, or right after a "#!" line. */
-    struct tgl_buf header = { 0 };
-    if (sunk) {                      /* the guess went out with the first piece */
-        add_header(&header, c_like, doc, used, nused);
-        ret = header.len != guess || memcmp(header.data, first.data, guess) != 0;
-        if (ret == 0 && !spend(doc, root, header.len))
-            ret = -1;
-        else if (ret == 0)
+    ret = 0;
+    if (sunk) {                      /* the guess went out with the first piece: */
+        ret = nused > 1;             /* 1 when it was wrong (it names one chapter) */
+        if (ret == 0)
             opts->sink(opts->ctx, out->data + start, out->len - start);
         out->len = start;
-        tgl_buf_free(&header);
         goto out;
     }
+    /* The header goes first, or right after a "#!" line (the body is whole
+     * lines, so that line ends in '\n'). */
+    char *o = out->data + start;
     size_t body_len = out->len - start - guess, shebang = 0;
-    const char *body = out->data + start + guess;
-    if (!directives && body_len >= 2 && body[0] == '#' && body[1] == '!') {
-        const char *nl = memchr(body, '\n', body_len);
-        shebang = nl ? (size_t)(nl - body) + 1 : body_len + 1;
-        if (nl == NULL)
-            tgl_buf_addc(out, '\n'), body_len++;
-    }
-    add_header(&header, c_like, doc, used, nused);
-    if (!spend(doc, root, header.len)) {
-        tgl_buf_free(&header);
-        goto out;
-    }
-    if (shebang > 0 || header.len != guess || memcmp(header.data, first.data, guess) != 0) {
+    if (!directives && body_len >= 2 && o[guess] == '#' && o[guess + 1] == '!')
+        shebang = (size_t)((char *)memchr(o + guess, '\n', body_len) - (o + guess)) + 1;
+    if (shebang > 0 || nused > 1) {
+        struct tgl_buf header = { 0 };
+        add_header(&header, c_like, doc, used, nused);
+        if (!spend(doc, root, header.len - guess)) {
+            tgl_buf_free(&header);
+            ret = -1;
+            goto out;
+        }
         tgl_buf_reserve(out, header.len);
-        char *o = out->data + start;
+        o = out->data + start;
         memmove(o + header.len, o + guess, body_len);
         memmove(o, o + header.len, shebang);
         memcpy(o + shebang, header.data, header.len);
         out->len = start + header.len + body_len;
         out->data[out->len] = '\0';
+        tgl_buf_free(&header);
     }
     if (opts->map) {                      /* the header is one line, line 1 or 2 */
         map_add(opts->map, NULL, 0, 0);
@@ -242,10 +238,7 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
         memmove(opts->map->v + h + 1, opts->map->v + h, (opts->map->n - h - 1) * sizeof *opts->map->v);
         opts->map->v[h] = (struct tgl_srcline){ NULL, 0, 0 };
     }
-    tgl_buf_free(&header);
-    ret = 0;
 out:
-    tgl_buf_free(&first);
     free(st);
     free(seen);
     free(used);

@@ -16,23 +16,20 @@ static const char usage_text[] =
     "Usage: tangle [-o DIR] [--check] [--list] [--line-directives] FILE.md...\n"
     "       tangle --stitch [-o DIR] FILE.md...\n";
 
-static void json_string(FILE *f, const char *s, size_t n)
+/* S[0..N) as a JSON string on stdout. */
+static void json_string(const char *s, size_t n)
 {
-    fputc('"', f);
+    putchar('"');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\t')
-            fputs("\\t", f);
+            printf("\\%c", c);
         else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
+            printf("\\u%04x", c);
         else
-            fputc(c, f);
+            putchar(c);
     }
-    fputc('"', f);
+    putchar('"');
 }
 
 static void dump(const struct tgl_doc *doc)
@@ -41,70 +38,48 @@ static void dump(const struct tgl_doc *doc)
         const struct tgl_block *b = doc->blocks[i];
         const char *file = doc->inputs[b->input].path;
         printf("{\"file\":");
-        json_string(stdout, file, strlen(file));
+        json_string(file, strlen(file));
         printf(",\"line\":%u,\"id\":", b->line);
-        json_string(stdout, b->name ? b->name : "", b->name ? strlen(b->name) : 0);
+        json_string(b->name ? b->name : "", b->name ? strlen(b->name) : 0);
         printf(",\"classes\":[");
         for (size_t k = 0; k < b->attrs.nclasses; k++) {
-            if (k)
-                putchar(',');
-            json_string(stdout, b->attrs.classes[k], strlen(b->attrs.classes[k]));
+            printf("%s", k ? "," : "");
+            json_string(b->attrs.classes[k], strlen(b->attrs.classes[k]));
         }
         printf("],\"attrs\":[");
         for (size_t k = 0; k < b->attrs.nkvs; k++) {
             printf("%s[", k ? "," : "");
-            json_string(stdout, b->attrs.kvs[k].key, strlen(b->attrs.kvs[k].key));
+            json_string(b->attrs.kvs[k].key, strlen(b->attrs.kvs[k].key));
             putchar(',');
-            json_string(stdout, b->attrs.kvs[k].val, strlen(b->attrs.kvs[k].val));
+            json_string(b->attrs.kvs[k].val, strlen(b->attrs.kvs[k].val));
             putchar(']');
         }
         printf("],\"text\":");
-        json_string(stdout, b->text, b->len);
+        json_string(b->text, b->len);
         printf("}\n");
     }
 }
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_LIST, OPT_LINES, OPT_DUMP, OPT_HELP, OPT_STITCH };
-    static const struct option longopts[] = {
-        { "check", no_argument, NULL, OPT_CHECK },
-        { "list", no_argument, NULL, OPT_LIST },
-        { "line-directives", no_argument, NULL, OPT_LINES },
-        { "dump", no_argument, NULL, OPT_DUMP },
-        { "stitch", no_argument, NULL, OPT_STITCH },
-        { "help", no_argument, NULL, OPT_HELP },
+    int check = 0, list = 0, directives = 0, want_dump = 0, stitch = 0, help = 0;
+    const struct option longopts[] = {      /* getopt_long sets the flags itself */
+        { "check", no_argument, &check, 1 },
+        { "list", no_argument, &list, 1 },
+        { "line-directives", no_argument, &directives, 1 },
+        { "dump", no_argument, &want_dump, 1 },
+        { "stitch", no_argument, &stitch, 1 },
+        { "help", no_argument, &help, 1 },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = "code";
-    bool check = false, list = false, directives = false, want_dump = false, stitch = false;
     int opt;
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+o:", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'o':
+        if (opt == 'o') {
             dir = optarg;
-            break;
-        case OPT_CHECK:
-            check = true;
-            break;
-        case OPT_LIST:
-            list = true;
-            break;
-        case OPT_LINES:
-            directives = true;
-            break;
-        case OPT_DUMP:
-            want_dump = true;
-            break;
-        case OPT_STITCH:
-            stitch = true;
-            break;
-        case OPT_HELP:
-            fputs(usage_text, stdout);
-            return 0;
-        default:
+        } else if (opt != 0) {
             if (optopt == 'o')
                 fputs("tangle: option -o needs a folder\n", stderr);
             else
@@ -112,6 +87,10 @@ int main(int argc, char **argv)
             fputs(usage_text, stderr);
             return 2;
         }
+    }
+    if (help) {
+        fputs(usage_text, stdout);
+        return 0;
     }
     if (optind >= argc) {
         fputs(usage_text, stderr);

@@ -26,7 +26,7 @@ struct parse_state {
     const struct tgl_input *in;
     unsigned errors;
 
-    bool in_code;        /* inside a fenced code block we care about */
+    enum { NO_CODE, TANGLE_CODE, OTHER_CODE, INDENTED_CODE } code;  /* the block we are in */
     const char *info_problem; /* an entity we cannot decode, or NULL */
     bool after_paragraph;    /* the block right before it is a paragraph */
 
@@ -41,18 +41,10 @@ struct parse_state {
     size_t cursor;       /* furthest input offset seen so far */
     size_t cursor_at_enter;
 
-    /* md4c's text of the current block.  While it matches the source
-     * byte for byte (a fence at the margin: the common case), we only
-     * advance 'expect' through the input and copy nothing ('borrow'). */
-    struct tgl_buf md;
-    bool borrow;
-    const char *region;  /* where the content starts in the input */
-    const char *expect;  /* the next byte md4c's text should match */
+    struct tgl_buf md;   /* md4c's text of the current block */
     struct line_info *lines;
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
-    bool in_indented;    /* inside an indented code block */
-    bool in_other_code;  /* inside a fenced block that is not a tangle block */
     int note_code;       /* indented code that continues a footnote or definition for
                             pandoc: -1 not known yet, 0 no, 1 yes */
     unsigned tables;     /* open tables */
@@ -160,14 +152,15 @@ static bool after_note(const struct parse_state *ps, const char *p)
  * count of pandoc's fenced divs. */
 static void check_text_line(struct parse_state *ps, const char *p)
 {
-    if (ps->in_indented && ps->note_code == -1 && in_buffer(ps, p))
+    bool indented = ps->code == INDENTED_CODE;
+    if (indented && ps->note_code == -1 && in_buffer(ps, p))
         ps->note_code = after_note(ps, p);       /* P is the block's first line */
     if (!at_line_start(ps, p) || (*p != '`' && *p != '~' && *p != ':' && *p != '['))
         return;
     size_t n = rest_of_line(ps, p);
-    if (ps->in_indented && ps->note_code == 0)
+    if (indented && ps->note_code == 0)
         return;                      /* indented code: a fence in it is text for pandoc too */
-    if (*p == ':' && !ps->in_indented && n >= 3 && p[1] == ':' && p[2] == ':') {
+    if (*p == ':' && !indented && n >= 3 && p[1] == ':' && p[2] == ':') {
         size_t i = 3;
         while (i < n && (p[i] == ':' || p[i] == ' ' || p[i] == '\t'))
             i++;
@@ -180,7 +173,7 @@ static void check_text_line(struct parse_state *ps, const char *p)
     if (!looks_like_tangle_fence(p, n))
         return;
     const char *why =
-        ps->in_indented ? "CommonMark reads it as indented code, pandoc as a code block in a "
+        indented        ? "CommonMark reads it as indented code, pandoc as a code block in a "
                           "footnote or a definition"
         : ps->tables    ? "CommonMark reads it as a table row, pandoc as a code block after "
                           "the table: leave a blank line before the fence"
@@ -220,19 +213,14 @@ static void add_utf8(struct tgl_buf *b, unsigned long cp)
         cp = 0xFFFD;
     if (cp < 0x80) {
         tgl_buf_addc(b, (char)cp);
-    } else if (cp < 0x800) {
-        tgl_buf_addc(b, (char)(0xC0 | (cp >> 6)));
-        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        tgl_buf_addc(b, (char)(0xE0 | (cp >> 12)));
-        tgl_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
-    } else {
-        tgl_buf_addc(b, (char)(0xF0 | (cp >> 18)));
-        tgl_buf_addc(b, (char)(0x80 | ((cp >> 12) & 0x3F)));
-        tgl_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        tgl_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
+        return;
     }
+    size_t n = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    char u[4];
+    for (size_t i = n - 1; i > 0; i--, cp >>= 6)     /* 10xxxxxx, from the last byte */
+        u[i] = (char)(0x80 | (cp & 0x3F));
+    u[0] = (char)(((0xFF00u >> n) & 0xFF) | cp);      /* 110xxxxx, 1110xxxx, 11110xxx */
+    tgl_buf_add(b, u, n);
 }
 
 /* Decode the entity E[0..N) ("&amp;", "&#65;", "&#x41;") into B.  md4c
@@ -298,69 +286,26 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         return 0;
     const MD_BLOCK_CODE_DETAIL *cd = detail;
     if (cd->fence_char == 0) {
-        ps->in_indented = true;              /* indented code: never tangled, */
+        ps->code = INDENTED_CODE;            /* indented code: never tangled, */
         ps->note_code = -1;                  /* but see check_text_line */
         return 0;
     }
     if (cd->info.text == NULL || cd->info.size == 0
         || (memchr(cd->info.text, '{', cd->info.size) == NULL
             && memchr(cd->info.text, '}', cd->info.size) == NULL)) {
-        ps->in_other_code = true;            /* no attribute block: not a tangle block */
+        ps->code = OTHER_CODE;               /* no attribute block: not a tangle block */
         return 0;
     }
-    ps->in_code = true;
+    ps->code = TANGLE_CODE;
     ps->fence_char = cd->fence_char;
     ps->after_paragraph = prev == MD_BLOCK_P;
     decode_info(&cd->info, &ps->info, &ps->info_problem);
     ps->info_line = in_buffer(ps, cd->info.text) ? (long)line_of(ps, cd->info.text) : -1;
     ps->cursor_at_enter = ps->cursor;
-    ps->borrow = false;
-    if (in_buffer(ps, cd->info.text)) {
-        const char *after = cd->info.text + cd->info.size;
-        const char *nl = memchr(after, '\n', (size_t)(ps->in->data + ps->in->len - after));
-        if (nl != NULL) {
-            ps->borrow = true;
-            ps->region = ps->expect = nl + 1;
-        }
-    }
     ps->md.len = 0;
     ps->nlines = 0;
     ps->line_open = false;
     return 0;
-}
-
-/* Length of the current block's text so far. */
-static size_t md_len(const struct parse_state *ps)
-{
-    return ps->borrow ? (size_t)(ps->expect - ps->region) : ps->md.len;
-}
-
-/* memcmp(A, B, N) == 0, without a call for the short strings md4c hands
- * us that are not in our buffer: its "\n" at each line end, and runs of
- * spaces for indentation. */
-static bool same_bytes(const char *a, const char *b, size_t n)
-{
-    if (n > 16)
-        return memcmp(a, b, n) == 0;
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
-/* Add S[0..N) to the current block's text. */
-static void md_add(struct parse_state *ps, const char *s, size_t n)
-{
-    if (ps->borrow) {
-        size_t left = (size_t)(ps->in->data + ps->in->len - ps->expect);
-        if (n <= left && (s == ps->expect || same_bytes(s, ps->expect, n))) {
-            ps->expect += n;
-            return;
-        }
-        ps->borrow = false;                  /* from now on, copy */
-        tgl_buf_add(&ps->md, ps->region, (size_t)(ps->expect - ps->region));
-    }
-    tgl_buf_add(&ps->md, s, n);
 }
 
 static void open_line(struct parse_state *ps)
@@ -368,27 +313,35 @@ static void open_line(struct parse_state *ps)
     if (ps->line_open)
         return;
     TGL_GROW(ps->lines, ps->cap_lines, ps->nlines + 1);
-    ps->lines[ps->nlines] = (struct line_info){ .end = md_len(ps) };
+    ps->lines[ps->nlines] = (struct line_info){ .end = ps->md.len };
     ps->line_open = true;
+}
+
+/* md4c's "\n" at the end of a content line. */
+static void end_line(struct parse_state *ps)
+{
+    open_line(ps);
+    tgl_buf_add(&ps->md, "\n", 1);
+    ps->lines[ps->nlines++].end = ps->md.len;
+    ps->line_open = false;
 }
 
 static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
 {
     struct parse_state *ps = userdata;
-    (void)type;                          /* NUL bytes never get here: input.c refuses them */
     if (in_buffer(ps, s)) {
         size_t end = (size_t)(s - ps->in->data) + size;
         if (end > ps->cursor)
             ps->cursor = end;
     }
-    if (ps->in_other_code) {
+    if (ps->code == OTHER_CODE) {
         check_code_line(ps, s, size);
         return 0;
     }
-    if (!ps->in_code) {
+    if (ps->code != TANGLE_CODE) {
         if (type != MD_TEXT_HTML)
             check_text_line(ps, s);
-        if (ps->in_indented)
+        if (ps->code == INDENTED_CODE)
             return 0;
         /* Text straight inside a list item is the paragraph of a tight
          * list, which md4c reports without MD_BLOCK_P.  (Text inside a
@@ -399,11 +352,7 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         return 0;
     }
     if (size == 1 && s[0] == '\n' && !in_buffer(ps, s)) {
-        open_line(ps);
-        md_add(ps, "\n", 1);
-        ps->lines[ps->nlines].end = md_len(ps);
-        ps->nlines++;
-        ps->line_open = false;
+        end_line(ps);
         return 0;
     }
     open_line(ps);
@@ -411,7 +360,23 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         ps->lines[ps->nlines].ptr = s;
         check_code_line(ps, s, size);
     }
-    md_add(ps, s, size);
+    tgl_buf_add(&ps->md, s, size);
+    return 0;
+}
+
+/* Length of the first run of >= 3 fence characters FC on line L, or 0. */
+static size_t fence_length(const char *l, size_t len, char fc)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (l[i] != fc)
+            continue;
+        size_t j = i;
+        while (j < len && l[j] == fc)
+            j++;
+        if (j - i >= 3)
+            return j - i;
+        i = j;
+    }
     return 0;
 }
 
@@ -435,29 +400,10 @@ static size_t find_fence_line(struct parse_state *ps)
         const char *l = raw_line(ps, ln, &len);
         if (l == NULL)
             break;
-        size_t run = 0;
-        for (size_t i = 0; i < len && run < 3; i++)
-            run = l[i] == ps->fence_char ? run + 1 : 0;
-        if (run >= 3)
+        if (fence_length(l, len, ps->fence_char) > 0)
             return ln;
     }
     return start;
-}
-
-/* Length of the first run of >= 3 fence characters on line L. */
-static size_t fence_length(const char *l, size_t len, char fc)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (l[i] != fc)
-            continue;
-        size_t j = i;
-        while (j < len && l[j] == fc)
-            j++;
-        if (j - i >= 3)
-            return j - i;
-        i = j;
-    }
-    return 3;
 }
 
 /* Is line LN a closing fence of at least OPEN_LEN characters FC?  Blank
@@ -529,17 +475,18 @@ verbatim:
     tgl_buf_addc(out, '\n');
 }
 
-/* Do source lines FIRST .. FIRST+N-1 hold a tab? */
-static bool has_tab(struct parse_state *ps, size_t first, size_t n)
+/* The source of the block's content lines, the lines after the fence on
+ * line LN; their length in *N. */
+static const char *content_source(struct parse_state *ps, size_t ln, size_t *n)
 {
-    const struct tgl_input *in = ps->in;
+    const char *end = ps->in->data + ps->in->len;
     size_t len;
-    const char *from = n > 0 ? raw_line(ps, first, &len) : NULL;
+    const char *from = raw_line(ps, ln + 1, &len);
+    const char *to = raw_line(ps, ln + 1 + ps->nlines, &len);   /* NULL: up to the end */
     if (from == NULL)
-        return false;
-    const char *to = raw_line(ps, first + n, &len);    /* NULL: up to the end */
-    const char *end = to ? to : in->data + in->len;
-    return memchr(from, '\t', (size_t)(end - from)) != NULL;
+        from = end;
+    *n = (size_t)((to ? to : end) - from);
+    return from;
 }
 
 /* Is the fence on line L[0..N) (fence character FC) indented by more than
@@ -592,6 +539,8 @@ static void finish_block(struct parse_state *ps)
     }
     size_t flen;
     const char *fl = raw_line(ps, ln, &flen);
+    size_t srclen;                                 /* (first: one walk down to the close) */
+    const char *src = content_source(ps, ln, &srclen);
     if (fl != NULL && quote_indented(fl, flen, ps->fence_char)) {
         tgl_error(d, in->path, (unsigned)ln,
                   "a fence indented inside a block quote: md4c and pandoc disagree on the "
@@ -600,11 +549,9 @@ static void finish_block(struct parse_state *ps)
     }
     if (fl != NULL) {
         size_t open_len = fence_length(fl, flen, ps->fence_char);
+        if (open_len == 0)
+            open_len = 3;
         size_t close = ln + ps->nlines + 1, clen;
-        if (ps->borrow && ps->expect < in->data + in->len)
-            /* The content is the source itself, so the line after it
-             * starts where it ends: no need to walk through its lines. */
-            ps->at = (struct tgl_mark){ close, (size_t)(ps->expect - in->data) };
         if (!is_closing_fence(ps, close, ps->fence_char, open_len)) {
             tgl_error(d, in->path, (unsigned)ln,
                       raw_line(ps, close, &clen) == NULL
@@ -628,11 +575,10 @@ static void finish_block(struct parse_state *ps)
     b->line_end = tgl_xmalloc(ps->nlines * sizeof *b->line_end);
     for (size_t k = 0; k < ps->nlines; k++)          /* md4c's lines ... */
         b->line_end[k] = (uint32_t)ps->lines[k].end;
-    if (ps->borrow) {
-        /* md4c's text is the source text itself: point into the input. */
-        b->text = (char *)ps->region;
-        b->len = md_len(ps);
-    } else if (!has_tab(ps, ln + 1, ps->nlines)) {
+    if (srclen == ps->md.len && (srclen == 0 || memcmp(src, ps->md.data, srclen) == 0)) {
+        b->text = (char *)src;          /* the usual case, a fence at the margin: */
+        b->len = srclen;                /* md4c's text is the source's, point into it */
+    } else if (memchr(src, '\t', srclen) == NULL) {
         b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
         b->len = ps->md.len;
         b->text_owned = true;
@@ -668,20 +614,15 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         ps->last_child[ps->depth - 1] = type;
     if (type == MD_BLOCK_TABLE)
         ps->tables--;
-    if (type == MD_BLOCK_CODE && (ps->in_indented || ps->in_other_code)) {
-        ps->in_indented = ps->in_other_code = false;
+    if (type != MD_BLOCK_CODE || ps->code != TANGLE_CODE) {
+        if (type == MD_BLOCK_CODE)
+            ps->code = NO_CODE;
         return 0;
     }
-    if (type != MD_BLOCK_CODE || !ps->in_code)
-        return 0;
-    if (ps->line_open) {                         /* md4c always ends lines; be safe */
-        md_add(ps, "\n", 1);
-        ps->lines[ps->nlines].end = md_len(ps);
-        ps->nlines++;
-        ps->line_open = false;
-    }
+    if (ps->line_open)                           /* md4c always ends lines; be safe */
+        end_line(ps);
     finish_block(ps);
-    ps->in_code = false;
+    ps->code = NO_CODE;
     return 0;
 }
 

@@ -63,9 +63,6 @@ struct stitch {
     size_t nfiles;
     struct edit *edits;
     size_t nedits, cap_edits;
-    const struct tgl_block **sorted; /* the blocks by address, for uses[] */
-    size_t *base;                    /* uses of line k of sorted[i]: uses[base[i] + k] */
-    unsigned *uses;
 };
 
 static int read_file(const char *path, struct tgl_buf *b)
@@ -150,19 +147,16 @@ static int diff(const struct line *a, size_t na, const struct line *b, size_t nb
     return 0;
 }
 
-static int cmp_ptr(const void *a, const void *b)
+/* Does line K of block B appear more than once in all the output?  Every
+ * expansion of a block gives all of its lines, so all of them appear as
+ * often as K does, and one line per edit is enough to ask about. */
+static bool used_twice(const struct stitch *st, const struct tgl_block *b, unsigned k)
 {
-    const struct tgl_block *x = *(const struct tgl_block *const *)a;
-    const struct tgl_block *y = *(const struct tgl_block *const *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* How many times line K of block B appears in all the output files. */
-static unsigned *uses_of(const struct stitch *st, const struct tgl_block *b, unsigned k)
-{
-    const struct tgl_block **p =
-        bsearch(&b, st->sorted, st->doc->nblocks, sizeof *st->sorted, cmp_ptr);
-    return &st->uses[st->base[p - st->sorted] + k];
+    unsigned uses = 0;
+    for (size_t i = 0; i < st->nfiles; i++)
+        for (size_t j = 0; j < st->files[i].map.n; j++)
+            uses += st->files[i].map.v[j].block == b && st->files[i].map.v[j].k == k;
+    return uses > 1;
 }
 
 static const char *chunk_label(const struct tgl_block *b)
@@ -242,10 +236,10 @@ static int map_hunk(struct stitch *st, const struct file *f, const struct line *
                 why = "the header comment is written by tangle: change it back";
             else if (e->block != first->block || e->k != first->k + (i - h->a0))
                 why = "this edit spans two chunks or a <<ref>> line: make it in the chapter";
-            else if (*uses_of(st, e->block, e->k) > 1)
-                why = "this line comes from a chunk that is expanded more than once: "
-                      "edit the chapter";
         }
+        if (why == NULL && used_twice(st, first->block, first->k))
+            why = "this line comes from a chunk that is expanded more than once: "
+                  "edit the chapter";
     } else {                                     /* lines added between two */
         const struct tgl_srcline *prev = h->a0 > 0 ? &m->v[h->a0 - 1] : NULL;
         const struct tgl_srcline *next = h->a0 < m->n ? &m->v[h->a0] : NULL;
@@ -261,7 +255,7 @@ static int map_hunk(struct stitch *st, const struct file *f, const struct line *
         else
             why = "lines added between two chunks or next to a <<ref>>: add them in the chapter";
         const struct tgl_srcline *near = prev ? prev : next;
-        if (first && *uses_of(st, near->block, near->k) > 1)
+        if (first && used_twice(st, near->block, near->k))
             why = "lines added to a chunk that is expanded more than once: edit the chapter";
     }
     if (why) {
@@ -456,21 +450,10 @@ static int write_chapters(const struct tgl_doc *doc, const struct tgl_buf *texts
     return ret;
 }
 
-/* Expand every output, read it from disk, count the uses of every line. */
+/* Expand every output with its source map, and read it from disk. */
 static int load_files(struct stitch *st, const char *dir)
 {
     struct tgl_doc *doc = st->doc;
-    size_t total = 0;
-    st->sorted = tgl_xmalloc((doc->nblocks + 1) * sizeof *st->sorted);
-    st->base = tgl_xmalloc((doc->nblocks + 1) * sizeof *st->base);
-    if (doc->nblocks > 0)                    /* a chapter of prose only: no blocks */
-        memcpy(st->sorted, doc->blocks, doc->nblocks * sizeof *st->sorted);
-    qsort(st->sorted, doc->nblocks, sizeof *st->sorted, cmp_ptr);
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        st->base[i] = total;
-        total += st->sorted[i]->nlines;
-    }
-    st->uses = tgl_xcalloc(total + 1, sizeof *st->uses);
     st->files = tgl_xcalloc(doc->nblocks + 1, sizeof *st->files);
     int ret = 0;
     for (size_t i = 0; i < doc->nblocks; i++) {
@@ -485,9 +468,6 @@ static int load_files(struct stitch *st, const char *dir)
             ret = -1;
             continue;
         }
-        for (size_t k = 0; k < f->map.n; k++)
-            if (f->map.v[k].block)
-                ++*uses_of(st, f->map.v[k].block, f->map.v[k].k);
         if (read_file(f->full, &f->disk) != 0) {
             tgl_error(st->d, f->full, 0, "cannot read it (%s): run tangle first",
                       strerror(errno));
@@ -505,6 +485,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
     if (load_files(&st, dir) != 0)
         goto out;
     unsigned errors = 0;
+    bool changed = false;
     for (size_t i = 0; i < st.nfiles; i++) {
         struct file *f = &st.files[i];
         struct line *gl, *dl;
@@ -517,14 +498,11 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
         }
         for (size_t k = 0; k < nh; k++)
             errors += map_hunk_lines(&st, f, dl, &h[k]) != 0;
+        changed |= nh > 0 || f->gen.len != f->disk.len;  /* (a final newline taken away) */
         free(h);
         free(gl);
         free(dl);
     }
-    bool changed = false;                        /* also a change no hunk shows: */
-    for (size_t i = 0; i < st.nfiles; i++)       /* a final newline taken away */
-        changed |= st.files[i].gen.len != st.files[i].disk.len
-                   || memcmp(st.files[i].gen.data, st.files[i].disk.data, st.files[i].gen.len);
     ret = errors ? 2 : 0;
     if (errors || !changed)
         goto out;
@@ -547,18 +525,16 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir)
               &texts[st.edits[i].input]);
     }
     for (size_t i = 0; i < doc->ninputs; i++) {      /* the chapters are written as LF */
-        struct tgl_buf raw = { 0 };
-        bool unsure = texts[i].data && read_file(doc->inputs[i].path, &raw) != 0;
-        if (unsure)
-            tgl_sys_error(st.d, doc->inputs[i].path);
-        else if (texts[i].data && (memchr(raw.data, '\r', raw.len) != NULL
-                                   || (raw.len >= 3 && memcmp(raw.data, "\xEF\xBB\xBF", 3) == 0)))
-            tgl_error(st.d, doc->inputs[i].path, 0, "it has CR line ends or a BOM, and stitch "
-                                                    "would write LF and no BOM: convert it first");
-        tgl_buf_free(&raw);
-        if (st.d->errors)
-            goto out;
+        const struct tgl_input *in = &doc->inputs[i];
+        struct stat sb;                              /* decoding shrank it: a BOM or CRs */
+        if (texts[i].data && stat(in->path, &sb) != 0)
+            tgl_sys_error(st.d, in->path);
+        else if (texts[i].data && (in->data != in->base || (size_t)sb.st_size != in->len))
+            tgl_error(st.d, in->path, 0, "it has CR line ends or a BOM, and stitch would "
+                                         "write LF and no BOM: convert it first");
     }
+    if (st.d->errors)
+        goto out;
     const char *bad = verify(&st, texts);
     if (bad) {
         tgl_error(st.d, bad, 0, "the chapters, edited, would not tangle to this file byte "
@@ -588,8 +564,5 @@ out:
     free(texts);
     free(st.files);
     free(st.edits);
-    free(st.sorted);
-    free(st.base);
-    free(st.uses);
     return ret;
 }

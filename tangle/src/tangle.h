@@ -4,9 +4,7 @@
  * attribute block names a chunk (#name) or an output file (file=PATH), joins
  * the chunks by name, expands <<name>> references and writes the files.
  *
- * The work happens in stages, and each stage runs only when the one before
- * found no error, so that nothing is written after an error and one mistake
- * does not cascade into many bogus messages:
+ * Stages, each run only when the one before found no error (README.md):
  *
  *   1. doc.c     load every input file in command-line order
  *      input.c   read each file, refuse what is not text, normalise BOM and CRLF
@@ -20,9 +18,8 @@
  *      outputs.c expand each output file (expand.c) and compare it with DIR
  *   4. write.c   write atomically, prune stale files, update DIR/.tangled
  *
- * Shared names carry the prefix tgl_; everything else is static.
- * Memory: allocation failure is fatal (tgl_xmalloc prints and exits 2).
- * Each declaration below sits under the file that defines it.
+ * Shared names carry the prefix tgl_; everything else is static.  Each
+ * declaration below sits under the file that defines it.
  */
 #ifndef TANGLE_H
 #define TANGLE_H
@@ -164,7 +161,6 @@ struct tgl_attrs {
     size_t nclasses;
     struct tgl_kv *kvs; /* key=value, in order */
     size_t nkvs;
-    void *mem;         /* one malloc holding all of the above */
 };
 
 /* Parse the info string INFO[0..LEN) (already unescaped by the CommonMark
@@ -318,12 +314,10 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
 
 /* ---- stitch.c: carry edits in DIR back into the chapters (--stitch) ---- */
 
-/* DOC is loaded and linked.  Compare each output file in DIR with its
- * expansion; map every changed line to the chunk line it came from and
- * rewrite those chapter lines, keeping the block's indentation.  Checks
- * that the new chapters tangle to exactly DIR's files before writing any.
- * Returns 0 (done, or nothing to do) or 2 (an edit that maps to no single
- * chunk line, or an I/O error, reported on DOC->diag; nothing written). */
+/* DOC is loaded and linked.  Carry the edits in DIR's files back into the
+ * chapters (stitch.c says how).  Returns 0 (done, or nothing to do) or 2
+ * (an edit that maps to no single chunk line, or an I/O error, reported on
+ * DOC->diag; nothing written). */
 int tgl_stitch(struct tgl_doc *doc, const char *dir);
 
 /* ---- paths.c: the output folder and the one rule for its paths ---------- */

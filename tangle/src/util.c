@@ -91,19 +91,23 @@ void tgl_buf_adds(struct tgl_buf *b, const char *s)
     tgl_buf_add(b, s, strlen(s));
 }
 
+/* A message formatted in new memory (vasprintf, or out of memory). */
+static char *format(const char *fmt, va_list ap)
+{
+    char *s;
+    if (vasprintf(&s, fmt, ap) < 0)
+        out_of_memory();
+    return s;
+}
+
 void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *s = format(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    tgl_buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
+    tgl_buf_adds(b, s);
+    free(s);
 }
 
 void tgl_buf_free(struct tgl_buf *b)
@@ -182,20 +186,14 @@ static void report(struct tgl_diag *d, const char *kind, const char *file, unsig
 {
     if (d->out == NULL)
         return;
-    struct tgl_buf m = { 0 };
-    va_list aq;
-    va_copy(aq, ap);
-    int n = vsnprintf(NULL, 0, fmt, aq);
-    va_end(aq);
-    tgl_buf_reserve(&m, n > 0 ? (size_t)n : 0);
-    vsnprintf(m.data, m.cap, fmt, ap);
+    char *m = format(fmt, ap);
     put_escaped(d->out, file);
     if (line > 0)
         fprintf(d->out, ":%u", line);
     fprintf(d->out, ": %s: ", kind);
-    put_escaped(d->out, m.data);
+    put_escaped(d->out, m);
     fputc('\n', d->out);
-    tgl_buf_free(&m);
+    free(m);
 }
 
 void tgl_error(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)

@@ -14,18 +14,26 @@
 size_t tgl_utf8_check(const char *buf, size_t len)
 {
     const unsigned char *s = (const unsigned char *)buf;
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     size_t i = 0;
     while (i < len) {
-        /* Fast path: 8 bytes at a time while none is a NUL or above 0x7F. */
-        uint64_t w;
-        while (i + 8 <= len && (memcpy(&w, s + i, 8), ((w | ((w - ones) & ~w)) & high) == 0))
+        /* Fast path: 32 ASCII bytes at a time, then 8. */
+        while (i + 32 <= len) {
+            uint64_t w[4];
+            memcpy(w, s + i, 32);
+            if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+                break;
+            i += 32;
+        }
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
             i += 8;
+        }
         if (i >= len)
             break;
         unsigned c = s[i];
-        if (c == 0)
-            return i;
         if (c < 0x80) {
             i++;
             continue;
@@ -114,7 +122,7 @@ unsigned tgl_line_of(const struct tgl_input *in, size_t off)
     return (unsigned)tgl_line_at(in, &m, off);
 }
 
-/* Decode IN->base[0..len) in place: one BOM, size, CRLF, UTF-8, NUL. */
+/* Decode IN->base[0..len) in place: one BOM, size, CRLF, UTF-8 and NUL. */
 static int finish(struct tgl_input *in, size_t len, struct tgl_diag *d)
 {
     in->data = in->base;
@@ -140,8 +148,9 @@ static int finish(struct tgl_input *in, size_t len, struct tgl_diag *d)
     }
     if (cr != NULL)
         in->len = (size_t)(w - in->data);
-    size_t bad = tgl_utf8_check(in->data, in->len);
-    if (bad < in->len && in->data[bad] == '\0') {
+    const char *nul = memchr(in->data, '\0', in->len);
+    size_t bad = tgl_utf8_check(in->data, nul ? (size_t)(nul - in->data) : in->len);
+    if (nul != NULL && bad == (size_t)(nul - in->data)) {
         tgl_error(d, in->path, tgl_line_of(in, bad), "NUL byte: this is not a text file");
         return -1;
     }

@@ -113,8 +113,8 @@ struct tgl_input {
 };
 
 /* Offset of the first byte that is not valid UTF-8 (overlong forms,
- * surrogates and code points above U+10FFFF are invalid) or is NUL, or LEN
- * when all of BUF is valid. */
+ * surrogates and code points above U+10FFFF are invalid), or LEN when all
+ * of BUF is valid. */
 size_t tgl_utf8_check(const char *buf, size_t len);
 /* Lines are found on demand, never indexed: a mark is a line number and the
  * offset where that line starts, and it reaches a nearby line by scanning

@@ -95,6 +95,17 @@ static void compare_piece(void *ctx, const char *p, size_t n)
     }
 }
 
+/* *MSG = "cannot read DIR/PATH: strerror(E)" (allocated); returns 0. */
+static int read_error(const struct tgl_dir *dir, const struct tgl_output *o, int e, char **msg)
+{
+    char *full = tgl_path_join(dir->path, o->path);
+    struct tgl_buf m = { 0 };
+    tgl_buf_addf(&m, "cannot read %s: %s", full, strerror(e));
+    free(full);
+    *msg = m.data;
+    return 0;
+}
+
 /* Expand O's root into TEXT and, when CLASSIFY, compare it with the file
  * tgl_walk found: set O's mode and action.  The file is opened once and
  * compared on the way (tgl_expand's sink), so that an unchanged big file
@@ -111,10 +122,10 @@ static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, struct tgl_ex
     o->act = classify && w->exists ? TGL_CHANGE : TGL_CREATE;  /* a symlink: replaced */
     if (o->act == TGL_CHANGE && S_ISREG(w->st.st_mode)
         && (c.fd = tgl_open_file(w->fd, w->rest)) == -1)
-        c.err = errno;
+        return read_error(dir, o, errno, msg);
     opts->sink = c.fd != -1 ? compare_piece : NULL;
     opts->ctx = &c;
-    int r = c.err ? 0 : tgl_expand(doc, o->root, opts, text);
+    int r = tgl_expand(doc, o->root, opts, text);
     if (r == 1 || (r == 0 && text->len == 0 && !(c.same && c.at == c.size))) {
         opts->sink = NULL;                       /* what went to the sink differs: */
         text->len = 0;                           /* expand it whole, compare again */
@@ -127,16 +138,8 @@ static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, struct tgl_ex
         compare_piece(&c, text->data, text->len);   /* what is left in memory */
     if (c.fd != -1)
         close(c.fd);
-    if (r != 0)
-        return r;
-    if (c.err != 0) {
-        char *full = tgl_path_join(dir->path, o->path);
-        struct tgl_buf m = { 0 };
-        tgl_buf_addf(&m, "cannot read %s: %s", full, strerror(c.err));
-        free(full);
-        *msg = m.data;
-        return 0;
-    }
+    if (r != 0 || c.err != 0)
+        return r != 0 ? r : read_error(dir, o, c.err, msg);
     o->mode = text->len >= 2 && text->data[0] == '#' && text->data[1] == '!' ? 0755 : 0644;
     if (c.fd != -1 && c.same && c.at == c.size)
         /* Only the owner's x bit counts: a git checkout makes 0664 or

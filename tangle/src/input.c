@@ -2,6 +2,7 @@
  * line ends), check UTF-8, find lines. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,18 @@ int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *da
     return finish(in, len, d);
 }
 
+/* A mapped input cut short while tangle runs (an editor rewriting it in
+ * place) raises SIGBUS where its lost pages are read.  Stage 4, the one
+ * that writes, reads no input, so stop with a message and status 2. */
+static void input_cut_short(int sig)
+{
+    static const char msg[] = "tangle: an input file was cut short while tangle read it "
+                              "(edited in place?)\n";
+    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)n, (void)sig;
+    _exit(2);
+}
+
 int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d)
 {
     struct stat st;
@@ -194,9 +207,8 @@ int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d)
     } else {
         /* Mapped, not read: no copy and no fresh pages (reading 9 MB into
          * new buffers was a seventh of a run over 40 chapters).  Private,
-         * so CRLF can become LF in place, in our copy of those pages.  A
-         * chapter cut short in place while tangle runs ends it by SIGBUS
-         * before anything is written: stage 4 reads no input. */
+         * so CRLF can become LF in place, in our copy of those pages. */
+        signal(SIGBUS, input_cut_short);
         in->base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
         in->mapped = in->base == MAP_FAILED ? 0 : (size_t)st.st_size;
         if (in->base == MAP_FAILED) {

@@ -18,7 +18,9 @@
 #   notangle -Rall:  noweb expands the same files as one stream
 # plus, for "many", a fresh write.
 # It prints medians, the spread (min, quartiles, max) and, by median and by
-# CPU time, tangle / floor (goal: at most 1.5) and notangle / tangle (goal: 6).
+# CPU time, tangle / floor (goal: at most 1.5) and notangle / tangle (goal: 6);
+# then the CPU-time ratios again from interleave.py, which runs the commands
+# in turn, round after round (BENCH_ROUNDS, default 15).
 set -euo pipefail
 tangle=$1
 floor=$2
@@ -104,3 +106,18 @@ print("goals: tangle / floor at most 1.5x, notangle / tangle at least 6x")
 book = res["real book: tangle (no-op)"]
 print(f"real book (chapters/*.md): median {book['median'] * 1e3:.2f} ms (goal: under 10 ms)")
 PY
+
+# The same ratios with the commands interleaved, round by round: steadier
+# than the blocks above when the machine's load changes during the run.
+python3 bench/tangle/interleave.py "${BENCH_ROUNDS:-15}" \
+  "many: floor=$floor -o $dir/many/out $many_md" \
+  "many: tangle (no-op)=$tangle -o $dir/many/out $many_md" \
+  "many: tangle --check=$tangle -o $dir/many/out --check $many_md" \
+  "many: notangle -Rall=notangle -Rall $dir/many/noweb/book.nw" \
+  "big: floor=$floor -o $dir/big/out $big_md" \
+  "big: tangle (no-op)=$tangle -o $dir/big/out $big_md" \
+  "big: tangle --check=$tangle -o $dir/big/out --check $big_md" \
+  "big: notangle -Rall=notangle -Rall $dir/big/noweb/big.nw" \
+  "real book: floor=$floor -o $dir/book-out $book_files" \
+  "real book: tangle (no-op)=$tangle -o $dir/book-out $book_files" \
+  "real book: tangle --check=$tangle -o $dir/book-out --check $book_files"

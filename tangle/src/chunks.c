@@ -13,6 +13,11 @@ static void add_seg(struct tgl_block *b, size_t *cap, const struct tgl_seg *s)
     b->segs[b->nsegs++] = *s;
 }
 
+static bool blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
 {
     unsigned errors = 0;
@@ -21,46 +26,36 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
     b->segs = NULL;
     b->nsegs = 0;
     for (unsigned k = 0; k < b->nlines; k++) {
-        size_t pos = k ? b->line_end[k - 1] : 0;
-        size_t end = b->line_end[k] - 1;                /* the '\n' */
+        size_t pos = k ? b->line_end[k - 1] : 0, end = b->line_end[k], i = pos, e = end - 1;
         unsigned line = b->line + 1 + k;
-        size_t i = pos, e = end;
-        while (i < e && (t[i] == ' ' || t[i] == '\t'))
+        while (i < e && blank(t[i]))
             i++;
-        bool ref = false;
-        if (e - i > 4 && t[i] == '<' && t[i + 1] == '<') {
-            while (e > i && (t[e - 1] == ' ' || t[e - 1] == '\t'))
-                e--;
+        while (e - i > 4 && t[i] == '<' && t[i + 1] == '<' && blank(t[e - 1]))
+            e--;
+        size_t n0 = i + 2, n1 = e - 2;              /* the name, if it is "<<name>>" */
+        bool shaped = e - i > 4 && t[i] == '<' && t[i + 1] == '<' && t[e - 2] == '>'
+                      && t[e - 1] == '>';
+        for (size_t j = n0; shaped && j < n1; j++)
+            shaped = t[j] != '<' && t[j] != '>';
+        struct tgl_seg *last = b->nsegs ? &b->segs[b->nsegs - 1] : NULL;
+        if (shaped && tgl_valid_chunk_name(t + n0, n1 - n0)) {
+            add_seg(b, &cap, &(struct tgl_seg){ .kind = TGL_SEG_REF, .off = pos, .len = i - pos,
+                                                 .line = line, .first = k, .name_off = n0,
+                                                 .name_len = n1 - n0 });
+            continue;
         }
-        if (e - i > 4 && t[i] == '<' && t[i + 1] == '<' && t[e - 2] == '>' && t[e - 1] == '>') {
-            size_t n0 = i + 2, n1 = e - 2;
-            bool shaped = true;
-            for (size_t j = n0; j < n1; j++)
-                if (t[j] == '<' || t[j] == '>')
-                    shaped = false;
-            if (shaped && tgl_valid_chunk_name(t + n0, n1 - n0)) {
-                struct tgl_seg s = { .kind = TGL_SEG_REF, .off = pos, .len = i - pos,
-                                     .line = line, .first = k, .name_off = n0,
-                                     .name_len = n1 - n0 };
-                add_seg(b, &cap, &s);
-                ref = true;
-            } else if (shaped) {
-                tgl_error(d, file, line,
-                          "invalid chunk name in reference <<%.*s>> (names match "
-                          "[A-Za-z0-9][A-Za-z0-9_.:-]*)", (int)(n1 - n0), t + n0);
-                errors++;
-            }
+        if (shaped) {
+            tgl_error(d, file, line, "invalid chunk name in reference <<%.*s>> (names match "
+                      "[A-Za-z0-9][A-Za-z0-9_.:-]*)", (int)(n1 - n0), t + n0);
+            errors++;
         }
-        if (!ref) {
-            struct tgl_seg *last = b->nsegs ? &b->segs[b->nsegs - 1] : NULL;
-            if (last && last->kind == TGL_SEG_TEXT) {
-                last->len = end + 1 - last->off;
-                last->nlines++;
-            } else {
-                struct tgl_seg s = { .kind = TGL_SEG_TEXT, .off = pos, .len = end + 1 - pos,
-                                     .line = line, .first = k, .nlines = 1 };
-                add_seg(b, &cap, &s);
-            }
+        if (last != NULL && last->kind == TGL_SEG_TEXT) {
+            last->len = end - last->off;
+            last->nlines++;
+        } else {
+            add_seg(b, &cap, &(struct tgl_seg){ .kind = TGL_SEG_TEXT, .off = pos,
+                                                 .len = end - pos, .line = line, .first = k,
+                                                 .nlines = 1 });
         }
     }
     if (b->nsegs > 0)            /* fit: 16 segments per block made half the run's page faults */

@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # make bench-tangle: tangle against a floor and against noweb's notangle,
-# on two corpus shapes, side by side in one hyperfine run.
+# on three corpus shapes, side by side in one hyperfine run.
 # Usage: bench/tangle/bench.sh TANGLE FLOOR
 #
 # Shapes (each written in our Markdown and in noweb, with the same content):
 #   many: gen-corpus.py, 40 chapters, 840 output files, ~200,000 lines
 #   big:  gen-big.py, one 7 MB chapter, one output (~15 MB), chunks nested
 #         40 deep with 4 more spaces of indentation per level
+#   real book: chapters/*.md (20 chapters, 1 MB, 61 outputs; no
+#         notangle twin), so that the result is not tuned to a made-up corpus
 # Commands, per shape:
-#   floor:           floor.c: md4c with empty callbacks over the inputs, and
-#                    every existing output read once (the least any tangle does)
+#   floor:           floor.c: md4c with empty callbacks over the inputs, mapped
+#                    as tangle maps them, and every existing output read once
+#                    through one 64 KiB buffer (the least any tangle does)
 #   tangle (no-op):  the output is up to date (what `make` usually does)
 #   tangle --check:  compare only
 #   notangle -Rall:  noweb expands the same files as one stream
-# plus tangle over chapters/*.md (no-op) and, for "many", a fresh write.
+# plus, for "many", a fresh write.
 # It prints medians, the spread (min, quartiles, max) and, by median and by
-# CPU time, tangle / floor (goal: at most 1.5) and notangle / tangle (goal: 6).
+# CPU time, tangle / floor (goal: at most 1.5) and notangle / tangle (goal: 6);
+# then the CPU-time ratios again from interleave.py, which runs the commands
+# in turn, round after round (BENCH_ROUNDS, default 15).
 set -euo pipefail
 tangle=$1
 floor=$2
@@ -67,7 +72,9 @@ hyperfine -N --output=pipe --warmup 3 --runs "$runs" --export-json "$dir/results
   -n "big: tangle (no-op)" "$tangle -o $dir/big/out $big_md" \
   -n "big: tangle --check" "$tangle -o $dir/big/out --check $big_md" \
   -n "big: notangle -Rall" "notangle -Rall $dir/big/noweb/big.nw" \
+  -n "real book: floor" "$floor -o $dir/book-out $book_files" \
   -n "real book: tangle (no-op)" "$tangle -o $dir/book-out $book_files" \
+  -n "real book: tangle --check" "$tangle -o $dir/book-out --check $book_files" \
   -n "many: tangle (fresh write)" --prepare "sh -c '$set_aside'" "$tangle -o $dir/fresh $many_md"
 rm -rf "$dir/trash"
 
@@ -87,13 +94,30 @@ for name, r in res.items():
 print()
 print(f"{'':28} {'tangle / floor':>22} {'notangle / tangle':>22}")
 print(f"{'':28} {'median':>10} {'cpu':>10}   {'median':>10} {'cpu':>10}")
-for shape in ("many", "big"):
-    fl, nt = res[f"{shape}: floor"], res[f"{shape}: notangle -Rall"]
+for shape in ("many", "big", "real book"):
+    fl, nt = res[f"{shape}: floor"], res.get(f"{shape}: notangle -Rall")
     for what in ("tangle (no-op)", "tangle --check"):
         t = res[f"{shape}: {what}"]
+        vs_nt = (f"   {nt['median'] / t['median']:9.1f}x {cpu(nt) / cpu(t):9.1f}x" if nt
+                 else f"   {'-':>10} {'-':>10}")
         print(f"{shape + ': ' + what:28} {t['median'] / fl['median']:9.2f}x {cpu(t) / cpu(fl):9.2f}x"
-              f"   {nt['median'] / t['median']:9.1f}x {cpu(nt) / cpu(t):9.1f}x")
+              + vs_nt)
 print("goals: tangle / floor at most 1.5x, notangle / tangle at least 6x")
 book = res["real book: tangle (no-op)"]
 print(f"real book (chapters/*.md): median {book['median'] * 1e3:.2f} ms (goal: under 10 ms)")
 PY
+
+# The same ratios with the commands interleaved, round by round: steadier
+# than the blocks above when the machine's load changes during the run.
+python3 bench/tangle/interleave.py "${BENCH_ROUNDS:-15}" \
+  "many: floor=$floor -o $dir/many/out $many_md" \
+  "many: tangle (no-op)=$tangle -o $dir/many/out $many_md" \
+  "many: tangle --check=$tangle -o $dir/many/out --check $many_md" \
+  "many: notangle -Rall=notangle -Rall $dir/many/noweb/book.nw" \
+  "big: floor=$floor -o $dir/big/out $big_md" \
+  "big: tangle (no-op)=$tangle -o $dir/big/out $big_md" \
+  "big: tangle --check=$tangle -o $dir/big/out --check $big_md" \
+  "big: notangle -Rall=notangle -Rall $dir/big/noweb/big.nw" \
+  "real book: floor=$floor -o $dir/book-out $book_files" \
+  "real book: tangle (no-op)=$tangle -o $dir/book-out $book_files" \
+  "real book: tangle --check=$tangle -o $dir/book-out --check $book_files"

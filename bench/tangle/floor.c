@@ -3,57 +3,59 @@
  *
  * Usage: floor -o DIR FILE.md...
  *
- * Reads every input once and parses it with md4c, with callbacks that do
- * nothing; then reads once every file listed in DIR/.tangled (the outputs
- * a no-op or --check run has to compare).  Tangle does all of this and
- * more, so its time divided by this one says what its own work costs.
- * Exit status 0, or 1 after "floor: PATH: strerror" on stderr. */
+ * Maps every input (as tangle does) and parses it with md4c, with
+ * callbacks that do nothing; then reads once every file listed in
+ * DIR/.tangled (the outputs a no-op or --check run has to compare),
+ * through one 64 KiB buffer (as tangle compares them).  Tangle does all
+ * of this and more, so its time divided by this one says what its own
+ * work costs.  Exit status 0, or 1 after "floor: PATH: strerror" on stderr. */
 #include <errno.h>
 #include <fcntl.h>
 #include <md4c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-struct buf {
-    char *data;
-    size_t len, cap;
-};
-
-/* Read PATH whole into B (B->len = 0 first).  Returns 0 or -1 after a
- * message. */
-static int read_all(const char *path, struct buf *b)
+static int fail(const char *path, int fd)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    b->len = 0;
-    if (fd == -1)
-        goto fail;
-    for (;;) {
-        if (b->cap - b->len < 65536) {
-            b->cap = b->cap ? b->cap * 2 : 1 << 20;
-            b->data = realloc(b->data, b->cap);
-            if (b->data == NULL) {
-                fputs("floor: out of memory\n", stderr);
-                exit(1);
-            }
-        }
-        ssize_t n = read(fd, b->data + b->len, b->cap - b->len);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1)
-            goto fail;
-        if (n == 0)
-            break;
-        b->len += (size_t)n;
-    }
-    close(fd);
-    return 0;
-fail:
     fprintf(stderr, "floor: %s: %s\n", path, strerror(errno));
     if (fd != -1)
         close(fd);
     return -1;
+}
+
+/* Read PATH to its end through BUF (64 KiB).  Returns 0 or -1 after a
+ * message. */
+static int read_through(const char *path, char *buf)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+    if (fd == -1)
+        return fail(path, fd);
+    while ((n = read(fd, buf, 65536)) != 0)
+        if (n == -1 && errno != EINTR)
+            return fail(path, fd);
+    close(fd);
+    return 0;
+}
+
+/* Map PATH (*LEN bytes) for reading; NULL after a message.  An empty
+ * file maps to "" (mmap refuses length 0). */
+static char *map(const char *path, size_t *len)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1 || fstat(fd, &st) == -1)
+        return fail(path, fd), NULL;
+    *len = (size_t)st.st_size;
+    char *p = *len ? mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : "";
+    if (p == MAP_FAILED)
+        return fail(path, fd), NULL;
+    close(fd);
+    return p;
 }
 
 static int block(MD_BLOCKTYPE type, void *detail, void *userdata)
@@ -85,40 +87,43 @@ int main(int argc, char **argv)
     MD_PARSER parser = { .abi_version = 0, .flags = MD_FLAG_TABLES | MD_FLAG_NOHTMLSPANS,
                          .enter_block = block, .leave_block = block,
                          .enter_span = span, .leave_span = span, .text = text };
-    struct buf in = { 0 }, manifest = { 0 };
+    static char buf[65536];
     int status = 0;
     for (int i = 3; i < argc; i++) {
-        if (read_all(argv[i], &in) != 0)
+        size_t len;
+        char *in = map(argv[i], &len);
+        if (in == NULL)
             return 1;
-        if (md_parse(in.data, (MD_SIZE)in.len, &parser, NULL) != 0) {
+        if (md_parse(in, (MD_SIZE)len, &parser, NULL) != 0) {
             fprintf(stderr, "floor: %s: md4c failed\n", argv[i]);
             return 1;
         }
+        if (len > 0)
+            munmap(in, len);
     }
-    size_t dlen = strlen(dir);
+    size_t dlen = strlen(dir), mlen;
     char *path = malloc(dlen + sizeof "/.tangled");
     if (path == NULL)
         return 1;
     memcpy(path, dir, dlen);
     memcpy(path + dlen, "/.tangled", sizeof "/.tangled");
-    if (read_all(path, &manifest) != 0)
+    char *manifest = map(path, &mlen);
+    if (manifest == NULL)
         return 1;
-    for (size_t at = 0; at < manifest.len;) {
-        char *nl = memchr(manifest.data + at, '\n', manifest.len - at);
-        size_t n = (nl ? (size_t)(nl - manifest.data) : manifest.len) - at;
+    for (size_t at = 0; at < mlen;) {
+        char *nl = memchr(manifest + at, '\n', mlen - at);
+        size_t n = (nl ? (size_t)(nl - manifest) : mlen) - at;
         char *p = realloc(path, dlen + n + 2);
         if (p == NULL)
             return 1;
         path = p;
         path[dlen] = '/';
-        memcpy(path + dlen + 1, manifest.data + at, n);
+        memcpy(path + dlen + 1, manifest + at, n);
         path[dlen + 1 + n] = '\0';
-        if (n > 0 && read_all(path, &in) != 0)
+        if (n > 0 && read_through(path, buf) != 0)
             status = 1;
         at += n + 1;
     }
     free(path);
-    free(in.data);
-    free(manifest.data);
     return status;
 }

@@ -5,9 +5,9 @@ Usage: gen-corpus.py OUTDIR [TARGET_LINES]
 
 Writes OUTDIR/md/chNN.md (our Markdown dialect) and OUTDIR/noweb/book.nw
 (noweb: "<<name>>=" ... "@"), about TARGET_LINES (default 200000) lines
-each.  Every chapter has prose, several output files, named chunks that are
-appended to several times (also from later chapters), and references nested
-four deep.  In noweb every file root is a chunk named by its path, and the
+each.  Every chapter has prose, output files (21 per chapter at the default
+size), named chunks that are appended to twice, and references nested four
+deep.  In noweb every file root is a chunk named by its path, and the
 chunk "all" references every root, so that one `notangle -Rall` expands
 everything that one tangle run writes.
 """
@@ -19,7 +19,6 @@ out = sys.argv[1]
 target = int(sys.argv[2]) if len(sys.argv) > 2 else 200000
 rng = random.Random(42)
 CHAPTERS = 40
-FILES_PER_CHAPTER = 8
 DEPTH = 4
 
 
@@ -43,7 +42,6 @@ for c in range(CHAPTERS):
     count = 0
     f = 0
     while count < per_chapter:
-        fi = f % FILES_PER_CHAPTER
         base = f"c{c}-f{f}"
         path = f"ch{c:02d}/file{f}.c"
         root = ["#include <stdio.h>", "", f"<<{base}-decls>>", "",
@@ -67,7 +65,6 @@ for c in range(CHAPTERS):
                 items.append(("code", name, None, code_lines(f"{c}_{f}_{d}_a{k}", 10)))
         count = sum(len(i[-1]) + (3 if i[0] == "code" else 1) for i in items)
         f += 1
-        del fi
     book.append(items)
     lines_total += count
 

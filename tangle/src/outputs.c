@@ -68,117 +68,84 @@ void tgl_manifest_free(struct tgl_manifest *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Does FD hold exactly TEXT?  Read in pieces into DISK, so that a big file
- * costs no big buffer (its page faults were a third of a no-op run on a
- * 15 MB output).  Returns 0 (*SAME set) or -1 (errno set). */
-static int same_as(int fd, const struct tgl_buf *text, struct tgl_buf *disk, bool *same)
-{
-    size_t at = 0;
-    ssize_t n;
-    tgl_buf_reserve(disk, 65536);
-    while ((n = read(fd, disk->data, 65536)) != 0) {
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1)
-            return -1;
-        if ((size_t)n > text->len - at || memcmp(disk->data, text->data + at, (size_t)n) != 0)
-            break;
-        at += (size_t)n;
-    }
-    *same = n == 0 && at == text->len;
-    return 0;
-}
-
-/* Compare TEXT with the file O->where names: sets o->act.  Returns NULL or
- * a message (allocated) when the file cannot be read.  DISK is a buffer
- * reused from file to file. */
-static char *classify(struct tgl_dir *dir, struct tgl_output *o, const struct tgl_buf *text,
-                      struct tgl_buf *disk)
-{
-    const struct tgl_where *w = &o->where;
-    struct stat st;
-    o->act = TGL_CREATE;
-    if (!w->exists)
-        return NULL;
-    o->act = TGL_CHANGE;
-    if (S_ISLNK(w->st.st_mode) || (size_t)w->st.st_size != text->len)
-        return NULL;                             /* a symlink is replaced, never followed */
-    int fd = tgl_open_file(w->fd, w->rest);
-    bool same = false;
-    if (fd == -1 || fstat(fd, &st) == -1
-        || (S_ISREG(st.st_mode) && same_as(fd, text, disk, &same) == -1)) {
-        struct tgl_buf m = { 0 };
-        char *full = tgl_path_join(dir->path, o->path);
-        tgl_buf_addf(&m, "cannot read %s: %s", full, strerror(errno));
-        free(full);
-        if (fd != -1)
-            close(fd);
-        return m.data;
-    }
-    close(fd);
-    if (S_ISREG(st.st_mode) && same)
-        /* Only the owner's x bit counts: a git checkout makes 0664 or
-         * 0600 files depending on the umask, and those are "0644" too. */
-        o->act = (st.st_mode & S_IXUSR) != (o->mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
-    return NULL;
-}
-
-/* The comparison a sink makes: the file on disk, read as the expansion
- * grows, stays SAME while every piece matches. */
+/* The file on disk that an expansion is compared with, piece by piece as
+ * it grows: SAME stays true while every byte so far matches. */
 struct compare {
-    int fd;
-    struct tgl_buf *disk;
+    int fd;                  /* -1: nothing to compare with */
+    size_t at, size;         /* bytes matched so far, of the file's SIZE */
+    struct tgl_buf *disk;    /* 64 KiB, reused from file to file */
     bool same;
+    int err;                 /* errno of a failed read, or 0 */
 };
 
+/* Compare P[0..N) with the next N bytes of the file (tgl_expand's sink). */
 static void compare_piece(void *ctx, const char *p, size_t n)
 {
     struct compare *c = ctx;
-    size_t got = 0;
-    tgl_buf_reserve(c->disk, n);
-    while (c->same && got < n) {
-        ssize_t r = read(c->fd, c->disk->data + got, n - got);
+    c->same = c->same && n <= c->size - c->at;
+    while (c->same && n > 0) {
+        ssize_t r = pread(c->fd, c->disk->data, n < 65536 ? n : 65536, (off_t)c->at);
         if (r == -1 && errno == EINTR)
             continue;
-        c->same = r > 0;
-        got += c->same ? (size_t)r : 0;
+        c->err = r == -1 ? errno : 0;
+        c->same = r > 0 && memcmp(c->disk->data, p, (size_t)r) == 0;
+        c->at += c->same ? (size_t)r : 0;
+        p += c->same ? (size_t)r : 0;
+        n -= c->same ? (size_t)r : 0;
     }
-    c->same = c->same && memcmp(c->disk->data, p, n) == 0;
 }
 
-/* Expand ROOT into TEXT.  When CLASSIFY and O's file exists, compare it on
- * the way, in pieces (tgl_expand's sink), so that an unchanged big file
- * needs no buffer of its size: its page faults were a third of a no-op run
- * on a 15 MB output.  Returns -1 (a limit, reported), 0 with TEXT holding
- * the file, or 1 when the file on disk is the same (O->act set, TEXT
- * empty). */
-static int expand_output(struct tgl_doc *doc, const struct tgl_block *root,
-                         struct tgl_expand_opts *opts, struct tgl_output *o, bool classify,
-                         struct tgl_buf *text, struct tgl_buf *disk)
+/* *MSG = "cannot read DIR/PATH: strerror(E)" (allocated); returns 0. */
+static int read_error(const struct tgl_dir *dir, const struct tgl_output *o, int e, char **msg)
 {
-    struct compare c = { .fd = -1, .disk = disk, .same = true };
-    struct stat st;
-    if (classify && o->where.exists && S_ISREG(o->where.st.st_mode))
-        c.fd = tgl_open_file(o->where.fd, o->where.rest);
-    if (c.fd != -1 && fstat(c.fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        opts->sink = compare_piece;
-        opts->ctx = &c;
-    }
-    int r = tgl_expand(doc, root, opts, text);
-    char byte;
-    if (r == 0 && opts->sink && text->len == 0 && c.same && read(c.fd, &byte, 1) == 0) {
-        o->mode = 0644;                          /* a file that went to the sink has no #! */
-        o->act = (st.st_mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
-        r = 1;
-    } else if (r == 1 || (r == 0 && opts->sink && text->len == 0)) {
-        opts->sink = NULL;                       /* it differs: expand it whole */
-        text->len = 0;
-        r = tgl_expand(doc, root, opts, text);
+    char *full = tgl_path_join(dir->path, o->path);
+    struct tgl_buf m = { 0 };
+    tgl_buf_addf(&m, "cannot read %s: %s", full, strerror(e));
+    free(full);
+    *msg = m.data;
+    return 0;
+}
+
+/* Expand O's root into TEXT and, when CLASSIFY, compare it with the file
+ * tgl_walk found: set O's mode and action.  The file is opened once and
+ * compared on the way (tgl_expand's sink), so that an unchanged big file
+ * needs no buffer of its size: its page faults were a third of a no-op
+ * run on a 15 MB output.  TEXT keeps the file unless it went to the sink.
+ * Returns -1 (a limit, reported) or 0, with *MSG set (allocated) when the
+ * file cannot be read. */
+static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, struct tgl_expand_opts *opts,
+                         struct tgl_output *o, bool classify, struct tgl_buf *text,
+                         struct tgl_buf *disk, char **msg)
+{
+    const struct tgl_where *w = &o->where;
+    struct compare c = { .fd = -1, .size = (size_t)w->st.st_size, .disk = disk, .same = true };
+    o->act = classify && w->exists ? TGL_CHANGE : TGL_CREATE;  /* a symlink: replaced */
+    if (o->act == TGL_CHANGE && S_ISREG(w->st.st_mode)
+        && (c.fd = tgl_open_file(w->fd, w->rest)) == -1)
+        return read_error(dir, o, errno, msg);
+    opts->sink = c.fd != -1 ? compare_piece : NULL;
+    opts->ctx = &c;
+    int r = tgl_expand(doc, o->root, opts, text);
+    if (r == 1 || (r == 0 && text->len == 0 && !(c.same && c.at == c.size))) {
+        opts->sink = NULL;                       /* what went to the sink differs: */
+        text->len = 0;                           /* expand it whole, compare again */
+        c.at = 0;
+        c.same = true;
+        r = tgl_expand(doc, o->root, opts, text);
     }
     opts->sink = NULL;
+    if (r == 0 && c.fd != -1)
+        compare_piece(&c, text->data, text->len);   /* what is left in memory */
     if (c.fd != -1)
         close(c.fd);
-    return r;
+    if (r != 0 || c.err != 0)
+        return r != 0 ? r : read_error(dir, o, c.err, msg);
+    o->mode = text->len >= 2 && text->data[0] == '#' && text->data[1] == '!' ? 0755 : 0644;
+    if (c.fd != -1 && c.same && c.at == c.size)
+        /* Only the owner's x bit counts: a git checkout makes 0664 or
+         * 0600 files depending on the umask, and those are "0644" too. */
+        o->act = (w->st.st_mode & S_IXUSR) != (o->mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
+    return 0;
 }
 
 static int cmp_output(const void *a, const void *b)
@@ -187,7 +154,7 @@ static int cmp_output(const void *a, const void *b)
 }
 
 unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
-                           const struct tgl_manifest *old, bool directives, bool classify_them,
+                           const struct tgl_manifest *old, bool directives, bool classify,
                            struct tgl_output **outs, size_t *nouts)
 {
     struct tgl_expand_opts opts = { .line_directives = directives };
@@ -195,28 +162,21 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
     unsigned errors = 0;
     size_t n = 0;
     struct tgl_output *v = tgl_xcalloc(doc->nblocks, sizeof *v);
+    tgl_buf_reserve(&disk, 65536);
     for (size_t i = 0; i < doc->nblocks; i++) {
         const struct tgl_block *b = doc->blocks[i];
-        const char *file = doc->inputs[b->input].path;
         if (b->path == NULL)
             continue;
         struct tgl_output *o = &v[n++];
         o->path = b->path;
         o->root = b;
-        o->act = TGL_CREATE;
-        char *msg = tgl_walk(dir, b->path, &o->where);
         text.len = 0;
-        int r = msg == NULL ? expand_output(doc, b, &opts, o, classify_them, &text, &disk) : 0;
-        if (r < 0) {
+        char *msg = tgl_walk(dir, b->path, &o->where);
+        if (msg == NULL && expand_output(doc, dir, &opts, o, classify, &text, &disk, &msg) < 0) {
             errors++;
             break;                               /* the limit is spent: so are the rest */
         }
-        if (r == 0)
-            o->mode = text.len >= 2 && text.data[0] == '#' && text.data[1] == '!' ? 0755 : 0644;
-        if (msg == NULL && classify_them && r == 0)
-            msg = classify(dir, o, &text, &disk);
-        if (msg == NULL && o->act != TGL_SAME && o->act != TGL_CREATE && classify_them
-            && !tgl_manifest_has(old, b->path)) {
+        if (msg == NULL && o->act == TGL_CHANGE && !tgl_manifest_has(old, b->path)) {
             struct tgl_buf m = { 0 };
             char *full = tgl_path_join(dir->path, b->path);
             char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
@@ -228,10 +188,11 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
             msg = m.data;
         }
         if (msg != NULL) {
-            tgl_error(doc->diag, file, b->line, "file=\"%s\": %s", b->path, msg);
+            tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": %s",
+                      b->path, msg);
             free(msg);
             errors++;
-        } else if (classify_them && (o->act == TGL_CREATE || o->act == TGL_CHANGE)) {
+        } else if (classify && (o->act == TGL_CREATE || o->act == TGL_CHANGE)) {
             o->content = text;                   /* keep it; the next file gets a new one */
             text = (struct tgl_buf){ 0 };
         }

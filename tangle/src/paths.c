@@ -44,12 +44,8 @@ const char *tgl_path_syntax_error(const char *path)
 char *tgl_path_join(const char *dir, const char *path)
 {
     size_t dl = strlen(dir);
-    bool slash = dl > 0 && dir[dl - 1] == '/';
     struct tgl_buf b = { 0 };
-    tgl_buf_add(&b, dir, dl);
-    if (!slash && dl > 0)
-        tgl_buf_addc(&b, '/');
-    tgl_buf_adds(&b, path);
+    tgl_buf_addf(&b, "%s%s%s", dir, dl > 0 && dir[dl - 1] != '/' ? "/" : "", path);
     return b.data;
 }
 

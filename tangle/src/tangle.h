@@ -99,17 +99,16 @@ void tgl_sys_error(struct tgl_diag *d, const char *what);
 
 /* ---- input.c: reading and decoding input files -------------------------- */
 
-/* One input file, decoded: a leading UTF-8 BOM skipped, CRLF and lone CR
- * turned into LF.  data is not NUL-terminated. */
+/* One input file, decoded: a leading UTF-8 BOM skipped, CRLF turned into
+ * LF.  data is not NUL-terminated. */
 struct tgl_input {
     char *path;        /* as given on the command line (owned) */
     char *data;        /* the text: base, or base + 3 after a BOM */
     size_t len;
-    char *base;        /* owned */
+    char *base;        /* owned: mapped (MAP_PRIVATE) or malloc'ed */
+    size_t mapped;     /* bytes mapped at base; 0: base is malloc'ed */
 };
 
-/* Turn CRLF and lone CR in BUF into LF, in place; returns the new length. */
-size_t tgl_normalize(char *buf, size_t len);
 /* Offset of the first byte that is not valid UTF-8 (overlong forms,
  * surrogates and code points above U+10FFFF are invalid), or LEN when all
  * of BUF is valid. */
@@ -135,14 +134,14 @@ size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off);
 /* The same, counted from the top of IN (for the odd error message). */
 unsigned tgl_line_of(const struct tgl_input *in, size_t off);
 /* Initialise IN from a copy of DATA[0..LEN): skip one BOM, refuse NUL
- * bytes, more than TGL_MAX_INPUT bytes and invalid UTF-8 (reported on D at
- * the line), normalise line ends.  PATH is copied.  Returns 0, or -1 after
+ * bytes, a CR without LF, more than TGL_MAX_INPUT bytes and invalid UTF-8
+ * (reported on D at the line), turn CRLF into LF.  PATH is copied.  Returns 0, or -1 after
  * reporting an error; either way IN must be released with tgl_input_free. */
 int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,
                           size_t len, struct tgl_diag *d);
-/* The same, reading the file PATH, which must be a regular file (a FIFO or
+/* The same, mapping the file PATH, which must be a regular file (a FIFO or
  * a device is refused without reading it; a file larger than TGL_MAX_INPUT
- * without allocating for it).  A read error is "tangle: PATH: strerror". */
+ * without mapping it).  An error is "tangle: PATH: strerror". */
 int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d);
 void tgl_input_free(struct tgl_input *in);
 

@@ -29,10 +29,11 @@ struct names {
     size_t n, cap;
 };
 
-static void names_add(struct names *l, int fd, const char *name, size_t len, const char *path)
+/* Add NAME (allocated: the list owns it) in the folder FD. */
+static void names_add(struct names *l, int fd, char *name, const char *path)
 {
     TGL_GROW(l->v, l->cap, l->n + 1);
-    l->v[l->n++] = (struct name){ fd, tgl_xstrndup(name, len), path };
+    l->v[l->n++] = (struct name){ fd, name, path };
 }
 
 static void names_free(struct names *l)
@@ -87,38 +88,27 @@ static void remove_stale_temps(int fd)
     closedir(dp);
 }
 
-/* Make the missing folders of O->where.rest below O->where.fd, recording
- * them in MADE; afterwards where.fd holds the last component.  LAST is the
- * output handled before, whose folders may be the same. */
-static int make_folders(struct tgl_dir *dir, struct tgl_output *o, const struct tgl_output *last,
-                        struct names *made)
+/* Make the missing folders of O->where.rest, recording them in MADE, each
+ * checked by walking to it again (which also finds the folders that an
+ * output before made).  Returns NULL, or a message (allocated). */
+static char *make_folders(struct tgl_dir *dir, struct tgl_output *o, struct names *made)
 {
     struct tgl_where *w = &o->where;
-    const char *slash = strrchr(o->path, '/');
-    size_t len = slash ? (size_t)(slash - o->path) : 0;
-    if (last != NULL && strncmp(last->path, o->path, len) == 0
-        && strrchr(last->path, '/') == last->path + len && strchr(last->where.rest, '/') == NULL) {
-        w->fd = last->where.fd;                  /* same folder, made already */
-        w->rest = o->path + (len ? len + 1 : 0);
-        return 0;
-    }
-    while ((slash = strchr(w->rest, '/')) != NULL) {
+    for (const char *slash; (slash = strchr(w->rest, '/')) != NULL;) {
         char *name = tgl_xstrndup(w->rest, (size_t)(slash - w->rest));
-        bool new = mkdirat(w->fd, name, 0777) == 0;
-        if (new)
-            names_add(made, w->fd, name, strlen(name), o->path);
-        int fd = new || errno == EEXIST         /* made, or there already */
-                     ? openat(w->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                     : -1;
-        free(name);
-        if (fd == -1)
-            return -1;
-        TGL_GROW(dir->fds, dir->cap_fds, dir->nfds + 1);
-        dir->fds[dir->nfds++] = fd;
-        w->fd = fd;
-        w->rest = slash + 1;
+        if (mkdirat(w->fd, name, 0777) == 0) {
+            names_add(made, w->fd, name, o->path);
+            dir->last_len = SIZE_MAX;            /* tgl_walk's cache knew it missing */
+        } else {
+            free(name);
+            if (errno != EEXIST)
+                return tgl_xstrdup(strerror(errno));
+        }
+        char *msg = tgl_walk(dir, o->path, w);
+        if (msg != NULL)
+            return msg;
     }
-    return 0;
+    return NULL;
 }
 
 /* Write DATA to a new temp file in the folder FD with exactly MODE;
@@ -133,7 +123,7 @@ static int write_temp(int fd, const char *data, size_t len, mode_t mode, const c
         return -1;
     const char *name = strrchr(t, '/') + 1;
     if (tgl_write_fd(tfd, data, len) == 0 && fchmod(tfd, mode) == 0 && close(tfd) == 0) {
-        names_add(temps, fd, name, strlen(name), path);
+        names_add(temps, fd, tgl_xstrdup(name), path);
         return 0;
     }
     int e = errno;
@@ -201,7 +191,7 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
             tgl_warning(d, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
                         bad ? bad : msg);
         else if (w.exists)
-            names_add(&stale, w.fd, w.rest, strlen(w.rest), entry);
+            names_add(&stale, w.fd, tgl_xstrdup(w.rest), entry);
         free(msg);
     }
     bool mchanged = !old->exists || old->text.len != manifest.len
@@ -243,16 +233,19 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
     sigprocmask(SIG_BLOCK, &fatal, &blocked);
 
     /* Phase 1: folders and temp files.  Nothing visible changes yet. */
-    const struct tgl_output *last = NULL;
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (o->act != TGL_CREATE && o->act != TGL_CHANGE)
             continue;
-        if (make_folders(dir, o, last, &made) != 0) {
-            out_error(doc, dir, o, "make the folder for");
+        char *msg = make_folders(dir, o, &made);
+        if (msg != NULL) {
+            char *full = tgl_path_join(dir->path, o->path);
+            tgl_error(d, doc->inputs[o->root->input].path, o->root->line,
+                      "file=\"%s\": cannot make the folder for %s: %s", o->path, full, msg);
+            free(full);
+            free(msg);
             goto out;
         }
-        last = o;
         if (write_temp(o->where.fd, o->content.data, o->content.len, o->mode, o->path,
                        &temps) != 0) {
             out_error(doc, dir, o, "write");

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -156,6 +158,47 @@ static void test_input_error_line(void **state)
     tgl_input_free(&in);
 }
 
+/* An input mapped by tgl_input_read and then cut short (as an editor
+ * that rewrites a chapter in place does) ends the run with status 2 and a
+ * message when a page it lost is read, not with a bare "Bus error". */
+static void test_input_cut_short_while_mapped(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tangle-test-input-XXXXXX";
+    static char text[3 * 4096];
+    memset(text, 'a', sizeof text);
+    text[sizeof text - 1] = '\n';
+    int fd = mkstemp(path), err[2];
+    assert_true(fd != -1);
+    assert_int_equal(write(fd, text, sizeof text), (ssize_t)sizeof text);
+    assert_int_equal(pipe(err), 0);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        struct tgl_diag d = { .out = NULL };
+        struct tgl_input in;
+        if (dup2(err[1], STDERR_FILENO) == -1 || tgl_input_read(&in, path, &d) != 0
+            || ftruncate(fd, 0) != 0)
+            _exit(1);
+        volatile char c = in.data[2 * 4096];     /* a page the file no longer has */
+        (void)c;
+        _exit(0);
+    }
+    close(err[1]);
+    char msg[200] = { 0 };
+    ssize_t n = read(err[0], msg, sizeof msg - 1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    unlink(path);
+    close(fd);
+    close(err[0]);
+    assert_true(n > 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+    assert_string_equal(msg, "tangle: an input file was cut short while tangle read it "
+                             "(edited in place?)\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_input_utf8),
         cmocka_unit_test(test_input_line_marks_match_naive),
         cmocka_unit_test(test_input_error_line),
+        cmocka_unit_test(test_input_cut_short_while_mapped),
     };
     return cmocka_run_group_tests_name("tangle input decoding", tests, NULL, NULL);
 }

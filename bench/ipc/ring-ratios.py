@@ -6,7 +6,8 @@ Usage: bench/ipc/ring-ratios.py BENCH_IPC FALSE_SHARING OUT_DIR [ROUNDS]
 Runs ROUNDS (default 5) rounds; each round runs, in one go and with the two
 processes on CPUs 0 and 1, the throughput of pipe, shm-ring and memcpy (64 B
 and 64 KiB) and the round-trip latency of shm-ring-spin, spin-pingpong,
-shm-ring-sleep and futex-wake (64 B), then false_sharing.  Every ratio is
+shm-ring-sleep and futex-wake (64 B), then false_sharing (both of its
+experiments: each side writing its own counter, and lock step).  Every ratio is
 taken within one round, and the report gives each ratio's median and its
 range over the rounds.  Raw CSVs go to OUT_DIR/ring-*.csv (written to a
 temporary name first, so an interrupted run leaves nothing that looks like
@@ -25,6 +26,14 @@ def table(text, key):
             for row in csv.DictReader(io.StringIO(text))}
 
 
+def slower(lines, label):
+    """The "同一行慢 R 倍" ratio of false_sharing's line that starts with LABEL."""
+    for line in lines:
+        if line.startswith(label + "："):
+            return float(line.split("慢 ")[1].split(" 倍")[0])
+    raise SystemExit(f"ring-ratios: false_sharing printed no line for {label}")
+
+
 def main(argv):
     if len(argv) not in (3, 4):
         sys.stderr.write(__doc__)
@@ -33,7 +42,7 @@ def main(argv):
     rounds = int(argv[3]) if len(argv) == 4 else 5
     cpus = "0,1" if os.cpu_count() and os.cpu_count() >= 2 else "0,0"
     os.makedirs(out, exist_ok=True)
-    ratios = {k: [] for k in ("tput64", "tput64k", "spin", "sleep", "false")}
+    ratios = {k: [] for k in ("tput64", "tput64k", "spin", "sleep", "false", "lockstep")}
     raw_t, raw_l, raw_f = [], [], []
     for r in range(rounds):
         t = run([bench, "-k", "tput", "-m", "pipe,shm-ring,memcpy", "-s", "64,65536",
@@ -49,7 +58,9 @@ def main(argv):
         ratios["tput64k"].append(tb[("shm-ring", 65536)] / tb[("memcpy", 65536)])
         ratios["spin"].append(la[("shm-ring-spin", 64)] / la[("spin-pingpong", 0)])
         ratios["sleep"].append(la[("shm-ring-sleep", 64)] / la[("futex-wake", 0)])
-        ratios["false"].append(float(f.strip().splitlines()[-1].split("慢 ")[1].split(" 倍")[0]))
+        fl = f.strip().splitlines()
+        ratios["false"].append(slower(fl, "各写各的"))
+        ratios["lockstep"].append(slower(fl, "锁步"))
         print(f"round {r + 1}/{rounds}: " + ", ".join(
             f"{k} {v[-1]:.2f}" for k, v in ratios.items()), file=sys.stderr)
     for name, chunks in (("ring-throughput.csv", raw_t), ("ring-latency.csv", raw_l)):
@@ -64,7 +75,8 @@ def main(argv):
         "tput64k": "shm-ring ÷ memcpy, 64 KiB bandwidth (goal >= 0.60)",
         "spin": "shm-ring-spin ÷ spin-pingpong, 64 B round trip (goal <= 2)",
         "sleep": "shm-ring-sleep ÷ futex-wake, 64 B round trip (goal <= 1.2)",
-        "false": "false sharing: one line ÷ two lines, ns per step",
+        "false": "false sharing, each side writing its own counter: one line ÷ two lines, ns per store",
+        "lockstep": "false sharing, lock step: one line ÷ two lines, ns per step",
     }
     lines = [f"{rounds} rounds, CPUs {cpus}; median (min-max) of the per-round ratios"]
     for k, v in ratios.items():

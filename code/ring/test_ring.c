@@ -623,6 +623,66 @@ static void ring_rejects_oversized_message(void **state)
     ring_close(&c);
 }
 
+static void ring_reserve_and_peek_work_in_place(void **state)
+{
+    (void)state;
+    struct ring p, c;
+    make_pair(&p, &c, 4096);
+    assert_int_equal(ring_send(&p, "first", 5), 0);     /* not at offset 0 */
+    char buf[16];
+    uint32_t n;
+    assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+    uint32_t off = p.pos & p.mask;
+    void *w;
+    assert_int_equal(ring_reserve(&p, 100, &w), 0);
+    assert_ptr_equal(w, p.data + off + 4);              /* in the ring */
+    memcpy(w, "built in place", 14);
+    assert_false(ring_ready(&c));                       /* reserved only */
+    errno = 0;
+    assert_int_equal(ring_commit(&p, 101), -1);         /* more than reserved */
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(ring_commit(&p, 14), 0);           /* shorter: fine */
+    assert_false(ring_ready(&c));                       /* not published */
+    assert_int_equal(ring_publish(&p), 0);
+    assert_true(ring_ready(&c));
+
+    const void *r;
+    assert_int_equal(ring_peek(&c, &r, &n), 1);
+    assert_ptr_equal(r, c.data + off + 4);              /* read in place */
+    assert_int_equal(n, 14);
+    assert_memory_equal(r, "built in place", 14);
+    uint32_t evil = 1000;                               /* the producer lies */
+    memcpy(p.data + off, &evil, 4);
+    uint32_t before = c.pos;
+    assert_int_equal(ring_consume(&c), 0);
+    assert_int_equal(c.pos - before, ring_align8(4 + 14));   /* the copy */
+    assert_int_equal(c.pos, p.pos);
+    ring_close(&p);
+    ring_close(&c);
+}
+
+/* The consumer gives space back a quarter of the ring at a time. */
+static void ring_consumer_releases_in_batches(void **state)
+{
+    (void)state;
+    struct ring p, c;
+    make_pair(&p, &c, 4096);
+    unsigned char msg[60] = { 0 }, buf[64];
+    uint32_t n, record = ring_align8(4 + sizeof msg);   /* 64 bytes */
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(ring_put(&p, msg, sizeof msg), 0);
+    assert_int_equal(ring_publish(&p), 0);
+    for (uint32_t i = 1; i < 4096 / 4 / record; i++) {  /* 15 records */
+        assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+        assert_int_equal(atomic_load(&c.sh->tail), 0);  /* not yet */
+    }
+    assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);    /* the 16th */
+    assert_int_equal(atomic_load(&c.sh->tail), 4096 / 4);
+    assert_int_equal(c.stats.wakes, 0);                 /* nobody slept */
+    ring_close(&p);
+    ring_close(&c);
+}
+
 /* Receive from C after the producer's view P was used to corrupt the
  * ring: must fail with EPROTO (ASan checks that nothing is read outside). */
 static void expect_eproto(struct ring *c)
@@ -1172,6 +1232,8 @@ int main(void)
         T(ring_consumer_notices_dead_producer),
         T(ring_producer_notices_dead_consumer),
         T(ring_rejects_oversized_message),
+        T(ring_reserve_and_peek_work_in_place),
+        T(ring_consumer_releases_in_batches),
         T(ring_consumer_survives_hostile_producer),
         T(ring_consumer_survives_a_scribbling_producer),
         T(ring_producer_survives_hostile_consumer),

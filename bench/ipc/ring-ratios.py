@@ -11,9 +11,11 @@ experiments: each side writing its own counter, and lock step).  Every ratio is
 taken within one round, and the report gives each ratio's median and its
 range over the rounds.  Raw CSVs go to OUT_DIR/ring-*.csv (written to a
 temporary name first, so an interrupted run leaves nothing that looks like
-a result), the report to OUT_DIR/ring-ratios.txt and stdout.
+a result), the report to OUT_DIR/ring-ratios.txt and stdout: one line per
+ratio, "KEY: what (goal): median (min-max)", which bench/ipc/ref-tables.py
+turns into chapter 7's table once `make bench-reference` adopted it.
 """
-import csv, io, os, statistics, subprocess, sys
+import csv, io, os, statistics, subprocess, sys, time
 
 
 def run(cmd):
@@ -24,6 +26,11 @@ def run(cmd):
 def table(text, key):
     return {(row["mechanism"], int(row["size"])): float(row[key])
             for row in csv.DictReader(io.StringIO(text))}
+
+
+def load():
+    with open("/proc/loadavg") as fh:
+        return " ".join(fh.read().split()[:3])
 
 
 def slower(lines, label):
@@ -42,6 +49,7 @@ def main(argv):
     rounds = int(argv[3]) if len(argv) == 4 else 5
     cpus = "0,1" if os.cpu_count() and os.cpu_count() >= 2 else "0,0"
     os.makedirs(out, exist_ok=True)
+    load_before = load()
     ratios = {k: [] for k in ("tput64", "tput64k", "spin", "sleep", "false", "lockstep")}
     raw_t, raw_l, raw_f = [], [], []
     for r in range(rounds):
@@ -78,9 +86,11 @@ def main(argv):
         "false": "false sharing, each side writing its own counter: one line ÷ two lines, ns per store",
         "lockstep": "false sharing, lock step: one line ÷ two lines, ns per step",
     }
-    lines = [f"{rounds} rounds, CPUs {cpus}; median (min-max) of the per-round ratios"]
+    lines = [f"{rounds} rounds, CPUs {cpus}; median (min-max) of the per-round ratios",
+             f"load average before: {load_before}; after: {load()}; "
+             f"date: {time.strftime('%Y-%m-%d', time.gmtime())}"]
     for k, v in ratios.items():
-        lines.append(f"{label[k]}: {statistics.median(v):.2f} ({min(v):.2f}-{max(v):.2f})")
+        lines.append(f"{k}: {label[k]}: {statistics.median(v):.2f} ({min(v):.2f}-{max(v):.2f})")
     report = "\n".join(lines) + "\n"
     tmp = os.path.join(out, "ring-ratios.txt.tmp")
     with open(tmp, "w") as fh:

@@ -67,6 +67,7 @@ struct ring {
                                            shared head (or tail) */
     uint32_t peer_pos;                  /* the last checked tail (or head) */
     uint32_t reserved;                  /* producer: bytes ring_reserve gave */
+    bool reserving;                     /* ...and ring_commit not yet called */
     uint32_t peeked;                    /* consumer: size of the record that
                                            ring_peek showed, 0 if none */
     unsigned spin;                      /* polls before sleeping */
@@ -361,22 +362,24 @@ static inline int ring_reserve(struct ring *r, uint32_t len, void **p)
         off = 0;
     }
     r->reserved = len;
+    r->reserving = true;
     *p = r->data + off + 4;
     return 0;
 }
 
 /* Producer: the reserved record is written and LEN (at most what was
  * reserved) bytes long.  It becomes visible with the next ring_publish.
- * Returns 0, or -1 with errno EINVAL. */
+ * Returns 0, or -1 with errno EINVAL: nothing reserved (the room for the
+ * record was checked by ring_reserve only), or LEN too long. */
 static inline int ring_commit(struct ring *r, uint32_t len)
 {
-    if (len > r->reserved) {
+    if (!r->reserving || len > r->reserved) {
         errno = EINVAL;
         return -1;
     }
     memcpy(r->data + (r->pos & r->mask), &len, 4);
     r->pos += ring_align8(4 + len);
-    r->reserved = 0;
+    r->reserving = false;
     return 0;
 }
 

@@ -651,6 +651,9 @@ static void ring_reserve_and_peek_work_in_place(void **state)
     assert_int_equal(errno, EINVAL);
     assert_int_equal(ring_commit(&p, 14), 0);           /* shorter: fine */
     assert_false(ring_ready(&c));                       /* not published */
+    errno = 0;
+    assert_int_equal(ring_commit(&p, 0), -1);           /* nothing reserved */
+    assert_int_equal(errno, EINVAL);
     assert_int_equal(ring_publish(&p), 0);
     assert_true(ring_ready(&c));
 

@@ -25,11 +25,12 @@ GNUPLOT     ?= gnuplot
 BENCH_TARGETS += bench-ipc bench-ring
 
 RING_FS_BIN := $(BUILD)/bin/ring/false_sharing
+RING_LC_BIN := $(BUILD)/bin/ring/line_copy
 RING_ROUNDS ?= 5
 
 # Chapter 7: the ring against pipe, memcpy, spin-pingpong and futex-wake,
 # ratios taken side by side in each of RING_ROUNDS rounds.
-bench-ring: $(BENCH_BIN) $(RING_FS_BIN) ## chapter 07: shm-ring ratios to its limits (~1 min) -> build/bench/
+bench-ring: $(BENCH_BIN) $(RING_FS_BIN) $(RING_LC_BIN) ## chapter 07: shm-ring ratios to its limits (~1 min) -> build/bench/
 	@bench/ipc/ring-ratios.py $(BENCH_BIN) $(RING_FS_BIN) $(BENCH_DIR) $(RING_ROUNDS)
 
 .PHONY: bench bench-ring bench-ipc bench-plots bench-figures bench-reference \

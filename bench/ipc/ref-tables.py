@@ -85,6 +85,8 @@ def tput_table(config):
 RING_ROWS = [
     ("tput64", "64 B 消息每秒条数：`shm-ring` ÷ `pipe`", "≥ 10"),
     ("tput64k", "64 KiB 带宽：`shm-ring` ÷ `memcpy`", "≥ 0.6"),
+    ("across", "64 KiB 带宽：`shm-ring` ÷ `line_copy`（两个核之间）", "—"),
+    ("copy", "64 KiB 带宽：`line_copy`（两个核之间）÷ `memcpy`（一个核）", "—"),
     ("spin", "64 B 往返：`shm-ring-spin` ÷ `spin-pingpong`", "≤ 2"),
     ("sleep", "64 B 往返：`shm-ring-sleep` ÷ `futex-wake`", "≤ 1.2"),
     ("false", "伪共享，各写各的：同一行 ÷ 不同的行（每次写的时间）", "—"),

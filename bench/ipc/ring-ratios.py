@@ -7,7 +7,9 @@ Runs ROUNDS (default 5) rounds; each round runs, in one go and with the two
 processes on CPUs 0 and 1, the throughput of pipe, shm-ring and memcpy (64 B
 and 64 KiB) and the round-trip latency of shm-ring-spin, spin-pingpong,
 shm-ring-sleep and futex-wake (64 B), then false_sharing (both of its
-experiments: each side writing its own counter, and lock step).  Every ratio is
+experiments: each side writing its own counter, and lock step) and
+line_copy (64 KiB blocks from one CPU to the other; found next to
+FALSE_SHARING).  Every ratio is
 taken within one round, and the report gives each ratio's median and its
 range over the rounds.  Raw CSVs go to OUT_DIR/ring-*.csv (written to a
 temporary name first, so an interrupted run leaves nothing that looks like
@@ -50,7 +52,9 @@ def main(argv):
     cpus = "0,1" if os.cpu_count() and os.cpu_count() >= 2 else "0,0"
     os.makedirs(out, exist_ok=True)
     load_before = load()
-    ratios = {k: [] for k in ("tput64", "tput64k", "spin", "sleep", "false", "lockstep")}
+    line_copy = os.path.join(os.path.dirname(fs), "line_copy")
+    ratios = {k: [] for k in ("tput64", "tput64k", "across", "copy", "spin", "sleep",
+                              "false", "lockstep")}
     raw_t, raw_l, raw_f = [], [], []
     for r in range(rounds):
         t = run([bench, "-k", "tput", "-m", "pipe,shm-ring,memcpy", "-s", "64,65536",
@@ -58,12 +62,17 @@ def main(argv):
         l = run([bench, "-k", "lat", "-m", "shm-ring-spin,spin-pingpong,shm-ring-sleep,futex-wake",
                  "-s", "64", "-c", cpus, "-r", "5"])
         f = run([fs])
+        c = run([line_copy]).splitlines()
+        across = float(c[0].split("：")[1].split()[0])
+        local = float(c[1].split("：")[1].split()[0])
         raw_t.append(t); raw_l.append(l); raw_f.append(f)
         tp = table(t, "msgs_per_s")
         tb = table(t, "mb_per_s")
         la = table(l, "median_ns")
         ratios["tput64"].append(tp[("shm-ring", 64)] / tp[("pipe", 64)])
         ratios["tput64k"].append(tb[("shm-ring", 65536)] / tb[("memcpy", 65536)])
+        ratios["across"].append(tb[("shm-ring", 65536)] / across)
+        ratios["copy"].append(across / local)
         ratios["spin"].append(la[("shm-ring-spin", 64)] / la[("spin-pingpong", 0)])
         ratios["sleep"].append(la[("shm-ring-sleep", 64)] / la[("futex-wake", 0)])
         fl = f.strip().splitlines()
@@ -81,6 +90,8 @@ def main(argv):
     label = {
         "tput64": "shm-ring ÷ pipe, 64 B messages per second (goal >= 10)",
         "tput64k": "shm-ring ÷ memcpy, 64 KiB bandwidth (goal >= 0.60)",
+        "across": "shm-ring ÷ line_copy across two CPUs, 64 KiB bandwidth",
+        "copy": "line_copy: across two CPUs ÷ memcpy on one, 64 KiB bandwidth",
         "spin": "shm-ring-spin ÷ spin-pingpong, 64 B round trip (goal <= 2)",
         "sleep": "shm-ring-sleep ÷ futex-wake, 64 B round trip (goal <= 1.2)",
         "false": "false sharing, each side writing its own counter: one line ÷ two lines, ns per store",

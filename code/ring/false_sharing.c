@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,26 @@
 #include "common/num.h"
 #include "common/proc.h"
 #include "ring/ring.h"
+
+/* Has CHILD exited?  Does not reap it (WNOWAIT): wait_exit_status does.
+ * The parent's spin loops ask now and then, so that a child killed while
+ * the parent waits for it does not leave the parent spinning for ever. */
+static bool child_exited(pid_t child)
+{
+    siginfo_t info = { .si_pid = 0 };
+    if (waitid(P_PID, (id_t)child, &info, WEXITED | WNOHANG | WNOWAIT) == -1)
+        err_exit("waitid");
+    return info.si_pid == child;
+}
+
+/* In the child: die with the parent (PARENT is its pid before fork). */
+static void die_with_parent(pid_t parent)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+        err_exit("prctl");
+    if (getppid() != parent)
+        _exit(EXIT_FAILURE);
+}
 
 static void pin_to_cpu(int cpu)
 {
@@ -31,6 +53,8 @@ static void pin_to_cpu(int cpu)
     if (sysconf(_SC_NPROCESSORS_ONLN) >= 2 && sched_setaffinity(0, sizeof set, &set) == -1)
         err_exit("sched_setaffinity");
 }
+
+static pid_t g_child;                   /* for lock_step's parent */
 
 /* One side's loop: SIDE 0 (the parent: the producer) or 1 (the child). */
 typedef void side_fn(int side, _Atomic uint32_t *head, _Atomic uint32_t *tail,
@@ -64,10 +88,14 @@ static void lock_step(int side, _Atomic uint32_t *head, _Atomic uint32_t *tail,
         return;
     }
     uint32_t seen_tail = 0;
+    unsigned spins = 0;
     for (uint32_t h = 1; h <= count; h++) {
         while (h - seen_tail > 64) {
             seen_tail = atomic_load_explicit(tail, memory_order_acquire);
             ring_cpu_relax();
+            if ((++spins & 0xffff) == 0 && child_exited(g_child)
+                && h - atomic_load(tail) > 64)
+                fatal("the consumer died");
         }
         atomic_store_explicit(head, h, memory_order_release);
     }
@@ -86,10 +114,12 @@ static double run_ns(unsigned char *m, size_t gap, uint32_t count, side_fn *fn)
     atomic_store(go, 0);
     if (fflush(stdout) == EOF)
         err_exit("fflush");
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == -1)
         err_exit("fork");
     if (pid == 0) {
+        die_with_parent(parent);
         pin_to_cpu(1);
         atomic_store(ready, 1);
         while (atomic_load(go) == 0)
@@ -97,9 +127,14 @@ static double run_ns(unsigned char *m, size_t gap, uint32_t count, side_fn *fn)
         fn(1, head, tail, count);
         _exit(EXIT_SUCCESS);
     }
+    g_child = pid;
     pin_to_cpu(0);
-    while (atomic_load(ready) == 0)     /* the child runs on its CPU now */
+    unsigned spins = 0;
+    while (atomic_load(ready) == 0) {   /* the child runs on its CPU now */
         ring_cpu_relax();
+        if ((++spins & 0xffff) == 0 && child_exited(pid) && atomic_load(ready) == 0)
+            fatal("the child died");
+    }
     struct timespec t0, t1;
     if (clock_gettime(CLOCK_MONOTONIC, &t0) == -1)
         err_exit("clock_gettime");

@@ -54,7 +54,7 @@ static void pin_to_cpu(int cpu)
         err_exit("sched_setaffinity");
 }
 
-static pid_t g_child;                   /* for lock_step's parent */
+static pid_t g_child;                   /* the parent's loops look at it */
 
 /* One side's loop: SIDE 0 (the parent: the producer) or 1 (the child). */
 typedef void side_fn(int side, _Atomic uint32_t *head, _Atomic uint32_t *tail,
@@ -68,8 +68,13 @@ static void independent(int side, _Atomic uint32_t *head, _Atomic uint32_t *tail
                         uint32_t count)
 {
     _Atomic uint32_t *mine = side == 0 ? head : tail;
-    for (uint32_t i = 1; i <= count; i++)
+    for (uint32_t i = 1; i <= count; i++) {
         atomic_store_explicit(mine, i, memory_order_seq_cst);
+        /* The child's last store is COUNT: exited without it, it died. */
+        if (side == 0 && (i & 0xffff) == 0 && child_exited(g_child)
+            && atomic_load(tail) != count)
+            fatal("the child died");
+    }
 }
 
 /* The producer moves head forward, at most 64 ahead of tail; the consumer

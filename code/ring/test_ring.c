@@ -1221,6 +1221,81 @@ static void ring_leaves_nothing_behind(void **state)
     }
 }
 
+static void ring_measuring_programs_run(void **state)
+{
+    (void)state;
+    static char out[4096];
+    char *fs[] = { "false_sharing", "20000", NULL };
+    assert_int_equal(tu_run("ring/false_sharing", fs, out, sizeof out), 0);
+    assert_non_null(strstr(out, "各写各的：同一个缓存行 "));
+    assert_non_null(strstr(out, "锁步：同一个缓存行 "));
+    char *lc[] = { "line_copy", "65536", "262144", NULL };
+    assert_int_equal(tu_run("ring/line_copy", lc, out, sizeof out), 0);
+    assert_non_null(strstr(out, "两个核之间："));
+    assert_non_null(strstr(out, "一个核里 memcpy："));
+    char *bad[] = { "line_copy", "100", NULL };     /* not a multiple of 64 */
+    assert_int_not_equal(tu_run("ring/line_copy", bad, out, sizeof out), 0);
+}
+
+/* The pid of PARENT's child, waiting at most 5 s for it to appear. */
+static pid_t child_of(pid_t parent)
+{
+    char path[64], text[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)parent, (int)parent);
+    for (int i = 0; i < 5000; i++) {
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        bool got = fgets(text, sizeof text, f) != NULL && atol(text) > 0;
+        assert_int_equal(fclose(f), 0);
+        if (got)
+            return (pid_t)atol(text);
+        usleep(1000);
+    }
+    fail_msg("%d started no child", (int)parent);
+    return -1;
+}
+
+/* Start PROG ARG1 ARG2 (long enough to be still running), SIGKILL its
+ * child, and expect PROG to exit with status 1 within a second. */
+static void expect_notices_dead_child(const char *prog, const char *arg1, const char *arg2)
+{
+    char path[4096];
+    tu_program_path(path, sizeof path, prog);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null == -1 || dup2(null, STDOUT_FILENO) == -1 || dup2(null, STDERR_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execl(path, path, arg1, arg2, (char *)NULL);
+        tu_exec_failed();
+    }
+    pid_t child = child_of(pid);
+    usleep(100 * 1000);                 /* inside the measurement */
+    assert_int_equal(kill(child, SIGKILL), 0);
+    double start = now_ms();
+    pid_t got = 0;
+    int status = 0;
+    while (now_ms() - start < 1000 && (got = waitpid(pid, &status, WNOHANG)) == 0)
+        usleep(1000);
+    if (got == 0) {                     /* still spinning: fail, but stop it */
+        kill(pid, SIGKILL);
+        tu_wait_exit(pid);
+        fail_msg("%s went on after its child was killed", prog);
+    }
+    assert_int_equal(got, pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+}
+
+static void ring_measuring_programs_notice_dead_child(void **state)
+{
+    (void)state;
+    expect_notices_dead_child("ring/line_copy", "64", "4096");     /* a few s */
+    expect_notices_dead_child("ring/false_sharing", "2000000000", NULL);
+}
+
 #define T(f) TU_TEST(f)
 /* The store-buffer experiments may take up to 20 s on a busy machine,
  * and longer under ThreadSanitizer. */
@@ -1255,6 +1330,8 @@ int main(void)
         T(ring_send_fails_when_nothing_was_read),
         T(ring_recv_checks_its_output),
         T(ring_leaves_nothing_behind),
+        T(ring_measuring_programs_run),
+        T(ring_measuring_programs_notice_dead_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -117,6 +118,8 @@ static inline int ring_futex_wake(_Atomic uint32_t *word)
 
 static inline bool ring_peer_alive(struct ring *r);
 
+enum { RING_SPINS_BEFORE_YIELD = 16384 };
+
 static inline void ring_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -137,6 +140,11 @@ static inline int ring_wait(struct ring *r, _Atomic uint32_t *word, uint32_t see
         if (atomic_load_explicit(word, memory_order_acquire) != seen)
             return 0;
         ring_cpu_relax();
+        /* Spinning for long (r->spin can be UINT_MAX: never sleep) while
+         * the peer cannot run, because it waits for this very CPU, gets
+         * nothing done: let it run now and then. */
+        if (i % RING_SPINS_BEFORE_YIELD == RING_SPINS_BEFORE_YIELD - 1)
+            sched_yield();
     }
     for (;;) {
         /* (1) seq_cst, like (2) in ring_store_and_wake: either we see the

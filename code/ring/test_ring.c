@@ -299,6 +299,57 @@ static void *consumer_thread(void *arg)
     return NULL;
 }
 
+/* Ping-pong on one CPU with two rings that never sleep (spin UINT_MAX). */
+enum { YIELD_ROUNDS = 200 };
+
+struct yield_pair { struct ring p[2], c[2]; cpu_set_t cpu; };
+
+static void *yield_echo(void *arg)
+{
+    struct yield_pair *y = arg;
+    if (pthread_setaffinity_np(pthread_self(), sizeof y->cpu, &y->cpu) != 0)
+        return (void *)"pthread_setaffinity_np";
+    char buf[8];
+    uint32_t n;
+    for (int i = 0; i < YIELD_ROUNDS; i++)
+        if (ring_recv(&y->c[0], buf, sizeof buf, &n) != 1 || ring_send(&y->p[1], buf, n) == -1)
+            return (void *)"echo failed";
+    return NULL;
+}
+
+static void ring_spinning_yields_on_one_cpu(void **state)
+{
+    (void)state;
+    static struct yield_pair y;
+    for (int s = 0; s < 2; s++) {
+        make_pair_one_mapping(&y.p[s], &y.c[s], 4096);
+        y.p[s].spin = y.c[s].spin = UINT_MAX;          /* never sleep */
+    }
+    CPU_ZERO(&y.cpu);
+    CPU_SET(sched_getcpu(), &y.cpu);                    /* both threads here */
+    cpu_set_t old;
+    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof old, &old), 0);
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof y.cpu, &y.cpu), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, yield_echo, &y), 0);
+    double start = now_ms();
+    char buf[8];
+    uint32_t n;
+    for (int i = 0; i < YIELD_ROUNDS; i++) {
+        assert_int_equal(ring_send(&y.p[0], "ping", 4), 0);
+        assert_int_equal(ring_recv(&y.c[1], buf, sizeof buf, &n), 1);
+    }
+    double ms = now_ms() - start;
+    void *err;
+    assert_int_equal(pthread_join(t, &err), 0);
+    assert_null(err);
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof old, &old), 0);
+    print_message("%d round trips on one CPU, never sleeping: %.0f ms\n", YIELD_ROUNDS, ms);
+    assert_true(ms < 2000);         /* a time slice per hand-over: far more */
+    for (int s = 0; s < 2; s++)
+        ring_close(&y.p[s]);
+}
+
 static void ring_fast_path_makes_no_system_call(void **state)
 {
     (void)state;
@@ -1310,6 +1361,7 @@ int main(void)
         T_LONG(ring_store_buffer_reordering_happens),
         T_LONG(ring_seq_cst_forbids_it),
         T(ring_fast_path_makes_no_system_call),
+        T(ring_spinning_yields_on_one_cpu),
         T(ring_wrong_order_loses_the_wake_up),
         T(ring_no_lost_wake_up_under_stress),
         T(ring_seals_stop_resizing),

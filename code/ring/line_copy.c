@@ -183,8 +183,9 @@ int main(int argc, char *argv[])
         local[i] = memcpy_mb_per_s(size, count);
     }
     double a = median5(across), l = median5(local);
-    if (printf("两个核之间：%.0f MB/s\n一个核里 memcpy：%.0f MB/s\n两个核之间 ÷ memcpy：%.2f\n",
-               a, l, a / l) < 0)
+    if (printf("两个核之间：%.0f MB/s\n"
+               "一个核里 memcpy：%.0f MB/s\n"
+               "两个核之间 ÷ memcpy：%.2f\n", a, l, a / l) < 0)
         err_exit("write");
     return EXIT_SUCCESS;
 }

@@ -1323,7 +1323,7 @@ static void expect_notices_dead_child(const char *prog, const char *arg1, const 
         tu_exec_failed();
     }
     pid_t child = child_of(pid);
-    usleep(100 * 1000);                 /* inside the measurement */
+    usleep(10 * 1000);                  /* inside the measurement */
     assert_int_equal(kill(child, SIGKILL), 0);
     double start = now_ms();
     pid_t got = 0;
@@ -1343,7 +1343,7 @@ static void expect_notices_dead_child(const char *prog, const char *arg1, const 
 static void ring_measuring_programs_notice_dead_child(void **state)
 {
     (void)state;
-    expect_notices_dead_child("ring/line_copy", "64", "4096");     /* a few s */
+    expect_notices_dead_child("ring/line_copy", "64", "64");   /* a run: 0.1 s */
     expect_notices_dead_child("ring/false_sharing", "2000000000", NULL);
 }
 

@@ -25,8 +25,8 @@ set xtics ('64' 64, '4K' 4096, '64K' 65536, '1M' 1048576)
 # (the book's PDF: no superscript, which gnuplot sets at 0.8 of the text size)
 if (fmt eq 'book') { set format y '%.0f' } else { set format y '10^{%L}' }
 set grid xtics ytics
-mechs = 'pipe fifo uds-stream uds-dgram uds-seqpacket shm-futex shm-sem shm-spin shm-ring tcp'
-colors = '#4477aa #66ccee #228833 #ccbb44 #aa7733 #ee6677 #aa3377 #cc3311 #009988 #555555'
+mechs = 'pipe fifo uds-stream uds-dgram uds-seqpacket shm-futex shm-sem shm-spin shm-ring tcp mq'
+colors = '#4477aa #66ccee #228833 #ccbb44 #aa7733 #ee6677 #aa3377 #cc3311 #009988 #555555 #bbbbbb'
 configs = 'free same'
 if (fmt eq 'book') {
     # room on the right for the key, which would squeeze the second panel
@@ -39,7 +39,7 @@ do for [c=1:2] {
     file = datadir.'/throughput-'.word(configs, c).'.csv'
     set title (c == 1 ? '不绑定 CPU' : '-c 0,0（同一个核）')
     set xlabel '消息大小（字节）'
-    if (c == 1) { set key off; set ylabel 'MB/s' } else { if (fmt eq 'book') { set key at screen 0.99, screen 0.82 right top vertical maxrows 10 samplen 1.5 } else { set key outside right top }; unset ylabel }
+    if (c == 1) { set key off; set ylabel 'MB/s' } else { if (fmt eq 'book') { set key at screen 0.99, screen 0.82 right top vertical maxrows 12 samplen 1.5 } else { set key outside right top }; unset ylabel }
     # A row of another mechanism gives an undefined point, which breaks the line.
     plot for [i=1:words(mechs)] file skip 1 \
              using 2:(strcol(1) eq word(mechs, i) ? $6 : 1/0) \

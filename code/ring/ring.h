@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -66,6 +67,10 @@ struct ring {
     uint32_t published;                 /* the pos we last stored in the
                                            shared head (or tail) */
     uint32_t peer_pos;                  /* the last checked tail (or head) */
+    uint32_t reserved;                  /* producer: bytes ring_reserve gave */
+    bool reserving;                     /* ...and ring_commit not yet called */
+    uint32_t peeked;                    /* consumer: size of the record that
+                                           ring_peek showed, 0 if none */
     unsigned spin;                      /* polls before sleeping */
     int sleep_ms;                       /* longest sleep between peer checks */
     int peer_fd;                        /* socket to the peer, or -1 */
@@ -113,6 +118,8 @@ static inline int ring_futex_wake(_Atomic uint32_t *word)
 
 static inline bool ring_peer_alive(struct ring *r);
 
+enum { RING_SPINS_BEFORE_YIELD = 16384 };
+
 static inline void ring_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -133,6 +140,11 @@ static inline int ring_wait(struct ring *r, _Atomic uint32_t *word, uint32_t see
         if (atomic_load_explicit(word, memory_order_acquire) != seen)
             return 0;
         ring_cpu_relax();
+        /* Spinning for long (r->spin can be UINT_MAX: never sleep) while
+         * the peer cannot run, because it waits for this very CPU, gets
+         * nothing done: let it run now and then. */
+        if (i % RING_SPINS_BEFORE_YIELD == RING_SPINS_BEFORE_YIELD - 1)
+            sched_yield();
     }
     for (;;) {
         /* (1) seq_cst, like (2) in ring_store_and_wake: either we see the
@@ -324,10 +336,12 @@ static inline int ring_publish(struct ring *r)
     return ring_store_and_wake(r, &r->sh->head, r->pos, &r->sh->consumer_sleeping);
 }
 
-/* Producer: append one LEN-byte record without publishing it, waiting
- * while the ring is full.  Returns 0, or -1 with errno: EMSGSIZE, EPIPE
- * (the consumer is gone), EPROTO (it corrupted tail), EINTR (*stop). */
-static inline int ring_put(struct ring *r, const void *buf, uint32_t len)
+/* Producer: make room for a record of up to LEN bytes, waiting while
+ * the ring is full, and set *P to where its bytes go, in the ring itself.
+ * Nothing is visible to the consumer until ring_commit and ring_publish.
+ * Returns 0, or -1 with errno: EMSGSIZE, EPIPE (the consumer is gone),
+ * EPROTO (it corrupted tail), EINTR (*stop). */
+static inline int ring_reserve(struct ring *r, uint32_t len, void **p)
 {
     if (len > ring_max_message(r)) {
         errno = EMSGSIZE;
@@ -336,6 +350,8 @@ static inline int ring_put(struct ring *r, const void *buf, uint32_t len)
     uint32_t need = ring_align8(4 + len);
     uint32_t off = r->pos & r->mask;
     uint32_t pad = need > r->capacity - off ? r->capacity - off : 0;
+    /* peer_pos is our copy of tail: while it says there is room, the
+     * consumer's cache line is left alone. */
     while (r->capacity - (r->pos - r->peer_pos) < pad + need) {
         if (ring_load_tail(r) == -1)
             return -1;
@@ -353,10 +369,37 @@ static inline int ring_put(struct ring *r, const void *buf, uint32_t len)
         r->stats.pads++;
         off = 0;
     }
-    memcpy(r->data + off, &len, 4);
-    memcpy(r->data + off + 4, buf, len);
-    r->pos += need;
+    r->reserved = len;
+    r->reserving = true;
+    *p = r->data + off + 4;
     return 0;
+}
+
+/* Producer: the reserved record is written and LEN (at most what was
+ * reserved) bytes long.  It becomes visible with the next ring_publish.
+ * Returns 0, or -1 with errno EINVAL: nothing reserved (the room for the
+ * record was checked by ring_reserve only), or LEN too long. */
+static inline int ring_commit(struct ring *r, uint32_t len)
+{
+    if (!r->reserving || len > r->reserved) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(r->data + (r->pos & r->mask), &len, 4);
+    r->pos += ring_align8(4 + len);
+    r->reserving = false;
+    return 0;
+}
+
+/* Producer: append a copy of BUF as one record, without publishing it.
+ * Returns 0, or -1 with errno as ring_reserve. */
+static inline int ring_put(struct ring *r, const void *buf, uint32_t len)
+{
+    void *p;
+    if (ring_reserve(r, len, &p) == -1)
+        return -1;
+    memcpy(p, buf, len);
+    return ring_commit(r, len);
 }
 
 static inline int ring_send(struct ring *r, const void *buf, uint32_t len)
@@ -388,19 +431,23 @@ static inline int ring_release(struct ring *r)
     return ring_store_and_wake(r, &r->sh->tail, r->pos, &r->sh->producer_sleeping);
 }
 
-/* Consumer: wait for the next record and copy it into BUF (CAP bytes).
- * Returns 1 with *LEN set; 0 at the end (the producer finished and all it
- * published is read); -1 with errno: EPIPE (the producer died; all it
- * published is read), EPROTO (it corrupted the ring), EMSGSIZE (CAP is
- * too small), EINTR (*stop). */
-static inline int ring_recv(struct ring *r, void *buf, size_t cap, uint32_t *len)
+/* Consumer: wait for the next record and set *P to its LEN bytes, in the
+ * ring itself, where they stay until ring_consume.  They are the
+ * producer's memory: it may change them under us, so anything we check
+ * must be copied out first (*LEN is such a checked copy).  Returns 1; 0
+ * at the end (the producer finished and all it published is read); -1
+ * with errno: EPIPE (the producer died; all it published is read),
+ * EPROTO (it corrupted the ring), EINTR (*stop). */
+static inline int ring_peek(struct ring *r, const void **p, uint32_t *len)
 {
     for (;;) {
         if (r->pos == r->peer_pos) {
+            /* peer_pos is our copy of head: only when it says "empty"
+             * do we look at the producer's cache line again. */
             if (ring_load_head(r) == -1)
                 return -1;
             if (r->pos == r->peer_pos) {
-                /* Empty: give the space back, then sleep on head. */
+                /* Empty: give the space back, then wait on head. */
                 if (ring_release(r) == -1)
                     return -1;
                 if (ring_wait(r, &r->sh->head, r->pos, &r->sh->consumer_sleeping) == -1) {
@@ -430,17 +477,42 @@ static inline int ring_recv(struct ring *r, void *buf, size_t cap, uint32_t *len
             errno = EPROTO;
             return -1;
         }
-        if (n > cap) {
-            errno = EMSGSIZE;
-            return -1;
-        }
-        memcpy(buf, r->data + off + 4, n);
-        r->pos += ring_align8(4 + n);
+        r->peeked = ring_align8(4 + n);
+        *p = r->data + off + 4;
         *len = n;
-        if (r->pos - r->published >= r->capacity / 4 && ring_release(r) == -1)
-            return -1;
         return 1;
     }
+}
+
+/* Consumer: done with the record that ring_peek showed.  The space goes
+ * back to the producer in batches, a quarter of the ring at a time (and
+ * whenever the ring is empty, in ring_peek).  Returns 0, or -1 with errno
+ * as ring_release. */
+static inline int ring_consume(struct ring *r)
+{
+    r->pos += r->peeked;
+    r->peeked = 0;
+    if (r->pos - r->published >= r->capacity / 4)
+        return ring_release(r);
+    return 0;
+}
+
+/* Consumer: wait for the next record and copy it into BUF (CAP bytes).
+ * Returns 1 with *LEN set, 0 or -1 as ring_peek; -1 with EMSGSIZE when
+ * CAP is too small (the record stays in the ring). */
+static inline int ring_recv(struct ring *r, void *buf, size_t cap, uint32_t *len)
+{
+    const void *p;
+    int rc = ring_peek(r, &p, len);
+    if (rc != 1)
+        return rc;
+    if (*len > cap) {
+        r->peeked = 0;
+        errno = EMSGSIZE;
+        return -1;
+    }
+    memcpy(buf, p, *len);
+    return ring_consume(r) == -1 ? -1 : 1;
 }
 /* Consumer: is a record ready now?  Does not wait and checks nothing
  * (ring_recv does): for a program that flushes its output before it

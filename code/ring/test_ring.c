@@ -141,9 +141,17 @@ static void ring_threads_keep_order_and_content(void **state)
     unsigned char buf[4096];
     for (uint32_t i = 0; i < ORDER_MESSAGES; i++) {
         uint32_t n;
-        assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
-        assert_int_equal(n, msg_len(i, 300));
-        assert_true(msg_ok(buf, i, n));
+        if (i % 2 == 0) {               /* copied out */
+            assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+            assert_int_equal(n, msg_len(i, 300));
+            assert_true(msg_ok(buf, i, n));
+        } else {                        /* read in place */
+            const void *r;
+            assert_int_equal(ring_peek(&c, &r, &n), 1);
+            assert_int_equal(n, msg_len(i, 300));
+            assert_true(msg_ok(r, i, n));
+            assert_int_equal(ring_consume(&c), 0);
+        }
     }
     void *err;
     assert_int_equal(pthread_join(t, &err), 0);
@@ -289,6 +297,57 @@ static void *consumer_thread(void *arg)
         job->rc = ring_recv(job->c, buf, sizeof buf, &n);
     job->got_at = now_ms();
     return NULL;
+}
+
+/* Ping-pong on one CPU with two rings that never sleep (spin UINT_MAX). */
+enum { YIELD_ROUNDS = 200 };
+
+struct yield_pair { struct ring p[2], c[2]; cpu_set_t cpu; };
+
+static void *yield_echo(void *arg)
+{
+    struct yield_pair *y = arg;
+    if (pthread_setaffinity_np(pthread_self(), sizeof y->cpu, &y->cpu) != 0)
+        return (void *)"pthread_setaffinity_np";
+    char buf[8];
+    uint32_t n;
+    for (int i = 0; i < YIELD_ROUNDS; i++)
+        if (ring_recv(&y->c[0], buf, sizeof buf, &n) != 1 || ring_send(&y->p[1], buf, n) == -1)
+            return (void *)"echo failed";
+    return NULL;
+}
+
+static void ring_spinning_yields_on_one_cpu(void **state)
+{
+    (void)state;
+    static struct yield_pair y;
+    for (int s = 0; s < 2; s++) {
+        make_pair_one_mapping(&y.p[s], &y.c[s], 4096);
+        y.p[s].spin = y.c[s].spin = UINT_MAX;          /* never sleep */
+    }
+    CPU_ZERO(&y.cpu);
+    CPU_SET(sched_getcpu(), &y.cpu);                    /* both threads here */
+    cpu_set_t old;
+    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof old, &old), 0);
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof y.cpu, &y.cpu), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, yield_echo, &y), 0);
+    double start = now_ms();
+    char buf[8];
+    uint32_t n;
+    for (int i = 0; i < YIELD_ROUNDS; i++) {
+        assert_int_equal(ring_send(&y.p[0], "ping", 4), 0);
+        assert_int_equal(ring_recv(&y.c[1], buf, sizeof buf, &n), 1);
+    }
+    double ms = now_ms() - start;
+    void *err;
+    assert_int_equal(pthread_join(t, &err), 0);
+    assert_null(err);
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof old, &old), 0);
+    print_message("%d round trips on one CPU, never sleeping: %.0f ms\n", YIELD_ROUNDS, ms);
+    assert_true(ms < 2000);         /* a time slice per hand-over: far more */
+    for (int s = 0; s < 2; s++)
+        ring_close(&y.p[s]);
 }
 
 static void ring_fast_path_makes_no_system_call(void **state)
@@ -619,6 +678,69 @@ static void ring_rejects_oversized_message(void **state)
     assert_int_equal(ring_send(&p, buf, max + 1), -1);
     assert_int_equal(errno, EMSGSIZE);
     free(buf);
+    ring_close(&p);
+    ring_close(&c);
+}
+
+static void ring_reserve_and_peek_work_in_place(void **state)
+{
+    (void)state;
+    struct ring p, c;
+    make_pair(&p, &c, 4096);
+    assert_int_equal(ring_send(&p, "first", 5), 0);     /* not at offset 0 */
+    char buf[16];
+    uint32_t n;
+    assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+    uint32_t off = p.pos & p.mask;
+    void *w;
+    assert_int_equal(ring_reserve(&p, 100, &w), 0);
+    assert_ptr_equal(w, p.data + off + 4);              /* in the ring */
+    memcpy(w, "built in place", 14);
+    assert_false(ring_ready(&c));                       /* reserved only */
+    errno = 0;
+    assert_int_equal(ring_commit(&p, 101), -1);         /* more than reserved */
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(ring_commit(&p, 14), 0);           /* shorter: fine */
+    assert_false(ring_ready(&c));                       /* not published */
+    errno = 0;
+    assert_int_equal(ring_commit(&p, 0), -1);           /* nothing reserved */
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(ring_publish(&p), 0);
+    assert_true(ring_ready(&c));
+
+    const void *r;
+    assert_int_equal(ring_peek(&c, &r, &n), 1);
+    assert_ptr_equal(r, c.data + off + 4);              /* read in place */
+    assert_int_equal(n, 14);
+    assert_memory_equal(r, "built in place", 14);
+    uint32_t evil = 1000;                               /* the producer lies */
+    memcpy(p.data + off, &evil, 4);
+    uint32_t before = c.pos;
+    assert_int_equal(ring_consume(&c), 0);
+    assert_int_equal(c.pos - before, ring_align8(4 + 14));   /* the copy */
+    assert_int_equal(c.pos, p.pos);
+    ring_close(&p);
+    ring_close(&c);
+}
+
+/* The consumer gives space back a quarter of the ring at a time. */
+static void ring_consumer_releases_in_batches(void **state)
+{
+    (void)state;
+    struct ring p, c;
+    make_pair(&p, &c, 4096);
+    unsigned char msg[60] = { 0 }, buf[64];
+    uint32_t n, record = ring_align8(4 + sizeof msg);   /* 64 bytes */
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(ring_put(&p, msg, sizeof msg), 0);
+    assert_int_equal(ring_publish(&p), 0);
+    for (uint32_t i = 1; i < 4096 / 4 / record; i++) {  /* 15 records */
+        assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+        assert_int_equal(atomic_load(&c.sh->tail), 0);  /* not yet */
+    }
+    assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);    /* the 16th */
+    assert_int_equal(atomic_load(&c.sh->tail), 4096 / 4);
+    assert_int_equal(c.stats.wakes, 0);                 /* nobody slept */
     ring_close(&p);
     ring_close(&c);
 }
@@ -1150,6 +1272,81 @@ static void ring_leaves_nothing_behind(void **state)
     }
 }
 
+static void ring_measuring_programs_run(void **state)
+{
+    (void)state;
+    static char out[4096];
+    char *fs[] = { "false_sharing", "20000", NULL };
+    assert_int_equal(tu_run("ring/false_sharing", fs, out, sizeof out), 0);
+    assert_non_null(strstr(out, "各写各的：同一个缓存行 "));
+    assert_non_null(strstr(out, "锁步：同一个缓存行 "));
+    char *lc[] = { "line_copy", "65536", "262144", NULL };
+    assert_int_equal(tu_run("ring/line_copy", lc, out, sizeof out), 0);
+    assert_non_null(strstr(out, "两个核之间："));
+    assert_non_null(strstr(out, "一个核里 memcpy："));
+    char *bad[] = { "line_copy", "100", NULL };     /* not a multiple of 64 */
+    assert_int_not_equal(tu_run("ring/line_copy", bad, out, sizeof out), 0);
+}
+
+/* The pid of PARENT's child, waiting at most 5 s for it to appear. */
+static pid_t child_of(pid_t parent)
+{
+    char path[64], text[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)parent, (int)parent);
+    for (int i = 0; i < 5000; i++) {
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        bool got = fgets(text, sizeof text, f) != NULL && atol(text) > 0;
+        assert_int_equal(fclose(f), 0);
+        if (got)
+            return (pid_t)atol(text);
+        usleep(1000);
+    }
+    fail_msg("%d started no child", (int)parent);
+    return -1;
+}
+
+/* Start PROG ARG1 ARG2 (long enough to be still running), SIGKILL its
+ * child, and expect PROG to exit with status 1 within a second. */
+static void expect_notices_dead_child(const char *prog, const char *arg1, const char *arg2)
+{
+    char path[4096];
+    tu_program_path(path, sizeof path, prog);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null == -1 || dup2(null, STDOUT_FILENO) == -1 || dup2(null, STDERR_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execl(path, path, arg1, arg2, (char *)NULL);
+        tu_exec_failed();
+    }
+    pid_t child = child_of(pid);
+    usleep(10 * 1000);                  /* inside the measurement */
+    assert_int_equal(kill(child, SIGKILL), 0);
+    double start = now_ms();
+    pid_t got = 0;
+    int status = 0;
+    while (now_ms() - start < 1000 && (got = waitpid(pid, &status, WNOHANG)) == 0)
+        usleep(1000);
+    if (got == 0) {                     /* still spinning: fail, but stop it */
+        kill(pid, SIGKILL);
+        tu_wait_exit(pid);
+        fail_msg("%s went on after its child was killed", prog);
+    }
+    assert_int_equal(got, pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+}
+
+static void ring_measuring_programs_notice_dead_child(void **state)
+{
+    (void)state;
+    expect_notices_dead_child("ring/line_copy", "64", "64");   /* a run: 0.1 s */
+    expect_notices_dead_child("ring/false_sharing", "2000000000", NULL);
+}
+
 #define T(f) TU_TEST(f)
 /* The store-buffer experiments may take up to 20 s on a busy machine,
  * and longer under ThreadSanitizer. */
@@ -1164,6 +1361,7 @@ int main(void)
         T_LONG(ring_store_buffer_reordering_happens),
         T_LONG(ring_seq_cst_forbids_it),
         T(ring_fast_path_makes_no_system_call),
+        T(ring_spinning_yields_on_one_cpu),
         T(ring_wrong_order_loses_the_wake_up),
         T(ring_no_lost_wake_up_under_stress),
         T(ring_seals_stop_resizing),
@@ -1172,6 +1370,8 @@ int main(void)
         T(ring_consumer_notices_dead_producer),
         T(ring_producer_notices_dead_consumer),
         T(ring_rejects_oversized_message),
+        T(ring_reserve_and_peek_work_in_place),
+        T(ring_consumer_releases_in_batches),
         T(ring_consumer_survives_hostile_producer),
         T(ring_consumer_survives_a_scribbling_producer),
         T(ring_producer_survives_hostile_consumer),
@@ -1182,6 +1382,8 @@ int main(void)
         T(ring_send_fails_when_nothing_was_read),
         T(ring_recv_checks_its_output),
         T(ring_leaves_nothing_behind),
+        T(ring_measuring_programs_run),
+        T(ring_measuring_programs_notice_dead_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

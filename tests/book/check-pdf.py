@@ -150,7 +150,8 @@ def check_text(msgs, pdf, text, build):
             body.pop()
         if body and (re.match(r"代码 \d+(\.\d+)? ", body[-1]) or body[-1] == "答案"):
             fail(msgs, "%s: page %d ends with %r, apart from what it labels" % (pdf, n, body[-1]))
-    units = r"(B|KiB|MiB|GiB|KB|MB|GB|ms|µs|us|ns|s|MB/s|GB/s)(?![A-Za-z]|\.\d)"
+    # (not "425" at a page's foot and "s->x" opening the code on the next)
+    units = r"(B|KiB|MiB|GiB|KB|MB|GB|ms|µs|us|ns|s|MB/s|GB/s)(?![A-Za-z]|\.\d|->)"
     for m in re.finditer(r"(\S*\d)[ \t]*\n\s*" + units, text):
         fail(msgs, "%s: a line break between %r and its unit %r" % (pdf, m.group(1), m.group(2)))
     for m in re.finditer(r"\S*—[ \t]*\n\s*—\S*", text):

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -181,6 +182,55 @@ static void sig_realtime_signals_queue_with_payload(void **state)
         assert_int_equal(si[i].si_pid, getpid());
         assert_int_equal(si[i].si_uid, getuid());
     }
+}
+static volatile sig_atomic_t usr2_handled;
+
+static void count_usr2(int sig)
+{
+    (void)sig;
+    usr2_handled++;
+}
+
+static void sig_sigwaitinfo_takes_the_signal(void **state)
+{
+    (void)state;
+    struct sigaction sa = { .sa_handler = count_usr2 }, old_sa;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR2, &sa, &old_sa), 0);
+    usr2_handled = 0;
+    sigset_t old = block(SIGUSR2);
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        struct timespec pause = { 0, 100 * 1000000L };
+        nanosleep(&pause, NULL);
+        union sigval v = { .sival_int = 4242 };
+        _exit(sigqueue(parent, SIGUSR2, v) == 0 ? 0 : 1);
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    long long t0 = ms_now();
+    siginfo_t si;
+    int sig;
+    while ((sig = sigwaitinfo(&set, &si)) == -1 && errno == EINTR)
+        ;
+    long long waited = ms_now() - t0;
+    assert_int_equal(sig, SIGUSR2);
+    assert_true(waited >= 50);                  /* it really waited */
+    assert_int_equal(si.si_signo, SIGUSR2);
+    assert_int_equal(si.si_code, SI_QUEUE);
+    assert_int_equal(si.si_pid, pid);
+    assert_int_equal(si.si_value.sival_int, 4242);
+    sigset_t pending;
+    assert_int_equal(sigpending(&pending), 0);
+    assert_false(sigismember(&pending, SIGUSR2));   /* taken, not left */
+    restore(&old);
+    assert_int_equal(usr2_handled, 0);          /* no handler ran */
+    assert_int_equal(sigaction(SIGUSR2, &old_sa, NULL), 0);
+    assert_int_equal(tu_wait_exit(pid), 0);
 }
 static int restart_pipe[2];
 
@@ -459,6 +509,86 @@ static void pidfd_send_signal_after_reap_fails(void **state)
     assert_int_equal(close(go), 0);
 }
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77                 /* asm-generic/socket.h, Linux 6.5 */
+#endif
+
+/* The "Pid:" line of /proc/self/fdinfo/PIDFD: the pid it refers to, or -1
+ * once that process has been reaped. */
+static long fdinfo_pid(int pidfd)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+    FILE *f = fopen(path, "re");
+    assert_non_null(f);
+    long pid = 0;
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        found = sscanf(line, "Pid: %ld", &pid) == 1;
+    assert_int_equal(fclose(f), 0);
+    assert_true(found);
+    return pid;
+}
+
+static void pidfd_so_peerpidfd_outlives_peer(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/peerpidfd-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/s", dir);
+    int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(lsock >= 0);
+    assert_int_equal(bind(lsock, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lsock, 1), 0);
+    int go[2];
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        char c;
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        close(go[1]);
+        if (fd == -1 || connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        _exit(read(go[0], &c, 1) == 0 ? 0 : 1);  /* until the test lets go */
+    }
+    assert_int_equal(close(go[0]), 0);
+    int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+    assert_true(conn >= 0);
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    assert_int_equal(getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len), 0);
+    assert_int_equal(cred.pid, pid);
+    int pfd = -1;
+    len = sizeof pfd;
+    if (getsockopt(conn, SOL_SOCKET, SO_PEERPIDFD, &pfd, &len) == -1)
+        fail_msg("getsockopt(SO_PEERPIDFD): %s", strerror(errno));
+    assert_true(pfd >= 0);
+    assert_int_equal(fdinfo_pid(pfd), pid);             /* the peer itself */
+    assert_true(fcntl(pfd, F_GETFD) & FD_CLOEXEC);
+    struct pollfd p = { .fd = pfd, .events = POLLIN };
+    assert_int_equal(poll(&p, 1, 100), 0);             /* it is alive */
+    assert_int_equal(pidfd_send_signal(pfd, 0, NULL, 0), 0);
+
+    assert_int_equal(close(go[1]), 0);                 /* let it exit... */
+    assert_int_equal(poll(&p, 1, 5000), 1);            /* ...the pidfd sees it */
+    assert_true(p.revents & POLLIN);
+    assert_int_equal(tu_wait_exit(pid), 0);            /* reaped: PID is free */
+    len = sizeof cred;
+    assert_int_equal(getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len), 0);
+    assert_int_equal(cred.pid, pid);                   /* the stale number */
+    assert_int_equal(fdinfo_pid(pfd), -1);             /* the pidfd: gone */
+    assert_int_equal(pidfd_send_signal(pfd, SIGTERM, NULL, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    assert_int_equal(close(pfd), 0);
+    assert_int_equal(close(conn), 0);
+    assert_int_equal(close(lsock), 0);
+    assert_int_equal(unlink(sa.sun_path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static int wait_one(int ep, int ms, struct epoll_event *ev)
 {
     int n;
@@ -576,6 +706,121 @@ static void epoll_close_does_not_remove_dup(void **state)
     assert_int_equal(wait_one(ep, 0, &ev), 0);
     assert_int_equal(close(ep), 0);
     assert_int_equal(close(p[1]), 0);
+}
+
+struct wake_row { double median, low, high; unsigned runs; size_t round_trips; };
+
+static int run_wake(const char *const args[], rlim_t soft, rlim_t hard,
+                    char *out, size_t size)
+{
+    char prog[4096];
+    tu_program_path(prog, sizeof prog, "compare/bench_ipc");
+    char *argv[16] = { "bench_ipc", "-k", "wake" };
+    int n = 3;
+    for (; args[n - 3] != NULL; n++) {
+        assert_true(n < 15);
+        argv[n] = (char *)args[n - 3];
+    }
+    argv[n] = NULL;
+    int fd[2];
+    assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        struct rlimit rl = { soft, hard };
+        if ((soft != 0 && setrlimit(RLIMIT_NOFILE, &rl) == -1)
+            || dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execv(prog, argv);
+        tu_exec_failed();
+    }
+    assert_int_equal(close(fd[1]), 0);
+    ssize_t got = read_full(fd[0], out, size - 1);
+    assert_true(got >= 0 && (size_t)got < size - 1);   /* all of it */
+    out[got] = '\0';
+    assert_int_equal(close(fd[0]), 0);
+    return tu_wait_exit(pid);
+}
+
+/* The CSV row of MECH with IDLE descriptors in OUT: true if there is
+ * exactly one. */
+static bool wake_row(const char *out, const char *mech, size_t idle, struct wake_row *r)
+{
+    int found = 0;
+    for (const char *line = out; line != NULL && *line != '\0';
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char name[16];
+        size_t n;
+        double p99;
+        struct wake_row w;
+        if (sscanf(line, "%15[^,],%zu,%*[^,],%u,%zu,%lf,%lf,%lf,%lf", name, &n, &w.runs,
+                   &w.round_trips, &w.median, &w.low, &w.high, &p99) == 8
+            && strcmp(name, mech) == 0 && n == idle) {
+            *r = w;
+            found++;
+        }
+    }
+    return found == 1;
+}
+
+static const size_t wake_ns[] = { 10, 100, 1000, 10000 };
+static void wake_bench_checks_what_it_measures(void **state)
+{
+    (void)state;
+    static char out[16384];
+    const char *const ok[] = { "-n", "30", "-r", "3", NULL };
+    assert_int_equal(run_wake(ok, 0, 0, out, sizeof out), 0);
+    assert_non_null(strstr(out, "mechanism,idle_fds,pin,runs,round_trips,median_ns,"
+                                "low_ns,high_ns,p99_ns\n"));
+    for (size_t i = 0; i < 4; i++)
+        for (int m = 0; m < 2; m++) {
+            struct wake_row r;
+            assert_true(wake_row(out, m ? "epoll" : "poll", wake_ns[i], &r));
+            assert_int_equal(r.runs, 3);
+            assert_int_equal(r.round_trips, 30);
+            assert_true(r.low > 0 && r.low <= r.median && r.median <= r.high);
+        }
+    const char *const bad[] = { "-n", "30", "-r", "3", "-x", NULL };
+    assert_int_equal(run_wake(bad, 0, 0, out, sizeof out), 1);
+    assert_non_null(strstr(out, "poll on 10 idle descriptors, round 241: 2 ready"
+                                " (expected only the active one, readable)"));
+    assert_null(strstr(out, "poll,"));
+    const char *const with_m[] = { "-m", "pipe", NULL };
+    assert_int_equal(run_wake(with_m, 0, 0, out, sizeof out), 2);
+}
+static void wake_bench_raises_nofile_or_says_why(void **state)
+{
+    (void)state;
+    static char out[16384];
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    assert_true(rl.rlim_max >= 10064);
+    const char *const args[] = { "-n", "5", "-r", "1", NULL };
+    assert_int_equal(run_wake(args, 1024, rl.rlim_max, out, sizeof out), 0);
+    struct wake_row r;
+    assert_true(wake_row(out, "poll", 10000, &r));
+    assert_true(wake_row(out, "epoll", 10000, &r));
+    assert_int_equal(run_wake(args, 1000, 1000, out, sizeof out), 1);
+    assert_non_null(strstr(out, "-k wake needs 10064 descriptors, but the hard"
+                                " RLIMIT_NOFILE is 1000"));
+    assert_null(strstr(out, "poll,"));
+}
+static void wake_bench_poll_grows_epoll_does_not(void **state)
+{
+    (void)state;
+    static char out[16384];
+    const char *const args[] = { "-n", "100", "-r", "3", NULL };
+    assert_int_equal(run_wake(args, 0, 0, out, sizeof out), 0);
+    struct wake_row p10, p10k, e10, e10k;
+    assert_true(wake_row(out, "poll", 10, &p10));
+    assert_true(wake_row(out, "poll", 10000, &p10k));
+    assert_true(wake_row(out, "epoll", 10, &e10));
+    assert_true(wake_row(out, "epoll", 10000, &e10k));
+    if (!(p10k.median > 5 * e10k.median && p10k.median > 5 * p10.median
+          && e10k.median < 3 * e10.median))
+        fail_msg("poll %.0f -> %.0f ns, epoll %.0f -> %.0f ns (10 -> 10000 idle)",
+                 p10.median, p10k.median, e10.median, e10k.median);
 }
 
 struct server {
@@ -941,6 +1186,7 @@ int main(void)
         T(sig_standard_signals_coalesce),
         T(sig_realtime_signals_queue_with_payload),
         T(sig_sa_restart_restarts_read),
+        T(sig_sigwaitinfo_takes_the_signal),
         T(sig_self_pipe_wakes_poll),
         T(sig_signalfd_reads_siginfo),
         T(sig_signalfd_needs_blocked_signal),
@@ -950,11 +1196,15 @@ int main(void)
         T(timerfd_counts_expirations),
         T(pidfd_poll_sees_child_exit),
         T(pidfd_send_signal_after_reap_fails),
+        T(pidfd_so_peerpidfd_outlives_peer),
         T(epoll_level_triggered_repeats),
         T(epoll_edge_triggered_starves_undrained_reader),
         T(epoll_oneshot_disarms),
         T(epoll_exclusive_not_with_mod),
         T(epoll_close_does_not_remove_dup),
+        TU_TEST_SECONDS(wake_bench_checks_what_it_measures, 60),
+        TU_TEST_SECONDS(wake_bench_raises_nofile_or_says_why, 60),
+        TU_TEST_SECONDS(wake_bench_poll_grows_epoll_does_not, 60),
         T(evloop_echoes_lines_in_order),
         T(evloop_stop_signals_leave_nothing),
         T(evloop_reaps_child_through_pidfd),

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 
 #include "common/test_util.h"
 #include "epoll/pidfd.h"
+#include "fifo/fifo_proto.h"
 
 static sigset_t block(int sig)
 {
@@ -828,6 +830,7 @@ struct server {
     int out;                        /* its stdout */
     char dir[64];
     char path[128];
+    char also[192];                 /* " and FIFO" with -f DIR, else "" */
 };
 
 /* Read one line (at most SIZE - 1 bytes) from FD within MS ms; returns its
@@ -856,6 +859,7 @@ static void start_server(struct server *s, const char *const args[])
     strcpy(s->dir, "/tmp/evloop-test-XXXXXX");
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->path, sizeof s->path, "%s/e.sock", s->dir);
+    s->also[0] = '\0';
     char prog[4096];
     tu_program_path(prog, sizeof prog, "epoll/evloop");
     char *argv[32];
@@ -863,6 +867,10 @@ static void start_server(struct server *s, const char *const args[])
     for (; args[n] != NULL; n++) {
         assert_true(n < 31);
         argv[n] = strcmp(args[n], "SOCK") == 0 ? s->path : (char *)args[n];
+        if (strcmp(args[n], "DIR") == 0) {
+            argv[n] = s->dir;
+            snprintf(s->also, sizeof s->also, " and %s/ipcbook-upper.fifo", s->dir);
+        }
     }
     argv[n] = NULL;
     int fd[2];
@@ -881,8 +889,8 @@ static void start_server(struct server *s, const char *const args[])
     }
     assert_int_equal(close(fd[1]), 0);
     s->out = fd[0];
-    char line[256], want[256];
-    snprintf(want, sizeof want, "listening on %s\n", s->path);
+    char line[512], want[512];
+    snprintf(want, sizeof want, "listening on %s%s\n", s->path, s->also);
     assert_true(read_line(s->out, line, sizeof line, 5000) > 0);
     assert_string_equal(line, want);
 }
@@ -891,8 +899,8 @@ static void stop_server(struct server *s, int sig)
 {
     assert_int_equal(kill(s->pid, sig), 0);
     assert_int_equal(tu_wait_exit(s->pid), 0);
-    char line[256], want[256];
-    snprintf(want, sizeof want, "caught %s, removed %s\n", signal_abbrev(sig), s->path);
+    char line[512], want[512];
+    snprintf(want, sizeof want, "caught %s, removed %s%s\n", signal_abbrev(sig), s->path, s->also);
     assert_true(read_line(s->out, line, sizeof line, 1000) > 0);
     assert_string_equal(line, want);
     assert_int_equal(read_line(s->out, line, sizeof line, 1000), -1);  /* EOF */
@@ -1170,6 +1178,198 @@ static void evloop_checks_arguments(void **state)
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
 }
+static pid_t start_fifo_client(const char *dir, const char *text, int *out)
+{
+    char prog[4096];
+    tu_program_path(prog, sizeof prog, "fifo/fifo_client");
+    int fd[2];
+    assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        if (dup2(fd[1], STDOUT_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execl(prog, "fifo_client", "-d", dir, text, (char *)NULL);
+        tu_exec_failed();
+    }
+    assert_int_equal(close(fd[1]), 0);
+    *out = fd[0];
+    return pid;
+}
+
+/* Wait for the client PID started on TEXT; it must print TEXT -> TEXT in
+ * upper case (ASCII) and exit 0. */
+static void fifo_answer(pid_t pid, int out, const char *text)
+{
+    char line[1024], want[1024];
+    int n = snprintf(want, sizeof want, "%s -> ", text);
+    for (size_t i = 0; text[i] != '\0'; i++)
+        want[n++] = (char)((text[i] >= 'a' && text[i] <= 'z') ? text[i] - 'a' + 'A' : text[i]);
+    want[n++] = '\n';
+    want[n] = '\0';
+    assert_true(read_line(out, line, sizeof line, 8000) > 0);
+    assert_string_equal(line, want);
+    assert_int_equal(close(out), 0);
+    assert_int_equal(tu_wait_exit(pid), 0);
+}
+
+static void fifo_ask(const char *dir, const char *text)
+{
+    int out;
+    pid_t pid = start_fifo_client(dir, text, &out);
+    fifo_answer(pid, out, text);
+}
+
+static struct fifo_request fifo_request_for(pid_t pid, const char *text)
+{
+    struct fifo_request req = { .client_pid = (int32_t)pid, .len = (uint32_t)strlen(text) };
+    memcpy(req.text, text, strlen(text));
+    fifo_request_seal(&req);
+    return req;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+static void evloop_serves_fifo_clients(void **state)
+{
+    (void)state;
+    struct server s;
+    const char *const args[] = { "evloop", "-f", "DIR", "SOCK", NULL };
+    start_server(&s, args);
+    fifo_ask(s.dir, "hello, fifo");
+    int c = connect_to(&s);
+    pid_t pids[8];
+    int outs[8];
+    char texts[8][32];
+    for (int i = 0; i < 8; i++) {
+        snprintf(texts[i], sizeof texts[i], "client %d of eight", i);
+        pids[i] = start_fifo_client(s.dir, texts[i], &outs[i]);
+    }
+    round_trip(c, "uds\n", "uds\n");
+    for (int i = 0; i < 8; i++)
+        fifo_answer(pids[i], outs[i], texts[i]);
+    round_trip(c, "!uds again\n", "UDS AGAIN\n");
+    assert_int_equal(close(c), 0);
+    assert_int_equal(tu_count_entries(s.dir), 2);      /* e.sock, the FIFO */
+    stop_server(&s, SIGTERM);
+}
+static void evloop_fifo_side_survives_hostile_writers(void **state)
+{
+    (void)state;
+    struct server s;
+    const char *const args[] = { "evloop", "-f", "DIR", "SOCK", NULL };
+    start_server(&s, args);
+    char fifo[192], reply[192];
+    snprintf(fifo, sizeof fifo, "%s/ipcbook-upper.fifo", s.dir);
+    int c = connect_to(&s);
+
+    int idle = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);   /* never closes */
+    assert_true(idle >= 0);
+    assert_int_equal(write(idle, "garbage", 7), 7);
+    struct fifo_request cut = fifo_request_for(getpid(), "never finished");
+    assert_int_equal(write(idle, &cut, 11), 11);               /* and stalls */
+    fifo_ask(s.dir, "after a cut request");
+    round_trip(c, "uds 1\n", "uds 1\n");
+    char flood[300];
+    memset(flood, 'x', sizeof flood);
+    memcpy(flood, FIFO_REQUEST_MAGIC, 4);
+    assert_int_equal(write(idle, flood, sizeof flood), (ssize_t)sizeof flood);
+    fifo_ask(s.dir, "after a flood");
+
+    /* A client that dies after sending its request. */
+    assert_int_equal(kill(s.pid, SIGSTOP), 0);
+    int out;
+    pid_t dying = start_fifo_client(s.dir, "dies first", &out);
+    int peek = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(peek >= 0);
+    int pending = 0;
+    for (int i = 0; i < 500 && pending < (int)sizeof(struct fifo_request); i++) {
+        assert_int_equal(ioctl(peek, FIONREAD, &pending), 0);
+        usleep(10000);
+    }
+    assert_true(pending >= (int)sizeof(struct fifo_request));  /* it was sent */
+    assert_int_equal(close(peek), 0);
+    assert_int_equal(kill(dying, SIGKILL), 0);
+    assert_int_equal(tu_wait_exit(dying), 128 + SIGKILL);
+    assert_int_equal(close(out), 0);
+    assert_int_equal(reply_fifo_path(reply, sizeof reply, s.dir, dying), 0);
+    assert_true(exists(reply));                                /* left behind */
+    assert_int_equal(kill(s.pid, SIGCONT), 0);
+    for (int i = 0; i < 300 && exists(reply); i++)
+        usleep(10000);
+    assert_false(exists(reply));                               /* removed */
+    round_trip(c, "uds 2\n", "uds 2\n");
+
+    /* A client that never reads its replies. */
+    assert_int_equal(reply_fifo_path(reply, sizeof reply, s.dir, getpid()), 0);
+    assert_int_equal(mkfifo(reply, 0600), 0);
+    int deaf = open(reply, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(deaf >= 0);
+    int w = open(fifo, O_WRONLY | O_CLOEXEC);
+    assert_true(w >= 0);
+    struct fifo_request req = fifo_request_for(getpid(), "nobody reads this");
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(write_full(w, &req, sizeof req), (ssize_t)sizeof req);
+    assert_int_equal(close(w), 0);
+    fifo_ask(s.dir, "after a deaf client");
+    round_trip(c, "uds 3\n", "uds 3\n");
+    int queued = 0;
+    assert_int_equal(ioctl(deaf, FIONREAD, &queued), 0);
+    assert_true(queued > 0 && queued % (int)sizeof(struct fifo_reply) == 0);
+    assert_true(queued < 300 * (int)sizeof(struct fifo_reply));  /* some dropped */
+    assert_int_equal(close(deaf), 0);
+    assert_int_equal(unlink(reply), 0);
+
+    assert_int_equal(close(idle), 0);
+    assert_int_equal(close(c), 0);
+    stop_server(&s, SIGINT);
+}
+static void evloop_fifo_removed_on_every_exit(void **state)
+{
+    (void)state;
+    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        struct server s;
+        const char *const args[] = { "evloop", "-f", "DIR", "SOCK", NULL };
+        start_server(&s, args);
+        fifo_ask(s.dir, "one");
+        stop_server(&s, sigs[i]);
+    }
+
+    struct server s;
+    const char *const args[] = { "evloop", "-f", "DIR", "SOCK", NULL };
+    start_server(&s, args);
+    char out[1024], taken[192], fifo[192];
+    snprintf(taken, sizeof taken, "%s/taken", s.dir);
+    snprintf(fifo, sizeof fifo, "%s/ipcbook-upper.fifo", s.dir);
+    char *const second[] = { "evloop", "-f", s.dir, taken, NULL };
+    int status = tu_run("epoll/evloop", second, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(out, "another server is already reading"));
+    assert_true(exists(fifo));                      /* not the loser's to remove */
+    fifo_ask(s.dir, "still served");
+    stop_server(&s, SIGTERM);
+
+    char dir[] = "/tmp/evloop-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(taken, sizeof taken, "%s/taken", dir);
+    int fd = open(taken, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+    char *const occupied[] = { "evloop", "-f", dir, taken, NULL };
+    status = tu_run("epoll/evloop", occupied, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(out, "Address already in use"));
+    assert_int_equal(tu_count_entries(dir), 1);     /* only the file: no FIFO */
+    assert_int_equal(unlink(taken), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
 
 #define T(f) TU_TEST(f)
 
@@ -1212,6 +1412,9 @@ int main(void)
         T(evloop_cuts_off_stalled_and_idle_clients),
         T(evloop_survives_clients_that_die),
         T(evloop_checks_arguments),
+        TU_TEST_SECONDS(evloop_serves_fifo_clients, 60),
+        TU_TEST_SECONDS(evloop_fifo_side_survives_hostile_writers, 60),
+        TU_TEST_SECONDS(evloop_fifo_removed_on_every_exit, 60),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

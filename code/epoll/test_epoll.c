@@ -1325,6 +1325,36 @@ static void evloop_fifo_side_survives_hostile_writers(void **state)
     assert_int_equal(close(deaf), 0);
     assert_int_equal(unlink(reply), 0);
 
+    /* A flood, while clients on both sides ask. */
+    fflush(NULL);
+    pid_t flooder = fork();
+    assert_true(flooder != -1);
+    if (flooder == 0) {
+        int fd = open(fifo, O_WRONLY);
+        if (fd == -1)
+            _exit(1);
+        static char buf[9000];
+        unsigned x = 12345;
+        for (size_t sent = 0; sent < 2u << 20;) {
+            x = x * 1103515245u + 12345u;
+            size_t n = 1 + (x >> 8) % sizeof buf;
+            for (size_t i = 0; i < n; i++)
+                buf[i] = (char)((x = x * 1103515245u + 12345u) >> 16);
+            if ((x >> 4) % 3 == 0)
+                memcpy(buf, FIFO_REQUEST_MAGIC, 4);
+            if (write_full(fd, buf, n) == -1)
+                _exit(1);
+            sent += n;
+        }
+        _exit(0);
+    }
+    for (int i = 0; i < 3; i++) {
+        round_trip(c, "during the flood\n", "during the flood\n");
+        fifo_ask(s.dir, "during the flood");
+    }
+    assert_int_equal(tu_wait_exit(flooder), 0);
+    fifo_ask(s.dir, "after the flood");
+
     assert_int_equal(close(idle), 0);
     assert_int_equal(close(c), 0);
     stop_server(&s, SIGINT);
@@ -1355,6 +1385,40 @@ static void evloop_fifo_removed_on_every_exit(void **state)
     assert_true(exists(fifo));                      /* not the loser's to remove */
     fifo_ask(s.dir, "still served");
     stop_server(&s, SIGTERM);
+
+    /* SIGKILL leaves the FIFO (and the socket) behind; the next server takes
+     * the FIFO over as a leftover. */
+    start_server(&s, args);
+    snprintf(fifo, sizeof fifo, "%s/ipcbook-upper.fifo", s.dir);
+    assert_int_equal(kill(s.pid, SIGKILL), 0);
+    assert_int_equal(tu_wait_exit(s.pid), 128 + SIGKILL);
+    assert_int_equal(close(s.out), 0);
+    assert_true(exists(fifo) && exists(s.path));
+    struct server again = s;
+    snprintf(again.path, sizeof again.path, "%s/again.sock", s.dir);
+    {
+        char prog[4096], line[512], want[512];
+        tu_program_path(prog, sizeof prog, "epoll/evloop");
+        int fd[2];
+        assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
+        fflush(NULL);
+        again.pid = fork();
+        assert_true(again.pid != -1);
+        if (again.pid == 0) {
+            if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || dup2(fd[1], STDOUT_FILENO) == -1)
+                _exit(TU_CHILD_SETUP_FAILED);
+            execl(prog, "evloop", "-f", s.dir, again.path, (char *)NULL);
+            tu_exec_failed();
+        }
+        assert_int_equal(close(fd[1]), 0);
+        again.out = fd[0];
+        snprintf(want, sizeof want, "listening on %s%s\n", again.path, again.also);
+        assert_true(read_line(again.out, line, sizeof line, 5000) > 0);
+        assert_string_equal(line, want);
+    }
+    fifo_ask(s.dir, "from the leftover FIFO");
+    assert_int_equal(unlink(s.path), 0);        /* the killed one's socket */
+    stop_server(&again, SIGTERM);
 
     char dir[] = "/tmp/evloop-test-XXXXXX";
     assert_non_null(mkdtemp(dir));

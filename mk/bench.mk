@@ -103,3 +103,49 @@ check-bench-tables: ## the benchmark tables of chapters 6 and 7 agree with bench
 	@bench/ipc/ref-tables.py --check
 
 TEST_STEPS += check-bench-tables
+
+# ---- chapter 08: poll vs epoll wake-up cost -----------------------------------
+#   make bench-wake            bench_ipc -k wake -> build/bench/wake.csv, plots
+#   make bench-wake-figure     re-render figures/bench-wake.svg from the
+#                              committed reference (part of bench-figures)
+#   make bench-wake-reference  adopt the last bench-wake run as the reference
+# WAKE_FLAGS adds bench_ipc options (default: 9 timed runs).  The waiter and
+# its peer are pinned to different CPUs (0,0 on a machine with one CPU).
+WAKE_FLAGS ?= -r 9
+BENCH_TARGETS += bench-wake
+.PHONY: bench-wake bench-wake-figure bench-wake-reference
+
+bench-wake: $(BENCH_BIN) ## chapter 08: poll vs epoll, 10..10000 idle fds (~30 s) -> build/bench/
+	@mkdir -p $(BENCH_DIR)
+	$(eval WAKE_LOAD := $(shell cut -d' ' -f1-3 /proc/loadavg))
+	@split=0,1; [ "$$(nproc)" -ge 2 ] || split=0,0; \
+	tmp=$(BENCH_DIR)/wake.csv.tmp; \
+	echo "bench_ipc -k wake -c $$split $(WAKE_FLAGS) > $(BENCH_DIR)/wake.csv"; \
+	if ! $(BENCH_BIN) -k wake -c $$split $(WAKE_FLAGS) > $$tmp \
+	   || ! awk -F, 'NF != 9 { bad = 1 } END { exit bad || NR != 9 }' $$tmp; then \
+	  rm -f $$tmp; \
+	  echo "bench-wake: bench_ipc failed or wrote a malformed CSV; not kept" >&2; \
+	  exit 1; \
+	fi; \
+	mv $$tmp $(BENCH_DIR)/wake.csv
+	@{ echo "nproc: $$(nproc)"; \
+	   echo "cpu: $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"; \
+	   echo "hypervisor: $$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor:[[:space:]]*//p')"; \
+	   echo "kernel: $$(uname -sr)"; \
+	   echo "WAKE_FLAGS: $(or $(WAKE_FLAGS),(none))"; \
+	   echo "load average before: $(WAKE_LOAD)"; \
+	   echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	   echo "date: $$(date -u '+%Y-%m-%d %H:%M UTC')"; } > $(BENCH_DIR)/wake-machine.txt
+	@for fmt in svg pdf; do \
+	  $(GNUPLOT) -e "datadir='$(BENCH_DIR)'; fmt='$$fmt'; out='$(BENCH_DIR)/bench-wake.$$fmt'" \
+	    bench/ipc/wake.gp || exit 1; done
+	@echo "bench-wake: results in $(BENCH_DIR)/wake.csv, bench-wake.svg, bench-wake.pdf"
+
+bench-figures: bench-wake-figure
+bench-wake-figure: ## re-render figures/bench-wake.svg from bench/ipc/reference/wake.csv
+	$(GNUPLOT) -e "datadir='$(BENCH_REF)'; fmt='svg'; out='figures/bench-wake.svg'" bench/ipc/wake.gp
+
+bench-wake-reference: ## adopt the last bench-wake run as the book's reference run
+	@mkdir -p $(BENCH_REF)
+	cp $(BENCH_DIR)/wake.csv $(BENCH_DIR)/wake-machine.txt $(BENCH_REF)/
+	@$(MAKE) --no-print-directory bench-wake-figure

@@ -68,6 +68,14 @@ for d in "${dirs[@]}"; do
     progs+=("build/bin/$n") asan+=("build/asan/bin/$n")
   done
 done
+# Programs of other chapters that the chapter's tests start by name
+# ("fifo/fifo_client" in tu_program_path or tu_run): built too, in both
+# flavours, so that the ASan run finds them under its BIN_DIR.
+for n in $(grep -ohE '"[a-z0-9_]+/[a-z0-9_]+"' "${files[@]}" | tr -d '"' | sort -u); do
+  [ -f "code/$n.c" ] || continue
+  case " ${progs[*]} " in *" build/bin/$n "*) continue ;; esac
+  progs+=("build/bin/$n") asan+=("build/asan/bin/$n")
+done
 pages=()
 for f in "${files[@]}"; do
   b=$(basename "$f" .md)

@@ -8,9 +8,10 @@
  * write+read pair and a bare futex wake-up round trip.  Every message is
  * checked on arrival; a wrong byte is an error, not a number.
  *
- * Usage: bench_ipc [-k lat|tput|verify] [-m MECH,...] [-s SIZE,...]
+ * Usage: bench_ipc [-k lat|tput|verify|wake] [-m MECH,...] [-s SIZE,...]
  *                  [-n COUNT] [-r RUNS] [-c CPU,CPU] [-f] [-l] [-x]
- * lat and tput print CSV on stdout; verify prints one line per test. */
+ * lat, tput and wake print CSV on stdout; verify prints one line per test.
+ * wake (chapter 8): poll vs epoll_wait on 10 to 10000 idle descriptors. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -43,6 +44,11 @@
 #include "common/proc.h"
 #include "mq/mq_util.h"
 #include "ring/ring.h"
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 
 #ifndef FUTEX_WAIT
 #define FUTEX_WAIT 0            /* futex(2): the kernel ABI */
@@ -113,7 +119,7 @@ struct link {
     size_t mq_msgsize;          /* MK_MQ: the queues' mq_msgsize */
 };
 
-enum test_kind { KIND_LAT, KIND_TPUT, KIND_VERIFY };
+enum test_kind { KIND_LAT, KIND_TPUT, KIND_VERIFY, KIND_WAKE };
 
 struct options {
     enum test_kind kind;
@@ -1228,8 +1234,211 @@ static struct lat_result run_wake_limit(const struct options *o, enum sync_kind 
     return res;
 }
 
+/* -k wake: poll versus epoll_wait on N idle descriptors plus one active. */
+enum { WAKE_MAX_IDLE = 10000, WAKE_SLACK_FDS = 64, WAKE_COUNT = 1000 };
+static const size_t wake_idle[] = { 10, 100, 1000, WAKE_MAX_IDLE };
+enum { N_WAKE_IDLE = sizeof wake_idle / sizeof wake_idle[0] };
+enum wake_how { WAKE_POLL, WAKE_EPOLL };
+static const char *const wake_name[] = { "poll", "epoll" };
+
+struct wake_bench {
+    int idle[WAKE_MAX_IDLE];        /* eventfds nobody writes to (but -x) */
+    int to_peer[2], from_peer[2];   /* pipes; from_peer[0] is the active one */
+    struct pollfd *pfd[N_WAKE_IDLE];/* [k]: wake_idle[k] idle, the active last */
+    int ep[N_WAKE_IDLE];            /* [k]: the same descriptors in an epoll */
+};
+
+static struct wake_bench g_wb;
+
+/* Make room for WAKE_MAX_IDLE descriptors and a few more: raise the soft
+ * RLIMIT_NOFILE (up to the hard limit) if it is too low. */
+static void wake_raise_nofile(void)
+{
+    const rlim_t need = WAKE_MAX_IDLE + WAKE_SLACK_FDS;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+        err_exit("getrlimit(RLIMIT_NOFILE)");
+    if (rl.rlim_cur >= need)
+        return;
+    if (rl.rlim_max < need)
+        fatal("-k wake needs %ju descriptors, but the hard RLIMIT_NOFILE is %ju"
+              " (raise it, e.g. ulimit -Hn %ju as root)",
+              (uintmax_t)need, (uintmax_t)rl.rlim_max, (uintmax_t)need);
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+        err_exit("setrlimit(RLIMIT_NOFILE, %ju)", (uintmax_t)need);
+}
+
+static void wake_setup(struct wake_bench *w)
+{
+    for (size_t i = 0; i < WAKE_MAX_IDLE; i++) {
+        w->idle[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (w->idle[i] == -1)
+            err_exit("eventfd (idle descriptor %zu of %d)", i + 1, WAKE_MAX_IDLE);
+    }
+    if (pipe2(w->to_peer, O_CLOEXEC) == -1 || pipe2(w->from_peer, O_CLOEXEC) == -1)
+        err_exit("pipe2");
+    for (size_t k = 0; k < N_WAKE_IDLE; k++) {
+        size_t n = wake_idle[k];
+        w->pfd[k] = xmalloc((n + 1) * sizeof *w->pfd[k]);
+        w->ep[k] = epoll_create1(EPOLL_CLOEXEC);
+        if (w->ep[k] == -1)
+            err_exit("epoll_create1");
+        for (size_t i = 0; i <= n; i++) {
+            int fd = i < n ? w->idle[i] : w->from_peer[0];
+            w->pfd[k][i] = (struct pollfd){ .fd = fd, .events = POLLIN };
+            struct epoll_event ev = { .events = EPOLLIN, .data.u64 = i };
+            if (epoll_ctl(w->ep[k], EPOLL_CTL_ADD, fd, &ev) == -1)
+                err_exit("epoll_ctl(EPOLL_CTL_ADD, %zu of %zu)", i + 1, n + 1);
+        }
+    }
+}
+
+static void wake_teardown(struct wake_bench *w)
+{
+    for (size_t k = 0; k < N_WAKE_IDLE; k++) {
+        free(w->pfd[k]);
+        close_checked(&w->ep[k]);
+    }
+    for (size_t i = 0; i < WAKE_MAX_IDLE; i++)
+        close_checked(&w->idle[i]);
+    close_checked(&w->to_peer[1]);
+    close_checked(&w->from_peer[0]);
+}
+
+/* The peer: echo every 8-byte stamp until end of file.  With INJECT, make
+ * the first idle descriptor ready too, just before echoing stamp FLIP. */
+static noreturn void wake_peer(struct wake_bench *w, bool inject, uint64_t flip)
+{
+    close_checked(&w->to_peer[1]);
+    close_checked(&w->from_peer[0]);
+    unsigned char stamp[8];
+    for (uint64_t seq = 0;; seq++) {
+        ssize_t r = read_full(w->to_peer[0], stamp, sizeof stamp);
+        if (r == 0)
+            break;
+        if (r != (ssize_t)sizeof stamp)
+            err_exit_child("wake peer: read");
+        if (inject && seq == flip) {
+            uint64_t one = 1;
+            if (write(w->idle[0], &one, sizeof one) != (ssize_t)sizeof one)
+                err_exit_child("wake peer: write eventfd");
+        }
+        if (write_full(w->from_peer[1], stamp, sizeof stamp) == -1)
+            err_exit_child("wake peer: write");
+    }
+    _exit(EXIT_SUCCESS);
+}
+
+/* One round trip on set K with HOW: send stamp SEQ, wait until the echo
+ * makes the active descriptor ready, check that it alone is ready and that
+ * the echo is stamp SEQ. */
+static void wake_round(struct wake_bench *w, size_t k, enum wake_how how, uint64_t seq)
+{
+    size_t n = wake_idle[k], ready = SIZE_MAX, nready = 0;
+    bool readable = false;
+    unsigned char stamp[8], echo[8];
+    put_stamp(stamp, seq);
+    if (write_full(w->to_peer[1], stamp, sizeof stamp) == -1)
+        err_exit("wake: write");
+    int got;
+    if (how == WAKE_POLL) {
+        while ((got = poll(w->pfd[k], (nfds_t)(n + 1), -1)) == -1 && errno == EINTR)
+            ;
+        if (got == -1)
+            err_exit("poll (%zu descriptors)", n + 1);
+        for (size_t i = 0; i <= n; i++)
+            if (w->pfd[k][i].revents != 0) {
+                ready = i;
+                nready++;
+                readable = (w->pfd[k][i].revents & POLLIN) != 0;
+            }
+    } else {
+        struct epoll_event ev[2];
+        while ((got = epoll_wait(w->ep[k], ev, 2, -1)) == -1 && errno == EINTR)
+            ;
+        if (got == -1)
+            err_exit("epoll_wait");
+        nready = (size_t)got;
+        ready = (size_t)ev[0].data.u64;
+        readable = (ev[0].events & EPOLLIN) != 0;
+    }
+    if ((size_t)got != nready || nready != 1 || ready != n || !readable)
+        fatal("wake: %s on %zu idle descriptors, round %" PRIu64 ": %zu ready"
+              " (expected only the active one, readable)", wake_name[how], n, seq, nready);
+    ssize_t r = read_full(w->from_peer[0], echo, sizeof echo);
+    if (r == -1)
+        err_exit("wake: read");
+    if (r != (ssize_t)sizeof echo)
+        fatal("wake: the peer process is gone (round %" PRIu64 ")", seq);
+    if (memcmp(echo, stamp, sizeof stamp) != 0)
+        fatal("wake: the echo of round %" PRIu64 " is not its stamp", seq);
+}
+
+/* -k wake: the whole measurement; prints its CSV.  Returns the exit status. */
+static int run_wake(const struct options *o, const char *pin)
+{
+    wake_raise_nofile();
+    struct wake_bench *w = &g_wb;
+    wake_setup(w);
+    size_t count = o->count ? o->count : WAKE_COUNT;
+    unsigned runs = o->runs;
+    uint64_t warm_up = (uint64_t)N_WAKE_IDLE * 2 * count;
+    alarm(WATCHDOG_SECONDS);
+    pid_t pid = fork_child(o->cpu[SIDE_CHILD]);
+    if (pid == 0)
+        wake_peer(w, o->inject_error, warm_up + 1);
+    close_checked(&w->to_peer[0]);
+    close_checked(&w->from_peer[1]);
+
+    size_t cells = (size_t)N_WAKE_IDLE * 2;
+    double *medians = xmalloc(cells * runs * sizeof *medians);
+    double *p99s = xmalloc(cells * runs * sizeof *p99s);
+    uint64_t *t = xmalloc(count * sizeof *t);
+    uint64_t seq = 0;
+    for (size_t k = 0; k < N_WAKE_IDLE; k++)        /* warm-up, checked too */
+        for (int how = 0; how < 2; how++)
+            for (size_t i = 0; i < count; i++)
+                wake_round(w, k, (enum wake_how)how, seq++);
+    for (unsigned r = 0; r < runs; r++) {
+        alarm(WATCHDOG_SECONDS);
+        fprintf(stderr, "wake: run %u of %u...\n", r + 1, runs);
+        for (size_t k = 0; k < N_WAKE_IDLE; k++)
+            for (unsigned j = 0; j < 2; j++) {
+                enum wake_how how = (enum wake_how)((j + r) % 2);  /* take turns first */
+                for (size_t i = 0; i < count; i++) {
+                    uint64_t t0 = now_ns();
+                    wake_round(w, k, how, seq++);
+                    t[i] = now_ns() - t0;
+                }
+                double min = 1e300;
+                size_t cell = (k * 2 + how) * runs + r;
+                summarize_run(t, count, &medians[cell], &p99s[cell], &min);
+            }
+    }
+    close_checked(&w->to_peer[1]);          /* the peer reads EOF and exits */
+    wait_child(pid, "wake");
+    alarm(0);
+
+    puts("mechanism,idle_fds,pin,runs,round_trips,median_ns,low_ns,high_ns,p99_ns");
+    for (size_t k = 0; k < N_WAKE_IDLE; k++)
+        for (int how = 0; how < 2; how++) {
+            double *m = &medians[(k * 2 + (size_t)how) * runs];
+            double median = median_of(m, runs);     /* sorts m */
+            printf("%s,%zu,%s,%u,%zu,%.0f,%.0f,%.0f,%.0f\n", wake_name[how], wake_idle[k],
+                   pin, runs, count, median, m[0], m[runs - 1],
+                   median_of(&p99s[(k * 2 + (size_t)how) * runs], runs));
+        }
+    flush_stdout();
+    free(t);
+    free(medians);
+    free(p99s);
+    wake_teardown(w);
+    return EXIT_SUCCESS;
+}
+
 static const char usage_text[] =
-    "[-k lat|tput|verify] [-m MECH,...] [-s SIZE,...] [-n COUNT] [-r RUNS]\n"
+    "[-k lat|tput|verify|wake] [-m MECH,...] [-s SIZE,...] [-n COUNT] [-r RUNS]\n"
     "       [-c CPU,CPU] [-f] [-l] [-x]";
 
 static void list_mechanisms(void)
@@ -1294,6 +1503,8 @@ static void parse_options(int argc, char *argv[], struct options *o)
                 o->kind = KIND_TPUT;
             else if (strcmp(optarg, "verify") == 0)
                 o->kind = KIND_VERIFY;
+            else if (strcmp(optarg, "wake") == 0)
+                o->kind = KIND_WAKE;
             else
                 usage_exit("%s", usage_text);
             break;
@@ -1337,6 +1548,8 @@ static void parse_options(int argc, char *argv[], struct options *o)
     }
     if (optind != argc)
         usage_exit("%s", usage_text);
+    if (o->kind == KIND_WAKE && (o->n_names != 0 || o->n_sizes != 0))
+        usage_exit("%s\n-k wake takes no -m or -s", usage_text);
     if (o->n_names == 0) {
         for (size_t i = 0; i < N_MECHS; i++)
             o->names[o->n_names++] = mechs[i].name;
@@ -1433,6 +1646,8 @@ int main(int argc, char *argv[])
     char pin[32] = "none";
     if (o.cpu[0] >= 0)
         snprintf(pin, sizeof pin, "%d-%d", o.cpu[0], o.cpu[1]);
+    if (o.kind == KIND_WAKE)
+        return run_wake(&o, pin);
     if (o.kind == KIND_LAT)
         puts("mechanism,size,pin,runs,round_trips,median_ns,p99_ns,mean_ns,min_ns");
     else if (o.kind == KIND_TPUT)

@@ -3,15 +3,18 @@
  * domain socket, a worker thread (eventfd), a timer (timerfd), a child
  * process (pidfd) and the stop signals (signalfd).
  *
- * Usage: evloop [-t IDLE_MS] [-w WORK_MS] SOCKET [-- COMMAND [ARG...]]
+ * Usage: evloop [-t IDLE_MS] [-w WORK_MS] [-f DIR] SOCKET [-- COMMAND [ARG...]]
  *   Echoes every line a client sends.  A line "!TEXT" is handed to the
  *   worker thread, which answers TEXT in upper case after WORK_MS
  *   (default 0) milliseconds.  A client that makes no progress for
  *   IDLE_MS (default 60000) is disconnected; one whose line is longer than
  *   1024 bytes gets "error: line too long" and is disconnected.
  *   COMMAND, if given, runs as a child; its exit is reported.
- *   Prints "listening on SOCKET" when ready.  SIGINT, SIGTERM or SIGHUP
- *   stop it: it ends the child, closes every connection, removes SOCKET. */
+ *   With -f, it also serves chapter 3's FIFO protocol on
+ *   DIR/ipcbook-upper.fifo (fifo_client -d DIR TEXT gets TEXT upper-cased).
+ *   Prints "listening on SOCKET" (and " and FIFO") when ready.  SIGINT,
+ *   SIGTERM or SIGHUP stop it: it ends the child, closes every connection,
+ *   removes SOCKET and the FIFO. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -36,6 +39,8 @@
 #include "common/num.h"
 #include "common/proc.h"
 #include "epoll/pidfd.h"
+#include "fifo/fifo_proto.h"
+#include "fifo/fifo_serve.h"
 #include "uds/uds_util.h"
 
 enum {
@@ -48,7 +53,7 @@ enum {
 
 /* epoll_event.data.u64 of the fixed descriptors; clients use
  * TAG_CLIENT + their index. */
-enum { TAG_LISTEN, TAG_SIGNAL, TAG_EVENT, TAG_TIMER, TAG_CHILD, TAG_CLIENT };
+enum { TAG_LISTEN, TAG_SIGNAL, TAG_EVENT, TAG_TIMER, TAG_CHILD, TAG_FIFO, TAG_CLIENT };
 
 struct client {
     int fd;                         /* -1: a free slot */
@@ -337,6 +342,56 @@ static void accept_clients(int lsock)
     }
 }
 
+/* -f DIR: chapter 3's FIFO protocol on DIR/ipcbook-upper.fifo, through the
+ * same functions as fifo_server (fifo/fifo_serve.h). */
+static const char *fifo_dir;            /* NULL: no FIFO side */
+static int fifo_rfd = -1, fifo_dummy_writer = -1;
+static struct inbox fifo_in;
+static char fifo_removed[PATH_MAX];     /* for the last line of output */
+
+static void open_server_fifo(void)
+{
+    if (server_fifo_path(server_path, sizeof server_path, fifo_dir) == -1)
+        err_exit("%s", fifo_dir);
+    create_server_fifo();
+    if (atexit(remove_server_fifo) != 0) {
+        remove_server_fifo();
+        fatal("atexit failed");
+    }
+    fifo_rfd = open(server_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fifo_rfd == -1)
+        err_exit("open %s", server_path);
+    /* We hold the read end, so this open does not block; never written. */
+    fifo_dummy_writer = open(server_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fifo_dummy_writer == -1)
+        err_exit("open %s", server_path);
+}
+
+/* The server FIFO is readable: one read, then answer every whole request
+ * in the inbox.  What is still in the FIFO is reported again next round. */
+static void fifo_ready(void)
+{
+    ssize_t n = read(fifo_rfd, fifo_in.buf + fifo_in.used, sizeof fifo_in.buf - fifo_in.used);
+    if (n == -1 && errno != EAGAIN && errno != EINTR)
+        err_exit("read %s", server_path);
+    if (n == 0)
+        fatal("end of file on %s", server_path);    /* we hold a writer */
+    if (n > 0)
+        fifo_in.used += (size_t)n;
+    struct fifo_request req;
+    while (next_request(&fifo_in, &req))
+        handle_request(fifo_dir, &req);
+}
+
+static void close_server_fifo(void)
+{
+    if (close(fifo_rfd) == -1 || close(fifo_dummy_writer) == -1)
+        err_exit("close %s", server_path);
+    remove_server_fifo();
+    memcpy(fifo_removed, server_path, sizeof fifo_removed);
+    server_path[0] = '\0';              /* atexit: nothing left to remove */
+}
+
 static int listen_on(const char *path)
 {
     struct sockaddr_un sa;
@@ -390,20 +445,23 @@ static void report_child(int pfd)
 int main(int argc, char *argv[])
 {
     close_stdout_at_exit();
+    static const char usage[] = "[-t IDLE_MS] [-w WORK_MS] [-f DIR] SOCKET [-- COMMAND [ARG...]]";
     int opt;
-    while ((opt = getopt(argc, argv, "+t:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "+t:w:f:")) != -1) {
         if (opt == 't')
             idle_ms = (long long)arg_ull("IDLE_MS", optarg, 1, 86400000);
         else if (opt == 'w')
             work_ms = (long)arg_ull("WORK_MS", optarg, 0, 60000);
+        else if (opt == 'f')
+            fifo_dir = optarg;
         else
-            usage_exit("[-t IDLE_MS] [-w WORK_MS] SOCKET [-- COMMAND [ARG...]]");
+            usage_exit("%s", usage);
     }
     char **command = NULL;
     if (optind < argc && argc - optind >= 3 && strcmp(argv[optind + 1], "--") == 0)
         command = argv + optind + 2;
     else if (argc - optind != 1)
-        usage_exit("[-t IDLE_MS] [-w WORK_MS] SOCKET [-- COMMAND [ARG...]]");
+        usage_exit("%s", usage);
     const char *path = argv[optind];
 
     sigset_t stop, old_mask;
@@ -430,6 +488,10 @@ int main(int argc, char *argv[])
         err_exit("epoll_create1");
     for (int i = 0; i < MAX_CLIENTS; i++)
         clients[i].fd = -1;
+    if (fifo_dir != NULL) {
+        open_server_fifo();
+        watch(EPOLL_CTL_ADD, fifo_rfd, EPOLLIN, TAG_FIFO);
+    }
     int lsock = listen_on(path);
     watch(EPOLL_CTL_ADD, lsock, EPOLLIN, TAG_LISTEN);
     watch(EPOLL_CTL_ADD, sig_fd, EPOLLIN, TAG_SIGNAL);
@@ -445,7 +507,7 @@ int main(int argc, char *argv[])
     int rc = pthread_create(&thread, NULL, worker, NULL);
     if (rc != 0)
         err_exit_en(rc, "pthread_create");
-    printf("listening on %s\n", path);
+    printf("listening on %s%s%s\n", path, fifo_dir ? " and " : "", fifo_dir ? server_path : "");
     flush_stdout();
 
     struct signalfd_siginfo si = { 0 };
@@ -472,6 +534,8 @@ int main(int argc, char *argv[])
                 collect_results();
             } else if (tag == TAG_TIMER) {
                 check_idle(timer_fd);
+            } else if (tag == TAG_FIFO) {
+                fifo_ready();
             } else if (tag == TAG_CHILD) {
                 report_child(child_fd);
                 watch(EPOLL_CTL_DEL, child_fd, 0, 0);
@@ -504,6 +568,9 @@ int main(int argc, char *argv[])
     if (unlink(path) == -1)
         err_exit("unlink %s", path);
     socket_to_remove = NULL;
-    printf("caught %s, removed %s\n", signal_abbrev((int)si.ssi_signo), path);
+    if (fifo_dir != NULL)
+        close_server_fifo();
+    printf("caught %s, removed %s%s%s\n", signal_abbrev((int)si.ssi_signo), path,
+           fifo_dir ? " and " : "", fifo_dir ? fifo_removed : "");
     return EXIT_SUCCESS;
 }

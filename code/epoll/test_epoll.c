@@ -6,6 +6,8 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +19,7 @@
 
 #include "common/test_util.h"
 #include "epoll/pidfd.h"
+#include "fifo/fifo_proto.h"
 
 static sigset_t block(int sig)
 {
@@ -181,6 +184,55 @@ static void sig_realtime_signals_queue_with_payload(void **state)
         assert_int_equal(si[i].si_pid, getpid());
         assert_int_equal(si[i].si_uid, getuid());
     }
+}
+static volatile sig_atomic_t usr2_handled;
+
+static void count_usr2(int sig)
+{
+    (void)sig;
+    usr2_handled++;
+}
+
+static void sig_sigwaitinfo_takes_the_signal(void **state)
+{
+    (void)state;
+    struct sigaction sa = { .sa_handler = count_usr2 }, old_sa;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR2, &sa, &old_sa), 0);
+    usr2_handled = 0;
+    sigset_t old = block(SIGUSR2);
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        struct timespec pause = { 0, 100 * 1000000L };
+        nanosleep(&pause, NULL);
+        union sigval v = { .sival_int = 4242 };
+        _exit(sigqueue(parent, SIGUSR2, v) == 0 ? 0 : 1);
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    long long t0 = ms_now();
+    siginfo_t si;
+    int sig;
+    while ((sig = sigwaitinfo(&set, &si)) == -1 && errno == EINTR)
+        ;
+    long long waited = ms_now() - t0;
+    assert_int_equal(sig, SIGUSR2);
+    assert_true(waited >= 50);                  /* it really waited */
+    assert_int_equal(si.si_signo, SIGUSR2);
+    assert_int_equal(si.si_code, SI_QUEUE);
+    assert_int_equal(si.si_pid, pid);
+    assert_int_equal(si.si_value.sival_int, 4242);
+    sigset_t pending;
+    assert_int_equal(sigpending(&pending), 0);
+    assert_false(sigismember(&pending, SIGUSR2));   /* taken, not left */
+    restore(&old);
+    assert_int_equal(usr2_handled, 0);          /* no handler ran */
+    assert_int_equal(sigaction(SIGUSR2, &old_sa, NULL), 0);
+    assert_int_equal(tu_wait_exit(pid), 0);
 }
 static int restart_pipe[2];
 
@@ -459,6 +511,86 @@ static void pidfd_send_signal_after_reap_fails(void **state)
     assert_int_equal(close(go), 0);
 }
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77                 /* asm-generic/socket.h, Linux 6.5 */
+#endif
+
+/* The "Pid:" line of /proc/self/fdinfo/PIDFD: the pid it refers to, or -1
+ * once that process has been reaped. */
+static long fdinfo_pid(int pidfd)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+    FILE *f = fopen(path, "re");
+    assert_non_null(f);
+    long pid = 0;
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        found = sscanf(line, "Pid: %ld", &pid) == 1;
+    assert_int_equal(fclose(f), 0);
+    assert_true(found);
+    return pid;
+}
+
+static void pidfd_so_peerpidfd_outlives_peer(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/peerpidfd-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/s", dir);
+    int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(lsock >= 0);
+    assert_int_equal(bind(lsock, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lsock, 1), 0);
+    int go[2];
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        char c;
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        close(go[1]);
+        if (fd == -1 || connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        _exit(read(go[0], &c, 1) == 0 ? 0 : 1);  /* until the test lets go */
+    }
+    assert_int_equal(close(go[0]), 0);
+    int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+    assert_true(conn >= 0);
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    assert_int_equal(getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len), 0);
+    assert_int_equal(cred.pid, pid);
+    int pfd = -1;
+    len = sizeof pfd;
+    if (getsockopt(conn, SOL_SOCKET, SO_PEERPIDFD, &pfd, &len) == -1)
+        fail_msg("getsockopt(SO_PEERPIDFD): %s", strerror(errno));
+    assert_true(pfd >= 0);
+    assert_int_equal(fdinfo_pid(pfd), pid);             /* the peer itself */
+    assert_true(fcntl(pfd, F_GETFD) & FD_CLOEXEC);
+    struct pollfd p = { .fd = pfd, .events = POLLIN };
+    assert_int_equal(poll(&p, 1, 100), 0);             /* it is alive */
+    assert_int_equal(pidfd_send_signal(pfd, 0, NULL, 0), 0);
+
+    assert_int_equal(close(go[1]), 0);                 /* let it exit... */
+    assert_int_equal(poll(&p, 1, 5000), 1);            /* ...the pidfd sees it */
+    assert_true(p.revents & POLLIN);
+    assert_int_equal(tu_wait_exit(pid), 0);            /* reaped: PID is free */
+    len = sizeof cred;
+    assert_int_equal(getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len), 0);
+    assert_int_equal(cred.pid, pid);                   /* the stale number */
+    assert_int_equal(fdinfo_pid(pfd), -1);             /* the pidfd: gone */
+    assert_int_equal(pidfd_send_signal(pfd, SIGTERM, NULL, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    assert_int_equal(close(pfd), 0);
+    assert_int_equal(close(conn), 0);
+    assert_int_equal(close(lsock), 0);
+    assert_int_equal(unlink(sa.sun_path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static int wait_one(int ep, int ms, struct epoll_event *ev)
 {
     int n;
@@ -578,11 +710,127 @@ static void epoll_close_does_not_remove_dup(void **state)
     assert_int_equal(close(p[1]), 0);
 }
 
+struct wake_row { double median, low, high; unsigned runs; size_t round_trips; };
+
+static int run_wake(const char *const args[], rlim_t soft, rlim_t hard,
+                    char *out, size_t size)
+{
+    char prog[4096];
+    tu_program_path(prog, sizeof prog, "compare/bench_ipc");
+    char *argv[16] = { "bench_ipc", "-k", "wake" };
+    int n = 3;
+    for (; args[n - 3] != NULL; n++) {
+        assert_true(n < 15);
+        argv[n] = (char *)args[n - 3];
+    }
+    argv[n] = NULL;
+    int fd[2];
+    assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        struct rlimit rl = { soft, hard };
+        if ((soft != 0 && setrlimit(RLIMIT_NOFILE, &rl) == -1)
+            || dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execv(prog, argv);
+        tu_exec_failed();
+    }
+    assert_int_equal(close(fd[1]), 0);
+    ssize_t got = read_full(fd[0], out, size - 1);
+    assert_true(got >= 0 && (size_t)got < size - 1);   /* all of it */
+    out[got] = '\0';
+    assert_int_equal(close(fd[0]), 0);
+    return tu_wait_exit(pid);
+}
+
+/* The CSV row of MECH with IDLE descriptors in OUT: true if there is
+ * exactly one. */
+static bool wake_row(const char *out, const char *mech, size_t idle, struct wake_row *r)
+{
+    int found = 0;
+    for (const char *line = out; line != NULL && *line != '\0';
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char name[16];
+        size_t n;
+        double p99;
+        struct wake_row w;
+        if (sscanf(line, "%15[^,],%zu,%*[^,],%u,%zu,%lf,%lf,%lf,%lf", name, &n, &w.runs,
+                   &w.round_trips, &w.median, &w.low, &w.high, &p99) == 8
+            && strcmp(name, mech) == 0 && n == idle) {
+            *r = w;
+            found++;
+        }
+    }
+    return found == 1;
+}
+
+static const size_t wake_ns[] = { 10, 100, 1000, 10000 };
+static void wake_bench_checks_what_it_measures(void **state)
+{
+    (void)state;
+    static char out[16384];
+    const char *const ok[] = { "-n", "30", "-r", "3", NULL };
+    assert_int_equal(run_wake(ok, 0, 0, out, sizeof out), 0);
+    assert_non_null(strstr(out, "mechanism,idle_fds,pin,runs,round_trips,median_ns,"
+                                "low_ns,high_ns,p99_ns\n"));
+    for (size_t i = 0; i < 4; i++)
+        for (int m = 0; m < 2; m++) {
+            struct wake_row r;
+            assert_true(wake_row(out, m ? "epoll" : "poll", wake_ns[i], &r));
+            assert_int_equal(r.runs, 3);
+            assert_int_equal(r.round_trips, 30);
+            assert_true(r.low > 0 && r.low <= r.median && r.median <= r.high);
+        }
+    const char *const bad[] = { "-n", "30", "-r", "3", "-x", NULL };
+    assert_int_equal(run_wake(bad, 0, 0, out, sizeof out), 1);
+    assert_non_null(strstr(out, "poll on 10 idle descriptors, round 241: 2 ready"
+                                " (expected only the active one, readable)"));
+    assert_null(strstr(out, "poll,"));
+    const char *const with_m[] = { "-m", "pipe", NULL };
+    assert_int_equal(run_wake(with_m, 0, 0, out, sizeof out), 2);
+}
+static void wake_bench_raises_nofile_or_says_why(void **state)
+{
+    (void)state;
+    static char out[16384];
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    assert_true(rl.rlim_max >= 10064);
+    const char *const args[] = { "-n", "5", "-r", "1", NULL };
+    assert_int_equal(run_wake(args, 1024, rl.rlim_max, out, sizeof out), 0);
+    struct wake_row r;
+    assert_true(wake_row(out, "poll", 10000, &r));
+    assert_true(wake_row(out, "epoll", 10000, &r));
+    assert_int_equal(run_wake(args, 1000, 1000, out, sizeof out), 1);
+    assert_non_null(strstr(out, "-k wake needs 10064 descriptors, but the hard"
+                                " RLIMIT_NOFILE is 1000"));
+    assert_null(strstr(out, "poll,"));
+}
+static void wake_bench_poll_grows_epoll_does_not(void **state)
+{
+    (void)state;
+    static char out[16384];
+    const char *cpus = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? "0,1" : "0,0";
+    const char *const args[] = { "-n", "100", "-r", "5", "-c", cpus, NULL };
+    assert_int_equal(run_wake(args, 0, 0, out, sizeof out), 0);
+    struct wake_row p10, p10k, e10, e10k;
+    assert_true(wake_row(out, "poll", 10, &p10));
+    assert_true(wake_row(out, "poll", 10000, &p10k));
+    assert_true(wake_row(out, "epoll", 10, &e10));
+    assert_true(wake_row(out, "epoll", 10000, &e10k));
+    if (!(p10k.low > 5 * e10k.low && p10k.low > 5 * p10.low && e10k.low < 3 * e10.low))
+        fail_msg("fastest run: poll %.0f -> %.0f ns, epoll %.0f -> %.0f ns (10 -> 10000 idle)",
+                 p10.low, p10k.low, e10.low, e10k.low);
+}
+
 struct server {
     pid_t pid;
     int out;                        /* its stdout */
     char dir[64];
     char path[128];
+    char also[192];                 /* " and FIFO" with -f DIR, else "" */
 };
 
 /* Read one line (at most SIZE - 1 bytes) from FD within MS ms; returns its
@@ -611,6 +859,7 @@ static void start_server(struct server *s, const char *const args[])
     strcpy(s->dir, "/tmp/evloop-test-XXXXXX");
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->path, sizeof s->path, "%s/e.sock", s->dir);
+    s->also[0] = '\0';
     char prog[4096];
     tu_program_path(prog, sizeof prog, "epoll/evloop");
     char *argv[32];
@@ -618,6 +867,10 @@ static void start_server(struct server *s, const char *const args[])
     for (; args[n] != NULL; n++) {
         assert_true(n < 31);
         argv[n] = strcmp(args[n], "SOCK") == 0 ? s->path : (char *)args[n];
+        if (strcmp(args[n], "DIR") == 0) {
+            argv[n] = s->dir;
+            snprintf(s->also, sizeof s->also, " and %s/ipcbook-upper.fifo", s->dir);
+        }
     }
     argv[n] = NULL;
     int fd[2];
@@ -636,8 +889,8 @@ static void start_server(struct server *s, const char *const args[])
     }
     assert_int_equal(close(fd[1]), 0);
     s->out = fd[0];
-    char line[256], want[256];
-    snprintf(want, sizeof want, "listening on %s\n", s->path);
+    char line[512], want[512];
+    snprintf(want, sizeof want, "listening on %s%s\n", s->path, s->also);
     assert_true(read_line(s->out, line, sizeof line, 5000) > 0);
     assert_string_equal(line, want);
 }
@@ -646,8 +899,8 @@ static void stop_server(struct server *s, int sig)
 {
     assert_int_equal(kill(s->pid, sig), 0);
     assert_int_equal(tu_wait_exit(s->pid), 0);
-    char line[256], want[256];
-    snprintf(want, sizeof want, "caught %s, removed %s\n", signal_abbrev(sig), s->path);
+    char line[512], want[512];
+    snprintf(want, sizeof want, "caught %s, removed %s%s\n", signal_abbrev(sig), s->path, s->also);
     assert_true(read_line(s->out, line, sizeof line, 1000) > 0);
     assert_string_equal(line, want);
     assert_int_equal(read_line(s->out, line, sizeof line, 1000), -1);  /* EOF */
@@ -925,6 +1178,262 @@ static void evloop_checks_arguments(void **state)
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
 }
+static pid_t start_fifo_client(const char *dir, const char *text, int *out)
+{
+    char prog[4096];
+    tu_program_path(prog, sizeof prog, "fifo/fifo_client");
+    int fd[2];
+    assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        if (dup2(fd[1], STDOUT_FILENO) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
+        execl(prog, "fifo_client", "-d", dir, text, (char *)NULL);
+        tu_exec_failed();
+    }
+    assert_int_equal(close(fd[1]), 0);
+    *out = fd[0];
+    return pid;
+}
+
+/* Wait for the client PID started on TEXT; it must print TEXT -> TEXT in
+ * upper case (ASCII) and exit 0. */
+static void fifo_answer(pid_t pid, int out, const char *text)
+{
+    char line[1024], want[1024];
+    int n = snprintf(want, sizeof want, "%s -> ", text);
+    for (size_t i = 0; text[i] != '\0'; i++)
+        want[n++] = (char)((text[i] >= 'a' && text[i] <= 'z') ? text[i] - 'a' + 'A' : text[i]);
+    want[n++] = '\n';
+    want[n] = '\0';
+    assert_true(read_line(out, line, sizeof line, 8000) > 0);
+    assert_string_equal(line, want);
+    assert_int_equal(close(out), 0);
+    assert_int_equal(tu_wait_exit(pid), 0);
+}
+
+static void fifo_ask(const char *dir, const char *text)
+{
+    int out;
+    pid_t pid = start_fifo_client(dir, text, &out);
+    fifo_answer(pid, out, text);
+}
+
+static struct fifo_request fifo_request_for(pid_t pid, const char *text)
+{
+    struct fifo_request req = { .client_pid = (int32_t)pid, .len = (uint32_t)strlen(text) };
+    memcpy(req.text, text, strlen(text));
+    fifo_request_seal(&req);
+    return req;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+static void evloop_serves_fifo_clients(void **state)
+{
+    (void)state;
+    struct server s;
+    const char *const args[] = { "evloop", "-f", "DIR", "SOCK", NULL };
+    start_server(&s, args);
+    fifo_ask(s.dir, "hello, fifo");
+    int c = connect_to(&s);
+    pid_t pids[8];
+    int outs[8];
+    char texts[8][32];
+    for (int i = 0; i < 8; i++) {
+        snprintf(texts[i], sizeof texts[i], "client %d of eight", i);
+        pids[i] = start_fifo_client(s.dir, texts[i], &outs[i]);
+    }
+    round_trip(c, "uds\n", "uds\n");
+    for (int i = 0; i < 8; i++)
+        fifo_answer(pids[i], outs[i], texts[i]);
+    round_trip(c, "!uds again\n", "UDS AGAIN\n");
+    assert_int_equal(close(c), 0);
+    assert_int_equal(tu_count_entries(s.dir), 2);      /* e.sock, the FIFO */
+    stop_server(&s, SIGTERM);
+}
+static void evloop_fifo_side_survives_hostile_writers(void **state)
+{
+    (void)state;
+    struct server s;
+    const char *const args[] = { "evloop", "-f", "DIR", "SOCK", NULL };
+    start_server(&s, args);
+    char fifo[192], reply[192];
+    snprintf(fifo, sizeof fifo, "%s/ipcbook-upper.fifo", s.dir);
+    int c = connect_to(&s);
+
+    int idle = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);   /* never closes */
+    assert_true(idle >= 0);
+    assert_int_equal(write(idle, "garbage", 7), 7);
+    struct fifo_request cut = fifo_request_for(getpid(), "never finished");
+    assert_int_equal(write(idle, &cut, 11), 11);               /* and stalls */
+    fifo_ask(s.dir, "after a cut request");
+    round_trip(c, "uds 1\n", "uds 1\n");
+    char flood[300];
+    memset(flood, 'x', sizeof flood);
+    memcpy(flood, FIFO_REQUEST_MAGIC, 4);
+    assert_int_equal(write(idle, flood, sizeof flood), (ssize_t)sizeof flood);
+    fifo_ask(s.dir, "after a flood");
+
+    /* A client that dies after sending its request. */
+    assert_int_equal(kill(s.pid, SIGSTOP), 0);
+    int out;
+    pid_t dying = start_fifo_client(s.dir, "dies first", &out);
+    int peek = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(peek >= 0);
+    int pending = 0;
+    for (int i = 0; i < 500 && pending < (int)sizeof(struct fifo_request); i++) {
+        assert_int_equal(ioctl(peek, FIONREAD, &pending), 0);
+        usleep(10000);
+    }
+    assert_true(pending >= (int)sizeof(struct fifo_request));  /* it was sent */
+    assert_int_equal(close(peek), 0);
+    assert_int_equal(kill(dying, SIGKILL), 0);
+    assert_int_equal(tu_wait_exit(dying), 128 + SIGKILL);
+    assert_int_equal(close(out), 0);
+    assert_int_equal(reply_fifo_path(reply, sizeof reply, s.dir, dying), 0);
+    assert_true(exists(reply));                                /* left behind */
+    assert_int_equal(kill(s.pid, SIGCONT), 0);
+    for (int i = 0; i < 300 && exists(reply); i++)
+        usleep(10000);
+    assert_false(exists(reply));                               /* removed */
+    round_trip(c, "uds 2\n", "uds 2\n");
+
+    /* A client that never reads its replies. */
+    assert_int_equal(reply_fifo_path(reply, sizeof reply, s.dir, getpid()), 0);
+    assert_int_equal(mkfifo(reply, 0600), 0);
+    int deaf = open(reply, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(deaf >= 0);
+    int w = open(fifo, O_WRONLY | O_CLOEXEC);
+    assert_true(w >= 0);
+    struct fifo_request req = fifo_request_for(getpid(), "nobody reads this");
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(write_full(w, &req, sizeof req), (ssize_t)sizeof req);
+    assert_int_equal(close(w), 0);
+    fifo_ask(s.dir, "after a deaf client");
+    round_trip(c, "uds 3\n", "uds 3\n");
+    int queued = 0;
+    assert_int_equal(ioctl(deaf, FIONREAD, &queued), 0);
+    assert_true(queued > 0 && queued % (int)sizeof(struct fifo_reply) == 0);
+    assert_true(queued < 300 * (int)sizeof(struct fifo_reply));  /* some dropped */
+    assert_int_equal(close(deaf), 0);
+    assert_int_equal(unlink(reply), 0);
+
+    /* A flood, while clients on both sides ask. */
+    fflush(NULL);
+    pid_t flooder = fork();
+    assert_true(flooder != -1);
+    if (flooder == 0) {
+        int fd = open(fifo, O_WRONLY);
+        if (fd == -1)
+            _exit(1);
+        static char buf[9000];
+        unsigned x = 12345;
+        for (size_t sent = 0; sent < 2u << 20;) {
+            x = x * 1103515245u + 12345u;
+            size_t n = 1 + (x >> 8) % sizeof buf;
+            for (size_t i = 0; i < n; i++)
+                buf[i] = (char)((x = x * 1103515245u + 12345u) >> 16);
+            if ((x >> 4) % 3 == 0)
+                memcpy(buf, FIFO_REQUEST_MAGIC, 4);
+            if (write_full(fd, buf, n) == -1)
+                _exit(1);
+            sent += n;
+        }
+        _exit(0);
+    }
+    for (int i = 0; i < 3; i++) {
+        round_trip(c, "during the flood\n", "during the flood\n");
+        fifo_ask(s.dir, "during the flood");
+    }
+    assert_int_equal(tu_wait_exit(flooder), 0);
+    fifo_ask(s.dir, "after the flood");
+
+    assert_int_equal(close(idle), 0);
+    assert_int_equal(close(c), 0);
+    stop_server(&s, SIGINT);
+}
+static void evloop_fifo_removed_on_every_exit(void **state)
+{
+    (void)state;
+    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        struct server s;
+        const char *const args[] = { "evloop", "-f", "DIR", "SOCK", NULL };
+        start_server(&s, args);
+        fifo_ask(s.dir, "one");
+        stop_server(&s, sigs[i]);
+    }
+
+    struct server s;
+    const char *const args[] = { "evloop", "-f", "DIR", "SOCK", NULL };
+    start_server(&s, args);
+    char out[1024], taken[192], fifo[192];
+    snprintf(taken, sizeof taken, "%s/taken", s.dir);
+    snprintf(fifo, sizeof fifo, "%s/ipcbook-upper.fifo", s.dir);
+    char *const second[] = { "evloop", "-f", s.dir, taken, NULL };
+    int status = tu_run("epoll/evloop", second, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(out, "another server is already reading"));
+    assert_true(exists(fifo));                      /* not the loser's to remove */
+    fifo_ask(s.dir, "still served");
+    stop_server(&s, SIGTERM);
+
+    /* SIGKILL leaves the FIFO (and the socket) behind; the next server takes
+     * the FIFO over as a leftover. */
+    start_server(&s, args);
+    snprintf(fifo, sizeof fifo, "%s/ipcbook-upper.fifo", s.dir);
+    assert_int_equal(kill(s.pid, SIGKILL), 0);
+    assert_int_equal(tu_wait_exit(s.pid), 128 + SIGKILL);
+    assert_int_equal(close(s.out), 0);
+    assert_true(exists(fifo) && exists(s.path));
+    struct server again = s;
+    snprintf(again.path, sizeof again.path, "%s/again.sock", s.dir);
+    {
+        char prog[4096], line[512], want[512];
+        tu_program_path(prog, sizeof prog, "epoll/evloop");
+        int fd[2];
+        assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
+        fflush(NULL);
+        again.pid = fork();
+        assert_true(again.pid != -1);
+        if (again.pid == 0) {
+            if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || dup2(fd[1], STDOUT_FILENO) == -1)
+                _exit(TU_CHILD_SETUP_FAILED);
+            execl(prog, "evloop", "-f", s.dir, again.path, (char *)NULL);
+            tu_exec_failed();
+        }
+        assert_int_equal(close(fd[1]), 0);
+        again.out = fd[0];
+        snprintf(want, sizeof want, "listening on %s%s\n", again.path, again.also);
+        assert_true(read_line(again.out, line, sizeof line, 5000) > 0);
+        assert_string_equal(line, want);
+    }
+    fifo_ask(s.dir, "from the leftover FIFO");
+    assert_int_equal(unlink(s.path), 0);        /* the killed one's socket */
+    stop_server(&again, SIGTERM);
+
+    char dir[] = "/tmp/evloop-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(taken, sizeof taken, "%s/taken", dir);
+    int fd = open(taken, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+    char *const occupied[] = { "evloop", "-f", dir, taken, NULL };
+    status = tu_run("epoll/evloop", occupied, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(out, "Address already in use"));
+    assert_int_equal(tu_count_entries(dir), 1);     /* only the file: no FIFO */
+    assert_int_equal(unlink(taken), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
 
 #define T(f) TU_TEST(f)
 
@@ -941,6 +1450,7 @@ int main(void)
         T(sig_standard_signals_coalesce),
         T(sig_realtime_signals_queue_with_payload),
         T(sig_sa_restart_restarts_read),
+        T(sig_sigwaitinfo_takes_the_signal),
         T(sig_self_pipe_wakes_poll),
         T(sig_signalfd_reads_siginfo),
         T(sig_signalfd_needs_blocked_signal),
@@ -950,11 +1460,15 @@ int main(void)
         T(timerfd_counts_expirations),
         T(pidfd_poll_sees_child_exit),
         T(pidfd_send_signal_after_reap_fails),
+        T(pidfd_so_peerpidfd_outlives_peer),
         T(epoll_level_triggered_repeats),
         T(epoll_edge_triggered_starves_undrained_reader),
         T(epoll_oneshot_disarms),
         T(epoll_exclusive_not_with_mod),
         T(epoll_close_does_not_remove_dup),
+        TU_TEST_SECONDS(wake_bench_checks_what_it_measures, 60),
+        TU_TEST_SECONDS(wake_bench_raises_nofile_or_says_why, 60),
+        TU_TEST_SECONDS(wake_bench_poll_grows_epoll_does_not, 60),
         T(evloop_echoes_lines_in_order),
         T(evloop_stop_signals_leave_nothing),
         T(evloop_reaps_child_through_pidfd),
@@ -962,6 +1476,9 @@ int main(void)
         T(evloop_cuts_off_stalled_and_idle_clients),
         T(evloop_survives_clients_that_die),
         T(evloop_checks_arguments),
+        TU_TEST_SECONDS(evloop_serves_fifo_clients, 60),
+        TU_TEST_SECONDS(evloop_fifo_side_survives_hostile_writers, 60),
+        TU_TEST_SECONDS(evloop_fifo_removed_on_every_exit, 60),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,8 +24,8 @@
 #include "common/err.h"
 #include "common/proc.h"
 #include "fifo/fifo_proto.h"
+#include "fifo/fifo_serve.h"
 
-static char server_path[PATH_MAX];     /* removed by remove_server_fifo */
 static volatile sig_atomic_t stop_signal;
 
 static void on_stop_signal(int sig)
@@ -46,107 +46,6 @@ static void set_up_signals(sigset_t *wait_mask)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGPIPE, &sa, NULL) == -1)
         err_exit("sigaction");
-}
-
-/* Remove the server FIFO; registered with atexit once the FIFO is ours. */
-static void remove_server_fifo(void)
-{
-    if (unlink(server_path) == -1 && errno != ENOENT)
-        err_msg("unlink %s", server_path);
-}
-
-/* Create the server FIFO, or reuse one that a crashed server left behind.
- * Exits if another server is reading it. */
-static void create_server_fifo(void)
-{
-    if (make_fifo(server_path) == -1)
-        err_exit("mkfifo %s", server_path);
-    int probe = open(server_path, O_WRONLY | O_NONBLOCK);
-    if (probe != -1) {
-        if (close(probe) == -1)
-            err_msg("close %s", server_path);
-        fatal("another server is already reading %s", server_path);
-    }
-    if (errno != ENXIO)
-        err_exit("open %s", server_path);
-}
-
-/* Bytes read from the server FIFO and not used yet.  What is left between
- * two reads is always shorter than one request. */
-struct inbox {
-    size_t used;
-    char   buf[PIPE_BUF];
-};
-_Static_assert(PIPE_BUF >= 2 * sizeof(struct fifo_request),
-               "the inbox holds a partial request and a whole one");
-
-/* Take the first intact request out of IN into *REQ and return true.
- * Bytes before it (garbage, or a request cut short) are dropped with a
- * warning.  Return false when fewer bytes than a request are left: they
- * may be the start of a request whose rest is still coming, and stay. */
-static bool next_request(struct inbox *in, struct fifo_request *req)
-{
-    size_t start = 0;
-    bool found = false;
-    for (; in->used - start >= sizeof *req; start++) {
-        if (memcmp(in->buf + start, FIFO_REQUEST_MAGIC, sizeof req->magic) != 0)
-            continue;                   /* no magic: not a request start */
-        memcpy(req, in->buf + start, sizeof *req);
-        if (fifo_request_intact(req)) {
-            found = true;
-            break;
-        }
-    }
-    if (start > 0)
-        warn_msg("skipped %zu bytes that were not an intact request", start);
-    size_t used_up = start + (found ? sizeof *req : 0);
-    memmove(in->buf, in->buf + used_up, in->used - used_up);
-    in->used -= used_up;
-    return found;
-}
-
-/* Answer one request on the client's reply FIFO.  Problems with one
- * client are logged and never stop or block the server. */
-static void handle_request(const char *dir, const struct fifo_request *req)
-{
-    char path[PATH_MAX];
-    if (req->client_pid <= 0 || req->len > FIFO_MAX_TEXT) {
-        warn_msg("ignoring a malformed request");
-        return;
-    }
-    if (reply_fifo_path(path, sizeof path, dir, req->client_pid) == -1) {
-        err_msg("reply FIFO of client %ld", (long)req->client_pid);
-        return;
-    }
-
-    int fd = open(path, O_WRONLY | O_NONBLOCK);
-    if (fd == -1) {
-        if (errno != ENXIO) {
-            err_msg("open %s", path);
-            return;
-        }
-        warn_msg("client %ld has gone; removing its reply FIFO",
-                 (long)req->client_pid);
-        if (unlink(path) == -1 && errno != ENOENT)
-            err_msg("unlink %s", path);
-        return;
-    }
-
-    struct stat st;
-    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
-        warn_msg("%s is not a FIFO; not replying", path);
-    } else {
-        struct fifo_reply reply = { .len = req->len };   /* rest zeroed */
-        for (uint32_t i = 0; i < req->len; i++)
-            reply.text[i] = (char)toupper((unsigned char)req->text[i]);
-        ssize_t n = write(fd, &reply, sizeof reply);   /* all or nothing */
-        if (n == -1)
-            err_msg("write %s", path);          /* EPIPE, or EAGAIN: full */
-        else if (n != (ssize_t)sizeof reply)    /* <= PIPE_BUF: cannot be */
-            warn_msg("short reply to client %ld", (long)req->client_pid);
-    }
-    if (close(fd) == -1)
-        err_msg("close %s", path);
 }
 
 int main(int argc, char *argv[])

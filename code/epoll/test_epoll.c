@@ -135,13 +135,17 @@ static void sig_unsafe_handler_deadlocks(void **state)
 {
     (void)state;
     int done;
+    long long t0 = ms_now();
     pid_t pid = tu_spawn(alloc_under_signals, (void *)safe_handler, &done);
-    assert_true(tu_done_within(done, 3000));
+    assert_true(tu_done_within(done, 30000));
+    long long safe_ms = ms_now() - t0;  /* how long the work takes here */
     assert_int_equal(tu_wait_exit(pid), 0);
     assert_int_equal(close(done), 0);
 
+    /* A deadlock, not a slow machine: three times the safe run, at least 3 s. */
+    long long wait_ms = safe_ms * 3 > 3000 ? safe_ms * 3 : 3000;
     pid = tu_spawn(alloc_under_signals, (void *)unsafe_handler, &done);
-    bool finished = tu_done_within(done, 3000);
+    bool finished = tu_done_within(done, (int)wait_ms);
     char wchan[128] = "";
     char st = finished ? '?' : proc_state(pid, wchan, sizeof wchan);
     assert_int_equal(kill(pid, SIGKILL), 0);        /* before any assertion */
@@ -1446,7 +1450,7 @@ int main(void)
     if (sigaction(SIGPIPE, &ign, NULL) == -1)
         return EXIT_FAILURE;
     const struct CMUnitTest tests[] = {
-        T(sig_unsafe_handler_deadlocks),
+        TU_TEST_SECONDS(sig_unsafe_handler_deadlocks, 150),
         T(sig_standard_signals_coalesce),
         T(sig_realtime_signals_queue_with_payload),
         T(sig_sa_restart_restarts_read),

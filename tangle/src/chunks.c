@@ -6,13 +6,6 @@
 
 #include "tangle.h"
 
-/* Append S to B's segments (CAP: their capacity). */
-static void add_seg(struct tgl_block *b, size_t *cap, const struct tgl_seg *s)
-{
-    TGL_GROW(b->segs, *cap, b->nsegs + 1);
-    b->segs[b->nsegs++] = *s;
-}
-
 static bool blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -22,8 +15,7 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
 {
     unsigned errors = 0;
     const char *t = b->text;
-    size_t cap = 0;
-    b->segs = NULL;
+    b->segs = tgl_xmalloc(b->nlines * sizeof *b->segs);    /* at most one per line */
     b->nsegs = 0;
     for (unsigned k = 0; k < b->nlines; k++) {
         size_t pos = k ? b->line_end[k - 1] : 0, end = b->line_end[k], i = pos, e = end - 1;
@@ -39,9 +31,9 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
             shaped = t[j] != '<' && t[j] != '>';
         struct tgl_seg *last = b->nsegs ? &b->segs[b->nsegs - 1] : NULL;
         if (shaped && tgl_valid_chunk_name(t + n0, n1 - n0)) {
-            add_seg(b, &cap, &(struct tgl_seg){ .kind = TGL_SEG_REF, .off = pos, .len = i - pos,
-                                                 .line = line, .first = k, .name_off = n0,
-                                                 .name_len = n1 - n0 });
+            b->segs[b->nsegs++] = (struct tgl_seg){ .kind = TGL_SEG_REF, .off = pos,
+                                                    .len = i - pos, .line = line, .first = k,
+                                                    .name_off = n0, .name_len = n1 - n0 };
             continue;
         }
         if (shaped) {
@@ -53,13 +45,12 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
             last->len = end - last->off;
             last->nlines++;
         } else {
-            add_seg(b, &cap, &(struct tgl_seg){ .kind = TGL_SEG_TEXT, .off = pos,
-                                                 .len = end - pos, .line = line, .first = k,
-                                                 .nlines = 1 });
+            b->segs[b->nsegs++] = (struct tgl_seg){ .kind = TGL_SEG_TEXT, .off = pos,
+                                                    .len = end - pos, .line = line, .first = k,
+                                                    .nlines = 1 };
         }
     }
-    if (b->nsegs > 0)            /* fit: 16 segments per block made half the run's page faults */
-        b->segs = tgl_xrealloc(b->segs, b->nsegs * sizeof *b->segs);
+    b->segs = tgl_xrealloc(b->segs, b->nsegs * sizeof *b->segs);  /* fit */
     return errors;
 }
 

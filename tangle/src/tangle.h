@@ -152,9 +152,10 @@ struct tgl_kv {
     char *val;
 };
 
-/* The parsed info string of a fenced code block. */
+/* The parsed info string of a fenced code block; its strings point into buf. */
 struct tgl_attrs {
     bool has_braces;   /* the info string holds an attribute block {...} */
+    char *buf;         /* a copy of the info string (owned) */
     char *id;          /* "#id", or NULL */
     char **classes;    /* ".class" (and a leading bare language word) */
     size_t nclasses;

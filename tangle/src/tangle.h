@@ -187,13 +187,13 @@ enum tgl_seg_kind { TGL_SEG_TEXT, TGL_SEG_REF };
  * line "<<name>>".  Offsets are into the block's text. */
 struct tgl_seg {
     enum tgl_seg_kind kind;
-    size_t off;          /* TEXT: start of the run; REF: start of the line */
-    size_t len;          /* TEXT: bytes, ending in '\n'; REF: indent length */
+    uint32_t off;        /* TEXT: start of the run; REF: start of the line */
+    uint32_t len;        /* TEXT: bytes, ending in '\n'; REF: indent length */
     unsigned line;       /* source line of the first line */
     unsigned first;      /* index of the first line in the block */
     unsigned nlines;     /* TEXT: number of lines */
-    size_t name_off;     /* REF: the name */
-    size_t name_len;
+    uint32_t name_off;   /* REF: the name (32 bits, as line_end: 40 bytes a segment) */
+    uint32_t name_len;
     struct tgl_chunk *chunk; /* REF: resolved by tgl_link, or NULL */
 };
 

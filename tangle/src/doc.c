@@ -38,7 +38,6 @@ void tgl_doc_free(struct tgl_doc *doc)
         struct tgl_block *b = doc->blocks[i];
         if (b->text_owned)
             free(b->text);
-        free(b->line_end);
         free(b->segs);
         tgl_attrs_free(&b->attrs);
         free(b);

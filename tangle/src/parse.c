@@ -573,9 +573,9 @@ static void finish_block(struct parse_state *ps)
         }
     }
 
-    struct tgl_block *b = tgl_xcalloc(1, sizeof *b);
+    struct tgl_block *b = tgl_xcalloc(1, sizeof *b + ps->nlines * sizeof *b->line_end);
     b->nlines = ps->nlines;
-    b->line_end = tgl_xmalloc(ps->nlines * sizeof *b->line_end);
+    b->line_end = (uint32_t *)(b + 1);
     for (size_t k = 0; k < ps->nlines; k++)          /* md4c's lines ... */
         b->line_end[k] = (uint32_t)ps->lines[k].end;
     if (ps->src != NULL) {

@@ -204,7 +204,8 @@ struct tgl_block {
     char *text;          /* content, every line ending in '\n'; not NUL-terminated: */
     size_t len;          /* it may point into the input (when text_owned is false) */
     bool text_owned;
-    uint32_t *line_end;  /* line_end[k]: offset just past the '\n' of line k (owned) */
+    uint32_t *line_end;  /* line_end[k]: offset just past the '\n' of line k (parse.c:
+                            in the block's own allocation, right after it) */
     size_t nlines;
     struct tgl_attrs attrs;
     const char *name;    /* attrs.id, or NULL */

@@ -47,5 +47,6 @@ void tgl_doc_free(struct tgl_doc *doc)
         tgl_input_free(&doc->inputs[i]);
     free(doc->inputs);
     free(doc->chunks);
+    free(doc->slots);
     memset(doc, 0, sizeof *doc);
 }

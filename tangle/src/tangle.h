@@ -229,8 +229,10 @@ struct tgl_doc {
     size_t ninputs;
     struct tgl_block **blocks;  /* all tangle blocks, document order */
     size_t nblocks, cap_blocks;
-    struct tgl_chunk *chunks;   /* sorted by name (tgl_link) */
+    struct tgl_chunk *chunks;   /* in document order (tgl_link) */
     size_t nchunks;
+    struct tgl_chunk **slots;   /* hash table of chunks, NULL: empty (chunks.c) */
+    size_t nslots;
     struct tgl_diag *diag;
     size_t max_output;          /* bytes all expansions of the run may produce */
     size_t max_steps;           /* blocks + segments they may visit */
@@ -272,7 +274,7 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d);
  * file uses, each in document order.  Returns the number of errors. */
 unsigned tgl_link(struct tgl_doc *doc);
 
-/* The chunk called NAME[0..LEN) (binary search), or NULL. */
+/* The chunk called NAME[0..LEN), or NULL. */
 struct tgl_chunk *tgl_chunk_find(const struct tgl_doc *doc, const char *name, size_t len);
 
 /* ---- expand.c: expansion ------------------------------------------------ */

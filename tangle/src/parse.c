@@ -327,7 +327,8 @@ static void add_text(struct parse_state *ps, const char *s, size_t n)
 {
     const char *src = ps->src, *end = ps->in->data + ps->in->len;
     if (src && ((size_t)(end - src) - ps->len < n
-                || (s != src + ps->len && memcmp(src + ps->len, s, n) != 0))) {
+                || (s != src + ps->len
+                    && (n == 1 ? src[ps->len] != *s : memcmp(src + ps->len, s, n) != 0)))) {
         tgl_buf_add(&ps->md, src, ps->len);
         ps->src = src = NULL;
     }
@@ -550,6 +551,9 @@ static void finish_block(struct parse_state *ps)
                   "indentation of its lines; write it right after \"> \"");
         errs++;
     }
+    size_t after = ps->src ? (size_t)(ps->src + ps->len - in->data) : in->len;
+    if (after < in->len)                 /* the closing fence's line: no walk down to it */
+        ps->at = (struct tgl_mark){ ln + 1 + ps->nlines, after };
     if (fl != NULL) {
         size_t open_len = fence_length(fl, flen, ps->fence_char);
         if (open_len == 0)

@@ -157,7 +157,7 @@ static void check_text_line(struct parse_state *ps, const char *p)
     bool indented = ps->code == INDENTED_CODE;
     if (indented && ps->note_code == -1 && in_buffer(ps, p))
         ps->note_code = after_note(ps, p);       /* P is the block's first line */
-    if (!at_line_start(ps, p) || (*p != '`' && *p != '~' && *p != ':' && *p != '['))
+    if ((*p != '`' && *p != '~' && *p != ':' && *p != '[') || !at_line_start(ps, p))
         return;
     size_t n = rest_of_line(ps, p);
     if (indented && ps->note_code == 0)
@@ -603,7 +603,8 @@ static void finish_block(struct parse_state *ps)
     b->path = tgl_attrs_get(&b->attrs, "file");
     errs += tgl_segment(b, in->path, d);
 
-    tgl_doc_add_block(ps->doc, b);
+    TGL_GROW(ps->doc->blocks, ps->doc->cap_blocks, ps->doc->nblocks + 1);
+    ps->doc->blocks[ps->doc->nblocks++] = b;
     ps->errors += errs;
 }
 

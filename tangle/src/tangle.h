@@ -243,8 +243,6 @@ struct tgl_doc {
 
 /* Initialise DOC (no inputs, the limits TGL_MAX_*) reporting on DIAG. */
 void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag);
-/* Append B to DOC's blocks. */
-void tgl_doc_add_block(struct tgl_doc *doc, struct tgl_block *b);
 /* Stage 1: read and parse every file in PATHS, in order.  Returns the
  * number of errors reported. */
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);

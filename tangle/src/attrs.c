@@ -153,7 +153,6 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
     if (memchr(info, '{', len) == NULL && memchr(info, '}', len) == NULL)
         return 0;                               /* a plain language word */
     a->has_braces = true;
-    a->buf = tgl_xstrndup(info, len);
 
     size_t i = 0, lang = 0, lang_len = 0;
     while (i < len && is_blank(info[i]))
@@ -170,6 +169,7 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
             return -1;
         }
     }
+    a->buf = tgl_xstrndup(info, len);
     do {                                        /* "{#x}{.c}": one block for pandoc */
         *why = parse_braces(info, len, &i, a);
         if (*why)

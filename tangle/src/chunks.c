@@ -118,20 +118,26 @@ static const struct entry *first_of(const struct entry *v, size_t n, struct key 
     return lo < n && cmp_key(&key, v[lo].s) == 0 ? &v[lo] : NULL;
 }
 
-/* Join the N named blocks into chunks (DOC->chunks, and DOC->slots to find
- * them); a chunk can be the root of one file only (ROOTS[0..NROOTS): the
- * file= blocks, in document order). */
-static unsigned build_chunks(struct tgl_doc *doc, size_t n, struct tgl_block *const *roots,
-                             size_t nroots)
+/* One pass over the blocks joins the named ones into chunks (DOC->chunks,
+ * and DOC->slots to find them) and lists the file= blocks in ROOTS and
+ * PATHS (*NROOTS of them, in document order); a chunk can be the root of
+ * one file only. */
+static unsigned build_chunks(struct tgl_doc *doc, struct tgl_block **roots, struct entry *paths,
+                             size_t *nroots)
 {
     unsigned errors = 0;
-    doc->chunks = tgl_xcalloc(n, sizeof *doc->chunks);
-    for (doc->nslots = 16; doc->nslots < 2 * n; doc->nslots *= 2)
+    size_t np = 0;
+    doc->chunks = tgl_xcalloc(doc->nblocks, sizeof *doc->chunks);
+    for (doc->nslots = 16; doc->nslots < 2 * doc->nblocks; doc->nslots *= 2)
         ;
     doc->slots = tgl_xcalloc(doc->nslots, sizeof *doc->slots);
     for (size_t i = 0; i < doc->nblocks; i++) {
         struct tgl_block *b = doc->blocks[i];
         struct tgl_chunk **c = b->name ? slot(doc, b->name, strlen(b->name)) : NULL;
+        if (b->path != NULL) {
+            roots[np] = b;
+            paths[np++] = (struct entry){ b->path, i, b };
+        }
         if (c == NULL)
             continue;
         if (*c == NULL) {
@@ -143,7 +149,8 @@ static unsigned build_chunks(struct tgl_doc *doc, size_t n, struct tgl_block *co
         (*c)->last = b;
         b->chunk = *c;
     }
-    for (size_t i = 0; i < nroots; i++) {
+    *nroots = np;
+    for (size_t i = 0; i < np; i++) {
         struct tgl_block *b = roots[i];
         if (b->name == NULL)
             continue;
@@ -303,20 +310,11 @@ static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots,
 
 unsigned tgl_link(struct tgl_doc *doc)
 {
-    /* One pass over the blocks finds the named ones and the roots. */
     struct entry *paths = tgl_xcalloc(doc->nblocks, sizeof *paths);
     struct tgl_block **roots = tgl_xcalloc(doc->nblocks, sizeof *roots);
-    size_t nn = 0, np = 0;
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        struct tgl_block *b = doc->blocks[i];
-        nn += b->name != NULL;
-        if (b->path != NULL) {
-            roots[np] = b;
-            paths[np++] = (struct entry){ b->path, i, b };
-        }
-    }
+    size_t np;
+    unsigned errors = build_chunks(doc, roots, paths, &np);
     qsort(paths, np, sizeof *paths, cmp_entry);
-    unsigned errors = build_chunks(doc, nn, roots, np);
     errors += resolve_refs(doc);
     errors += check_files(doc, paths, np, roots);
     errors += check_graph(doc, roots, np);

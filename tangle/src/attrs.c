@@ -30,16 +30,24 @@ static bool is_name_char(char c)
            || u == '_' || u == '-' || u == ':' || u == '.' || u >= 0x80;
 }
 
-static void add_class(struct tgl_attrs *a, const char *s, size_t n)
+/* The string at [START..END) of the info string: in A's copy of it, where
+ * END (a separator, never part of another string) becomes a NUL. */
+static char *str(struct tgl_attrs *a, size_t start, size_t end)
 {
-    a->classes = tgl_xrealloc(a->classes, (a->nclasses + 1) * sizeof *a->classes);
-    a->classes[a->nclasses++] = tgl_xstrndup(s, n);
+    a->buf[end] = '\0';
+    return a->buf + start;
 }
 
-static void add_kv(struct tgl_attrs *a, const char *k, size_t kn, const char *v, size_t vn)
+static void add_class(struct tgl_attrs *a, size_t start, size_t end)
+{
+    a->classes = tgl_xrealloc(a->classes, (a->nclasses + 1) * sizeof *a->classes);
+    a->classes[a->nclasses++] = str(a, start, end);
+}
+
+static void add_kv(struct tgl_attrs *a, size_t k, size_t kn, size_t v, size_t vn)
 {
     a->kvs = tgl_xrealloc(a->kvs, (a->nkvs + 1) * sizeof *a->kvs);
-    a->kvs[a->nkvs++] = (struct tgl_kv){ tgl_xstrndup(k, kn), tgl_xstrndup(v, vn) };
+    a->kvs[a->nkvs++] = (struct tgl_kv){ str(a, k, k + kn), str(a, v, v + vn) };
 }
 
 /* Parse one "{...}" starting at *pos (s[*pos] == '{'); advance *pos past
@@ -68,14 +76,14 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct t
                                         "[A-Za-z0-9][A-Za-z0-9_.:-]*)";
                 if (a->id != NULL)
                     return "more than one #id";
-                a->id = tgl_xstrndup(s + start, i - start);
+                a->id = str(a, start, i);
             } else {
                 for (size_t k = start; k < i; k++)
                     if (!is_name_char(s[k]))
                         return "invalid character in .class";
                 if (i == start)
                     return "empty .class";
-                add_class(a, s + start, i - start);
+                add_class(a, start, i);
             }
         } else if (s[i] == '=' && items == 0) {
             /* raw block {=format}: must be alone */
@@ -109,7 +117,7 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct t
                     i++;
                 if (i == len)
                     return "unbalanced quotes";
-                add_kv(a, s + start, klen, s + vstart, i - vstart);
+                add_kv(a, start, klen, vstart, i - vstart);
                 i++;
                 if (i < len && !is_blank(s[i]) && s[i] != '}')
                     return "text right after a quoted value";
@@ -123,7 +131,7 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct t
                 }
                 if (i == vstart)
                     return "empty unquoted value (write key=\"\")";
-                add_kv(a, s + start, klen, s + vstart, i - vstart);
+                add_kv(a, start, klen, vstart, i - vstart);
             }
         } else {
             return s[i] == '{' ? "unbalanced braces" : "unknown syntax";
@@ -161,6 +169,7 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
             return -1;
         }
     }
+    a->buf = tgl_xstrndup(info, len);
     do {                                        /* "{#x}{.c}": one block for pandoc */
         *why = parse_braces(info, len, &i, a);
         if (*why)
@@ -174,7 +183,7 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
         goto fail;
     }
     if (lang_len > 0)                           /* pandoc lists the language last */
-        add_class(a, info + lang, lang_len);
+        add_class(a, lang, lang + lang_len);
     return 0;
 fail:
     tgl_attrs_free(a);
@@ -191,13 +200,7 @@ const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key)
 
 void tgl_attrs_free(struct tgl_attrs *a)
 {
-    free(a->id);
-    for (size_t i = 0; i < a->nclasses; i++)
-        free(a->classes[i]);
-    for (size_t i = 0; i < a->nkvs; i++) {
-        free(a->kvs[i].key);
-        free(a->kvs[i].val);
-    }
+    free(a->buf);
     free(a->classes);
     free(a->kvs);
     memset(a, 0, sizeof *a);

@@ -1,17 +1,10 @@
-/* chunks.c: split blocks into segments, join chunks by name (sorted arrays
- * and binary search), and check the whole document: undefined references,
- * cycles, duplicate and clashing files, unreachable chunks. */
+/* chunks.c: split blocks into segments, join chunks by name (a hash table),
+ * and check the whole document: undefined references, cycles, duplicate and
+ * clashing files (a sorted array), unreachable chunks. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tangle.h"
-
-/* Append S to B's segments (CAP: their capacity). */
-static void add_seg(struct tgl_block *b, size_t *cap, const struct tgl_seg *s)
-{
-    TGL_GROW(b->segs, *cap, b->nsegs + 1);
-    b->segs[b->nsegs++] = *s;
-}
 
 static bool blank(char c)
 {
@@ -22,8 +15,7 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
 {
     unsigned errors = 0;
     const char *t = b->text;
-    size_t cap = 0;
-    b->segs = NULL;
+    b->segs = tgl_xmalloc(b->nlines * sizeof *b->segs);    /* at most one per line */
     b->nsegs = 0;
     for (unsigned k = 0; k < b->nlines; k++) {
         size_t pos = k ? b->line_end[k - 1] : 0, end = b->line_end[k], i = pos, e = end - 1;
@@ -39,9 +31,9 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
             shaped = t[j] != '<' && t[j] != '>';
         struct tgl_seg *last = b->nsegs ? &b->segs[b->nsegs - 1] : NULL;
         if (shaped && tgl_valid_chunk_name(t + n0, n1 - n0)) {
-            add_seg(b, &cap, &(struct tgl_seg){ .kind = TGL_SEG_REF, .off = pos, .len = i - pos,
-                                                 .line = line, .first = k, .name_off = n0,
-                                                 .name_len = n1 - n0 });
+            b->segs[b->nsegs++] = (struct tgl_seg){ .kind = TGL_SEG_REF, .off = pos,
+                                                    .len = i - pos, .line = line, .first = k,
+                                                    .name_off = n0, .name_len = n1 - n0 };
             continue;
         }
         if (shaped) {
@@ -53,13 +45,12 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
             last->len = end - last->off;
             last->nlines++;
         } else {
-            add_seg(b, &cap, &(struct tgl_seg){ .kind = TGL_SEG_TEXT, .off = pos,
-                                                 .len = end - pos, .line = line, .first = k,
-                                                 .nlines = 1 });
+            b->segs[b->nsegs++] = (struct tgl_seg){ .kind = TGL_SEG_TEXT, .off = pos,
+                                                    .len = end - pos, .line = line, .first = k,
+                                                    .nlines = 1 };
         }
     }
-    if (b->nsegs > 0)            /* fit: 16 segments per block made half the run's page faults */
-        b->segs = tgl_xrealloc(b->segs, b->nsegs * sizeof *b->segs);
+    b->segs = tgl_xrealloc(b->segs, b->nsegs * sizeof *b->segs);  /* fit */
     return errors;
 }
 
@@ -76,17 +67,22 @@ static int cmp_key(const struct key *key, const char *name)
     return r != 0 ? r : name[key->len] != '\0' ? -1 : 0;
 }
 
-static int cmp_chunk(const void *key, const void *elem)
+/* The slot of DOC's table (linear probing, FNV-1a) that holds NAME[0..LEN),
+ * or the empty slot where it would go. */
+static struct tgl_chunk **slot(const struct tgl_doc *doc, const char *name, size_t len)
 {
-    return cmp_key(key, ((const struct tgl_chunk *)elem)->name);
+    size_t h = 14695981039346656037u, mask = doc->nslots - 1;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)name[i]) * 1099511628211u;
+    for (;; h++)
+        if (doc->slots[h & mask] == NULL || cmp_key(&(struct key){ name, len },
+                                                    doc->slots[h & mask]->name) == 0)
+            return &doc->slots[h & mask];
 }
 
 struct tgl_chunk *tgl_chunk_find(const struct tgl_doc *doc, const char *name, size_t len)
 {
-    struct key key = { name, len };
-    if (doc->nchunks == 0)
-        return NULL;
-    return bsearch(&key, doc->chunks, doc->nchunks, sizeof *doc->chunks, cmp_chunk);
+    return doc->nslots ? *slot(doc, name, len) : NULL;
 }
 
 static const char *where(const struct tgl_doc *doc, const struct tgl_block *b)
@@ -122,28 +118,39 @@ static const struct entry *first_of(const struct entry *v, size_t n, struct key 
     return lo < n && cmp_key(&key, v[lo].s) == 0 ? &v[lo] : NULL;
 }
 
-/* Join the named blocks V[0..N) (sorted) into chunks (DOC->chunks, sorted
- * by name); a chunk can be the root of one file only (ROOTS[0..NROOTS):
- * the file= blocks, in document order). */
-static unsigned build_chunks(struct tgl_doc *doc, const struct entry *v, size_t n,
-                             struct tgl_block *const *roots, size_t nroots)
+/* One pass over the blocks joins the named ones into chunks (DOC->chunks,
+ * and DOC->slots to find them) and lists the file= blocks in ROOTS and
+ * PATHS (*NROOTS of them, in document order); a chunk can be the root of
+ * one file only. */
+static unsigned build_chunks(struct tgl_doc *doc, struct tgl_block **roots, struct entry *paths,
+                             size_t *nroots)
 {
     unsigned errors = 0;
-    doc->chunks = tgl_xcalloc(n, sizeof *doc->chunks);
-    for (size_t i = 0; i < n; i++) {
-        struct tgl_block *b = v[i].b;
-        struct tgl_chunk *c = &doc->chunks[doc->nchunks - (doc->nchunks > 0)];
-        if (doc->nchunks == 0 || strcmp(c->name, b->name) != 0) {
-            c = &doc->chunks[doc->nchunks++];
-            c->name = b->name;
-            c->first = b;
-        } else {
-            c->last->next_in_chunk = b;
+    size_t np = 0;
+    doc->chunks = tgl_xcalloc(doc->nblocks, sizeof *doc->chunks);
+    for (doc->nslots = 16; doc->nslots < 2 * doc->nblocks; doc->nslots *= 2)
+        ;
+    doc->slots = tgl_xcalloc(doc->nslots, sizeof *doc->slots);
+    for (size_t i = 0; i < doc->nblocks; i++) {
+        struct tgl_block *b = doc->blocks[i];
+        struct tgl_chunk **c = b->name ? slot(doc, b->name, strlen(b->name)) : NULL;
+        if (b->path != NULL) {
+            roots[np] = b;
+            paths[np++] = (struct entry){ b->path, i, b };
         }
-        c->last = b;
-        b->chunk = c;
+        if (c == NULL)
+            continue;
+        if (*c == NULL) {
+            *c = &doc->chunks[doc->nchunks++];
+            **c = (struct tgl_chunk){ .name = b->name, .first = b };
+        } else {
+            (*c)->last->next_in_chunk = b;
+        }
+        (*c)->last = b;
+        b->chunk = *c;
     }
-    for (size_t i = 0; i < nroots; i++) {
+    *nroots = np;
+    for (size_t i = 0; i < np; i++) {
         struct tgl_block *b = roots[i];
         if (b->name == NULL)
             continue;
@@ -303,29 +310,14 @@ static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots,
 
 unsigned tgl_link(struct tgl_doc *doc)
 {
-    /* One pass over the blocks finds the named ones and the roots; the
-     * checks after it touch only those (three passes over 12,000 blocks,
-     * mostly cache misses, cost about half a millisecond). */
-    struct entry *names = tgl_xcalloc(doc->nblocks, sizeof *names);
     struct entry *paths = tgl_xcalloc(doc->nblocks, sizeof *paths);
     struct tgl_block **roots = tgl_xcalloc(doc->nblocks, sizeof *roots);
-    size_t nn = 0, np = 0;
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        struct tgl_block *b = doc->blocks[i];
-        if (b->name != NULL)
-            names[nn++] = (struct entry){ b->name, i, b };
-        if (b->path != NULL) {
-            roots[np] = b;
-            paths[np++] = (struct entry){ b->path, i, b };
-        }
-    }
-    qsort(names, nn, sizeof *names, cmp_entry);
+    size_t np;
+    unsigned errors = build_chunks(doc, roots, paths, &np);
     qsort(paths, np, sizeof *paths, cmp_entry);
-    unsigned errors = build_chunks(doc, names, nn, roots, np);
     errors += resolve_refs(doc);
     errors += check_files(doc, paths, np, roots);
     errors += check_graph(doc, roots, np);
-    free(names);
     free(paths);
     free(roots);
     return errors;

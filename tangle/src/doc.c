@@ -12,12 +12,6 @@ void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag)
     doc->max_steps = TGL_MAX_STEPS;
 }
 
-void tgl_doc_add_block(struct tgl_doc *doc, struct tgl_block *b)
-{
-    TGL_GROW(doc->blocks, doc->cap_blocks, doc->nblocks + 1);
-    doc->blocks[doc->nblocks++] = b;
-}
-
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
 {
     unsigned errors = 0;
@@ -38,7 +32,6 @@ void tgl_doc_free(struct tgl_doc *doc)
         struct tgl_block *b = doc->blocks[i];
         if (b->text_owned)
             free(b->text);
-        free(b->line_end);
         free(b->segs);
         tgl_attrs_free(&b->attrs);
         free(b);
@@ -48,5 +41,6 @@ void tgl_doc_free(struct tgl_doc *doc)
         tgl_input_free(&doc->inputs[i]);
     free(doc->inputs);
     free(doc->chunks);
+    free(doc->slots);
     memset(doc, 0, sizeof *doc);
 }

@@ -41,7 +41,9 @@ struct parse_state {
     size_t cursor;       /* furthest input offset seen so far */
     size_t cursor_at_enter;
 
-    struct tgl_buf md;   /* md4c's text of the current block */
+    const char *src;     /* while md4c's text of the block is the source's from here: */
+    size_t len;          /* its length; once it is not, src is NULL and md holds it */
+    struct tgl_buf md;
     struct line_info *lines;
     size_t nlines, cap_lines;
     bool line_open;      /* a line has started but not ended */
@@ -155,7 +157,7 @@ static void check_text_line(struct parse_state *ps, const char *p)
     bool indented = ps->code == INDENTED_CODE;
     if (indented && ps->note_code == -1 && in_buffer(ps, p))
         ps->note_code = after_note(ps, p);       /* P is the block's first line */
-    if (!at_line_start(ps, p) || (*p != '`' && *p != '~' && *p != ':' && *p != '['))
+    if ((*p != '`' && *p != '~' && *p != ':' && *p != '[') || !at_line_start(ps, p))
         return;
     size_t n = rest_of_line(ps, p);
     if (indented && ps->note_code == 0)
@@ -302,7 +304,9 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     decode_info(&cd->info, &ps->info, &ps->info_problem);
     ps->info_line = in_buffer(ps, cd->info.text) ? (long)line_of(ps, cd->info.text) : -1;
     ps->cursor_at_enter = ps->cursor;
-    ps->md.len = 0;
+    const char *nl = ps->info_line > 0 ? cd->info.text + rest_of_line(ps, cd->info.text) : NULL;
+    ps->src = nl && nl < ps->in->data + ps->in->len ? nl + 1 : NULL;  /* the next line */
+    ps->len = ps->md.len = 0;
     ps->nlines = 0;
     ps->line_open = false;
     return 0;
@@ -313,16 +317,32 @@ static void open_line(struct parse_state *ps)
     if (ps->line_open)
         return;
     TGL_GROW(ps->lines, ps->cap_lines, ps->nlines + 1);
-    ps->lines[ps->nlines] = (struct line_info){ .end = ps->md.len };
+    ps->lines[ps->nlines] = (struct line_info){ .end = ps->len };
     ps->line_open = true;
+}
+
+/* Add md4c's text S[0..N) to the block's: only counted while it is the
+ * source's own text, copied (with the text before it) once it is not. */
+static void add_text(struct parse_state *ps, const char *s, size_t n)
+{
+    const char *src = ps->src, *end = ps->in->data + ps->in->len;
+    if (src && ((size_t)(end - src) - ps->len < n
+                || (s != src + ps->len
+                    && (n == 1 ? src[ps->len] != *s : memcmp(src + ps->len, s, n) != 0)))) {
+        tgl_buf_add(&ps->md, src, ps->len);
+        ps->src = src = NULL;
+    }
+    if (src == NULL)
+        tgl_buf_add(&ps->md, s, n);
+    ps->len += n;
 }
 
 /* md4c's "\n" at the end of a content line. */
 static void end_line(struct parse_state *ps)
 {
     open_line(ps);
-    tgl_buf_add(&ps->md, "\n", 1);
-    ps->lines[ps->nlines++].end = ps->md.len;
+    add_text(ps, "\n", 1);
+    ps->lines[ps->nlines++].end = ps->len;
     ps->line_open = false;
 }
 
@@ -360,7 +380,7 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         ps->lines[ps->nlines].ptr = s;
         check_code_line(ps, s, size);
     }
-    tgl_buf_add(&ps->md, s, size);
+    add_text(ps, s, size);
     return 0;
 }
 
@@ -475,20 +495,6 @@ verbatim:
     tgl_buf_addc(out, '\n');
 }
 
-/* The source of the block's content lines, the lines after the fence on
- * line LN; their length in *N. */
-static const char *content_source(struct parse_state *ps, size_t ln, size_t *n)
-{
-    const char *end = ps->in->data + ps->in->len;
-    size_t len;
-    const char *from = raw_line(ps, ln + 1, &len);
-    const char *to = raw_line(ps, ln + 1 + ps->nlines, &len);   /* NULL: up to the end */
-    if (from == NULL)
-        from = end;
-    *n = (size_t)((to ? to : end) - from);
-    return from;
-}
-
 /* Is the fence on line L[0..N) (fence character FC) indented by more than
  * one column after a block quote's '>'?  md4c then counts the indentation
  * of the block's lines differently from pandoc. */
@@ -539,14 +545,15 @@ static void finish_block(struct parse_state *ps)
     }
     size_t flen;
     const char *fl = raw_line(ps, ln, &flen);
-    size_t srclen;                                 /* (first: one walk down to the close) */
-    const char *src = content_source(ps, ln, &srclen);
     if (fl != NULL && quote_indented(fl, flen, ps->fence_char)) {
         tgl_error(d, in->path, (unsigned)ln,
                   "a fence indented inside a block quote: md4c and pandoc disagree on the "
                   "indentation of its lines; write it right after \"> \"");
         errs++;
     }
+    size_t after = ps->src ? (size_t)(ps->src + ps->len - in->data) : in->len;
+    if (after < in->len)                 /* the closing fence's line: no walk down to it */
+        ps->at = (struct tgl_mark){ ln + 1 + ps->nlines, after };
     if (fl != NULL) {
         size_t open_len = fence_length(fl, flen, ps->fence_char);
         if (open_len == 0)
@@ -570,24 +577,20 @@ static void finish_block(struct parse_state *ps)
         }
     }
 
-    struct tgl_block *b = tgl_xcalloc(1, sizeof *b);
+    struct tgl_block *b = tgl_xcalloc(1, sizeof *b + ps->nlines * sizeof *b->line_end);
     b->nlines = ps->nlines;
-    b->line_end = tgl_xmalloc(ps->nlines * sizeof *b->line_end);
+    b->line_end = (uint32_t *)(b + 1);
     for (size_t k = 0; k < ps->nlines; k++)          /* md4c's lines ... */
         b->line_end[k] = (uint32_t)ps->lines[k].end;
-    if (srclen == ps->md.len && (srclen == 0 || memcmp(src, ps->md.data, srclen) == 0)) {
-        b->text = (char *)src;          /* the usual case, a fence at the margin: */
-        b->len = srclen;                /* md4c's text is the source's, point into it */
-    } else if (memchr(src, '\t', srclen) == NULL) {
-        b->text = tgl_xstrndup(ps->md.data ? ps->md.data : "", ps->md.len); /* md4c's */
-        b->len = ps->md.len;
-        b->text_owned = true;
+    if (ps->src != NULL) {
+        b->text = (char *)ps->src;      /* the usual case, a fence at the margin: */
+        b->len = ps->len;               /* md4c's text is the source's, point into it */
     } else {
         struct tgl_buf text = { 0 };
         tgl_buf_reserve(&text, ps->md.len + 1);
         for (size_t k = 0; k < ps->nlines; k++) {
             add_line(ps, k, ln + 1 + k, &text);
-            b->line_end[k] = (uint32_t)text.len;      /* ... or, with tabs, ours */
+            b->line_end[k] = (uint32_t)text.len;      /* ... or ours, with tabs put back */
         }
         b->text = text.data;
         b->len = text.len;
@@ -600,7 +603,8 @@ static void finish_block(struct parse_state *ps)
     b->path = tgl_attrs_get(&b->attrs, "file");
     errs += tgl_segment(b, in->path, d);
 
-    tgl_doc_add_block(ps->doc, b);
+    TGL_GROW(ps->doc->blocks, ps->doc->cap_blocks, ps->doc->nblocks + 1);
+    ps->doc->blocks[ps->doc->nblocks++] = b;
     ps->errors += errs;
 }
 

@@ -152,9 +152,10 @@ struct tgl_kv {
     char *val;
 };
 
-/* The parsed info string of a fenced code block. */
+/* The parsed info string of a fenced code block; its strings point into buf. */
 struct tgl_attrs {
     bool has_braces;   /* the info string holds an attribute block {...} */
+    char *buf;         /* a copy of the info string (owned) */
     char *id;          /* "#id", or NULL */
     char **classes;    /* ".class" (and a leading bare language word) */
     size_t nclasses;
@@ -186,13 +187,13 @@ enum tgl_seg_kind { TGL_SEG_TEXT, TGL_SEG_REF };
  * line "<<name>>".  Offsets are into the block's text. */
 struct tgl_seg {
     enum tgl_seg_kind kind;
-    size_t off;          /* TEXT: start of the run; REF: start of the line */
-    size_t len;          /* TEXT: bytes, ending in '\n'; REF: indent length */
+    uint32_t off;        /* TEXT: start of the run; REF: start of the line */
+    uint32_t len;        /* TEXT: bytes, ending in '\n'; REF: indent length */
     unsigned line;       /* source line of the first line */
     unsigned first;      /* index of the first line in the block */
     unsigned nlines;     /* TEXT: number of lines */
-    size_t name_off;     /* REF: the name */
-    size_t name_len;
+    uint32_t name_off;   /* REF: the name (32 bits, as line_end: 40 bytes a segment) */
+    uint32_t name_len;
     struct tgl_chunk *chunk; /* REF: resolved by tgl_link, or NULL */
 };
 
@@ -203,7 +204,8 @@ struct tgl_block {
     char *text;          /* content, every line ending in '\n'; not NUL-terminated: */
     size_t len;          /* it may point into the input (when text_owned is false) */
     bool text_owned;
-    uint32_t *line_end;  /* line_end[k]: offset just past the '\n' of line k (owned) */
+    uint32_t *line_end;  /* line_end[k]: offset just past the '\n' of line k (parse.c:
+                            in the block's own allocation, right after it) */
     size_t nlines;
     struct tgl_attrs attrs;
     const char *name;    /* attrs.id, or NULL */
@@ -227,8 +229,10 @@ struct tgl_doc {
     size_t ninputs;
     struct tgl_block **blocks;  /* all tangle blocks, document order */
     size_t nblocks, cap_blocks;
-    struct tgl_chunk *chunks;   /* sorted by name (tgl_link) */
+    struct tgl_chunk *chunks;   /* in document order (tgl_link) */
     size_t nchunks;
+    struct tgl_chunk **slots;   /* hash table of chunks, NULL: empty (chunks.c) */
+    size_t nslots;
     struct tgl_diag *diag;
     size_t max_output;          /* bytes all expansions of the run may produce */
     size_t max_steps;           /* blocks + segments they may visit */
@@ -239,8 +243,6 @@ struct tgl_doc {
 
 /* Initialise DOC (no inputs, the limits TGL_MAX_*) reporting on DIAG. */
 void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag);
-/* Append B to DOC's blocks. */
-void tgl_doc_add_block(struct tgl_doc *doc, struct tgl_block *b);
 /* Stage 1: read and parse every file in PATHS, in order.  Returns the
  * number of errors reported. */
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
@@ -270,7 +272,7 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d);
  * file uses, each in document order.  Returns the number of errors. */
 unsigned tgl_link(struct tgl_doc *doc);
 
-/* The chunk called NAME[0..LEN) (binary search), or NULL. */
+/* The chunk called NAME[0..LEN), or NULL. */
 struct tgl_chunk *tgl_chunk_find(const struct tgl_doc *doc, const char *name, size_t len);
 
 /* ---- expand.c: expansion ------------------------------------------------ */

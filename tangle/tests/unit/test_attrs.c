@@ -89,6 +89,7 @@ static void test_attrs_malformed(void **state)
             fail_msg("accepted malformed block %s", bad[i]);
         assert_non_null(why);
         assert_null(a.id);
+        assert_null(a.buf);          /* A holds nothing: the caller need not free it */
         tgl_attrs_free(&a);
     }
 }

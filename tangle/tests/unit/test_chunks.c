@@ -13,7 +13,7 @@ static void test_chunk_lookup(void **state)
 {
     (void)state;
     /* 300 chunks defined out of order, each used by the one file: every
-     * name is found by binary search, and near misses are not. */
+     * name is found, and near misses are not. */
     struct tgl_buf md = { 0 };
     tgl_buf_adds(&md, "```{.c file=all.c}\n");
     for (int i = 0; i < 300; i++)

@@ -385,9 +385,9 @@ static void fifo_ready(void)
 
 static void close_server_fifo(void)
 {
+    remove_server_fifo();               /* first: while we still read it */
     if (close(fifo_rfd) == -1 || close(fifo_dummy_writer) == -1)
         err_exit("close %s", server_path);
-    remove_server_fifo();
     memcpy(fifo_removed, server_path, sizeof fifo_removed);
     server_path[0] = '\0';              /* atexit: nothing left to remove */
 }
@@ -469,7 +469,9 @@ int main(int argc, char *argv[])
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGHUP);
-    if (sigprocmask(SIG_BLOCK, &stop, &old_mask) == -1)
+    sigset_t blocked = stop;    /* and SIGPIPE, which the signalfd never reads: */
+    sigaddset(&blocked, SIGPIPE);   /* a reply FIFO closed under write() is EPIPE */
+    if (sigprocmask(SIG_BLOCK, &blocked, &old_mask) == -1)
         err_exit("sigprocmask");
     int sig_fd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sig_fd == -1)

@@ -206,6 +206,7 @@ static void sig_sigwaitinfo_takes_the_signal(void **state)
     usr2_handled = 0;
     sigset_t old = block(SIGUSR2);
     pid_t parent = getpid();
+    long long t0 = ms_now();                    /* before the child's 100 ms */
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid != -1);
@@ -218,14 +219,13 @@ static void sig_sigwaitinfo_takes_the_signal(void **state)
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR2);
-    long long t0 = ms_now();
     siginfo_t si;
     int sig;
     while ((sig = sigwaitinfo(&set, &si)) == -1 && errno == EINTR)
         ;
     long long waited = ms_now() - t0;
     assert_int_equal(sig, SIGUSR2);
-    assert_true(waited >= 50);                  /* it really waited */
+    assert_true(waited >= 100);                 /* it really waited */
     assert_int_equal(si.si_signo, SIGUSR2);
     assert_int_equal(si.si_code, SI_QUEUE);
     assert_int_equal(si.si_pid, pid);
@@ -789,8 +789,8 @@ static void wake_bench_checks_what_it_measures(void **state)
         }
     const char *const bad[] = { "-n", "30", "-r", "3", "-x", NULL };
     assert_int_equal(run_wake(bad, 0, 0, out, sizeof out), 1);
-    assert_non_null(strstr(out, "poll on 10 idle descriptors, round 241: 2 ready"
-                                " (expected only the active one, readable)"));
+    assert_non_null(strstr(out, "poll on 10 idle descriptors, round 241: "));
+    assert_non_null(strstr(out, " ready (expected only the active one, readable)"));
     assert_null(strstr(out, "poll,"));
     const char *const with_m[] = { "-m", "pipe", NULL };
     assert_int_equal(run_wake(with_m, 0, 0, out, sizeof out), 2);
@@ -1254,9 +1254,9 @@ static void evloop_serves_fifo_clients(void **state)
         pids[i] = start_fifo_client(s.dir, texts[i], &outs[i]);
     }
     round_trip(c, "uds\n", "uds\n");
+    round_trip(c, "!uds again\n", "UDS AGAIN\n");   /* the worker, meanwhile */
     for (int i = 0; i < 8; i++)
         fifo_answer(pids[i], outs[i], texts[i]);
-    round_trip(c, "!uds again\n", "UDS AGAIN\n");
     assert_int_equal(close(c), 0);
     assert_int_equal(tu_count_entries(s.dir), 2);      /* e.sock, the FIFO */
     stop_server(&s, SIGTERM);
@@ -1273,6 +1273,8 @@ static void evloop_fifo_side_survives_hostile_writers(void **state)
 
     int idle = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);   /* never closes */
     assert_true(idle >= 0);
+    fifo_ask(s.dir, "with an idle writer");
+    round_trip(c, "uds 0\n", "uds 0\n");
     assert_int_equal(write(idle, "garbage", 7), 7);
     struct fifo_request cut = fifo_request_for(getpid(), "never finished");
     assert_int_equal(write(idle, &cut, 11), 11);               /* and stalls */
@@ -1283,6 +1285,7 @@ static void evloop_fifo_side_survives_hostile_writers(void **state)
     memcpy(flood, FIFO_REQUEST_MAGIC, 4);
     assert_int_equal(write(idle, flood, sizeof flood), (ssize_t)sizeof flood);
     fifo_ask(s.dir, "after a flood");
+    round_trip(c, "uds 1b\n", "uds 1b\n");
 
     /* A client that dies after sending its request. */
     assert_int_equal(kill(s.pid, SIGSTOP), 0);
@@ -1291,7 +1294,7 @@ static void evloop_fifo_side_survives_hostile_writers(void **state)
     int peek = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     assert_true(peek >= 0);
     int pending = 0;
-    for (int i = 0; i < 500 && pending < (int)sizeof(struct fifo_request); i++) {
+    for (int i = 0; i < 2000 && pending < (int)sizeof(struct fifo_request); i++) {
         assert_int_equal(ioctl(peek, FIONREAD, &pending), 0);
         usleep(10000);
     }
@@ -1303,10 +1306,39 @@ static void evloop_fifo_side_survives_hostile_writers(void **state)
     assert_int_equal(reply_fifo_path(reply, sizeof reply, s.dir, dying), 0);
     assert_true(exists(reply));                                /* left behind */
     assert_int_equal(kill(s.pid, SIGCONT), 0);
-    for (int i = 0; i < 300 && exists(reply); i++)
+    for (int i = 0; i < 2000 && exists(reply); i++)
         usleep(10000);
     assert_false(exists(reply));                               /* removed */
     round_trip(c, "uds 2\n", "uds 2\n");
+    fifo_ask(s.dir, "after a dying client");
+
+    /* A client that closes its reply FIFO while the server may be writing to
+     * it: the write fails with EPIPE and must not raise SIGPIPE.  The race
+     * is hit only now and then, so first the deterministic part: evloop
+     * blocks SIGPIPE (a SIGPIPE sent to it stays pending), then the race. */
+    assert_int_equal(kill(s.pid, SIGPIPE), 0);
+    round_trip(c, "after SIGPIPE\n", "after SIGPIPE\n");
+    assert_int_equal(reply_fifo_path(reply, sizeof reply, s.dir, getpid()), 0);
+    struct fifo_request many[15];
+    for (int i = 0; i < 15; i++)
+        many[i] = fifo_request_for(getpid(), "closed under the write");
+    int w15 = open(fifo, O_WRONLY | O_CLOEXEC);
+    assert_true(w15 >= 0);
+    for (long long end = ms_now() + 1500; ms_now() < end;) {
+        if (mkfifo(reply, 0600) == -1)
+            assert_int_equal(errno, EEXIST);
+        int r = open(reply, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        assert_true(r >= 0);
+        assert_int_equal(write_full(w15, many, sizeof many), (ssize_t)sizeof many);
+        usleep((useconds_t)(ms_now() % 300));
+        assert_int_equal(close(r), 0);
+    }
+    assert_int_equal(close(w15), 0);
+    assert_int_equal(waitpid(s.pid, NULL, WNOHANG), 0);       /* still running */
+    round_trip(c, "after closed replies\n", "after closed replies\n");
+    fifo_ask(s.dir, "after closed replies");
+    if (unlink(reply) == -1)
+        assert_int_equal(errno, ENOENT);
 
     /* A client that never reads its replies. */
     assert_int_equal(reply_fifo_path(reply, sizeof reply, s.dir, getpid()), 0);

@@ -216,6 +216,8 @@ def quotes(d):
     q("cmp-conclusions", "64 B 消息的吞吐量只有管道的 {}%，1 MiB 时只有管道的 {}%",
       [pct(d.mps("mq", 64) / d.mps("pipe", 64)), pct(d.mbs("mq", 1048576) / d.mbs("pipe", 1048576))],
       "same: mq ÷ pipe, 64 B msgs/s and 1 MiB MB/s")
+    q("cmp-conclusions", "（管道 1 MiB 只有同一个核上的 {}%）",
+      [pct(d.mbs("pipe", 1048576, "free") / d.mbs("pipe", 1048576))], "pipe 1 MiB MB/s: free ÷ same")
     # the advice list
     q("cmp-conclusions", "（小消息的往返约 {} 倍）",
       [f1(statistics.mean(ul))], "same: the mean of uds-* ÷ pipe, 64 B round trip")

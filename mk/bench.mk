@@ -8,8 +8,9 @@
 #   make bench-reference  make the last `make bench-ipc` run the reference
 #                         (copies its CSV and machine.txt, and the last
 #                         `make bench-ring` report; rewrites the tables of
-#                         chapters 6 and 7 from them; then bench-figures)
-#   make check-bench-tables  those tables agree with bench/ipc/reference/
+#                         chapters 6 and 7 and the figures chapter 6's prose
+#                         quotes from them; then bench-figures)
+#   make check-bench-tables  those tables and figures agree with bench/ipc/reference/
 #
 # BENCH_FLAGS adds bench_ipc options to every run, e.g. BENCH_FLAGS="-r 9".
 # On a machine with one CPU the "different cores" run uses -c 0,0 as well.
@@ -95,12 +96,16 @@ bench-reference: ## adopt the last bench-ipc (and bench-ring) run as the book's 
 	  cp $(BENCH_DIR)/ring-ratios.txt $(BENCH_REF)/ && echo "bench-reference: and ring-ratios.txt"; \
 	else echo "bench-reference: no bench-ring report newer than this run: run make bench-ring, then bench-reference again" >&2; fi
 	@bench/ipc/ref-tables.py --write
+	@bench/ipc/ref-quotes.py --write || echo "bench-reference: chapter 6's prose says what this run does not (above): reword it, then make check-bench-tables" >&2
 	@$(MAKE) --no-print-directory bench-figures
 
 # The tables of chapters 6 and 7 are made from bench/ipc/reference/ by
-# bench/ipc/ref-tables.py: typed numbers would drift from the files.
-check-bench-tables: ## the benchmark tables of chapters 6 and 7 agree with bench/ipc/reference/
+# bench/ipc/ref-tables.py: typed numbers would drift from the files.  The
+# figures chapter 6's prose quotes, and the directions it states in words,
+# are checked against the same files by bench/ipc/ref-quotes.py.
+check-bench-tables: ## the benchmark tables of chapters 6 and 7, and chapter 6's quoted figures, agree with bench/ipc/reference/
 	@bench/ipc/ref-tables.py --check
+	@bench/ipc/ref-quotes.py --check
 
 TEST_STEPS += check-bench-tables
 

@@ -27,6 +27,7 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set xtics rotate by -35 scale 0
+set rmargin 6   # the last label, rotated down to the right, needs room past the axis
 if (fmt eq 'book') { set key outside top center horizontal maxcols 3 samplen 1.5 } else { set key top left }
 plot datadir.'/latency-free.csv'  skip 1 using ($6/1000):xtic(1) title '不绑定 CPU' lc rgb '#4477aa', \
      datadir.'/latency-split.csv' skip 1 using ($6/1000) title '-c 0,1（不同的核）' lc rgb '#ee6677', \

@@ -48,14 +48,6 @@ static void die_with_parent(pid_t parent)
         _exit(EXIT_FAILURE);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-        err_exit("clock_gettime");
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void pin_to_cpu(int cpu)
 {
     cpu_set_t set;
@@ -63,6 +55,14 @@ static void pin_to_cpu(int cpu)
     CPU_SET(cpu, &set);
     if (sysconf(_SC_NPROCESSORS_ONLN) >= 2 && sched_setaffinity(0, sizeof set, &set) == -1)
         err_exit("sched_setaffinity");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+        err_exit("clock_gettime");
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double fastest(const double *v)

@@ -465,10 +465,7 @@ int main(int argc, char *argv[])
     const char *path = argv[optind];
 
     sigset_t stop, old_mask;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGHUP);
+    stop_signal_set(&stop);     /* SIGINT, SIGTERM, SIGHUP (chapter 1) */
     sigset_t blocked = stop;    /* and SIGPIPE, which the signalfd never reads: */
     sigaddset(&blocked, SIGPIPE);   /* a reply FIFO closed under write() is EPIPE */
     if (sigprocmask(SIG_BLOCK, &blocked, &old_mask) == -1)

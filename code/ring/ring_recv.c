@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "common/err.h"
+#include "common/proc.h"
 #include "ring/ring.h"
 #include "uds/uds_util.h"
 
@@ -88,17 +89,10 @@ int main(int argc, char *argv[])
 {
     if (argc != 2)
         usage_exit("SOCKET");
-    struct sigaction sa = { .sa_handler = on_signal };  /* no SA_RESTART */
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1
-        || sigaction(SIGHUP, &sa, NULL) == -1)
+    sigset_t orig_mask;
+    if (handle_stop_signals(on_signal) == -1)   /* no SA_RESTART */
         err_exit("sigaction");
-    sigset_t stop_signals, orig_mask;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGHUP);
-    if (sigprocmask(SIG_BLOCK, &stop_signals, &orig_mask) == -1)
+    if (block_stop_signals(&orig_mask, NULL) == -1)
         err_exit("sigprocmask");
     int conn = accept_one_producer(argv[1], &orig_mask);
     wait_for_the_ring(conn, &orig_mask);

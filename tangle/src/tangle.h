@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -327,23 +328,25 @@ int tgl_stitch(struct tgl_doc *doc, const char *dir);
  * component, no control characters, not the manifest or below it.
  * Returns NULL when fine, else a static message. */
 const char *tgl_path_syntax_error(const char *path);
-
 /* DIR joined with the relative PATH (newly allocated). */
 char *tgl_path_join(const char *dir, const char *path);
+
+/* A folder this run made: NAME in the folder FD (AT_FDCWD for DIR's own). */
+struct tgl_made {
+    int fd;
+    char *name;
+};
 
 /* The output folder, opened once.  Every file below it is reached from fd
  * by tgl_walk, never by name from the current folder. */
 struct tgl_dir {
-    const char *path;  /* as given with -o */
-    int fd;            /* O_RDONLY|O_DIRECTORY, locked; -1: DIR does not exist */
-    char *real;        /* realpath of fd */
-    int *fds;          /* every folder fd tgl_walk handed out (closed by tgl_dir_close) */
+    const char *path;    /* as given with -o */
+    int fd;              /* O_RDONLY|O_DIRECTORY, locked; -1: DIR does not exist */
+    int *fds;            /* every folder fd tgl_walk opened, closed by tgl_dir_close */
     size_t nfds, cap_fds;
-    char *last;        /* tgl_walk's cache: the folder part of the last path, */
-    size_t last_len;   /* and what the walk found for it */
-    int last_fd;
-    size_t last_done;
-    char **made;       /* folders of DIR itself that tgl_dir_open created */
+    char *last;          /* the folders of the last path walked to its end, */
+    int last_fd;         /* and their fd: the next file is most often beside it */
+    struct tgl_made *made;
     size_t nmade, cap_made;
 };
 
@@ -353,8 +356,8 @@ struct tgl_dir {
  * fine (fd -1: everything below it is missing too).  Returns 0, or -1
  * after reporting "tangle: DIR: ..." on D. */
 int tgl_dir_open(struct tgl_dir *dir, const char *path, bool create, struct tgl_diag *d);
-/* Close every descriptor; with FAILED, also remove the folders that
- * tgl_dir_open made (rmdir: only when they are still empty). */
+/* Close every descriptor; with FAILED, also remove the folders this run
+ * made (rmdir: only those still empty). */
 void tgl_dir_close(struct tgl_dir *dir, bool failed);
 
 /* Where tgl_walk found PATH. */
@@ -366,15 +369,16 @@ struct tgl_where {
 };
 
 /* The one safety rule, used to check, to write and to delete: walk the
- * folders of PATH from DIR, one component at a time, each opened relative
- * to the one before with O_NOFOLLOW.  A symlink is followed only to a
- * folder inside DIR (checked on the opened descriptor, so swapping a folder
- * for a symlink later changes nothing).  The last component may be missing,
- * a regular file, or a symlink to a regular file inside DIR (which a write
- * replaces, never writes through).  Returns NULL with W filled in, or a
- * newly allocated message ("DIR/x is a symlink that leads outside ...",
- * or a system error). */
+ * folders of PATH from DIR, each opened relative to the one before with
+ * O_NOFOLLOW, so that a folder swapped for a symlink later changes
+ * nothing.  A symlink below DIR is an error, a folder or the file itself;
+ * the file may be missing or a regular file.  Returns NULL with W filled
+ * in, or a newly allocated message ("DIR/x is a symlink, ...", "cannot
+ * check DIR/x: strerror"). */
 char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w);
+/* The same, making the missing folders (write.c).  A run that fails
+ * removes them again (tgl_dir_close). */
+char *tgl_walk_make(struct tgl_dir *dir, const char *path, struct tgl_where *w);
 
 /* ---- outputs.c: stage 3 ------------------------------------------------- */
 
@@ -426,16 +430,23 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
 
 enum tgl_mode { TGL_WRITE, TGL_CHECK };
 
-/* Bring DIR in line with OUTS (from tgl_build_outputs): write changed and
- * new files atomically (a mkostemp file ".tangle-XXXXXX" in the same
- * folder, then renameat), leave unchanged ones alone, delete files listed
- * in OLD that are no longer produced, update the manifest, and remove
- * stale temp files of that pattern that a killed run left behind.  In
- * TGL_CHECK mode write nothing and print each path that would be created,
- * changed or deleted.  Every write and delete is relative to a folder fd
- * from tgl_walk.  Returns 0 (nothing to do / done), 1 (check found
- * differences) or 2 (error reported on DOC->diag, at the block). */
+/* Bring DIR in line with OUTS (from tgl_build_outputs): write new and
+ * changed files atomically, fix modes, delete the files listed in OLD that
+ * are no longer produced, update the manifest; first remove the temp files
+ * a killed run left in the folders tgl_walk opened.  TGL_CHECK writes
+ * nothing and prints each path it would create, change or delete.  Returns
+ * 0 (nothing to do / done), 1 (check found differences) or 2 (an error,
+ * reported at the block). */
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, enum tgl_mode mode);
+
+/* Write P[0..N) to a new file ".tangle-XXXXXX" (mkostemp) in the folder FD
+ * with exactly MODE; its name goes to NAME.  Returns 0, or -1 (errno set,
+ * nothing left behind). */
+#define TGL_TEMP_SIZE 16
+int tgl_write_temp(int fd, const char *p, size_t n, mode_t mode, char name[TGL_TEMP_SIZE]);
+/* Block SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD), so that
+ * a run can rename or remove its temp files before it dies. */
+void tgl_hold_signals(sigset_t *old);
 
 #endif

@@ -65,15 +65,13 @@ static void remove_stale_temps(int fd)
 {
     int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dp = dfd == -1 ? NULL : fdopendir(dfd);
-    if (dp == NULL) {
-        if (dfd != -1)
-            close(dfd);
-        return;                                  /* not fatal: they go next time */
-    }
-    for (struct dirent *e; (e = readdir(dp)) != NULL;)
+    for (struct dirent *e; dp != NULL && (e = readdir(dp)) != NULL;)
         if (is_temp(e->d_name))
             unlinkat(fd, e->d_name, 0);
-    closedir(dp);
+    if (dp != NULL)
+        closedir(dp);
+    else if (dfd != -1)
+        close(dfd);                              /* not fatal: they go next time */
 }
 
 /* Report the failed system call WHAT on the output O (NULL: the manifest),
@@ -91,44 +89,16 @@ static void out_error(struct tgl_doc *doc, const struct tgl_dir *dir, const stru
     free(full);
 }
 
-/* A file listed in the old manifest that no output writes any more. */
-struct stale {
-    const char *path;
-    unsigned line;       /* in the manifest */
-    struct tgl_where where;
-};
-
 static int cmp_path(const void *key, const void *elem)
 {
     return strcmp(key, ((const struct tgl_output *)elem)->path);
 }
 
-/* The stale files of OLD that are there, into *STALE (allocated); an entry
- * that cannot be checked is a warning at its manifest line, and stays. */
-static size_t find_stale(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
-                         const struct tgl_output *outs, size_t nouts, struct stale **stale)
+static void print_path(const struct tgl_dir *dir, const char *path)
 {
-    size_t n = 0, cap = 0;
-    char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
-    *stale = NULL;
-    for (size_t i = 0; i < old->n; i++) {
-        const char *entry = old->lines[i];
-        if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
-            continue;
-        TGL_GROW(*stale, cap, n + 1);
-        const char *bad = tgl_path_syntax_error(entry);
-        char *msg = bad ? NULL : tgl_walk(dir, entry, &(*stale)[n].where);
-        if (bad || msg)
-            tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
-                        bad ? bad : msg);
-        else if ((*stale)[n].where.exists) {
-            (*stale)[n].path = entry;
-            (*stale)[n++].line = (unsigned)i + 1;
-        }
-        free(msg);
-    }
-    free(mpath);
-    return n;
+    char *full = tgl_path_join(dir->path, path);
+    printf("%s\n", full);
+    free(full);
 }
 
 /* After deleting the stale PATH, remove the folders of PATH that this left
@@ -147,17 +117,50 @@ static void remove_empty_parents(struct tgl_dir *dir, const char *path)
     free(p);
 }
 
-/* Phases 1 and 2 (the top of the file): write the outputs that changed and
- * MANIFEST (when MCHANGED), delete STALE.  Returns 0, or 2 after an error
- * reported at the block; the temp files are gone either way. */
-static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, struct tgl_output *outs,
-                     size_t nouts, const struct tgl_buf *manifest, bool mchanged,
-                     const struct stale *stale, size_t nstale)
+/* The one prune loop, over the files listed in OLD that no output writes
+ * any more and that are there: DELETE deletes each (and the folders this
+ * leaves empty), else each is printed (--check).  An entry that cannot be
+ * checked is a warning, and stays.  Returns 0, or -1 after an error. */
+static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                 const struct tgl_output *outs, size_t nouts, bool delete)
+{
+    char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
+    int ret = 0;
+    for (size_t i = 0; i < old->n && ret == 0; i++) {
+        const char *entry = old->lines[i], *bad = tgl_path_syntax_error(entry);
+        struct tgl_where w;
+        if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
+            continue;
+        char *msg = bad ? NULL : tgl_walk(dir, entry, &w);
+        if (bad || msg) {
+            tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
+                        bad ? bad : msg);
+        } else if (w.exists && !delete) {
+            print_path(dir, entry);
+        } else if (w.exists && unlinkat(w.fd, w.rest, 0) == -1) {
+            tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot delete \"%s\": %s", entry,
+                      strerror(errno));
+            ret = -1;
+        } else if (w.exists) {
+            remove_empty_parents(dir, entry);
+        }
+        free(msg);
+    }
+    free(mpath);
+    return ret;
+}
+
+/* Write the outputs that changed and MANIFEST (when MCHANGED), prune (the
+ * top of the file says in what order).  Returns 0, or 2 after an error
+ * reported at the block; no temp file is left either way. */
+static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                     struct tgl_output *outs, size_t nouts, const struct tgl_buf *manifest,
+                     bool mchanged)
 {
     char(*temp)[TGL_TEMP_SIZE] = tgl_xcalloc(nouts + 1, sizeof *temp);  /* "": none */
     int ret = 2;
-    sigset_t old;
-    tgl_hold_signals(&old);                      /* till the temp files are renamed */
+    sigset_t mask;
+    tgl_hold_signals(&mask);                     /* till the temp files are renamed */
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (o->act != TGL_CREATE && o->act != TGL_CHANGE)
@@ -191,16 +194,8 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, struct tgl_output
             goto out;
         }
     }
-    for (size_t i = 0; i < nstale; i++) {
-        if (unlinkat(stale[i].where.fd, stale[i].where.rest, 0) == -1 && errno != ENOENT) {
-            char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
-            tgl_error(doc->diag, mpath, stale[i].line, "cannot delete \"%s\": %s",
-                      stale[i].path, strerror(errno));
-            free(mpath);
-            goto out;
-        }
-        remove_empty_parents(dir, stale[i].path);
-    }
+    if (prune(doc, dir, old, outs, nouts, true) != 0)
+        goto out;
     if (mchanged && renameat(dir->fd, temp[nouts], dir->fd, TGL_MANIFEST) == -1) {
         out_error(doc, dir, NULL, "rename a temp file to");
         goto out;
@@ -212,50 +207,40 @@ out:
         if (temp[i][0] != '\0')
             unlinkat(i < nouts ? outs[i].where.fd : dir->fd, temp[i], 0);
     free(temp);
-    sigprocmask(SIG_SETMASK, &old, NULL);        /* a held signal ends the run here */
+    sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
     return ret;
-}
-
-static void print_path(const struct tgl_dir *dir, const char *path)
-{
-    char *full = tgl_path_join(dir->path, path);
-    printf("%s\n", full);
-    free(full);
 }
 
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, enum tgl_mode mode)
 {
     struct tgl_buf manifest = { 0 };
-    size_t ndiff = 0;
+    bool work = false;
     for (size_t i = 0; i < nouts; i++) {
-        ndiff += outs[i].act != TGL_SAME;
+        work |= outs[i].act != TGL_SAME;
         if (mode == TGL_CHECK && outs[i].act != TGL_SAME)
             print_path(dir, outs[i].path);
         tgl_buf_adds(&manifest, outs[i].path);
         tgl_buf_addc(&manifest, '\n');
     }
-    struct stale *stale;
-    size_t nstale = find_stale(doc, dir, old, outs, nouts, &stale);
+    /* A stale file is listed in the old manifest, not in the new one: it
+     * changes the manifest, so "work" needs no count of stale files. */
     bool mchanged = !old->exists || old->text.len != manifest.len
                     || (manifest.len > 0
                         && memcmp(old->text.data, manifest.data, manifest.len) != 0);
-    ndiff += nstale + mchanged;
     int ret = 0;
     if (mode == TGL_CHECK) {
-        for (size_t i = 0; i < nstale; i++)
-            print_path(dir, stale[i].path);
+        prune(doc, dir, old, outs, nouts, false);
         if (mchanged)
             print_path(dir, TGL_MANIFEST);
-        ret = ndiff > 0;
+        ret = work || mchanged;
     } else {
-        remove_stale_temps(dir->fd);             /* in every folder of an output */
+        remove_stale_temps(dir->fd);             /* in every folder tgl_walk opened */
         for (size_t i = 0; i < dir->nfds; i++)
             remove_stale_temps(dir->fds[i]);
-        if (ndiff > 0)
-            ret = write_all(doc, dir, outs, nouts, &manifest, mchanged, stale, nstale);
+        if (work || mchanged)
+            ret = write_all(doc, dir, old, outs, nouts, &manifest, mchanged);
     }
     tgl_buf_free(&manifest);
-    free(stale);
     return ret;
 }

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,7 +53,8 @@ static bool make_folder(struct tgl_dir *dir, int fd, const char *name)
     if (mkdirat(fd, name, 0777) == -1)
         return false;
     TGL_GROW(dir->made, dir->cap_made, dir->nmade + 1);
-    dir->made[dir->nmade++] = (struct tgl_made){ fd, tgl_xstrdup(name) };
+    dir->made[dir->nmade].fd = fd;
+    dir->made[dir->nmade++].name = tgl_xstrdup(name);
     return true;
 }
 
@@ -62,21 +62,13 @@ int tgl_dir_open(struct tgl_dir *dir, const char *path, bool create, struct tgl_
 {
     memset(dir, 0, sizeof *dir);
     dir->path = path;
-    /* A descriptor per output folder stays open until the end. */
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
     char *p = tgl_xstrdup(path);                 /* mkdir -p; open says what failed */
-    for (char *s = p + 1; create; s++)
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            make_folder(dir, AT_FDCWD, p);
-            if ((*s = c) == '\0')
-                break;
-        }
+    for (char *s = p; create && (s = strchr(s + 1, '/')) != NULL; *s = '/') {
+        *s = '\0';
+        make_folder(dir, AT_FDCWD, p);
+    }
+    if (create)
+        make_folder(dir, AT_FDCWD, path);
     free(p);
     dir->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir->fd == -1 && errno == ENOENT && !create)
@@ -122,42 +114,25 @@ static char *why(const struct tgl_dir *dir, const char *path, size_t n, const ch
     return m.data;
 }
 
-static const char symlink_msg[] = "is a symlink: tangle follows no symlink below the output folder";
-
-/* Open the folder NAME in FD, never through a symlink; with MAKE, make it
- * first when it is missing.  Returns the
- * descriptor (kept in dir->fds), or -1 with errno ENOENT (missing) or
- * *MSG set. */
-static int open_folder(struct tgl_dir *dir, int fd, const char *name, const char *path,
-                       size_t n, bool make, char **msg)
+/* What is wrong with finding a file of mode M where a folder (FOLDER) or a
+ * regular file is wanted; NULL: nothing. */
+static const char *wrong(mode_t m, bool folder)
 {
-    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-    int next = openat(fd, name, flags);
-    if (next == -1 && errno == ENOENT && make) {
-        if (!make_folder(dir, fd, name)) {
-            *msg = why(dir, path, n, "cannot make");
-            return -1;
-        }
-        next = openat(fd, name, flags);          /* a symlink put there since: refused */
-    }
-    struct stat st;
-    if (next != -1) {
-        TGL_GROW(dir->fds, dir->cap_fds, dir->nfds + 1);
-        dir->fds[dir->nfds++] = next;
-    } else if (errno == ELOOP || errno == ENOTDIR) {
-        bool link = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
-        *msg = why(dir, path, n, link ? symlink_msg : "exists and is not a folder");
-    } else if (errno != ENOENT) {
-        *msg = why(dir, path, n, "cannot check");
-    }
-    return next;
+    if (S_ISLNK(m))
+        return "is a symlink: tangle follows no symlink below the output folder";
+    if (S_ISDIR(m))
+        return folder ? NULL : "is a folder";
+    if (folder)
+        return "exists and is not a folder";
+    return S_ISREG(m) ? NULL : "exists and is not a regular file";
 }
 
+/* tgl_walk; with MAKE, each missing folder is made on the way. */
 static char *walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool make)
 {
+    const int folder = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     const char *slash = strrchr(path, '/');
     size_t folders = slash ? (size_t)(slash - path) : 0;
-    char *msg = NULL;
     memset(w, 0, sizeof *w);
     w->fd = dir->fd;
     w->rest = path;
@@ -167,15 +142,25 @@ static char *walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bo
         w->fd = dir->last_fd;                    /* the same folders as last time */
         w->rest = slash + 1;
     }
-    while ((slash = strchr(w->rest, '/')) != NULL) {
+    for (; (slash = strchr(w->rest, '/')) != NULL; w->rest = slash + 1) {
         char *name = tgl_xstrndup(w->rest, (size_t)(slash - w->rest));
-        int fd = open_folder(dir, w->fd, name, path, (size_t)(slash - path), make, &msg);
+        int fd = openat(w->fd, name, folder);
+        if (fd == -1 && errno == ENOENT && make && make_folder(dir, w->fd, name))
+            fd = openat(w->fd, name, folder);    /* (a symlink put there since: refused) */
+        int e = errno;
+        bool there = fd == -1 && fstatat(w->fd, name, &w->st, AT_SYMLINK_NOFOLLOW) == 0;
+        const char *bad = there ? wrong(w->st.st_mode, true) : NULL;
         free(name);
+        errno = e;
+        if (fd == -1 && !there && e == ENOENT && !make)
+            return NULL;                         /* missing from here on */
         if (fd == -1)
-            return msg;                          /* NULL: missing from here on */
+            return why(dir, path, (size_t)(slash - path),
+                       bad ? bad : make && !there ? "cannot make" : "cannot check");
+        TGL_GROW(dir->fds, dir->cap_fds, dir->nfds + 1);
+        dir->fds[dir->nfds++] = fd;
         w->fd = fd;
-        w->rest = slash + 1;
-        if (strchr(w->rest, '/') == NULL) {      /* cache only a walk that got to the end */
+        if (strchr(slash + 1, '/') == NULL) {    /* cache only a walk that got to the end */
             free(dir->last);
             dir->last = tgl_xstrndup(path, folders);
             dir->last_fd = fd;
@@ -184,13 +169,8 @@ static char *walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bo
     if (fstatat(w->fd, w->rest, &w->st, AT_SYMLINK_NOFOLLOW) == -1)
         return errno == ENOENT ? NULL : why(dir, path, strlen(path), "cannot check");
     w->exists = true;
-    if (S_ISLNK(w->st.st_mode))
-        return why(dir, path, strlen(path), symlink_msg);
-    if (S_ISDIR(w->st.st_mode))
-        return why(dir, path, strlen(path), "is a folder");
-    if (!S_ISREG(w->st.st_mode))
-        return why(dir, path, strlen(path), "exists and is not a regular file");
-    return NULL;
+    const char *bad = wrong(w->st.st_mode, false);
+    return bad ? why(dir, path, strlen(path), bad) : NULL;
 }
 
 char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w)

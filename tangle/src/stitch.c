@@ -285,7 +285,10 @@ static int cmp_edit(const void *a, const void *b)
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
-/* The text of input IN with its edits E[0..N) (sorted, apart) applied, into OUT. */
+/* The text of input IN with its edits E[0..N) (sorted) applied, into OUT.
+ * Two edits of the same lines cannot come from one diff, nor from two
+ * files (a block used in two is refused); if they did, the second would
+ * start where the first ended, and verify() would refuse the result. */
 static void apply(const struct tgl_input *in, const struct edit *e, size_t n,
                   struct tgl_buf *out)
 {
@@ -294,9 +297,9 @@ static void apply(const struct tgl_input *in, const struct edit *e, size_t n,
     for (size_t i = 0; i < n; i++) {
         size_t from = tgl_seek_line(in, &m, e[i].first) ? m.start : in->len;
         size_t to = tgl_seek_line(in, &m, e[i].first + e[i].ndel) ? m.start : in->len;
-        tgl_buf_add(out, in->data + done, from - done);
+        tgl_buf_add(out, in->data + done, from > done ? from - done : 0);
         tgl_buf_add(out, e[i].text.data, e[i].text.len);
-        done = to;
+        done = to > done ? to : done;
     }
     tgl_buf_add(out, in->data + done, in->len - done);
 }
@@ -342,45 +345,33 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts)
 /* Replace each chapter that has a new text (TEXTS[i].data not NULL).  All
  * the new texts go to temp files beside their chapters (with the chapter's
  * mode) first, and only then are they renamed over the chapters: a failure
- * on the way changes nothing.  Signals wait till the end (no temp file is
- * left behind). */
+ * on the way changes nothing.  Signals wait till the end, so that no temp
+ * file is left behind. */
 static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *texts,
                            struct tgl_diag *d)
 {
-    char **tmp = tgl_xcalloc(doc->ninputs + 1, sizeof *tmp);
-    int ret = 0;
-    sigset_t old;
-    tgl_hold_signals(&old);
-    for (size_t i = 0; i < doc->ninputs && ret == 0; i++) {
-        const char *path = doc->inputs[i].path;
+    struct tgl_buf *tmp = tgl_xcalloc(doc->ninputs + 1, sizeof *tmp);
+    sigset_t mask;
+    tgl_hold_signals(&mask);
+    for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++) {
         struct stat sb;
         if (texts[i].data == NULL)
             continue;
-        struct tgl_buf t = { 0 };
-        tgl_buf_addf(&t, "%s.stitch-XXXXXX", path);
-        int fd = stat(path, &sb) == 0 ? mkostemp(t.data, O_CLOEXEC) : -1;
-        bool ok = fd != -1 && fchmod(fd, sb.st_mode & 07777) == 0
-                  && tgl_write_fd(fd, texts[i].data, texts[i].len) == 0;
-        if ((fd != -1 && close(fd) == -1) || !ok) {
-            tgl_sys_error(d, path);
-            ret = -1;
-        }
-        if (fd != -1)
-            tmp[i] = t.data;
-        else
-            tgl_buf_free(&t);
+        tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX", doc->inputs[i].path);
+        if (stat(doc->inputs[i].path, &sb) != 0
+            || tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len, sb.st_mode & 07777) != 0)
+            tgl_sys_error(d, doc->inputs[i].path);
     }
     for (size_t i = 0; i < doc->ninputs; i++) {
-        if (tmp[i] != NULL && ret == 0 && rename(tmp[i], doc->inputs[i].path) != 0) {
+        bool made = tmp[i].len > 0 && tmp[i].data[0] != '\0';
+        if (made && d->errors == 0 && rename(tmp[i].data, doc->inputs[i].path) != 0)
             tgl_sys_error(d, doc->inputs[i].path);
-            ret = -1;
-        }
-        if (tmp[i] != NULL && ret != 0)
-            unlink(tmp[i]);
-        free(tmp[i]);
+        if (made && d->errors != 0)
+            unlink(tmp[i].data);
+        tgl_buf_free(&tmp[i]);
     }
     free(tmp);
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
 }
 
 /* Expand every output with its source map, and read it from DIR. */
@@ -413,21 +404,12 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
     }
 }
 
-/* The edits, sorted, as new chapter texts in TEXTS; an error when two
- * of them change the same chapter lines. */
+/* The edits, sorted, as new chapter texts in TEXTS. */
 static void build_texts(struct stitch *st, struct tgl_buf *texts)
 {
     struct edit *v = st->edits;
     if (st->nedits > 0)
         qsort(v, st->nedits, sizeof *v, cmp_edit);
-    for (size_t i = 1; i < st->nedits; i++)
-        if (v[i - 1].input == v[i].input
-            && (v[i - 1].first + v[i - 1].ndel > v[i].first || v[i - 1].first == v[i].first)) {
-            tgl_error(st->doc->diag, v[i].from->full, (unsigned)v[i].from_line,
-                      "this edit and the one at %s:%zu change the same chapter lines",
-                      v[i - 1].from->full, v[i - 1].from_line);
-            return;
-        }
     for (size_t i = 0, j; i < st->nedits; i = j) {
         for (j = i; j < st->nedits && v[j].input == v[i].input; j++)
             ;

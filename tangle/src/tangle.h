@@ -331,12 +331,6 @@ const char *tgl_path_syntax_error(const char *path);
 /* DIR joined with the relative PATH (newly allocated). */
 char *tgl_path_join(const char *dir, const char *path);
 
-/* A folder this run made: NAME in the folder FD (AT_FDCWD for DIR's own). */
-struct tgl_made {
-    int fd;
-    char *name;
-};
-
 /* The output folder, opened once.  Every file below it is reached from fd
  * by tgl_walk, never by name from the current folder. */
 struct tgl_dir {
@@ -346,7 +340,7 @@ struct tgl_dir {
     size_t nfds, cap_fds;
     char *last;          /* the folders of the last path walked to its end, */
     int last_fd;         /* and their fd: the next file is most often beside it */
-    struct tgl_made *made;
+    struct { int fd; char *name; } *made;   /* the folders this run made */
     size_t nmade, cap_made;
 };
 
@@ -356,7 +350,7 @@ struct tgl_dir {
  * fine (fd -1: everything below it is missing too).  Returns 0, or -1
  * after reporting "tangle: DIR: ..." on D. */
 int tgl_dir_open(struct tgl_dir *dir, const char *path, bool create, struct tgl_diag *d);
-/* Close every descriptor; with FAILED, also remove the folders this run
+/* Close every descriptor; with FAILED, first remove the folders this run
  * made (rmdir: only those still empty). */
 void tgl_dir_close(struct tgl_dir *dir, bool failed);
 
@@ -368,16 +362,14 @@ struct tgl_where {
     struct stat st;
 };
 
-/* The one safety rule, used to check, to write and to delete: walk the
- * folders of PATH from DIR, each opened relative to the one before with
- * O_NOFOLLOW, so that a folder swapped for a symlink later changes
- * nothing.  A symlink below DIR is an error, a folder or the file itself;
- * the file may be missing or a regular file.  Returns NULL with W filled
- * in, or a newly allocated message ("DIR/x is a symlink, ...", "cannot
- * check DIR/x: strerror"). */
+/* The one safety rule, to check, to write and to delete: walk the folders
+ * of PATH from DIR, each opened with O_NOFOLLOW relative to the one
+ * before, so that a folder swapped for a symlink later changes nothing.
+ * Any symlink below DIR is an error; the file may be missing or a regular
+ * file.  Returns NULL with W filled in, or an allocated message ("DIR/x is
+ * a symlink: ...", "cannot check DIR/x: strerror").  tgl_walk_make also
+ * makes the missing folders (write.c). */
 char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w);
-/* The same, making the missing folders (write.c).  A run that fails
- * removes them again (tgl_dir_close). */
 char *tgl_walk_make(struct tgl_dir *dir, const char *path, struct tgl_where *w);
 
 /* ---- outputs.c: stage 3 ------------------------------------------------- */
@@ -432,21 +424,18 @@ enum tgl_mode { TGL_WRITE, TGL_CHECK };
 
 /* Bring DIR in line with OUTS (from tgl_build_outputs): write new and
  * changed files atomically, fix modes, delete the files listed in OLD that
- * are no longer produced, update the manifest; first remove the temp files
- * a killed run left in the folders tgl_walk opened.  TGL_CHECK writes
- * nothing and prints each path it would create, change or delete.  Returns
- * 0 (nothing to do / done), 1 (check found differences) or 2 (an error,
- * reported at the block). */
+ * are no longer produced, update the manifest, and first remove the temp
+ * files a killed run left.  TGL_CHECK writes nothing and prints each path
+ * it would create, change or delete.  Returns 0 (nothing to do / done), 1
+ * (check found differences) or 2 (an error, reported at the block). */
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, enum tgl_mode mode);
-
-/* Write P[0..N) to a new file ".tangle-XXXXXX" (mkostemp) in the folder FD
- * with exactly MODE; its name goes to NAME.  Returns 0, or -1 (errno set,
- * nothing left behind). */
-#define TGL_TEMP_SIZE 16
-int tgl_write_temp(int fd, const char *p, size_t n, mode_t mode, char name[TGL_TEMP_SIZE]);
-/* Block SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD), so that
- * a run can rename or remove its temp files before it dies. */
+/* Write P[0..N) with exactly MODE to a new file made by mkostemp from the
+ * template NAME ("...XXXXXX"), which then holds its name.  Returns 0, or
+ * -1 with errno set, nothing left behind and NAME "". */
+int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode);
+/* Hold SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD) while
+ * temp files exist: they are renamed or removed before the run dies. */
 void tgl_hold_signals(sigset_t *old);
 
 #endif

@@ -16,20 +16,21 @@
 #include "tangle.h"
 
 #define TEMP_PREFIX ".tangle-"
+/* A temp file in the folder FD: "/proc/self/fd/FD" is that folder, however
+ * it is reached by name, so the name of a folder swapped since cannot
+ * redirect a write. */
+#define TEMP_IN "/proc/self/fd/%d/" TEMP_PREFIX
 
-int tgl_write_temp(int fd, const char *p, size_t n, mode_t mode, char name[TGL_TEMP_SIZE])
+int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode)
 {
-    char t[64];
-    snprintf(t, sizeof t, "/proc/self/fd/%d/" TEMP_PREFIX "XXXXXX", fd);
-    int tfd = mkostemp(t, O_CLOEXEC);
-    if (tfd == -1)
-        return -1;
-    strcpy(name, strrchr(t, '/') + 1);
-    if (tgl_write_fd(tfd, p, n) == 0 && fchmod(tfd, mode) == 0 && close(tfd) == 0)
+    int fd = mkostemp(name, O_CLOEXEC);
+    if (fd != -1 && tgl_write_fd(fd, p, n) == 0 && fchmod(fd, mode) == 0 && close(fd) == 0)
         return 0;
     int e = errno;
-    close(tfd);                                  /* (again, after a failed close: EBADF) */
-    unlinkat(fd, name, 0);
+    if (fd != -1) {
+        close(fd);                               /* (again, after a failed close: EBADF) */
+        unlink(name);
+    }
     name[0] = '\0';
     errno = e;
     return -1;
@@ -157,7 +158,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
                      struct tgl_output *outs, size_t nouts, const struct tgl_buf *manifest,
                      bool mchanged)
 {
-    char(*temp)[TGL_TEMP_SIZE] = tgl_xcalloc(nouts + 1, sizeof *temp);  /* "": none */
+    char(*temp)[48] = tgl_xcalloc(nouts + 1, sizeof *temp);  /* "": none */
     int ret = 2;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
@@ -172,18 +173,22 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             free(msg);
             goto out;
         }
-        if (tgl_write_temp(o->where.fd, o->content.data, o->content.len, o->mode, temp[i]) != 0) {
+        snprintf(temp[i], sizeof *temp, TEMP_IN "XXXXXX", o->where.fd);
+        if (tgl_write_temp(temp[i], o->content.data, o->content.len, o->mode) != 0) {
             out_error(doc, dir, o, "write");
             goto out;
         }
     }
-    if (mchanged && tgl_write_temp(dir->fd, manifest->data, manifest->len, 0644, temp[nouts])) {
-        out_error(doc, dir, NULL, "write");
-        goto out;
+    if (mchanged) {
+        snprintf(temp[nouts], sizeof *temp, TEMP_IN "XXXXXX", dir->fd);
+        if (tgl_write_temp(temp[nouts], manifest->data, manifest->len, 0644) != 0) {
+            out_error(doc, dir, NULL, "write");
+            goto out;
+        }
     }
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
-        if (temp[i][0] && renameat(o->where.fd, temp[i], o->where.fd, o->where.rest) == -1) {
+        if (temp[i][0] && renameat(AT_FDCWD, temp[i], o->where.fd, o->where.rest) == -1) {
             out_error(doc, dir, o, "rename a temp file to");
             goto out;
         }
@@ -196,7 +201,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
     }
     if (prune(doc, dir, old, outs, nouts, true) != 0)
         goto out;
-    if (mchanged && renameat(dir->fd, temp[nouts], dir->fd, TGL_MANIFEST) == -1) {
+    if (mchanged && renameat(AT_FDCWD, temp[nouts], dir->fd, TGL_MANIFEST) == -1) {
         out_error(doc, dir, NULL, "rename a temp file to");
         goto out;
     }
@@ -205,7 +210,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
 out:
     for (size_t i = 0; i <= nouts; i++)
         if (temp[i][0] != '\0')
-            unlinkat(i < nouts ? outs[i].where.fd : dir->fd, temp[i], 0);
+            unlink(temp[i]);
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
     return ret;

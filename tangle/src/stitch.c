@@ -179,13 +179,12 @@ static void block_prefix(struct tgl_doc *doc, const struct tgl_block *b, struct 
         tgl_buf_addc(out, l[i] == '>' || l[i] == '\t' ? l[i] : ' ');
 }
 
-static bool is_ref_line(const char *s, size_t n)
+static bool is_ref_line(const char *s, size_t n)      /* S ends in '\n' or NUL */
 {
-    while (n > 0 && (*s == ' ' || *s == '\t'))
-        s++, n--;
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    size_t b = strspn(s, " \t");
+    while (n > b && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
-    return n >= 4 && memcmp(s, "<<", 2) == 0 && memcmp(s + n - 2, ">>", 2) == 0;
+    return n >= b + 4 && memcmp(s + b, "<<", 2) == 0 && memcmp(s + n - 2, ">>", 2) == 0;
 }
 
 /* The new lines DISK[h->b0..h->b1) as chapter lines of block AT.block

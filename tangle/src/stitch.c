@@ -251,9 +251,8 @@ static void map_hunk(struct stitch *st, const struct file *f, const struct line 
     st->edits[st->nedits++] = e;
 }
 
-/* Diff F against the file on disk and map each hunk (errors reported).
- * Returns whether they differ. */
-static bool diff_file(struct stitch *st, const struct file *f)
+/* Diff F against the file on disk and map each hunk (errors reported). */
+static void diff_file(struct stitch *st, const struct file *f)
 {
     struct line *gl, *dl;
     size_t nh = 0, ng = split_lines(f->gen.data, f->gen.len, &gl);
@@ -261,6 +260,9 @@ static bool diff_file(struct stitch *st, const struct file *f)
     struct hunk *h = diff(gl, ng, dl, nd, &nh);
     if (h == NULL)
         tgl_error(st->doc->diag, f->full, 0, "too many changes for stitch: edit the chapter");
+    if (f->disk.len > 0 && f->disk.data[f->disk.len - 1] != '\n')
+        tgl_error(st->doc->diag, f->full, (unsigned)nd, "no newline at the end of the file: "
+                  "a chapter block cannot hold that; put it back");
     for (size_t k = 0; k < nh; k++) {
         if (h[k].a1 - h[k].a0 != h[k].b1 - h[k].b0) {
             map_hunk(st, f, dl, &h[k]);
@@ -273,7 +275,6 @@ static bool diff_file(struct stitch *st, const struct file *f)
     free(h);
     free(gl);
     free(dl);
-    return nh > 0 || f->gen.len != f->disk.len;   /* (a final newline taken away) */
 }
 
 static int cmp_edit(const void *a, const void *b)
@@ -407,8 +408,7 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
 static void build_texts(struct stitch *st, struct tgl_buf *texts)
 {
     struct edit *v = st->edits;
-    if (st->nedits > 0)
-        qsort(v, st->nedits, sizeof *v, cmp_edit);
+    qsort(v, st->nedits, sizeof *v, cmp_edit);
     for (size_t i = 0, j; i < st->nedits; i = j) {
         for (j = i; j < st->nedits && v[j].input == v[i].input; j++)
             ;
@@ -430,7 +430,6 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     struct tgl_diag *d = doc->diag;
     struct tgl_buf *texts = tgl_xcalloc(doc->ninputs + 1, sizeof *texts);
     struct tgl_dir dir;
-    bool changed = false;
     const char *bad = NULL;
     if (tgl_dir_open(&dir, path, false, d) != 0)
         goto out;
@@ -438,15 +437,14 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     if (d->errors != 0)
         goto out;
     for (size_t i = 0; i < st.nfiles; i++)
-        changed |= diff_file(&st, &st.files[i]);
-    if (d->errors || !changed)
+        diff_file(&st, &st.files[i]);
+    if (d->errors || st.nedits == 0)
         goto out;
     build_texts(&st, texts);
     if (d->errors == 0 && (bad = verify(&st, texts)) != NULL)
         tgl_error(d, bad, 0, "the chapters, edited, would not tangle to this file byte "
-                             "for byte (a line that closes the block, a tab the block's "
-                             "indentation cannot hold, a final newline taken away?): "
-                             "edit the chapter");
+                             "for byte (a line that closes the block, or a tab the "
+                             "block's indentation cannot hold?): edit the chapter");
     for (size_t i = 0; i < st.nedits && d->errors == 0; i++)  /* first: a lost stdout stops it */
         printf("%s:%zu: stitched from %s:%zu\n", doc->inputs[st.edits[i].input].path,
                st.edits[i].first, st.edits[i].from->full, st.edits[i].from_line);

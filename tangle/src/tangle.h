@@ -317,9 +317,8 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
 /* ---- stitch.c: carry edits in DIR back into the chapters (--stitch) ---- */
 
 /* DOC is loaded and linked.  Carry the edits in DIR's files back into the
- * chapters (stitch.c says how).  Returns 0 (done, or nothing to do) or 2
- * (an edit that maps to no single chunk line, or an I/O error, reported on
- * DOC->diag; nothing written). */
+ * chapters (stitch.c says how).  Returns 0, or 2 after an error reported on
+ * DOC->diag (an edit that maps to no one place; nothing written). */
 int tgl_stitch(struct tgl_doc *doc, const char *dir);
 
 /* ---- paths.c: the output folder and the one rule for its paths ---------- */
@@ -344,11 +343,10 @@ struct tgl_dir {
     size_t nmade, cap_made;
 };
 
-/* Open DIR: with CREATE, make it (and its parents) when missing; lock it
- * for the whole run (flock: exclusive with CREATE, else shared), so two
- * runs on one DIR follow each other.  Without CREATE a missing DIR is
- * fine (fd -1: everything below it is missing too).  Returns 0, or -1
- * after reporting "tangle: DIR: ..." on D. */
+/* Open DIR and flock it for the whole run, so that two runs on one DIR
+ * follow each other: with CREATE exclusive, made (mkdir -p) when missing;
+ * else shared, and a missing DIR gives fd -1.  Returns 0, or -1 after
+ * reporting "tangle: DIR: ..." on D. */
 int tgl_dir_open(struct tgl_dir *dir, const char *path, bool create, struct tgl_diag *d);
 /* Close every descriptor; with FAILED, first remove the folders this run
  * made (rmdir: only those still empty). */
@@ -430,12 +428,11 @@ enum tgl_mode { TGL_WRITE, TGL_CHECK };
  * (check found differences) or 2 (an error, reported at the block). */
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, enum tgl_mode mode);
-/* Write P[0..N) with exactly MODE to a new file made by mkostemp from the
- * template NAME ("...XXXXXX"), which then holds its name.  Returns 0, or
- * -1 with errno set, nothing left behind and NAME "". */
+/* Write P[0..N) with exactly MODE to a new file mkostemp makes from the
+ * template NAME ("...XXXXXX").  Returns 0, or -1 (errno set, NAME ""). */
 int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode);
 /* Hold SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD) while
- * temp files exist: they are renamed or removed before the run dies. */
+ * temp files exist. */
 void tgl_hold_signals(sigset_t *old);
 
 #endif

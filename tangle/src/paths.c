@@ -138,7 +138,8 @@ static char *walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bo
     w->rest = path;
     if (dir->fd == -1)                           /* DIR does not exist: nor does PATH */
         return NULL;
-    if (dir->last && strlen(dir->last) == folders && memcmp(dir->last, path, folders) == 0) {
+    if (folders > 0 && dir->last && strlen(dir->last) == folders
+        && memcmp(dir->last, path, folders) == 0) {
         w->fd = dir->last_fd;                    /* the same folders as last time */
         w->rest = slash + 1;
     }

@@ -14,14 +14,6 @@ static void out_of_memory(void)
     exit(2);
 }
 
-void *tgl_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (p == NULL)
-        out_of_memory();
-    return p;
-}
-
 void *tgl_xcalloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
@@ -40,7 +32,7 @@ void *tgl_xrealloc(void *p, size_t n)
 
 char *tgl_xstrndup(const char *s, size_t n)
 {
-    char *p = tgl_xmalloc(n + 1);
+    char *p = tgl_xrealloc(NULL, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
     return p;

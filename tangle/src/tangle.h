@@ -3,23 +3,20 @@
  * Tangle reads Markdown chapters, finds the fenced code blocks whose pandoc
  * attribute block names a chunk (#name) or an output file (file=PATH), joins
  * the chunks by name, expands <<name>> references and writes the files.
- *
  * Stages, each run only when the one before found no error (README.md):
  *
- *   1. doc.c     load every input file in command-line order
- *      input.c   read each file, refuse what is not text, normalise BOM and CRLF
- *      parse.c   find the fenced code blocks with md4c (a CommonMark parser)
- *      attrs.c   parse the pandoc attribute block of each fenced block
- *      chunks.c  split each tangle block into text and <<reference>> segments
- *   2. chunks.c  join chunks by name, check references, cycles, duplicate
+ *   1. doc.c     load the inputs in order: input.c reads and decodes each,
+ *                parse.c finds its blocks with md4c, attrs.c reads their
+ *                attribute blocks, chunks.c splits them into segments
+ *   2. chunks.c  join chunks by name; check references, cycles, duplicate
  *                files and unreachable chunks
- *   3. paths.c   open and lock the output folder DIR; check each output path
- *                with one walk that also yields the folder to write in
- *      outputs.c expand each output file (expand.c) and compare it with DIR
+ *   3. paths.c   open and lock DIR; check each path with the walk that also
+ *                yields its folder.  outputs.c expands (expand.c), compares
  *   4. write.c   write atomically, prune stale files, update DIR/.tangled
+ *      (stitch.c instead carries edits in DIR back into the chapters)
  *
  * Shared names carry the prefix tgl_; everything else is static.  Each
- * declaration below sits under the file that defines it.
+ * declaration sits under the file that defines it.
  */
 #ifndef TANGLE_H
 #define TANGLE_H

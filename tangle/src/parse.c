@@ -324,6 +324,12 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
     return 0;
 }
 
+/* Column after character C at column COL (tab stops every 4 columns). */
+static size_t next_col(size_t col, char c)
+{
+    return c == '\t' ? col + 4 - col % 4 : col + 1;
+}
+
 /* Is line LN a closing fence of at least OPEN_LEN characters FC?  Blank
  * and '>' characters may precede it (list and block quote containers). */
 static bool is_closing_fence(struct parse_state *ps, size_t ln, char fc, size_t open_len)
@@ -355,7 +361,7 @@ static void check_fences(struct parse_state *ps, size_t ln)
     if ((l = raw_line(ps, ln, &n)) == NULL)
         return;
     for (; i < n && (l[i] == ' ' || l[i] == '\t' || l[i] == '>'); i++) {
-        col = l[i] == '\t' ? col + 4 - col % 4 : col + 1;
+        col = next_col(col, l[i]);
         if (l[i] == '>')
             gt_col = col;
     }
@@ -372,12 +378,6 @@ static void check_fences(struct parse_state *ps, size_t ln)
                   ? "tangle block is never closed: its fence is still open at the end of the file"
                   : "tangle block is never closed: its list item or block quote ends before "
                     "the closing fence");
-}
-
-/* Column after character C at column COL (tab stops every 4 columns). */
-static size_t next_col(size_t col, char c)
-{
-    return c == '\t' ? col + 4 - col % 4 : col + 1;
 }
 
 /* Append content line K (source line LN) to OUT as pandoc --preserve-tabs

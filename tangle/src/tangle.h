@@ -81,13 +81,13 @@ struct tgl_diag {
     unsigned errors;
 };
 
-/* "FILE:LINE: error: MESSAGE" (LINE 0: "FILE: error: ..."), counted;
- * control bytes and bytes that are not UTF-8 printed as \xHH. */
-void tgl_error(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* The same with "warning:", not counted. */
-void tgl_warning(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* "FILE:LINE: error: MESSAGE" (LINE 0: "FILE: error: ..."), counted, or
+ * "...: warning: ...", not counted; control bytes and bytes that are not
+ * UTF-8 printed as \xHH. */
+void tgl_report(struct tgl_diag *d, bool error, const char *file, unsigned line,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define tgl_error(d, ...) tgl_report((d), true, __VA_ARGS__)
+#define tgl_warning(d, ...) tgl_report((d), false, __VA_ARGS__)
 /* "tangle: WHAT: strerror(errno)", escaped the same way, counted. */
 void tgl_sys_error(struct tgl_diag *d, const char *what);
 

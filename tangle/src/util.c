@@ -173,36 +173,23 @@ static void put_escaped(FILE *f, const char *s)
     }
 }
 
-static void report(struct tgl_diag *d, const char *kind, const char *file, unsigned line,
-                   const char *fmt, va_list ap)
+void tgl_report(struct tgl_diag *d, bool error, const char *file, unsigned line,
+                const char *fmt, ...)
 {
+    d->errors += error;
     if (d->out == NULL)
         return;
+    va_list ap;
+    va_start(ap, fmt);
     char *m = format(fmt, ap);
+    va_end(ap);
     put_escaped(d->out, file);
     if (line > 0)
         fprintf(d->out, ":%u", line);
-    fprintf(d->out, ": %s: ", kind);
+    fprintf(d->out, ": %s: ", error ? "error" : "warning");
     put_escaped(d->out, m);
     fputc('\n', d->out);
     free(m);
-}
-
-void tgl_error(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    report(d, "error", file, line, fmt, ap);
-    va_end(ap);
-    d->errors++;
-}
-
-void tgl_warning(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    report(d, "warning", file, line, fmt, ap);
-    va_end(ap);
 }
 
 void tgl_sys_error(struct tgl_diag *d, const char *what)

@@ -118,20 +118,16 @@ static bool looks_like_tangle_fence(const char *p, size_t n)
 /* P is the first text of indented code.  Does the last non-blank line
  * before it start a footnote or a definition?  Then pandoc reads the
  * indented lines as more of that note, and a fence in them as a fence. */
-static bool after_note(const struct parse_state *ps, const char *p)
+static bool after_note(struct parse_state *ps, const char *p)
 {
-    const char *d = ps->in->data, *end = p;
-    while (end > d && end[-1] != '\n')          /* the start of P's line */
-        end--;
-    while (end > d) {
-        const char *l = end - 1;                 /* end[-1] is a '\n' */
-        while (l > d && l[-1] != '\n')
-            l--;
-        while (l < end - 1 && (*l == ' ' || *l == '\t' || *l == '>'))
-            l++;
-        if (l < end - 1)
-            return note_mark(l, (size_t)(end - 1 - l)) > 0;
-        end = l;
+    size_t len, ln = line_of(ps, p);
+    while (ln > 1) {
+        const char *l = raw_line(ps, --ln, &len);
+        size_t i = 0;
+        while (i < len && (l[i] == ' ' || l[i] == '\t' || l[i] == '>'))
+            i++;
+        if (i < len)
+            return note_mark(l + i, len - i) > 0;
     }
     return false;
 }

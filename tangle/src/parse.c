@@ -503,30 +503,28 @@ static bool yaml_fence(const char *l, size_t n, bool closing)
  * line in it that looks like a tangle fence: pandoc does not show it. */
 static size_t front_matter(struct parse_state *ps)
 {
-    const char *d = ps->in->data;
-    size_t len = ps->in->len, n = rest_of_line(ps, d), off = n + 1, k = 0, o;
-    if (!yaml_fence(d, n, false) || off >= len)
+    size_t n, i = 0, close = 2;
+    const char *l = raw_line(ps, 1, &n);
+    if (l == NULL || !yaml_fence(l, n, false) || (l = raw_line(ps, 2, &n)) == NULL)
         return 0;
-    while (off + k < len && (d[off + k] == ' ' || d[off + k] == '\t'))
-        k++;
-    if (off + k == len || d[off + k] == '\n')
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    if (i == n)
         return 0;                                /* "---" then a blank line: a rule */
-    for (o = off;; o += n + 1) {
-        if (o >= len)
-            return 0;                            /* never closed: not metadata */
-        n = rest_of_line(ps, d + o);
-        if (yaml_fence(d + o, n, true))
-            break;
-    }
-    for (size_t q = off, ln = 2; q < o; q += rest_of_line(ps, d + q) + 1, ln++) {
-        size_t b = q, e = q + rest_of_line(ps, d + q);
-        while (b < e && (d[b] == ' ' || d[b] == '\t'))
-            b++;
-        if (looks_like_tangle_fence(d + b, e - b))
+    while ((l = raw_line(ps, close, &n)) != NULL && !yaml_fence(l, n, true))
+        close++;
+    if (l == NULL)
+        return 0;                                /* never closed: not metadata */
+    for (size_t ln = 2; ln < close; ln++) {
+        l = raw_line(ps, ln, &n);
+        for (i = 0; i < n && (l[i] == ' ' || l[i] == '\t'); i++)
+            ;
+        if (looks_like_tangle_fence(l + i, n - i))
             tgl_error(ps->doc->diag, ps->in->path, (unsigned)ln, "a tangle fence in the YAML "
                       "front matter: pandoc reads it as metadata, not as a code block");
     }
-    return o + n < len ? o + n + 1 : len;
+    l = raw_line(ps, close, &n);
+    return l + n < ps->in->data + ps->in->len ? (size_t)(l + n + 1 - ps->in->data) : ps->in->len;
 }
 
 unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)

@@ -143,7 +143,6 @@ struct tgl_kv {
 
 /* A parsed info string; its strings point into buf. */
 struct tgl_attrs {
-    bool has_braces;   /* it holds an attribute block {...} */
     char *buf;         /* a copy of the info string (owned) */
     char *id;          /* "#id", or NULL */
     char **classes;    /* ".class" (and a leading bare language word, last) */
@@ -154,9 +153,9 @@ struct tgl_attrs {
 
 /* Parse INFO[0..LEN) (unescaped by md4c) as pandoc's commonmark_x does:
  *     [lang] {#id .class key=value key="quoted value"}
- * No '{': a plain language word (has_braces false); "{=html}": a raw
- * block, no id.  Returns 0, or -1 with a static reason in *WHY (a
- * duplicate id or key is one) and nothing in A.  Free A either way. */
+ * No '{' or '}': a plain language word, A empty; "{=html}": a raw block,
+ * no id.  Returns 0, or -1 with a static reason in *WHY (a duplicate id
+ * or key is one) and nothing in A.  Free A either way. */
 int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why);
 /* Value of KEY, or NULL. */
 const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key);

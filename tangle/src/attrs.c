@@ -152,7 +152,6 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
     *why = NULL;
     if (memchr(info, '{', len) == NULL && memchr(info, '}', len) == NULL)
         return 0;                               /* a plain language word */
-    a->has_braces = true;
 
     size_t i = 0, lang = 0, lang_len = 0;
     while (i < len && is_blank(info[i]))

@@ -14,50 +14,34 @@
 
 size_t tgl_utf8_check(const char *buf, size_t len)
 {
+    static const unsigned min[] = { 0, 0x80, 0x800, 0x10000 };  /* by length: shortest form */
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
     while (i < len) {
-        /* Fast path: 32 ASCII bytes at a time, then 8. */
-        while (i + 32 <= len) {
+        while (i + 32 <= len) {              /* the fast path: 32 ASCII bytes at a time */
             uint64_t w[4];
             memcpy(w, s + i, 32);
             if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
                 break;
             i += 32;
         }
-        while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ULL)
-                break;
-            i += 8;
-        }
-        if (i >= len)
+        if (i == len)
             break;
         unsigned c = s[i];
+        unsigned n = c < 0xC2 ? 4 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : c < 0xF5 ? 3 : 4;
         if (c < 0x80) {
             i++;
             continue;
         }
-        size_t n;
-        unsigned cp, min;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1; cp = c & 0x1F; min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2; cp = c & 0x0F; min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3; cp = c & 0x07; min = 0x10000;
-        } else {
-            return i;                        /* continuation byte, C0/C1, F5+ */
-        }
-        if (len - i <= n)
-            return i;
+        if (n == 4 || len - i <= n)
+            return i;                        /* continuation byte, C0/C1, F5+, cut short */
+        unsigned cp = c & (0x3Fu >> n);
         for (size_t k = 1; k <= n; k++) {
             if ((s[i + k] & 0xC0) != 0x80)
                 return i;
             cp = (cp << 6) | (s[i + k] & 0x3F);
         }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             return i;
         i += n + 1;
     }

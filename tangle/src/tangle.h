@@ -3,23 +3,20 @@
  * Tangle reads Markdown chapters, finds the fenced code blocks whose pandoc
  * attribute block names a chunk (#name) or an output file (file=PATH), joins
  * the chunks by name, expands <<name>> references and writes the files.
- *
  * Stages, each run only when the one before found no error (README.md):
  *
- *   1. doc.c     load every input file in command-line order
- *      input.c   read each file, refuse what is not text, normalise BOM and CRLF
- *      parse.c   find the fenced code blocks with md4c (a CommonMark parser)
- *      attrs.c   parse the pandoc attribute block of each fenced block
- *      chunks.c  split each tangle block into text and <<reference>> segments
- *   2. chunks.c  join chunks by name, check references, cycles, duplicate
+ *   1. doc.c     load the inputs in order: input.c reads and decodes each,
+ *                parse.c finds its blocks with md4c, attrs.c reads their
+ *                attribute blocks, chunks.c splits them into segments
+ *   2. chunks.c  join chunks by name; check references, cycles, duplicate
  *                files and unreachable chunks
- *   3. paths.c   open and lock the output folder DIR; check each output path
- *                with one walk that also yields the folder to write in
- *      outputs.c expand each output file (expand.c) and compare it with DIR
+ *   3. paths.c   open and lock DIR; check each path with the walk that also
+ *                yields its folder.  outputs.c expands (expand.c), compares
  *   4. write.c   write atomically, prune stale files, update DIR/.tangled
+ *      (stitch.c instead carries edits in DIR back into the chapters)
  *
  * Shared names carry the prefix tgl_; everything else is static.  Each
- * declaration below sits under the file that defines it.
+ * declaration sits under the file that defines it.
  */
 #ifndef TANGLE_H
 #define TANGLE_H
@@ -42,22 +39,21 @@
 
 /* ---- util.c: memory, growable arrays and buffers, I/O, diagnostics ------- */
 
-/* malloc/realloc/strndup that never return NULL: on failure they print
- * "tangle: out of memory" and exit(2). */
-void *tgl_xmalloc(size_t n);
-void *tgl_xcalloc(size_t count, size_t size);
+/* realloc, calloc and strndup that never return NULL: on failure they
+ * print "tangle: out of memory" and exit(2). */
 void *tgl_xrealloc(void *p, size_t n);
+#define tgl_xmalloc(n) tgl_xrealloc(NULL, (n))
+void *tgl_xcalloc(size_t count, size_t size);
 char *tgl_xstrndup(const char *s, size_t n);
 char *tgl_xstrdup(const char *s);
 
-/* The one growth rule: P (an array with room for *CAP elements of SIZE
- * bytes) reallocated to hold at least NEED, doubling from 16.  TGL_GROW
- * applies it to an array variable. */
+/* The one growth rule: array P, with room for *CAP elements of SIZE bytes,
+ * reallocated to hold NEED, doubling from 16.  TGL_GROW: on a variable. */
 void *tgl_grow(void *p, size_t *cap, size_t need, size_t size);
 #define TGL_GROW(arr, cap, need) ((arr) = tgl_grow((arr), &(cap), (need), sizeof *(arr)))
 
-/* A growable byte buffer, zero-initialised ({0}); data is NULL until the
- * first byte is added, and then always NUL-terminated. */
+/* A growable byte buffer, {0} to start; data is NULL until the first
+ * byte is added, and then always NUL-terminated. */
 struct tgl_buf {
     char *data;
     size_t len;
@@ -71,37 +67,34 @@ void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tgl_buf_free(struct tgl_buf *b);
 
-/* Read FD to its end, appending to B, but fail (errno EFBIG) once B would
- * hold more than MAX bytes.  Returns 0 or -1 (errno set). */
+/* Append FD's bytes up to its end to B; fail (EFBIG) past MAX bytes. */
 int tgl_read_fd(int fd, struct tgl_buf *b, size_t max);
-/* Open NAME in the folder DIRFD for reading, never through a symlink, and
- * never waiting (a FIFO) or taking a terminal. */
+/* Open NAME in DIRFD to read: never through a symlink, never waiting
+ * (a FIFO), never taking a terminal. */
 int tgl_open_file(int dirfd, const char *name);
-/* Write all of P[0..N) to FD.  Returns 0 or -1 (errno set). */
+/* Write all of P[0..N) to FD.  These three: 0, or -1 with errno set. */
 int tgl_write_fd(int fd, const void *p, size_t n);
 
-/* Where diagnostics go, and how many errors were reported.  The fuzz
- * target and the unit tests point out at NULL or a memory stream. */
+/* Where diagnostics go (NULL: nowhere, as in the fuzz target), and how
+ * many errors were reported. */
 struct tgl_diag {
     FILE *out;
     unsigned errors;
 };
 
-/* Report "FILE:LINE: error: MESSAGE" (LINE 0: "FILE: error: MESSAGE") on
- * d->out and count it.  Control bytes (and bytes that are not UTF-8) in
- * FILE and MESSAGE are printed as \xHH, so no input can drive the terminal. */
-void tgl_error(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* Same as tgl_error but "warning:", not counted as an error. */
-void tgl_warning(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* "FILE:LINE: error: MESSAGE" (LINE 0: "FILE: error: ..."), counted, or
+ * "...: warning: ...", not counted; control bytes and bytes that are not
+ * UTF-8 printed as \xHH. */
+void tgl_report(struct tgl_diag *d, bool error, const char *file, unsigned line,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define tgl_error(d, ...) tgl_report((d), true, __VA_ARGS__)
+#define tgl_warning(d, ...) tgl_report((d), false, __VA_ARGS__)
 /* "tangle: WHAT: strerror(errno)", escaped the same way, counted. */
 void tgl_sys_error(struct tgl_diag *d, const char *what);
 
 /* ---- input.c: reading and decoding input files -------------------------- */
 
-/* One input file, decoded: a leading UTF-8 BOM skipped, CRLF turned into
- * LF.  data is not NUL-terminated. */
+/* One input file, decoded: a BOM skipped, CRLF made LF; not NUL-terminated. */
 struct tgl_input {
     char *path;        /* as given on the command line (owned) */
     char *data;        /* the text: base, or base + 3 after a BOM */
@@ -110,15 +103,12 @@ struct tgl_input {
     size_t mapped;     /* bytes mapped at base; 0: base is malloc'ed */
 };
 
-/* Offset of the first byte that is not valid UTF-8 (overlong forms,
- * surrogates and code points above U+10FFFF are invalid), or LEN when all
- * of BUF is valid. */
+/* Offset of the first byte of BUF that is not valid UTF-8 (overlong forms,
+ * surrogates and code points past U+10FFFF included), or LEN. */
 size_t tgl_utf8_check(const char *buf, size_t len);
-/* Lines are found on demand, never indexed: a mark is a line number and the
- * offset where that line starts, and it reaches a nearby line by scanning
- * from where it is, forward or back.  The parser keeps one and moves it
- * along as it meets blocks.  Lines count from 1; a '\n' at the very end
- * starts no line. */
+/* A mark: line number LINE (from 1) starts at offset START.  Lines are
+ * never indexed; a mark moves to a nearby line by scanning from where it
+ * is.  A '\n' at the very end starts no line. */
 struct tgl_mark {
     size_t line;
     size_t start;
@@ -126,23 +116,22 @@ struct tgl_mark {
 #define TGL_MARK_TOP ((struct tgl_mark){ 1, 0 })
 /* Move M to line LN; false (M somewhere before) when IN has no line LN. */
 bool tgl_seek_line(const struct tgl_input *in, struct tgl_mark *m, size_t ln);
-/* Line LN's text without its '\n' (length in *LEN), moving M there; NULL
+/* Line LN's text, without '\n', its length in *LEN; M moves there.  NULL
  * when IN has no line LN. */
 const char *tgl_line_text(const struct tgl_input *in, struct tgl_mark *m, size_t ln,
                           size_t *len);
-/* The line that holds byte offset OFF (0 <= OFF <= len); M moves there. */
+/* The line that holds offset OFF (0 <= OFF <= len); M moves there. */
 size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off);
-/* The same, counted from the top of IN (for the odd error message). */
+/* The same, counted from the top. */
 unsigned tgl_line_of(const struct tgl_input *in, size_t off);
-/* Initialise IN from a copy of DATA[0..LEN): skip one BOM, refuse NUL
- * bytes, a CR without LF, more than TGL_MAX_INPUT bytes and invalid UTF-8
- * (reported on D at the line), turn CRLF into LF.  PATH is copied.  Returns 0, or -1 after
- * reporting an error; either way IN must be released with tgl_input_free. */
+/* Decode a copy of DATA[0..LEN) into IN (PATH copied): skip one BOM,
+ * refuse NUL bytes, a CR without LF, more than TGL_MAX_INPUT bytes and
+ * invalid UTF-8 (reported on D at the line), make CRLF LF.  Returns 0 or
+ * -1; either way IN is released with tgl_input_free. */
 int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,
                           size_t len, struct tgl_diag *d);
-/* The same, mapping the file PATH, which must be a regular file (a FIFO or
- * a device is refused without reading it; a file larger than TGL_MAX_INPUT
- * without mapping it).  An error is "tangle: PATH: strerror". */
+/* The same for the file PATH, mapped: a FIFO or a device is refused
+ * unread, a file past TGL_MAX_INPUT unmapped ("tangle: PATH: ..."). */
 int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d);
 void tgl_input_free(struct tgl_input *in);
 
@@ -153,31 +142,27 @@ struct tgl_kv {
     char *val;
 };
 
-/* The parsed info string of a fenced code block; its strings point into buf. */
+/* A parsed info string; its strings point into buf. */
 struct tgl_attrs {
-    bool has_braces;   /* the info string holds an attribute block {...} */
     char *buf;         /* a copy of the info string (owned) */
     char *id;          /* "#id", or NULL */
-    char **classes;    /* ".class" (and a leading bare language word) */
+    char **classes;    /* ".class" (and a leading bare language word, last) */
     size_t nclasses;
     struct tgl_kv *kvs; /* key=value, in order */
     size_t nkvs;
 };
 
-/* Parse the info string INFO[0..LEN) (already unescaped by the CommonMark
- * parser) the way pandoc's commonmark_x reads it:
- *     [lang] {#id .class key=value key="quoted value"} [{...}]
- * An info string with no '{' is a plain language word (has_braces false).
- * A raw-format block "{=html}" parses as a class-less block with no id.
- * Returns 0 on success; on a malformed block returns -1 with a static
- * message in *why, and A holds nothing (it is always safe to pass A to
- * tgl_attrs_free).  Duplicate ids and duplicate keys are malformed. */
+/* Parse INFO[0..LEN) (unescaped by md4c) as pandoc's commonmark_x does:
+ *     [lang] {#id .class key=value key="quoted value"}
+ * No '{' or '}': a plain language word, A empty; "{=html}": a raw block,
+ * no id.  Returns 0, or -1 with a static reason in *WHY (a duplicate id
+ * or key is one) and nothing in A.  Free A either way. */
 int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why);
 /* Value of KEY, or NULL. */
 const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key);
 void tgl_attrs_free(struct tgl_attrs *a);
 
-/* True when NAME[0..LEN) matches [A-Za-z0-9][A-Za-z0-9_.:-]*. */
+/* Does NAME[0..LEN) match [A-Za-z0-9][A-Za-z0-9_.:-]*? */
 bool tgl_valid_chunk_name(const char *name, size_t len);
 
 /* ---- the document: blocks, segments, chunks ----------------------------- */
@@ -242,20 +227,18 @@ struct tgl_doc {
 
 /* ---- doc.c: the document's life cycle ----------------------------------- */
 
-/* Initialise DOC (no inputs, the limits TGL_MAX_*) reporting on DIAG. */
+/* DOC empty, with the limits TGL_MAX_*, reporting on DIAG. */
 void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag);
-/* Stage 1: read and parse every file in PATHS, in order.  Returns the
- * number of errors reported. */
+/* Stage 1: read and parse PATHS in order.  Returns the errors reported. */
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths);
-/* Free DOC and everything it owns. */
 void tgl_doc_free(struct tgl_doc *doc);
 
 /* ---- parse.c: CommonMark parsing with md4c ------------------------------ */
 
-/* Parse input IDX of DOC (already loaded) and append its tangle blocks to
- * DOC (segmented with tgl_segment).  Errors (malformed attribute block,
- * invalid chunk name, unclosed tangle fence, bad file= path syntax, bad
- * reference) are reported on DOC->diag.  Returns the number of errors. */
+/* Append the tangle blocks of DOC's input IDX to DOC, segmented
+ * (tgl_segment).  Reports each malformed attribute block, unclosed tangle
+ * fence, bad file= path or reference, and each place pandoc would show
+ * another tangle block.  Returns the number of errors. */
 unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
 
 /* ---- chunks.c: segments, chunks, whole-document checks ------------------ */

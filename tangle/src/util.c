@@ -14,14 +14,6 @@ static void out_of_memory(void)
     exit(2);
 }
 
-void *tgl_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (p == NULL)
-        out_of_memory();
-    return p;
-}
-
 void *tgl_xcalloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
@@ -40,7 +32,7 @@ void *tgl_xrealloc(void *p, size_t n)
 
 char *tgl_xstrndup(const char *s, size_t n)
 {
-    char *p = tgl_xmalloc(n + 1);
+    char *p = tgl_xrealloc(NULL, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
@@ -181,36 +173,23 @@ static void put_escaped(FILE *f, const char *s)
     }
 }
 
-static void report(struct tgl_diag *d, const char *kind, const char *file, unsigned line,
-                   const char *fmt, va_list ap)
+void tgl_report(struct tgl_diag *d, bool error, const char *file, unsigned line,
+                const char *fmt, ...)
 {
+    d->errors += error;
     if (d->out == NULL)
         return;
+    va_list ap;
+    va_start(ap, fmt);
     char *m = format(fmt, ap);
+    va_end(ap);
     put_escaped(d->out, file);
     if (line > 0)
         fprintf(d->out, ":%u", line);
-    fprintf(d->out, ": %s: ", kind);
+    fprintf(d->out, ": %s: ", error ? "error" : "warning");
     put_escaped(d->out, m);
     fputc('\n', d->out);
     free(m);
-}
-
-void tgl_error(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    report(d, "error", file, line, fmt, ap);
-    va_end(ap);
-    d->errors++;
-}
-
-void tgl_warning(struct tgl_diag *d, const char *file, unsigned line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    report(d, "warning", file, line, fmt, ap);
-    va_end(ap);
 }
 
 void tgl_sys_error(struct tgl_diag *d, const char *what)

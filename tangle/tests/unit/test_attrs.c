@@ -20,7 +20,6 @@ static void test_attrs_full_block(void **state)
     struct tgl_attrs a;
     const char *why;
     assert_int_equal(parse("{.c #pipe-main file=pipe/p.c key=\"quoted } value\"}", &a, &why), 0);
-    assert_true(a.has_braces);
     assert_string_equal(a.id, "pipe-main");
     assert_int_equal(a.nclasses, 1);
     assert_string_equal(a.classes[0], "c");
@@ -51,12 +50,12 @@ static void test_attrs_plain_info_is_not_an_attribute_block(void **state)
     struct tgl_attrs a;
     const char *why;
     assert_int_equal(parse("console", &a, &why), 0);
-    assert_false(a.has_braces);
     assert_null(a.id);
+    assert_int_equal(a.nclasses, 0);                  /* not read as a class */
     tgl_attrs_free(&a);
     assert_int_equal(parse("{=html}", &a, &why), 0);     /* raw block */
-    assert_true(a.has_braces);
     assert_null(a.id);
+    assert_int_equal(a.nclasses, 0);
     assert_int_equal(a.nkvs, 0);
     tgl_attrs_free(&a);
 }

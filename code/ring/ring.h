@@ -70,6 +70,8 @@ struct ring {
                                            published begins; consumer: the
                                            pos last stored in tail */
     uint32_t peer_pos;                  /* producer: the last checked tail */
+    uint32_t cleared;                   /* producer: every commit word from
+                                           pos up to here reads 0 */
     uint32_t reserved;                  /* producer: bytes ring_reserve gave */
     bool reserving;                     /* ...and ring_commit not yet called */
     uint32_t peeked;                    /* consumer: size of the record that
@@ -252,6 +254,7 @@ static inline int ring_create(struct ring *r, uint32_t capacity)
     sh->header_size = sizeof *sh;
     sh->capacity = capacity;
     ring_init_local(r, sh, size, capacity);
+    r->cleared = capacity;              /* all of a new memfd reads 0 */
     return fd;
 }
 /* Set R up as the consumer of the ring in FD, received from a peer that
@@ -306,7 +309,7 @@ static inline void ring_close(struct ring *r)
 
 /* A record: its length, its commit word, then the message; it begins on
  * a cache line of its own and takes a whole number of lines. */
-enum { RING_ALIGN = 64, RING_HDR = 8 };
+enum { RING_ALIGN = 64, RING_HDR = 8, RING_CLEAR_AHEAD = 4096 };
 
 static inline uint32_t ring_align(uint32_t n)
 {
@@ -329,10 +332,7 @@ static inline uint32_t ring_max_message(const struct ring *r)
     return r->capacity / 2 - RING_HDR;
 }
 
-/* Producer: read the shared tail again, and check it.  The space it gives
- * back gets its commit words cleared now, so that wherever a record may
- * begin later, the consumer finds 0 until that record is published, and
- * never a byte of an old message that happens to look like a commit. */
+/* Producer: read the shared tail again, and check it. */
 static inline int ring_load_tail(struct ring *r)
 {
     uint32_t t = atomic_load_explicit(&r->sh->tail, memory_order_acquire);
@@ -341,8 +341,6 @@ static inline int ring_load_tail(struct ring *r)
         errno = EPROTO;             /* not between the old tail and pos */
         return -1;
     }
-    for (uint32_t q = r->peer_pos; q != t; q += RING_ALIGN)
-        atomic_store_explicit(ring_commit_word(r, q), 0, memory_order_relaxed);
     r->peer_pos = t;
     return 0;
 }
@@ -399,6 +397,20 @@ static inline int ring_reserve(struct ring *r, uint32_t len, void **p)
         if (ring_publish(r) == -1
             || ring_wait(r, &r->sh->tail, r->peer_pos, &r->sh->producer_sleeping) == -1)
             return -1;
+    }
+    /* Wherever a record may begin, the consumer must find 0 until that
+     * record is published, never a byte of an old message that happens to
+     * look like a commit: clear the commit word of each line ahead, up to
+     * the next record's header at least, RING_CLEAR_AHEAD bytes at a time
+     * (lines we are about to write anyway), and only in free space. */
+    uint32_t want = pad + need + RING_ALIGN;
+    if ((uint32_t)(r->cleared - r->pos) < want) {
+        uint32_t room = r->capacity - (r->pos - r->peer_pos);
+        uint32_t upto = want < RING_CLEAR_AHEAD ? RING_CLEAR_AHEAD : want;
+        if (upto > room)
+            upto = room;
+        for (; r->cleared != r->pos + upto; r->cleared += RING_ALIGN)
+            atomic_store_explicit(ring_commit_word(r, r->cleared), 0, memory_order_relaxed);
     }
     if (pad != 0) {
         uint32_t mark = RING_PAD;

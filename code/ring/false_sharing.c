@@ -61,7 +61,7 @@ typedef void side_fn(int side, _Atomic uint32_t *head, _Atomic uint32_t *tail,
                      uint32_t count);
 
 /* Each side stores 1, 2, 3, ... in its own counter and never reads the
- * other's.  The stores are seq_cst, as the ring publishes head and tail
+ * other's.  The stores are seq_cst, as the ring publishes its commit words and tail
  * (ring_store_and_wake): each one completes in the cache before the next
  * instruction, so it needs the line to itself every time. */
 static void independent(int side, _Atomic uint32_t *head, _Atomic uint32_t *tail,

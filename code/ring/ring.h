@@ -4,8 +4,9 @@
  * static inline, so a program that does not use one gets no warning.
  *
  * The shared part (struct ring_shared) is a header and CAPACITY data
- * bytes.  head and tail count bytes, modulo 2^32; head - tail is the
- * number of bytes in use.  Each side keeps its own copy of everything it
+ * bytes of records, each on its own cache lines, each with a commit word
+ * that the consumer waits on.  Positions count bytes, modulo 2^32; tail is
+ * how far the consumer has read.  Each side keeps its own copy of everything it
  * must trust (struct ring) and checks every value it reads from the shared
  * part before it uses it: the peer can write anything there. */
 #ifndef RING_RING_H
@@ -30,8 +31,8 @@
 #include <unistd.h>
 
 #define RING_MAGIC        0x474e4952u   /* "RING" in a little-endian dump */
-#define RING_VERSION      1u
-#define RING_MIN_CAPACITY 64u
+#define RING_VERSION      2u
+#define RING_MIN_CAPACITY 128u
 #define RING_MAX_CAPACITY (1u << 30)
 #define RING_PAD          UINT32_MAX    /* a record length: "skip to offset 0" */
 
@@ -41,9 +42,9 @@ struct ring_shared {
     uint32_t version;
     uint32_t header_size;               /* sizeof (struct ring_shared) */
     uint32_t capacity;                  /* data bytes, a power of two */
-    /* The producer's cache line: it writes head; the consumer sleeps on it. */
-    alignas(64) _Atomic uint32_t head;
-    _Atomic uint32_t consumer_sleeping;
+    /* A line of its own: the consumer writes it only when it goes to sleep
+     * (on a record's commit word), the producer reads it at each publish. */
+    alignas(64) _Atomic uint32_t consumer_sleeping;
     /* The consumer's cache line: it writes tail; the producer sleeps on it. */
     alignas(64) _Atomic uint32_t tail;
     _Atomic uint32_t producer_sleeping;
@@ -64,9 +65,13 @@ struct ring {
     uint32_t capacity, mask;            /* our own checked copies */
     uint32_t pos;                       /* producer: bytes written;
                                            consumer: bytes read */
-    uint32_t published;                 /* the pos we last stored in the
-                                           shared head (or tail) */
-    uint32_t peer_pos;                  /* the last checked tail (or head) */
+    uint32_t published;                 /* producer: pos at the last publish,
+                                           where the first record not yet
+                                           published begins; consumer: the
+                                           pos last stored in tail */
+    uint32_t peer_pos;                  /* producer: the last checked tail */
+    uint32_t cleared;                   /* producer: every commit word from
+                                           pos up to here reads 0 */
     uint32_t reserved;                  /* producer: bytes ring_reserve gave */
     bool reserving;                     /* ...and ring_commit not yet called */
     uint32_t peeked;                    /* consumer: size of the record that
@@ -177,8 +182,8 @@ static inline int ring_wait(struct ring *r, _Atomic uint32_t *word, uint32_t see
     return -1;
 }
 
-/* Store VALUE in WORD (the shared head or tail) and wake the peer if it
- * sleeps on it.  A seq_cst store is also a release store. */
+/* Store VALUE in WORD (a record's commit word, or tail) and wake the peer
+ * if it sleeps on it.  A seq_cst store is also a release store. */
 static inline int ring_store_and_wake(struct ring *r, _Atomic uint32_t *word,
                                       uint32_t value, _Atomic uint32_t *peer_flag)
 {
@@ -242,12 +247,14 @@ static inline int ring_create(struct ring *r, uint32_t capacity)
         errno = e;
         return -1;
     }
-    /* A new memfd reads as zeros: head, tail and both flags start at 0. */
+    /* A new memfd reads as zeros: tail, both flags and every commit word
+     * start at 0 (the consumer's first wait is on the word at offset 4). */
     sh->magic = RING_MAGIC;
     sh->version = RING_VERSION;
     sh->header_size = sizeof *sh;
     sh->capacity = capacity;
     ring_init_local(r, sh, size, capacity);
+    r->cleared = capacity;              /* all of a new memfd reads 0 */
     return fd;
 }
 /* Set R up as the consumer of the ring in FD, received from a peer that
@@ -279,7 +286,7 @@ static inline int ring_attach(struct ring *r, int fd)
         return -1;
     /* One copy of the header; from here on only the copy counts. */
     struct ring_shared h;
-    memcpy(&h, sh, offsetof(struct ring_shared, head));
+    memcpy(&h, sh, offsetof(struct ring_shared, consumer_sleeping));
     uint32_t cap = h.capacity;
     if (h.magic != RING_MAGIC || h.version != RING_VERSION
         || h.header_size != sizeof h || cap < RING_MIN_CAPACITY
@@ -290,7 +297,6 @@ static inline int ring_attach(struct ring *r, int fd)
         return -1;
     }
     ring_init_local(r, sh, size, cap);
-    r->pos = r->published = r->peer_pos = 0;
     return 0;
 }
 
@@ -301,23 +307,37 @@ static inline void ring_close(struct ring *r)
     r->sh = NULL;
 }
 
-static inline uint32_t ring_align8(uint32_t n)
+/* A record: its length, its commit word, then the message; it begins on
+ * a cache line of its own and takes a whole number of lines. */
+enum { RING_ALIGN = 64, RING_HDR = 8, RING_CLEAR_AHEAD = 4096 };
+
+static inline uint32_t ring_align(uint32_t n)
 {
-    return (n + 7u) & ~7u;
+    return (n + (RING_ALIGN - 1)) & ~(uint32_t)(RING_ALIGN - 1);
+}
+
+/* The commit word of the record that begins at stream position POS: 0
+ * while nothing is published there, POS | 1 once it is (POS is a multiple
+ * of RING_ALIGN, so that is never 0, and a word left from an earlier lap
+ * of the ring never equals it). */
+static inline _Atomic uint32_t *ring_commit_word(const struct ring *r, uint32_t pos)
+{
+    return (_Atomic uint32_t *)(void *)(r->data + (pos & r->mask) + 4);
 }
 
 /* The longest message: a record takes at most half of the ring, so that
  * after a pad record there is always room for it. */
 static inline uint32_t ring_max_message(const struct ring *r)
 {
-    return r->capacity / 2 - 4;
+    return r->capacity / 2 - RING_HDR;
 }
 
 /* Producer: read the shared tail again, and check it. */
 static inline int ring_load_tail(struct ring *r)
 {
     uint32_t t = atomic_load_explicit(&r->sh->tail, memory_order_acquire);
-    if ((t & 7u) != 0 || (uint32_t)(t - r->peer_pos) > (uint32_t)(r->pos - r->peer_pos)) {
+    if ((t & (RING_ALIGN - 1)) != 0
+        || (uint32_t)(t - r->peer_pos) > (uint32_t)(r->pos - r->peer_pos)) {
         errno = EPROTO;             /* not between the old tail and pos */
         return -1;
     }
@@ -325,15 +345,29 @@ static inline int ring_load_tail(struct ring *r)
     return 0;
 }
 
-/* Producer: store pos in the shared head, and wake the consumer if it
- * sleeps.  The store releases: every byte written before is visible to a
- * consumer that reads this head with acquire. */
+/* Producer: publish every record committed since the last publish, by
+ * storing the commit word of the first of them, and wake the consumer if
+ * it sleeps (on that word).  The others got theirs in ring_commit already:
+ * the consumer reaches them only through the first.  The store releases:
+ * every byte written before is visible to a consumer that reads the word
+ * with acquire. */
 static inline int ring_publish(struct ring *r)
 {
     if (r->published == r->pos)
         return 0;
+    uint32_t first = r->published;
     r->published = r->pos;
-    return ring_store_and_wake(r, &r->sh->head, r->pos, &r->sh->consumer_sleeping);
+    return ring_store_and_wake(r, ring_commit_word(r, first), first | 1,
+                               &r->sh->consumer_sleeping);
+}
+
+/* Producer: the record at pos is complete; give it its commit word now,
+ * unless it is the first of this batch (ring_publish does that one). */
+static inline void ring_mark(struct ring *r)
+{
+    if (r->pos != r->published)
+        atomic_store_explicit(ring_commit_word(r, r->pos), r->pos | 1,
+                              memory_order_relaxed);
 }
 
 /* Producer: make room for a record of up to LEN bytes, waiting while
@@ -347,31 +381,48 @@ static inline int ring_reserve(struct ring *r, uint32_t len, void **p)
         errno = EMSGSIZE;
         return -1;
     }
-    uint32_t need = ring_align8(4 + len);
+    uint32_t need = ring_align(RING_HDR + len);
     uint32_t off = r->pos & r->mask;
     uint32_t pad = need > r->capacity - off ? r->capacity - off : 0;
-    /* peer_pos is our copy of tail: while it says there is room, the
+    /* One line more than the record: the next record's header, which
+     * must be free (and so cleared) before this record is published.
+     * peer_pos is our copy of tail: while it says there is room, the
      * consumer's cache line is left alone. */
-    while (r->capacity - (r->pos - r->peer_pos) < pad + need) {
+    while (r->capacity - (r->pos - r->peer_pos) < pad + need + RING_ALIGN) {
         if (ring_load_tail(r) == -1)
             return -1;
-        if (r->capacity - (r->pos - r->peer_pos) >= pad + need)
+        if (r->capacity - (r->pos - r->peer_pos) >= pad + need + RING_ALIGN)
             break;
         /* Full: let the consumer see what we wrote, then sleep on tail. */
         if (ring_publish(r) == -1
             || ring_wait(r, &r->sh->tail, r->peer_pos, &r->sh->producer_sleeping) == -1)
             return -1;
     }
+    /* Wherever a record may begin, the consumer must find 0 until that
+     * record is published, never a byte of an old message that happens to
+     * look like a commit: clear the commit word of each line ahead, up to
+     * the next record's header at least, RING_CLEAR_AHEAD bytes at a time
+     * (lines we are about to write anyway), and only in free space. */
+    uint32_t want = pad + need + RING_ALIGN;
+    if ((uint32_t)(r->cleared - r->pos) < want) {
+        uint32_t room = r->capacity - (r->pos - r->peer_pos);
+        uint32_t upto = want < RING_CLEAR_AHEAD ? RING_CLEAR_AHEAD : want;
+        if (upto > room)
+            upto = room;
+        for (; r->cleared != r->pos + upto; r->cleared += RING_ALIGN)
+            atomic_store_explicit(ring_commit_word(r, r->cleared), 0, memory_order_relaxed);
+    }
     if (pad != 0) {
         uint32_t mark = RING_PAD;
         memcpy(r->data + off, &mark, 4);
+        ring_mark(r);
         r->pos += pad;
         r->stats.pads++;
         off = 0;
     }
     r->reserved = len;
     r->reserving = true;
-    *p = r->data + off + 4;
+    *p = r->data + off + RING_HDR;
     return 0;
 }
 
@@ -386,7 +437,8 @@ static inline int ring_commit(struct ring *r, uint32_t len)
         return -1;
     }
     memcpy(r->data + (r->pos & r->mask), &len, 4);
-    r->pos += ring_align8(4 + len);
+    ring_mark(r);
+    r->pos += ring_align(RING_HDR + len);
     r->reserving = false;
     return 0;
 }
@@ -405,19 +457,6 @@ static inline int ring_put(struct ring *r, const void *buf, uint32_t len)
 static inline int ring_send(struct ring *r, const void *buf, uint32_t len)
 {
     return ring_put(r, buf, len) == -1 ? -1 : ring_publish(r);
-}
-
-/* Consumer: read the shared head again, and check it. */
-static inline int ring_load_head(struct ring *r)
-{
-    uint32_t h = atomic_load_explicit(&r->sh->head, memory_order_acquire);
-    if ((h & 7u) != 0 || (uint32_t)(h - r->pos) > r->capacity
-        || (uint32_t)(h - r->pos) < (uint32_t)(r->peer_pos - r->pos)) {
-        errno = EPROTO;             /* ahead by more than a ring, or back */
-        return -1;
-    }
-    r->peer_pos = h;
-    return 0;
 }
 
 /* Consumer: store pos in the shared tail, and wake the producer if it
@@ -441,44 +480,40 @@ static inline int ring_release(struct ring *r)
 static inline int ring_peek(struct ring *r, const void **p, uint32_t *len)
 {
     for (;;) {
-        if (r->pos == r->peer_pos) {
-            /* peer_pos is our copy of head: only when it says "empty"
-             * do we look at the producer's cache line again. */
-            if (ring_load_head(r) == -1)
-                return -1;
-            if (r->pos == r->peer_pos) {
-                /* Empty: give the space back, then wait on head. */
-                if (ring_release(r) == -1)
-                    return -1;
-                if (ring_wait(r, &r->sh->head, r->pos, &r->sh->consumer_sleeping) == -1) {
-                    if (errno == EPIPE && r->peer_done)
-                        return 0;
-                    return -1;
-                }
-                continue;
-            }
-        }
         uint32_t off = r->pos & r->mask;
-        uint32_t avail = r->peer_pos - r->pos;
+        _Atomic uint32_t *commit = ring_commit_word(r, r->pos);
+        /* The only word we wait on: the next record's own commit word,
+         * on the line that also holds the record's first bytes. */
+        uint32_t c = atomic_load_explicit(commit, memory_order_acquire);
+        if (c == 0) {
+            /* Empty: give the space back, then wait on the commit word. */
+            if (ring_release(r) == -1)
+                return -1;
+            if (ring_wait(r, commit, 0, &r->sh->consumer_sleeping) == -1) {
+                if (errno == EPIPE && r->peer_done)
+                    return 0;
+                return -1;
+            }
+            continue;
+        }
+        if (c != (r->pos | 1)) {
+            errno = EPROTO;         /* neither "nothing yet" nor this record */
+            return -1;
+        }
         /* A copy: check it, then use it.  One volatile read, so that the
          * compiler cannot read the shared word a second time instead of
-         * keeping the copy (off is a multiple of 8: the word is aligned). */
+         * keeping the copy (off is a multiple of 64: the word is aligned). */
         uint32_t n = *(volatile uint32_t *)(void *)(r->data + off);
         if (n == RING_PAD) {
-            if (r->capacity - off > avail) {
-                errno = EPROTO;
-                return -1;
-            }
             r->pos += r->capacity - off;
             continue;
         }
-        if (n > ring_max_message(r) || ring_align8(4 + n) > avail
-            || ring_align8(4 + n) > r->capacity - off) {
+        if (n > ring_max_message(r) || ring_align(RING_HDR + n) > r->capacity - off) {
             errno = EPROTO;
             return -1;
         }
-        r->peeked = ring_align8(4 + n);
-        *p = r->data + off + 4;
+        r->peeked = ring_align(RING_HDR + n);
+        *p = r->data + off + RING_HDR;
         *len = n;
         return 1;
     }
@@ -519,8 +554,7 @@ static inline int ring_recv(struct ring *r, void *buf, size_t cap, uint32_t *len
  * would sleep. */
 static inline bool ring_ready(struct ring *r)
 {
-    return r->pos != r->peer_pos
-        || atomic_load_explicit(&r->sh->head, memory_order_acquire) != r->pos;
+    return atomic_load_explicit(ring_commit_word(r, r->pos), memory_order_acquire) != 0;
 }
 
 #endif

@@ -84,19 +84,75 @@ static void wait_until_asleep(_Atomic uint32_t *flag, _Atomic pid_t *tid)
     assert_true(in_futex(atomic_load(tid)));
 }
 
-static void ring_head_and_tail_on_own_lines(void **state)
+static void ring_lines_are_not_shared(void **state)
 {
     (void)state;
-    size_t head = offsetof(struct ring_shared, head) / 64;
+    size_t flag = offsetof(struct ring_shared, consumer_sleeping) / 64;
     size_t tail = offsetof(struct ring_shared, tail) / 64;
     size_t data = sizeof(struct ring_shared) / 64;
-    assert_int_not_equal(head, tail);
-    assert_true(data > head && data > tail);
+    assert_int_not_equal(flag, tail);
+    assert_true(data > flag && data > tail);
     assert_int_equal(sizeof(struct ring_shared) % 64, 0);
-    /* The flags the other side writes share the line of the word it
-     * sleeps on, never the line the other side's counter is on. */
-    assert_int_equal(offsetof(struct ring_shared, consumer_sleeping) / 64, head);
+    /* The producer's flag shares the line of the word it sleeps on. */
     assert_int_equal(offsetof(struct ring_shared, producer_sleeping) / 64, tail);
+
+    /* A record begins on a line, and its commit word (the word the
+     * consumer waits on) shares that line with the first 56 bytes of the
+     * message: up to 56 bytes take one line, 64 bytes two. */
+    struct ring p, c;
+    make_pair(&p, &c, 4096);
+    unsigned char msg[64] = { 0 }, buf[64];
+    uint32_t n;
+    assert_int_equal(ring_send(&p, msg, 1), 0);         /* not at offset 0 */
+    assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+    for (uint32_t len = 56; len <= 64; len += 8) {
+        uint32_t at = p.pos;
+        assert_int_equal(at % 64, 0);
+        assert_int_equal(ring_send(&p, msg, len), 0);
+        assert_int_equal(p.pos - at, len == 56 ? 64 : 128);
+        const void *r;
+        assert_int_equal(ring_peek(&c, &r, &n), 1);
+        uintptr_t line = (uintptr_t)ring_commit_word(&c, at) / 64;
+        assert_int_equal((uintptr_t)r / 64, line);
+        assert_int_equal(((uintptr_t)r + 55) / 64, line);
+        assert_int_equal(ring_consume(&c), 0);
+    }
+    ring_close(&p);
+    ring_close(&c);
+}
+
+/* Where a record may begin in a later lap there may be bytes of an old
+ * message, and they may be exactly the commit word that a record there
+ * would get.  The producer clears such words when it learns the space is
+ * free; without that, the consumer would take the old bytes for a record. */
+static void ring_old_bytes_never_look_committed(void **state)
+{
+    (void)state;
+    struct ring p, c;
+    make_pair(&p, &c, 4096);
+    unsigned char big[2000] = { 0 };
+    for (uint32_t line = 1; line < 2000 / 64; line++) {
+        uint32_t len = 10, commit = (4096 + 64 * line) | 1;
+        memcpy(big + 64 * line - RING_HDR, &len, 4);     /* at data + 64 * line */
+        memcpy(big + 64 * line - RING_HDR + 4, &commit, 4);
+    }
+    unsigned char buf[2000];
+    uint32_t n;
+    assert_int_equal(ring_send(&p, big, sizeof big), 0);
+    assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+    assert_int_equal(n, sizeof big);
+    for (uint32_t i = 0; i < 100; i++) {    /* over the old bytes, and on */
+        char m[10];
+        memset(m, (int)i, sizeof m);
+        assert_int_equal(ring_send(&p, m, sizeof m), 0);
+        assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+        assert_int_equal(n, sizeof m);
+        assert_memory_equal(buf, m, sizeof m);
+        assert_false(ring_ready(&c));       /* nothing more: no phantom */
+    }
+    assert_true(p.pos > 4096 + 2000);       /* a lap later, past the old bytes */
+    ring_close(&p);
+    ring_close(&c);
 }
 
 static void ring_offsets_work_at_two_addresses(void **state)
@@ -389,7 +445,8 @@ static void ring_wrong_order_loses_the_wake_up(void **state)
     wait_until_asleep(&p.sh->consumer_sleeping, &job.tid);
     /* ...then publish, and wake nobody, because the flag was 0. */
     double sent = now_ms();
-    atomic_store_explicit(&p.sh->head, p.pos, memory_order_release);
+    atomic_store_explicit(ring_commit_word(&p, p.published), p.published | 1,
+                          memory_order_release);
     p.published = p.pos;
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(job.rc, 1);
@@ -524,9 +581,9 @@ static int fake_ring(uint32_t magic, uint32_t version, uint32_t capacity,
     assert_int_equal(ftruncate(fd, size), 0);
     struct ring_shared h = { .magic = magic, .version = version,
                              .header_size = sizeof h, .capacity = capacity };
-    if ((size_t)size >= offsetof(struct ring_shared, head))
-        assert_int_equal(pwrite(fd, &h, offsetof(struct ring_shared, head), 0),
-                         (ssize_t)offsetof(struct ring_shared, head));
+    if ((size_t)size >= offsetof(struct ring_shared, consumer_sleeping))
+        assert_int_equal(pwrite(fd, &h, offsetof(struct ring_shared, consumer_sleeping), 0),
+                         (ssize_t)offsetof(struct ring_shared, consumer_sleeping));
     if (seals != 0)
         assert_int_equal(fcntl(fd, F_ADD_SEALS, seals), 0);
     return fd;
@@ -561,7 +618,10 @@ static void ring_attach_checks_the_header(void **state)
     assert_int_equal(close(pfd[1]), 0);
     /* a wrong header */
     assert_int_equal(attach_errno(fake_ring(0x12345678, RING_VERSION, 4096, good, all)), EPROTO);
-    assert_int_equal(attach_errno(fake_ring(RING_MAGIC, 2, 4096, good, all)), EPROTO);
+    assert_int_equal(attach_errno(fake_ring(RING_MAGIC, RING_VERSION - 1, 4096, good, all)),
+                     EPROTO);           /* version 1: the old layout, with a head */
+    assert_int_equal(attach_errno(fake_ring(RING_MAGIC, RING_VERSION + 1, 4096, good, all)),
+                     EPROTO);
     assert_int_equal(attach_errno(fake_ring(RING_MAGIC, RING_VERSION, 3000,
                                             sizeof(struct ring_shared) + 3000, all)), EPROTO);
     /* capacity and size disagree: it would reach past the end */
@@ -661,19 +721,28 @@ static void ring_rejects_oversized_message(void **state)
     struct ring p, c;
     make_pair(&p, &c, 4096);
     uint32_t max = ring_max_message(&p);
-    assert_int_equal(max, 4096 / 2 - 4);
+    assert_int_equal(max, 4096 / 2 - RING_HDR);
     unsigned char *buf = malloc(4096);
     assert_non_null(buf);
+    /* One thread plays both sides: a consumer that finds the ring empty
+     * gives back all it read, then (stopped) returns EINTR at once. */
+    volatile sig_atomic_t stop = 1;
+    c.stop = &stop;
+    c.spin = 0;
+    const void *nothing;
+    uint32_t n;
     for (int round = 0; round < 5; round++) {   /* fits after any pad */
         msg_fill(buf, (uint32_t)round, max);
         assert_int_equal(ring_send(&p, buf, max), 0);
-        uint32_t n;
         assert_int_equal(ring_recv(&c, buf, 4096, &n), 1);
         assert_int_equal(n, max);
         assert_true(msg_ok(buf, (uint32_t)round, n));
         assert_int_equal(ring_send(&p, buf, 13), 0);    /* shift the position */
         assert_int_equal(ring_recv(&c, buf, 4096, &n), 1);
+        assert_int_equal(ring_peek(&c, &nothing, &n), -1);
+        assert_int_equal(errno, EINTR);
     }
+    assert_true(p.stats.pads >= 4);
     errno = 0;
     assert_int_equal(ring_send(&p, buf, max + 1), -1);
     assert_int_equal(errno, EMSGSIZE);
@@ -694,7 +763,7 @@ static void ring_reserve_and_peek_work_in_place(void **state)
     uint32_t off = p.pos & p.mask;
     void *w;
     assert_int_equal(ring_reserve(&p, 100, &w), 0);
-    assert_ptr_equal(w, p.data + off + 4);              /* in the ring */
+    assert_ptr_equal(w, p.data + off + RING_HDR);       /* in the ring */
     memcpy(w, "built in place", 14);
     assert_false(ring_ready(&c));                       /* reserved only */
     errno = 0;
@@ -710,14 +779,14 @@ static void ring_reserve_and_peek_work_in_place(void **state)
 
     const void *r;
     assert_int_equal(ring_peek(&c, &r, &n), 1);
-    assert_ptr_equal(r, c.data + off + 4);              /* read in place */
+    assert_ptr_equal(r, c.data + off + RING_HDR);       /* read in place */
     assert_int_equal(n, 14);
     assert_memory_equal(r, "built in place", 14);
     uint32_t evil = 1000;                               /* the producer lies */
     memcpy(p.data + off, &evil, 4);
     uint32_t before = c.pos;
     assert_int_equal(ring_consume(&c), 0);
-    assert_int_equal(c.pos - before, ring_align8(4 + 14));   /* the copy */
+    assert_int_equal(c.pos - before, ring_align(RING_HDR + 14));  /* the copy */
     assert_int_equal(c.pos, p.pos);
     ring_close(&p);
     ring_close(&c);
@@ -729,8 +798,8 @@ static void ring_consumer_releases_in_batches(void **state)
     (void)state;
     struct ring p, c;
     make_pair(&p, &c, 4096);
-    unsigned char msg[60] = { 0 }, buf[64];
-    uint32_t n, record = ring_align8(4 + sizeof msg);   /* 64 bytes */
+    unsigned char msg[56] = { 0 }, buf[64];
+    uint32_t n, record = ring_align(RING_HDR + sizeof msg);     /* 64 bytes */
     for (int i = 0; i < 40; i++)
         assert_int_equal(ring_put(&p, msg, sizeof msg), 0);
     assert_int_equal(ring_publish(&p), 0);
@@ -762,23 +831,22 @@ static void ring_consumer_survives_hostile_producer(void **state)
     struct ring p, c;
     uint32_t huge = 1u << 31, len;
 
-    make_pair(&p, &c, 4096);            /* head more than a ring ahead */
-    atomic_store(&p.sh->head, 4096 + 8);
+    make_pair(&p, &c, 4096);            /* the commit of another position */
+    atomic_store(ring_commit_word(&p, 0), 4096 | 1);
     expect_eproto(&c);
     ring_close(&p), ring_close(&c);
 
-    make_pair(&p, &c, 4096);            /* head not aligned */
-    atomic_store(&p.sh->head, 12);
+    make_pair(&p, &c, 4096);            /* a commit word that is no commit */
+    atomic_store(ring_commit_word(&p, 0), 12);
     expect_eproto(&c);
     ring_close(&p), ring_close(&c);
 
-    make_pair(&p, &c, 4096);            /* head moves back */
+    make_pair(&p, &c, 4096);            /* an old commit, from the last lap */
     assert_int_equal(ring_send(&p, "12345678", 8), 0);
     assert_int_equal(ring_send(&p, "12345678", 8), 0);
     char buf[16];
     assert_int_equal(ring_recv(&c, buf, sizeof buf, &len), 1);
-    atomic_store(&p.sh->head, 16);      /* behind what c already saw (32) */
-    assert_int_equal(ring_recv(&c, buf, sizeof buf, &len), 1);
+    atomic_store(ring_commit_word(&p, 64), (64 - 4096) | 1);
     expect_eproto(&c);
     ring_close(&p), ring_close(&c);
 
@@ -788,25 +856,11 @@ static void ring_consumer_survives_hostile_producer(void **state)
     expect_eproto(&c);
     ring_close(&p), ring_close(&c);
 
-    make_pair(&p, &c, 4096);            /* longer than what was published */
-    assert_int_equal(ring_send(&p, "x", 1), 0);
-    len = 100;
-    memcpy(p.data, &len, 4);
-    expect_eproto(&c);
-    ring_close(&p), ring_close(&c);
-
     make_pair(&p, &c, 4096);            /* a record across the end */
     len = 1000;
-    memcpy(p.data + 4096 - 8, &len, 4);
-    c.pos = c.published = c.peer_pos = 4096 - 8;
-    atomic_store(&p.sh->head, 4096 - 8 + 1008);
-    expect_eproto(&c);
-    ring_close(&p), ring_close(&c);
-
-    make_pair(&p, &c, 4096);            /* a pad that skips unpublished bytes */
-    len = RING_PAD;
-    memcpy(p.data, &len, 4);
-    atomic_store(&p.sh->head, 8);
+    memcpy(p.data + 4096 - 64, &len, 4);
+    atomic_store(ring_commit_word(&p, 4096 - 64), (4096 - 64) | 1);
+    c.pos = c.published = 4096 - 64;
     expect_eproto(&c);
     ring_close(&p), ring_close(&c);
 }
@@ -826,11 +880,13 @@ static noreturn void scribble(struct ring *p)
     for (;;) {
         uint32_t r = xorshift(&x), v = xorshift(&x);
         uint32_t tail = atomic_load_explicit(&p->sh->tail, memory_order_relaxed);
-        uint32_t at = (v % (p->capacity / 8)) * 8;
+        uint32_t at = (v % (p->capacity / 64)) * 64;
         switch (r % 64) {
-        case 0 ... 15:                  /* a plausible head */
-            atomic_store(&p->sh->head, tail + (v % (p->capacity / 8 + 2)) * 8);
+        case 0 ... 15: {                /* a plausible commit word */
+            uint32_t pos = tail + (v % (p->capacity / 64 + 2)) * 64;
+            atomic_store(ring_commit_word(p, pos), pos | 1);
             break;
+        }
         case 16 ... 55: {               /* a small length, maybe too long */
             uint32_t n = (r >> 8) % 68;
             memcpy(p->data + at, &n, 4);
@@ -841,14 +897,13 @@ static noreturn void scribble(struct ring *p)
             memcpy(p->data + at, &n, 4);
             break;
         }
-        case 62:                        /* any head at all */
-            atomic_store(&p->sh->head, v);
+        case 62:                        /* any commit word at all */
+            atomic_store(ring_commit_word(p, at), v);
             break;
         default: {                      /* any other word of the shared
                                            part (tail is the consumer's) */
             uint32_t w = v % nwords;
-            if (w * 4 != offsetof(struct ring_shared, head)
-                && w * 4 != offsetof(struct ring_shared, tail))
+            if (w * 4 != offsetof(struct ring_shared, tail))
                 words[w] = r;
             break;
         }
@@ -913,8 +968,8 @@ static void ring_producer_survives_hostile_consumer(void **state)
     (void)state;
     struct ring p, c;
 
-    make_pair(&p, &c, 4096);            /* tail ahead of head */
-    atomic_store(&c.sh->tail, 4096 + 8);
+    make_pair(&p, &c, 4096);            /* tail ahead of the producer */
+    atomic_store(&c.sh->tail, 4096 + 64);
     expect_producer_eproto(&p);
     ring_close(&p), ring_close(&c);
 
@@ -926,14 +981,14 @@ static void ring_producer_survives_hostile_consumer(void **state)
     make_pair(&p, &c, 4096);            /* tail moves back */
     unsigned char msg[100] = { 0 }, buf[128];
     uint32_t n;
-    for (int i = 0; i < 30; i++)        /* 30 * 104 bytes: not yet full */
+    for (int i = 0; i < 30; i++)        /* 30 * 128 bytes: not yet full */
         assert_int_equal(ring_send(&p, msg, sizeof msg), 0);
-    for (int i = 0; i < 20; i++)        /* releases 2080 bytes */
+    for (int i = 0; i < 20; i++)        /* releases 2048 of 2560 bytes */
         assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
     for (int i = 0; i < 15; i++)        /* full: reads the good tail */
         assert_int_equal(ring_send(&p, msg, sizeof msg), 0);
-    assert_int_equal(p.peer_pos, 20 * 104);
-    atomic_store(&c.sh->tail, 8);       /* behind what p already saw */
+    assert_int_equal(p.peer_pos, 2048);
+    atomic_store(&c.sh->tail, 64);      /* behind what p already saw */
     expect_producer_eproto(&p);
     ring_close(&p), ring_close(&c);
 }
@@ -1355,7 +1410,8 @@ static void ring_measuring_programs_notice_dead_child(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(ring_head_and_tail_on_own_lines),
+        T(ring_lines_are_not_shared),
+        T(ring_old_bytes_never_look_committed),
         T(ring_offsets_work_at_two_addresses),
         T(ring_threads_keep_order_and_content),
         T_LONG(ring_store_buffer_reordering_happens),

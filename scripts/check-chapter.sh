@@ -70,8 +70,12 @@ for d in "${dirs[@]}"; do
 done
 # Programs of other chapters that the chapter's tests start by name
 # ("fifo/fifo_client" in tu_program_path or tu_run): built too, in both
-# flavours, so that the ASan run finds them under its BIN_DIR.
-for n in $(grep -ohE '"[a-z0-9_]+/[a-z0-9_]+"' "${files[@]}" | tr -d '"' | sort -u); do
+# flavours, so that the ASan run finds them under its BIN_DIR.  The names are
+# looked for in the chapter's files and in every program folder whose tests
+# run (chapter 6 runs chapter 8's test_epoll, which starts fifo/fifo_client).
+srcs=("${files[@]}")
+for d in "${dirs[@]}"; do srcs+=(code/"$d"/*.c); done
+for n in $(grep -ohE '"[a-z0-9_]+/[a-z0-9_]+"' "${srcs[@]}" | tr -d '"' | sort -u); do
   [ -f "code/$n.c" ] || continue
   case " ${progs[*]} " in *" build/bin/$n "*) continue ;; esac
   progs+=("build/bin/$n") asan+=("build/asan/bin/$n")

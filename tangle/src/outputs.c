@@ -68,14 +68,16 @@ void tgl_manifest_free(struct tgl_manifest *m)
     memset(m, 0, sizeof *m);
 }
 
+enum { DISK_PIECE = 65536 };    /* bytes read from a file at a time */
+
 /* The file on disk that an expansion is compared with, piece by piece as
  * it grows: SAME stays true while every byte so far matches. */
 struct compare {
     int fd;                  /* -1: nothing to compare with */
     size_t at, size;         /* bytes matched so far, of the file's SIZE */
-    struct tgl_buf *disk;    /* 64 KiB, reused from file to file */
     bool same, shebang;      /* shebang: the file starts with "#!" */
     int err;                 /* errno of a failed read, or 0 */
+    char *disk;              /* DISK_PIECE bytes for what is read */
 };
 
 /* Compare P[0..N) with the next N bytes of the file (tgl_expand's sink). */
@@ -86,11 +88,11 @@ static void compare_piece(void *ctx, const char *p, size_t n)
         c->shebang = n >= 2 && p[0] == '#' && p[1] == '!';
     c->same = c->same && n <= c->size - c->at;
     while (c->same && n > 0) {
-        ssize_t r = pread(c->fd, c->disk->data, n < 65536 ? n : 65536, (off_t)c->at);
+        ssize_t r = pread(c->fd, c->disk, n < DISK_PIECE ? n : DISK_PIECE, (off_t)c->at);
         if (r == -1 && errno == EINTR)
             continue;
         c->err = r == -1 ? errno : 0;
-        c->same = r > 0 && memcmp(c->disk->data, p, (size_t)r) == 0;
+        c->same = r > 0 && memcmp(c->disk, p, (size_t)r) == 0;
         c->at += c->same ? (size_t)r : 0;
         p += c->same ? (size_t)r : 0;
         n -= c->same ? (size_t)r : 0;
@@ -116,11 +118,11 @@ static int read_error(const struct tgl_dir *dir, const struct tgl_output *o, int
  * (again) into TEXT.  Returns -1 (a limit, reported) or 0, with *MSG set
  * (allocated) when the file cannot be read. */
 static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, bool directives,
-                         struct tgl_output *o, bool classify, struct tgl_buf *text,
-                         struct tgl_buf *disk, char **msg)
+                         struct tgl_output *o, bool classify, struct tgl_buf *text, char **msg)
 {
     const struct tgl_where *w = &o->where;
-    struct compare c = { .fd = -1, .size = (size_t)w->st.st_size, .disk = disk, .same = true };
+    char disk[DISK_PIECE];
+    struct compare c = { .fd = -1, .size = (size_t)w->st.st_size, .same = true, .disk = disk };
     struct tgl_expand_opts opts = { .line_directives = directives, .sink = compare_piece,
                                     .ctx = &c };
     o->act = classify && w->exists ? TGL_CHANGE : TGL_CREATE;  /* a symlink: replaced */
@@ -155,11 +157,10 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
                            const struct tgl_manifest *old, bool directives, bool classify,
                            struct tgl_output **outs, size_t *nouts)
 {
-    struct tgl_buf text = { 0 }, disk = { 0 };
+    struct tgl_buf text = { 0 };
     unsigned errors = 0;
     size_t n = 0;
     struct tgl_output *v = tgl_xcalloc(doc->nblocks, sizeof *v);
-    tgl_buf_reserve(&disk, 65536);
     for (size_t i = 0; i < doc->nblocks; i++) {
         const struct tgl_block *b = doc->blocks[i];
         if (b->path == NULL)
@@ -169,7 +170,7 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
         o->root = b;
         text.len = 0;
         char *msg = tgl_walk(dir, b->path, &o->where);
-        if (msg == NULL && expand_output(doc, dir, directives, o, classify, &text, &disk, &msg) < 0) {
+        if (msg == NULL && expand_output(doc, dir, directives, o, classify, &text, &msg) < 0) {
             errors++;
             break;                               /* the limit is spent: so are the rest */
         }
@@ -195,7 +196,6 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
         }
     }
     tgl_buf_free(&text);
-    tgl_buf_free(&disk);
     qsort(v, n, sizeof *v, cmp_output);
     *outs = v;
     *nouts = n;

@@ -159,15 +159,15 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
 {
     struct tgl_buf text = { 0 };
     unsigned errors = 0;
-    size_t n = 0;
-    struct tgl_output *v = tgl_xcalloc(doc->nblocks, sizeof *v);
+    size_t n = 0, cap = 0;
+    struct tgl_output *v = tgl_grow(NULL, &cap, 1, sizeof *v);   /* never NULL (bsearch) */
     for (size_t i = 0; i < doc->nblocks; i++) {
         const struct tgl_block *b = doc->blocks[i];
         if (b->path == NULL)
             continue;
+        TGL_GROW(v, cap, n + 1);
         struct tgl_output *o = &v[n++];
-        o->path = b->path;
-        o->root = b;
+        *o = (struct tgl_output){ .path = b->path, .root = b };
         text.len = 0;
         char *msg = tgl_walk(dir, b->path, &o->where);
         if (msg == NULL && expand_output(doc, dir, directives, o, classify, &text, &msg) < 0) {

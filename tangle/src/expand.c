@@ -163,20 +163,24 @@ static bool add_lines(struct expansion *x, const struct tgl_block *b, size_t k0,
         return false;
     tgl_buf_reserve(out, len + nlines * ilen);
     char *w = out->data + out->len;
-    for (size_t k = k0; k < k1; k++) {
+    if (ilen == 0) {                             /* no indentation: one copy */
+        memcpy(w, b->text + start, len);
+        w += len;
+    }
+    for (size_t k = k0; ilen != 0 && k < k1; k++) {
         size_t n = b->line_end[k] - start;
-        if (ilen != 0 && b->text[start] != '\n') {
+        if (b->text[start] != '\n') {
             memcpy(w, x->indent.data, ilen);
             w += ilen;
         }
         memcpy(w, b->text + start, n);
         w += n;
         start += n;
-        if (x->opts->map) {
-            struct tgl_srcmap *m = x->opts->map;
-            TGL_GROW(m->v, m->cap, m->n + 1);
-            m->v[m->n++] = (struct tgl_srcline){ b, (unsigned)k, (unsigned)ilen };
-        }
+    }
+    for (size_t k = k0; x->opts->map && k < k1; k++) {
+        struct tgl_srcmap *m = x->opts->map;
+        TGL_GROW(m->v, m->cap, m->n + 1);
+        m->v[m->n++] = (struct tgl_srcline){ b, (unsigned)k, (unsigned)ilen };
     }
     out->len = (size_t)(w - out->data);
     out->data[out->len] = '\0';

@@ -1,4 +1,4 @@
-/* chunks.c: split blocks into segments, join chunks by name (a hash table),
+/* chunks.c: find the reference lines of blocks, join chunks by name (a hash table),
  * and check the whole document: undefined references, cycles, duplicate and
  * clashing files (a sorted array), unreachable chunks. */
 #include <stdlib.h>
@@ -14,43 +14,31 @@ static bool blank(char c)
 unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
 {
     unsigned errors = 0;
+    size_t cap = 0;
     const char *t = b->text;
-    b->segs = tgl_xmalloc(b->nlines * sizeof *b->segs);    /* at most one per line */
-    b->nsegs = 0;
     for (unsigned k = 0; k < b->nlines; k++) {
-        size_t pos = k ? b->line_end[k - 1] : 0, end = b->line_end[k], i = pos, e = end - 1;
-        unsigned line = b->line + 1 + k;
+        size_t pos = k ? b->line_end[k - 1] : 0, i = pos, e = b->line_end[k] - 1;
         while (i < e && blank(t[i]))
             i++;
-        while (e - i > 4 && t[i] == '<' && t[i + 1] == '<' && blank(t[e - 1]))
+        if (e - i < 5 || t[i] != '<' || t[i + 1] != '<')
+            continue;                               /* the usual line: text */
+        while (blank(t[e - 1]))
             e--;
         size_t n0 = i + 2, n1 = e - 2;              /* the name, if it is "<<name>>" */
-        bool shaped = e - i > 4 && t[i] == '<' && t[i + 1] == '<' && t[e - 2] == '>'
-                      && t[e - 1] == '>';
+        bool shaped = e - i > 4 && t[e - 2] == '>' && t[e - 1] == '>';
         for (size_t j = n0; shaped && j < n1; j++)
             shaped = t[j] != '<' && t[j] != '>';
-        struct tgl_seg *last = b->nsegs ? &b->segs[b->nsegs - 1] : NULL;
         if (shaped && tgl_valid_chunk_name(t + n0, n1 - n0)) {
-            b->segs[b->nsegs++] = (struct tgl_seg){ .kind = TGL_SEG_REF, .off = pos,
-                                                    .len = i - pos, .line = line, .first = k,
-                                                    .name_off = n0, .name_len = n1 - n0 };
-            continue;
-        }
-        if (shaped) {
-            tgl_error(d, file, line, "invalid chunk name in reference <<%.*s>> (names match "
-                      "[A-Za-z0-9][A-Za-z0-9_.:-]*)", (int)(n1 - n0), t + n0);
+            TGL_GROW(b->segs, cap, b->nsegs + 1);
+            b->segs[b->nsegs++] = (struct tgl_seg){ k, i - pos, n0, n1 - n0, NULL };
+        } else if (shaped) {
+            tgl_error(d, file, b->line + 1 + k, "invalid chunk name in reference <<%.*s>> "
+                      "(names match [A-Za-z0-9][A-Za-z0-9_.:-]*)", (int)(n1 - n0), t + n0);
             errors++;
         }
-        if (last != NULL && last->kind == TGL_SEG_TEXT) {
-            last->len = end - last->off;
-            last->nlines++;
-        } else {
-            b->segs[b->nsegs++] = (struct tgl_seg){ .kind = TGL_SEG_TEXT, .off = pos,
-                                                    .len = end - pos, .line = line, .first = k,
-                                                    .nlines = 1 };
-        }
     }
-    b->segs = tgl_xrealloc(b->segs, b->nsegs * sizeof *b->segs);  /* fit */
+    if (b->nsegs > 0)
+        b->segs = tgl_xrealloc(b->segs, b->nsegs * sizeof *b->segs);  /* fit */
     return errors;
 }
 
@@ -174,11 +162,9 @@ static unsigned resolve_refs(struct tgl_doc *doc)
         struct tgl_block *b = doc->blocks[i];
         for (size_t k = 0; k < b->nsegs; k++) {
             struct tgl_seg *s = &b->segs[k];
-            if (s->kind != TGL_SEG_REF)
-                continue;
             s->chunk = tgl_chunk_find(doc, b->text + s->name_off, s->name_len);
             if (s->chunk == NULL) {
-                tgl_error(doc->diag, where(doc, b), s->line, "undefined chunk '%.*s'",
+                tgl_error(doc->diag, where(doc, b), b->line + 1 + s->k, "undefined chunk '%.*s'",
                           (int)s->name_len, b->text + s->name_off);
                 errors++;
             }
@@ -242,7 +228,7 @@ static const struct tgl_seg *next_ref(struct frame *fr)
     while (fr->block != NULL) {
         while (fr->seg < fr->block->nsegs) {
             const struct tgl_seg *s = &fr->block->segs[fr->seg++];
-            if (s->kind == TGL_SEG_REF && s->chunk != NULL)
+            if (s->chunk != NULL)
                 return s;
         }
         if (fr->chunk == NULL)
@@ -287,7 +273,7 @@ static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots,
                 for (k = k ? k - 1 : 0; k < st.n; k++)
                     tgl_buf_addf(&chain, "%s -> ", st.f[k].chunk->name);
                 tgl_buf_adds(&chain, s->chunk->name);
-                tgl_error(doc->diag, where(doc, top->block), s->line,
+                tgl_error(doc->diag, where(doc, top->block), top->block->line + 1 + s->k,
                           "chunk references form a cycle: %s", chain.data);
                 tgl_buf_free(&chain);
                 errors++;

@@ -68,27 +68,31 @@ void tgl_manifest_free(struct tgl_manifest *m)
     memset(m, 0, sizeof *m);
 }
 
+enum { DISK_PIECE = 65536 };    /* bytes read from a file at a time */
+
 /* The file on disk that an expansion is compared with, piece by piece as
  * it grows: SAME stays true while every byte so far matches. */
 struct compare {
     int fd;                  /* -1: nothing to compare with */
     size_t at, size;         /* bytes matched so far, of the file's SIZE */
-    struct tgl_buf *disk;    /* 64 KiB, reused from file to file */
-    bool same;
+    bool same, shebang;      /* shebang: the file starts with "#!" */
     int err;                 /* errno of a failed read, or 0 */
+    char *disk;              /* DISK_PIECE bytes for what is read */
 };
 
 /* Compare P[0..N) with the next N bytes of the file (tgl_expand's sink). */
 static void compare_piece(void *ctx, const char *p, size_t n)
 {
     struct compare *c = ctx;
+    if (c->at == 0)
+        c->shebang = n >= 2 && p[0] == '#' && p[1] == '!';
     c->same = c->same && n <= c->size - c->at;
     while (c->same && n > 0) {
-        ssize_t r = pread(c->fd, c->disk->data, n < 65536 ? n : 65536, (off_t)c->at);
+        ssize_t r = pread(c->fd, c->disk, n < DISK_PIECE ? n : DISK_PIECE, (off_t)c->at);
         if (r == -1 && errno == EINTR)
             continue;
         c->err = r == -1 ? errno : 0;
-        c->same = r > 0 && memcmp(c->disk->data, p, (size_t)r) == 0;
+        c->same = r > 0 && memcmp(c->disk, p, (size_t)r) == 0;
         c->at += c->same ? (size_t)r : 0;
         p += c->same ? (size_t)r : 0;
         n -= c->same ? (size_t)r : 0;
@@ -106,42 +110,38 @@ static int read_error(const struct tgl_dir *dir, const struct tgl_output *o, int
     return 0;
 }
 
-/* Expand O's root into TEXT and, when CLASSIFY, compare it with the file
- * tgl_walk found: set O's mode and action.  The file is opened once and
- * compared on the way (tgl_expand's sink), so that an unchanged big file
- * needs no buffer of its size: its page faults were a third of a no-op
- * run on a 15 MB output.  TEXT keeps the file unless it went to the sink.
- * Returns -1 (a limit, reported) or 0, with *MSG set (allocated) when the
- * file cannot be read. */
-static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, struct tgl_expand_opts *opts,
-                         struct tgl_output *o, bool classify, struct tgl_buf *text,
-                         struct tgl_buf *disk, char **msg)
+/* Expand O's root and, when CLASSIFY, compare it with the file tgl_walk
+ * found: set O's mode and action.  The file is opened once and compared
+ * as the expansion grows (tgl_expand's sink), so that an unchanged big
+ * file needs no buffer of its size (its page faults were a third of a
+ * no-op run on a 15 MB output).  A file that must be written is expanded
+ * (again) into TEXT.  Returns -1 (a limit, reported) or 0, with *MSG set
+ * (allocated) when the file cannot be read. */
+static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, bool directives,
+                         struct tgl_output *o, bool classify, struct tgl_buf *text, char **msg)
 {
     const struct tgl_where *w = &o->where;
-    struct compare c = { .fd = -1, .size = (size_t)w->st.st_size, .disk = disk, .same = true };
+    char disk[DISK_PIECE];
+    struct compare c = { .fd = -1, .size = (size_t)w->st.st_size, .same = true, .disk = disk };
+    struct tgl_expand_opts opts = { .line_directives = directives, .sink = compare_piece,
+                                    .ctx = &c };
     o->act = classify && w->exists ? TGL_CHANGE : TGL_CREATE;  /* a symlink: replaced */
     if (o->act == TGL_CHANGE && S_ISREG(w->st.st_mode)
         && (c.fd = tgl_open_file(w->fd, w->rest)) == -1)
         return read_error(dir, o, errno, msg);
-    opts->sink = c.fd != -1 ? compare_piece : NULL;
-    opts->ctx = &c;
-    int r = tgl_expand(doc, o->root, opts, text);
-    if (r == 1 || (r == 0 && text->len == 0 && !(c.same && c.at == c.size))) {
-        opts->sink = NULL;                       /* what went to the sink differs: */
-        text->len = 0;                           /* expand it whole, compare again */
-        c.at = 0;
-        c.same = true;
-        r = tgl_expand(doc, o->root, opts, text);
-    }
-    opts->sink = NULL;
-    if (r == 0 && c.fd != -1)
-        compare_piece(&c, text->data, text->len);   /* what is left in memory */
+    int r = c.fd != -1 ? tgl_expand(doc, o->root, &opts, text) : 0;
+    bool same = c.fd != -1 && c.same && c.at == c.size;
     if (c.fd != -1)
         close(c.fd);
+    opts.sink = NULL;
+    if (r == 0 && !same && c.err == 0)
+        r = tgl_expand(doc, o->root, &opts, text);
     if (r != 0 || c.err != 0)
         return r != 0 ? r : read_error(dir, o, c.err, msg);
-    o->mode = text->len >= 2 && text->data[0] == '#' && text->data[1] == '!' ? 0755 : 0644;
-    if (c.fd != -1 && c.same && c.at == c.size)
+    if (!same)
+        c.shebang = text->len >= 2 && text->data[0] == '#' && text->data[1] == '!';
+    o->mode = c.shebang ? 0755 : 0644;
+    if (same)
         /* Only the owner's x bit counts: a git checkout makes 0664 or
          * 0600 files depending on the umask, and those are "0644" too. */
         o->act = (w->st.st_mode & S_IXUSR) != (o->mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
@@ -157,22 +157,20 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
                            const struct tgl_manifest *old, bool directives, bool classify,
                            struct tgl_output **outs, size_t *nouts)
 {
-    struct tgl_expand_opts opts = { .line_directives = directives };
-    struct tgl_buf text = { 0 }, disk = { 0 };
+    struct tgl_buf text = { 0 };
     unsigned errors = 0;
-    size_t n = 0;
-    struct tgl_output *v = tgl_xcalloc(doc->nblocks, sizeof *v);
-    tgl_buf_reserve(&disk, 65536);
+    size_t n = 0, cap = 0;
+    struct tgl_output *v = tgl_grow(NULL, &cap, 1, sizeof *v);   /* never NULL (bsearch) */
     for (size_t i = 0; i < doc->nblocks; i++) {
         const struct tgl_block *b = doc->blocks[i];
         if (b->path == NULL)
             continue;
+        TGL_GROW(v, cap, n + 1);
         struct tgl_output *o = &v[n++];
-        o->path = b->path;
-        o->root = b;
+        *o = (struct tgl_output){ .path = b->path, .root = b };
         text.len = 0;
         char *msg = tgl_walk(dir, b->path, &o->where);
-        if (msg == NULL && expand_output(doc, dir, &opts, o, classify, &text, &disk, &msg) < 0) {
+        if (msg == NULL && expand_output(doc, dir, directives, o, classify, &text, &msg) < 0) {
             errors++;
             break;                               /* the limit is spent: so are the rest */
         }
@@ -198,7 +196,6 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
         }
     }
     tgl_buf_free(&text);
-    tgl_buf_free(&disk);
     qsort(v, n, sizeof *v, cmp_output);
     *outs = v;
     *nouts = n;

@@ -7,7 +7,7 @@
  *
  *   1. doc.c     load the inputs in order: input.c reads and decodes each,
  *                parse.c finds its blocks with md4c, attrs.c reads their
- *                attribute blocks, chunks.c splits them into segments
+ *                attribute blocks, chunks.c finds their <<reference>> lines
  *   2. chunks.c  join chunks by name; check references, cycles, duplicate
  *                files and unreachable chunks
  *   3. paths.c   open and lock DIR; check each path with the walk that also
@@ -167,20 +167,15 @@ bool tgl_valid_chunk_name(const char *name, size_t len);
 
 /* ---- the document: blocks, segments, chunks ----------------------------- */
 
-enum tgl_seg_kind { TGL_SEG_TEXT, TGL_SEG_REF };
-
-/* A piece of a block's content: a run of ordinary lines, or one reference
- * line "<<name>>".  Offsets are into the block's text. */
+/* A reference line of a block: a line that is "<<name>>" apart from
+ * leading and trailing blanks.  The lines between references are text,
+ * copied as they are. */
 struct tgl_seg {
-    enum tgl_seg_kind kind;
-    uint32_t off;        /* TEXT: start of the run; REF: start of the line */
-    uint32_t len;        /* TEXT: bytes, ending in '\n'; REF: indent length */
-    unsigned line;       /* source line of the first line */
-    unsigned first;      /* index of the first line in the block */
-    unsigned nlines;     /* TEXT: number of lines */
-    uint32_t name_off;   /* REF: the name (32 bits, as line_end: 40 bytes a segment) */
+    uint32_t k;          /* the line's index in the block */
+    uint32_t indent;     /* bytes of blanks before "<<" */
+    uint32_t name_off;   /* the name, as an offset into the block's text */
     uint32_t name_len;
-    struct tgl_chunk *chunk; /* REF: resolved by tgl_link, or NULL */
+    struct tgl_chunk *chunk; /* resolved by tgl_link, or NULL */
 };
 
 /* A tangle block: a fenced block with #name and/or file=PATH. */
@@ -196,7 +191,7 @@ struct tgl_block {
     struct tgl_attrs attrs;
     const char *name;    /* attrs.id, or NULL */
     const char *path;    /* value of file=, or NULL */
-    struct tgl_seg *segs; /* owned */
+    struct tgl_seg *segs; /* its reference lines, in order (owned; NULL: none) */
     size_t nsegs;
     struct tgl_block *next_in_chunk;
     struct tgl_chunk *chunk;     /* the chunk of name, set by tgl_link */
@@ -208,6 +203,7 @@ struct tgl_chunk {
     struct tgl_block *first;
     struct tgl_block *last;
     int color;           /* DFS state for the cycle and reachability check */
+    unsigned walk;       /* expand.c: the last header walk that reached it */
 };
 
 struct tgl_doc {
@@ -223,6 +219,7 @@ struct tgl_doc {
     size_t max_output;          /* bytes all expansions of the run may produce */
     size_t max_steps;           /* blocks + segments they may visit */
     size_t output_used, steps_used;
+    unsigned walks;             /* header walks so far (expand.c) */
 };
 
 /* ---- doc.c: the document's life cycle ----------------------------------- */
@@ -241,13 +238,11 @@ void tgl_doc_free(struct tgl_doc *doc);
  * another tangle block.  Returns the number of errors. */
 unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
 
-/* ---- chunks.c: segments, chunks, whole-document checks ------------------ */
+/* ---- chunks.c: references, chunks, whole-document checks ---------------- */
 
-/* Split B->text (with its line_end) into TEXT and REF segments (B->segs,
- * malloc'ed).  A REF is a line that is "<<name>>" apart from leading and
- * trailing blanks.  A line of that shape whose name is not a valid chunk
- * name is reported as an error (FILE is the input path).  Returns the
- * number of errors. */
+/* Find the reference lines of B->text (with its line_end): B->segs.  A
+ * line of that shape whose name is not a valid chunk name is reported as
+ * an error (FILE is the input path).  Returns the number of errors. */
 unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d);
 
 /* Stage 2: join blocks into chunks by name, resolve references, and report
@@ -277,23 +272,22 @@ struct tgl_srcmap {
 struct tgl_expand_opts {
     bool line_directives;   /* emit #line for .c and .h */
     struct tgl_srcmap *map; /* if not NULL: gets one entry per output line */
-    /* If SINK is set, the file goes to SINK(CTX, ...) in pieces of 64 KiB or
-     * more as it grows (OUT is emptied each time), unless it starts with "#!".
-     * Then tgl_expand returns 1 instead of 0 when what went to SINK was not the
-     * file (its header names more than the root's chapter); OUT ends empty when
-     * all of the file went to SINK, and holds the file when none did. */
+    /* If SINK is set, the file goes to SINK(CTX, ...) in pieces as it
+     * grows (64 KiB or more, and the rest at the end), and OUT ends as it
+     * was: no file needs a buffer of its size. */
     void (*sink)(void *ctx, const char *p, size_t n);
     void *ctx;
 };
 
 /* Expand the output file rooted at ROOT (a block with file=) into OUT
- * (appended): the header comment, then the content with every reference
- * replaced, indentation kept.  The chunk graph must be acyclic and resolved
- * (tgl_link returned 0).  Every byte and every block and segment visited
- * is counted in DOC->output_used and DOC->steps_used, over all calls: once
- * either would pass its limit, nothing more is added and the call returns
- * -1 after reporting an error at ROOT, so no input makes it run or
- * allocate without bound.  Returns 0 otherwise. */
+ * (appended), front to back: the header comment, then the content with
+ * every reference replaced, indentation kept.  The chunk graph must be
+ * acyclic and resolved (tgl_link returned 0).  Every byte and every block,
+ * text run and reference visited is counted in DOC->output_used and
+ * DOC->steps_used, over all calls: once either would pass its limit,
+ * nothing more is added and the call returns -1 after reporting an error
+ * at ROOT, so no input makes it run or allocate without bound.  Returns 0
+ * otherwise. */
 int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
                const struct tgl_expand_opts *opts, struct tgl_buf *out);
 

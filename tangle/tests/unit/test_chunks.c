@@ -70,19 +70,13 @@ static void test_segment_reference_lines(void **state)
     assert_int_equal(b.nlines, 7);
     assert_int_equal(b.line_end[0], 16);
     assert_int_equal(tgl_segment(&b, "a.md", &d), 0);
-    assert_int_equal(b.nsegs, 4);
-    assert_int_equal(b.segs[0].kind, TGL_SEG_TEXT);
-    assert_int_equal(b.segs[0].line, 11);
-    assert_int_equal(b.segs[1].kind, TGL_SEG_REF);
-    assert_int_equal(b.segs[1].line, 12);
-    assert_int_equal(b.segs[1].len, 2);                 /* the indentation */
-    assert_memory_equal(text + b.segs[1].name_off, "ref-one", 7);
-    assert_int_equal(b.segs[2].kind, TGL_SEG_REF);
-    assert_int_equal(b.segs[2].len, 1);
-    assert_int_equal(b.segs[3].kind, TGL_SEG_TEXT);
-    assert_int_equal(b.segs[3].line, 14);
-    assert_int_equal(b.segs[3].first, 3);
-    assert_int_equal(b.segs[3].nlines, 4);
+    assert_int_equal(b.nsegs, 2);                       /* lines 12 and 13 */
+    assert_int_equal(b.segs[0].k, 1);
+    assert_int_equal(b.segs[0].indent, 2);
+    assert_memory_equal(text + b.segs[0].name_off, "ref-one", 7);
+    assert_int_equal(b.segs[0].name_len, 7);
+    assert_int_equal(b.segs[1].k, 2);
+    assert_int_equal(b.segs[1].indent, 1);
     free(b.segs);
     free(b.line_end);
 }

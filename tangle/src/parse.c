@@ -274,19 +274,14 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     return 0;
 }
 
-/* Add md4c's text S[0..N) to the block's: only counted while it is the
- * source's own text, copied (with the text before it) once it is not. */
+/* Add md4c's text S[0..N) to the block's, which text() has found to be
+ * the source's own up to here: from here on, md holds it. */
 static void add_text(struct parse_state *ps, const char *s, size_t n)
 {
-    const char *src = ps->src, *end = ps->in->data + ps->in->len;
-    if (src && ((size_t)(end - src) - ps->len < n
-                || (s != src + ps->len
-                    && (n == 1 ? src[ps->len] != *s : memcmp(src + ps->len, s, n) != 0)))) {
-        tgl_buf_add(&ps->md, src, ps->len);
-        ps->src = src = NULL;
-    }
-    if (src == NULL)
-        tgl_buf_add(&ps->md, s, n);
+    if (ps->src != NULL)
+        tgl_buf_add(&ps->md, ps->src, ps->len);
+    ps->src = NULL;
+    tgl_buf_add(&ps->md, s, n);
     ps->len += n;
 }
 
@@ -298,11 +293,11 @@ static void end_line(struct parse_state *ps)
     ps->ends[ps->nlines++] = ps->len;
 }
 
-static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
+/* The rest of text(), kept out of its inner loop (not inlined). */
+__attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *s,
+                                               MD_SIZE size, struct parse_state *ps)
 {
-    struct parse_state *ps = userdata;
     bool ours = in_buffer(ps, s);
-    ps->prev_p = true;               /* text in a block, or straight in a list item */
     if (ours && (size_t)(s - ps->in->data) + size > ps->cursor)
         ps->cursor = (size_t)(s - ps->in->data) + size;
     if (ps->code == TANGLE_CODE || ps->code == OTHER_CODE) {
@@ -317,6 +312,34 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
     } else if (type != MD_TEXT_HTML) {
         check_text_line(ps, s);
     }
+    return 0;
+}
+
+/* md4c's text.  In a tangle block, while the text is the source's own (a
+ * pointer into it, or md4c's "\n" or indentation where the source has the
+ * same), it is only counted: parsing's inner loop. */
+static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
+{
+    struct parse_state *ps = userdata;
+    const char *data = ps->in->data, *at = ps->src ? ps->src + ps->len : data;
+    ps->prev_p = true;               /* text in a block, or straight in a list item */
+    if (ps->code != TANGLE_CODE || ps->src == NULL || size > ps->in->len - (size_t)(at - data))
+        return text_slow(type, s, size, ps);
+    if (s == at) {
+        ps->cursor = (size_t)(s + size - data);      /* the furthest yet */
+        if (ps->divs > 0)
+            check_code_line(ps, s, size);
+    } else {
+        for (size_t i = 0; i < size; i++)            /* md4c's "\n" or indentation */
+            if (s[i] != at[i] || in_buffer(ps, s))
+                return text_slow(type, s, size, ps);
+        if (size == 1 && *s == '\n') {
+            if (ps->nlines == ps->cap_lines)
+                TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
+            ps->ends[ps->nlines++] = ps->len + 1;
+        }
+    }
+    ps->len += size;
     return 0;
 }
 

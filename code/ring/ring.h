@@ -436,9 +436,15 @@ static inline int ring_commit(struct ring *r, uint32_t len)
         errno = EINVAL;
         return -1;
     }
+    /* Shorter than reserved: the caller may have written over the commit
+     * words of the lines this record leaves free, where the next record
+     * will begin.  Clear them again (ring_reserve cleared them before). */
+    uint32_t end = r->pos + ring_align(RING_HDR + len);
+    for (uint32_t at = end; at != r->pos + ring_align(RING_HDR + r->reserved); at += RING_ALIGN)
+        atomic_store_explicit(ring_commit_word(r, at), 0, memory_order_relaxed);
     memcpy(r->data + (r->pos & r->mask), &len, 4);
     ring_mark(r);
-    r->pos += ring_align(RING_HDR + len);
+    r->pos = end;
     r->reserving = false;
     return 0;
 }
@@ -505,6 +511,13 @@ static inline int ring_peek(struct ring *r, const void **p, uint32_t *len)
          * keeping the copy (off is a multiple of 64: the word is aligned). */
         uint32_t n = *(volatile uint32_t *)(void *)(r->data + off);
         if (n == RING_PAD) {
+            /* An honest pad only fills a tail end shorter than the longest
+             * record, half the ring: one at off <= capacity / 2 (at 0, say,
+             * rewritten lap after lap) could keep us here for ever. */
+            if (off <= r->capacity / 2) {
+                errno = EPROTO;
+                return -1;
+            }
             r->pos += r->capacity - off;
             continue;
         }

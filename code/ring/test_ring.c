@@ -788,6 +788,24 @@ static void ring_reserve_and_peek_work_in_place(void **state)
     assert_int_equal(ring_consume(&c), 0);
     assert_int_equal(c.pos - before, ring_align(RING_HDR + 14));  /* the copy */
     assert_int_equal(c.pos, p.pos);
+
+    /* A commit much shorter than the reservation, after the caller filled
+     * all of it: the lines it leaves free held the caller's bytes where
+     * the next commit word goes (here a forged "3 bytes, published"). */
+    off = p.pos & p.mask;
+    assert_int_equal(ring_reserve(&p, 200, &w), 0);
+    memset(w, 0xab, 200);
+    uint32_t forged[2] = { 3, (p.pos + RING_ALIGN) | 1 };
+    memcpy(p.data + off + RING_ALIGN, forged, sizeof forged);
+    assert_int_equal(ring_commit(&p, 10), 0);
+    assert_int_equal(ring_publish(&p), 0);
+    assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+    assert_int_equal(n, 10);
+    assert_false(ring_ready(&c));                       /* nothing forged */
+    assert_int_equal(ring_send(&p, "next", 4), 0);
+    assert_int_equal(ring_recv(&c, buf, sizeof buf, &n), 1);
+    assert_int_equal(n, 4);
+    assert_memory_equal(buf, "next", 4);
     ring_close(&p);
     ring_close(&c);
 }
@@ -862,6 +880,14 @@ static void ring_consumer_survives_hostile_producer(void **state)
     atomic_store(ring_commit_word(&p, 4096 - 64), (4096 - 64) | 1);
     c.pos = c.published = 4096 - 64;
     expect_eproto(&c);
+    ring_close(&p), ring_close(&c);
+
+    make_pair(&p, &c, 4096);            /* a pad where no honest one goes */
+    len = RING_PAD;                     /* (rewritten each lap, it would */
+    memcpy(p.data, &len, 4);            /* keep ring_peek going round) */
+    atomic_store(ring_commit_word(&p, 0), 0 | 1);
+    expect_eproto(&c);
+    assert_int_equal(c.pos, 0);         /* refused, not followed round */
     ring_close(&p), ring_close(&c);
 }
 static uint32_t xorshift(uint32_t *x)

@@ -125,7 +125,7 @@ static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, bool directiv
     struct compare c = { .fd = -1, .size = (size_t)w->st.st_size, .same = true, .disk = disk };
     struct tgl_expand_opts opts = { .line_directives = directives, .sink = compare_piece,
                                     .ctx = &c };
-    o->act = classify && w->exists ? TGL_CHANGE : TGL_CREATE;  /* a symlink: replaced */
+    o->act = classify && w->exists ? TGL_CHANGE : TGL_CREATE;
     if (o->act == TGL_CHANGE && S_ISREG(w->st.st_mode)
         && (c.fd = tgl_open_file(w->fd, w->rest)) == -1)
         return read_error(dir, o, errno, msg);

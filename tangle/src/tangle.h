@@ -353,7 +353,7 @@ char *tgl_walk_make(struct tgl_dir *dir, const char *path, struct tgl_where *w);
 enum tgl_action {
     TGL_SAME,        /* same bytes and mode: leave it alone (mtime stays) */
     TGL_CREATE,      /* not there yet */
-    TGL_CHANGE,      /* different bytes (or a symlink to replace) */
+    TGL_CHANGE,      /* different bytes */
     TGL_CHMOD,       /* same bytes, but the owner x bit differs from the mode */
 };
 

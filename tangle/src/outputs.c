@@ -141,10 +141,19 @@ static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, bool directiv
     if (!same)
         c.shebang = text->len >= 2 && text->data[0] == '#' && text->data[1] == '!';
     o->mode = c.shebang ? 0755 : 0644;
+    /* Only the owner's x bit counts: a git checkout makes 0664 or 0600
+     * files depending on the umask, and those are "0644" too. */
+    bool xdiff = (w->st.st_mode & S_IXUSR) != (o->mode & S_IXUSR);
+    if (same && xdiff && w->st.st_nlink > 1) {
+        /* A chmod would change every hard link to the file, one outside
+         * DIR too: write the file anew (a rename replaces only our link). */
+        same = false;
+        text->len = 0;
+        if ((r = tgl_expand(doc, o->root, &opts, text)) != 0)
+            return r;
+    }
     if (same)
-        /* Only the owner's x bit counts: a git checkout makes 0664 or
-         * 0600 files depending on the umask, and those are "0644" too. */
-        o->act = (w->st.st_mode & S_IXUSR) != (o->mode & S_IXUSR) ? TGL_CHMOD : TGL_SAME;
+        o->act = xdiff ? TGL_CHMOD : TGL_SAME;
     return 0;
 }
 

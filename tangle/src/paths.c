@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +63,13 @@ int tgl_dir_open(struct tgl_dir *dir, const char *path, bool create, struct tgl_
 {
     memset(dir, 0, sizeof *dir);
     dir->path = path;
+    /* The walk keeps a descriptor for every folder it checked, till the
+     * writes into them are done: allow as many as the hard limit does. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     char *p = tgl_xstrdup(path);                 /* mkdir -p; open says what failed */
     for (char *s = p; create && (s = strchr(s + 1, '/')) != NULL; *s = '/') {
         *s = '\0';

@@ -359,7 +359,7 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
             continue;
         tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX", doc->inputs[i].path);
         if (stat(doc->inputs[i].path, &sb) != 0
-            || tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len, sb.st_mode & 07777) != 0)
+            || tgl_write_temp(tmp[i].data, 0, texts[i].data, texts[i].len, sb.st_mode & 07777) != 0)
             tgl_sys_error(d, doc->inputs[i].path);
     }
     for (size_t i = 0; i < doc->ninputs; i++) {

@@ -405,9 +405,10 @@ enum tgl_mode { TGL_WRITE, TGL_CHECK };
  * (check found differences) or 2 (an error, reported at the block). */
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, enum tgl_mode mode);
-/* Write P[0..N) with exactly MODE to a new file mkostemp makes from the
- * template NAME ("...XXXXXX").  Returns 0, or -1 (errno set, NAME ""). */
-int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode);
+/* Write P[0..N) with exactly MODE to a new file mkostemps makes from the
+ * template NAME ("...XXXXXX" and SUFFIXLEN bytes more).  Returns 0, or -1
+ * (errno set, NAME ""). */
+int tgl_write_temp(char *name, int suffixlen, const char *p, size_t n, mode_t mode);
 /* Hold SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD) while
  * temp files exist. */
 void tgl_hold_signals(sigset_t *old);

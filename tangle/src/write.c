@@ -1,9 +1,12 @@
 /* write.c: stage 4: bring the output folder in line with the outputs.
- * Every new or changed file goes to a temp file in its folder first, all
- * of them before the first rename, so that a failure (a full disk) changes
- * nothing visible; then come the renames (each atomic), the mode fixes,
- * the pruning and the manifest.  Every name is relative to a folder
- * descriptor from tgl_walk. */
+ * When the run creates a file the manifest does not list, a manifest that
+ * lists it (and everything listed before) comes first, so that a run
+ * killed at any later point leaves only files the next run knows as its
+ * own.  Then every new or changed file goes to a temp file in its folder,
+ * all of them before the first rename, so that a failure (a full disk)
+ * changes nothing visible (the manifest is put back); then come the
+ * renames (each atomic), the mode fixes, the pruning and the manifest.
+ * Every name is relative to a folder descriptor from tgl_walk. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -15,15 +18,18 @@
 
 #include "tangle.h"
 
+/* Our temp files are ".tangle-XXXXXX.tmp": a name of that shape in DIR is
+ * reserved for tangle (README.md), so a person's ".tangle-config" is not. */
 #define TEMP_PREFIX ".tangle-"
+#define TEMP_SUFFIX ".tmp"
 /* A temp file in the folder FD: "/proc/self/fd/FD" is that folder, however
  * it is reached by name, so the name of a folder swapped since cannot
  * redirect a write. */
-#define TEMP_IN "/proc/self/fd/%d/" TEMP_PREFIX
+#define TEMP_IN "/proc/self/fd/%d/" TEMP_PREFIX "XXXXXX" TEMP_SUFFIX
 
-int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode)
+int tgl_write_temp(char *name, int suffixlen, const char *p, size_t n, mode_t mode)
 {
-    int fd = mkostemp(name, O_CLOEXEC);
+    int fd = mkostemps(name, suffixlen, O_CLOEXEC);
     if (fd != -1 && tgl_write_fd(fd, p, n) == 0 && fchmod(fd, mode) == 0 && close(fd) == 0)
         return 0;
     int e = errno;
@@ -47,12 +53,11 @@ void tgl_hold_signals(sigset_t *old)
     sigprocmask(SIG_BLOCK, &fatal, old);
 }
 
-/* Is NAME one of our temp files: ".tangle-XXXXXX", or ".NAME.tangle-XXXXXX"
- * from older versions of tangle? */
-static bool is_temp(const char *name)
+/* Does NAME[0..N) end in ".tangle-" and six letters or digits? */
+static bool ends_in_temp(const char *name, size_t n)
 {
-    size_t n = strlen(name), p = strlen(TEMP_PREFIX);
-    if (n < p + 6 || name[0] != '.' || memcmp(name + n - 6 - p, TEMP_PREFIX, p) != 0)
+    size_t p = strlen(TEMP_PREFIX);
+    if (n < p + 6 || memcmp(name + n - 6 - p, TEMP_PREFIX, p) != 0)
         return false;
     for (size_t i = n - 6; i < n; i++)
         if (!isalnum((unsigned char)name[i]))
@@ -60,14 +65,27 @@ static bool is_temp(const char *name)
     return true;
 }
 
-/* Delete the temp files that a killed run left in the folder FD.  The lock
- * on DIR keeps every other run of tangle out, so none is in use. */
+/* Is NAME one of our temp files: ".tangle-XXXXXX.tmp", or
+ * ".NAME.tangle-XXXXXX" from older versions of tangle? */
+static bool is_temp(const char *name)
+{
+    size_t n = strlen(name), s = strlen(TEMP_SUFFIX);
+    if (n == strlen(TEMP_PREFIX) + 6 + s && strcmp(name + n - s, TEMP_SUFFIX) == 0)
+        return ends_in_temp(name, n - s);
+    return name[0] == '.' && n >= 2 + strlen(TEMP_PREFIX) + 6 && ends_in_temp(name, n);
+}
+
+/* Delete the temp files that a killed run left in the folder FD: regular
+ * files of our pattern that we own.  The lock on DIR keeps every other run
+ * of tangle out, so none is in use. */
 static void remove_stale_temps(int fd)
 {
     int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dp = dfd == -1 ? NULL : fdopendir(dfd);
+    struct stat st;
     for (struct dirent *e; dp != NULL && (e = readdir(dp)) != NULL;)
-        if (is_temp(e->d_name))
+        if (is_temp(e->d_name) && fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+            && S_ISREG(st.st_mode) && st.st_uid == geteuid())
             unlinkat(fd, e->d_name, 0);
     if (dp != NULL)
         closedir(dp);
@@ -136,13 +154,18 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
         if (bad || msg) {
             tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
                         bad ? bad : msg);
-        } else if (w.exists && !delete) {
-            print_path(dir, entry);
+        } else if (!delete) {
+            if (w.exists)
+                print_path(dir, entry);
         } else if (w.exists && unlinkat(w.fd, w.rest, 0) == -1) {
             tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot delete \"%s\": %s", entry,
                       strerror(errno));
             ret = -1;
-        } else if (w.exists) {
+        } else {
+            /* A killed run's temp files, in a folder no output uses any
+             * more (DIR's went first: the manifest's temp is there now). */
+            if (w.fd != -1 && w.fd != dir->fd)
+                remove_stale_temps(w.fd);
             remove_empty_parents(dir, entry);
         }
         free(msg);
@@ -154,6 +177,47 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
 /* Write the outputs that changed and MANIFEST (when MCHANGED), prune (the
  * top of the file says in what order).  Returns 0, or 2 after an error
  * reported at the block; no temp file is left either way. */
+/* Replace DIR's manifest with TEXT[0..N) (a temp file, then a rename).
+ * Returns 0, or -1 after reporting the error. */
+static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *text, size_t n)
+{
+    char temp[48];
+    snprintf(temp, sizeof temp, TEMP_IN, dir->fd);
+    if (tgl_write_temp(temp, (int)strlen(TEMP_SUFFIX), text, n, 0644) != 0
+        || renameat(AT_FDCWD, temp, dir->fd, TGL_MANIFEST) == -1) {
+        out_error(doc, dir, NULL, "write");
+        if (temp[0] != '\0')
+            unlink(temp);
+        return -1;
+    }
+    return 0;
+}
+
+/* The manifest as it must be before the first file is made: MANIFEST plus
+ * OLD's entries, when the run creates a file OLD does not list.  Returns
+ * 0 when none is needed, 1 when it was written, -1 after an error. */
+static int put_intent(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                      const struct tgl_output *outs, size_t nouts,
+                      const struct tgl_buf *manifest)
+{
+    size_t i = 0;
+    while (i < nouts && (outs[i].act != TGL_CREATE || tgl_manifest_has(old, outs[i].path)))
+        i++;
+    if (i == nouts)
+        return 0;
+    struct tgl_buf all = { 0 };
+    tgl_buf_add(&all, manifest->data, manifest->len);
+    for (size_t k = 0; k < old->n; k++)
+        if (old->lines[k][0] != '\0'
+            && bsearch(old->lines[k], outs, nouts, sizeof *outs, cmp_path) == NULL) {
+            tgl_buf_adds(&all, old->lines[k]);
+            tgl_buf_addc(&all, '\n');
+        }
+    int r = put_manifest(doc, dir, all.data, all.len);
+    tgl_buf_free(&all);
+    return r == 0 ? 1 : -1;
+}
+
 static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
                      struct tgl_output *outs, size_t nouts, const struct tgl_buf *manifest,
                      bool mchanged)
@@ -162,6 +226,9 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
     int ret = 2;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
+    int intent = put_intent(doc, dir, old, outs, nouts, manifest);
+    if (intent == -1)
+        goto out;
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (o->act != TGL_CREATE && o->act != TGL_CHANGE)
@@ -173,15 +240,17 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             free(msg);
             goto out;
         }
-        snprintf(temp[i], sizeof *temp, TEMP_IN "XXXXXX", o->where.fd);
-        if (tgl_write_temp(temp[i], o->content.data, o->content.len, o->mode) != 0) {
+        snprintf(temp[i], sizeof *temp, TEMP_IN, o->where.fd);
+        if (tgl_write_temp(temp[i], (int)strlen(TEMP_SUFFIX), o->content.data, o->content.len,
+                           o->mode) != 0) {
             out_error(doc, dir, o, "write");
             goto out;
         }
     }
     if (mchanged) {
-        snprintf(temp[nouts], sizeof *temp, TEMP_IN "XXXXXX", dir->fd);
-        if (tgl_write_temp(temp[nouts], manifest->data, manifest->len, 0644) != 0) {
+        snprintf(temp[nouts], sizeof *temp, TEMP_IN, dir->fd);
+        if (tgl_write_temp(temp[nouts], (int)strlen(TEMP_SUFFIX), manifest->data, manifest->len,
+                           0644) != 0) {
             out_error(doc, dir, NULL, "write");
             goto out;
         }
@@ -211,6 +280,12 @@ out:
     for (size_t i = 0; i <= nouts; i++)
         if (temp[i][0] != '\0')
             unlink(temp[i]);
+    if (ret != 0 && intent == 1) {               /* put the old manifest back */
+        if (old->exists)
+            put_manifest(doc, dir, old->text.data ? old->text.data : "", old->text.len);
+        else
+            unlinkat(dir->fd, TGL_MANIFEST, 0);
+    }
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
     return ret;

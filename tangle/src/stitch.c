@@ -19,6 +19,7 @@
  * expanded again in memory, and must give DIR's files byte for byte.  So
  * after a stitch, tangle --check is clean; or nothing was written. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,15 +135,21 @@ static struct hunk *diff(const struct line *a, size_t na, const struct line *b, 
 }
 
 /* Is block B expanded more than once in all the output?  Each expansion
- * gives all of its lines, so counting its first line is enough. */
+ * gives all of its lines but its <<ref>> lines, so counting the first line
+ * it gives (the smallest K seen: line 0 may be a reference) is enough. */
 static bool used_twice(struct stitch *st, const struct tgl_block *b)
 {
-    unsigned uses = 0;
+    unsigned uses = 0, first = UINT_MAX;
     if (b == st->once)
         return false;
-    for (size_t i = 0; i < st->nfiles; i++)
-        for (size_t j = 0; j < st->files[i].map.n; j++)
-            uses += st->files[i].map.v[j].block == b && st->files[i].map.v[j].k == 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < st->nfiles; i++)
+            for (size_t j = 0; j < st->files[i].map.n; j++) {
+                const struct tgl_srcline *l = &st->files[i].map.v[j];
+                if (l->block == b && pass == 0 && l->k < first)
+                    first = l->k;
+                uses += l->block == b && pass == 1 && l->k == first;
+            }
     st->once = uses > 1 ? st->once : b;
     return uses > 1;
 }
@@ -190,13 +197,28 @@ static bool is_ref_line(const char *s, size_t n)      /* S ends in '\n' or NUL *
 /* The new lines DISK[h->b0..h->b1) as chapter lines of block AT.block
  * (the container prefix on, the <<ref>> indentation off), into OUT;
  * -1 after reporting a line that cannot be one. */
-static int new_lines(struct stitch *st, const struct file *f, const struct line *disk,
-                     const struct hunk *h, const struct tgl_srcline *at, struct tgl_buf *out)
+static int new_lines(struct stitch *st, const struct file *f, const struct line *gen,
+                     const struct line *disk, const struct hunk *h,
+                     const struct tgl_srcline *at, struct tgl_buf *out)
 {
     struct tgl_diag *d = st->doc->diag;
     unsigned errors = d->errors;
     struct tgl_buf prefix = { 0 };
     block_prefix(st->doc, at->block, &prefix);
+    /* The <<ref>> indentation itself (tabs or spaces), from a line this
+     * expansion of the block gave, nearest the hunk; else any blanks. */
+    const char *indent = NULL;
+    for (size_t g = h->a0, up = h->a0; indent == NULL && (g < f->map.n || up > 0);) {
+        const struct tgl_srcline *l = g < f->map.n ? &f->map.v[g] : NULL;
+        if (l && l->block == at->block && l->indent == at->indent && gen[g].n >= at->indent)
+            indent = gen[g].s;
+        l = up > 0 ? &f->map.v[up - 1] : NULL;
+        if (!indent && l && l->block == at->block && l->indent == at->indent
+            && gen[up - 1].n >= at->indent)
+            indent = gen[up - 1].s;
+        g += g < f->map.n;
+        up -= up > 0;
+    }
     for (size_t i = h->b0; i < h->b1; i++) {
         const char *s = disk[i].s;
         size_t n = disk[i].n, pl = prefix.len;
@@ -205,9 +227,11 @@ static int new_lines(struct stitch *st, const struct file *f, const struct line 
                       "a new line that reads as a <<ref>>: add references in the chapter");
             break;
         }
-        if (n > 0 && strspn(s, " \t") < at->indent) {   /* (a line ends in '\n' or NUL) */
-            tgl_error(d, f->full, (unsigned)i + 1, "this line is indented less than the "
-                      "<<ref>> that includes chunk \"%s\" (%u columns)",
+        if (n > 0 && (strspn(s, " \t") < at->indent      /* (a line ends in '\n' or NUL) */
+                      || (indent && memcmp(s, indent, at->indent) != 0))) {
+            tgl_error(d, f->full, (unsigned)i + 1, "this line does not start with the "
+                      "indentation of the <<ref>> that includes chunk \"%s\" (%u tabs or "
+                      "spaces, as in the lines around it)",
                       at->block->name ? at->block->name : at->block->path, at->indent);
             break;
         }
@@ -222,8 +246,8 @@ static int new_lines(struct stitch *st, const struct file *f, const struct line 
 }
 
 /* Turn hunk H of file F into one edit, or report why it cannot be one. */
-static void map_hunk(struct stitch *st, const struct file *f, const struct line *disk,
-                     const struct hunk *h)
+static void map_hunk(struct stitch *st, const struct file *f, const struct line *gen,
+                     const struct line *disk, const struct hunk *h)
 {
     const struct tgl_srcline *m = f->map.v;
     struct tgl_srcline at = h->a1 > h->a0 ? m[h->a0] : (struct tgl_srcline){ 0 };
@@ -243,7 +267,7 @@ static void map_hunk(struct stitch *st, const struct file *f, const struct line 
     }
     struct edit e = { .input = at.block->input, .first = at.block->line + 1 + at.k,
                       .ndel = h->a1 - h->a0, .from = f, .from_line = h->b0 + 1 };
-    if (new_lines(st, f, disk, h, &at, &e.text) != 0) {
+    if (new_lines(st, f, gen, disk, h, &at, &e.text) != 0) {
         tgl_buf_free(&e.text);
         return;
     }
@@ -265,11 +289,11 @@ static void diff_file(struct stitch *st, const struct file *f)
                   "a chapter block cannot hold that; put it back");
     for (size_t k = 0; k < nh; k++) {
         if (h[k].a1 - h[k].a0 != h[k].b1 - h[k].b0) {
-            map_hunk(st, f, dl, &h[k]);
+            map_hunk(st, f, gl, dl, &h[k]);
             continue;
         }
         for (size_t i = 0; i < h[k].a1 - h[k].a0; i++)   /* N lines into N: one by one */
-            map_hunk(st, f, dl, &(struct hunk){ h[k].a0 + i, h[k].a0 + i + 1,
+            map_hunk(st, f, gl, dl, &(struct hunk){ h[k].a0 + i, h[k].a0 + i + 1,
                                                 h[k].b0 + i, h[k].b0 + i + 1 });
     }
     free(h);

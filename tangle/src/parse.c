@@ -26,6 +26,7 @@ struct parse_state {
     const struct tgl_input *in;
     struct tgl_mark at;          /* a known line, near the block being parsed */
     size_t cursor;               /* furthest input offset md4c has shown us */
+    unsigned lists;              /* open list items */
     bool prev_p;                 /* md4c's last report: a paragraph ended, or text
                                     straight in a list item (a tight list's paragraph) */
     unsigned divs;               /* open pandoc fenced divs (md4c reads ::: as text) */
@@ -250,6 +251,7 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     const MD_BLOCK_CODE_DETAIL *cd = detail;
     bool after_p = ps->prev_p;
     ps->prev_p = false;
+    ps->lists += type == MD_BLOCK_LI;
     if (type != MD_BLOCK_CODE)
         return 0;
     ps->code = cd->fence_char == 0 ? INDENTED_CODE : OTHER_CODE;
@@ -349,21 +351,37 @@ static size_t next_col(size_t col, char c)
     return c == '\t' ? col + 4 - col % 4 : col + 1;
 }
 
-/* Is line LN a closing fence of at least OPEN_LEN characters FC?  Blank
- * and '>' characters may precede it (list and block quote containers). */
-static bool is_closing_fence(struct parse_state *ps, size_t ln, char fc, size_t open_len)
+/* The '>' markers before the fence F on line L, and F's column. */
+static void fence_place(const char *l, const char *f, size_t *quotes, size_t *col)
 {
-    size_t len, i = 0, run = 0;
+    *quotes = *col = 0;
+    for (; l < f; l++) {
+        *quotes += *l == '>';
+        *col = next_col(*col, *l);
+    }
+}
+
+/* Is line LN a closing fence of at least OPEN_LEN characters FC, in the
+ * containers of the opening fence?  Blanks and '>' may precede it; md4c
+ * also takes a fence with fewer '>', or left of the list item's text,
+ * where pandoc (and CommonMark) see the quote or the item end first.  So
+ * the '>' count must be the opening's, QUOTES, and in a list item the
+ * column at least the opening fence's, COL (its text starts at or before). */
+static bool is_closing_fence(struct parse_state *ps, size_t ln, char fc, size_t open_len,
+                             size_t quotes, size_t col)
+{
+    size_t len, i = 0, run = 0, q, c;
     const char *l = raw_line(ps, ln, &len);
     if (l == NULL)
         return false;
     while (i < len && (l[i] == ' ' || l[i] == '\t' || l[i] == '>'))
         i++;
+    fence_place(l, l + i, &q, &c);
     while (i < len && l[i] == fc)
         i++, run++;
     while (i < len && (l[i] == ' ' || l[i] == '\t'))
         i++;
-    return i == len && run >= open_len;
+    return i == len && run >= open_len && q == quotes && (ps->lists == 0 || c >= col);
 }
 
 /* Check the fences of the tangle block that opens on line LN where md4c
@@ -390,9 +408,11 @@ static void check_fences(struct parse_state *ps, size_t ln)
     const char *f = memchr(l, fc, n);            /* the fence, after any list marker */
     while (f && f + open_len < l + n && f[open_len] == fc)
         open_len++;
+    size_t quotes, fcol;
+    fence_place(l, f ? f : l, &quotes, &fcol);
     if (ps->src != NULL && ps->src + ps->len < ps->in->data + ps->in->len)
         ps->at = (struct tgl_mark){ close, (size_t)(ps->src + ps->len - ps->in->data) };
-    if (!is_closing_fence(ps, close, fc, open_len < 3 ? 3 : open_len))
+    if (!is_closing_fence(ps, close, fc, open_len < 3 ? 3 : open_len, quotes, fcol))
         tgl_error(d, path, (unsigned)ln, raw_line(ps, close, &n) == NULL
                   ? "tangle block is never closed: its fence is still open at the end of the file"
                   : "tangle block is never closed: its list item or block quote ends before "
@@ -495,6 +515,7 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     struct parse_state *ps = userdata;
     (void)detail;
     ps->prev_p = type == MD_BLOCK_P;
+    ps->lists -= type == MD_BLOCK_LI;
     if (type != MD_BLOCK_CODE)
         return 0;
     if (ps->code == TANGLE_CODE) {

@@ -100,11 +100,14 @@ static void out_error(struct tgl_doc *doc, const struct tgl_dir *dir, const stru
 {
     int e = errno;
     char *full = tgl_path_join(dir->path, o ? o->path : TGL_MANIFEST);
+    /* Temp files and mode fixes go through /proc/self/fd (TEMP_IN). */
+    const char *proc = (e == ENOENT || e == EOPNOTSUPP) && access("/proc/self/fd", X_OK) != 0
+                           ? " (tangle writes through /proc/self/fd: is /proc mounted?)" : "";
     if (o != NULL)
         tgl_error(doc->diag, doc->inputs[o->root->input].path, o->root->line,
-                  "file=\"%s\": cannot %s %s: %s", o->path, what, full, strerror(e));
+                  "file=\"%s\": cannot %s %s: %s%s", o->path, what, full, strerror(e), proc);
     else
-        tgl_error(doc->diag, full, 0, "cannot %s it: %s", what, strerror(e));
+        tgl_error(doc->diag, full, 0, "cannot %s it: %s%s", what, strerror(e), proc);
     free(full);
 }
 

@@ -282,8 +282,12 @@ static void diff_file(struct stitch *st, const struct file *f)
     size_t nh = 0, ng = split_lines(f->gen.data, f->gen.len, &gl);
     size_t nd = split_lines(f->disk.data, f->disk.len, &dl);
     struct hunk *h = diff(gl, ng, dl, nd, &nh);
+    size_t first = 0;                            /* the first changed line */
+    while (first < ng && first < nd && same(&gl[first], &dl[first]))
+        first++;
     if (h == NULL)
-        tgl_error(st->doc->diag, f->full, 0, "too many changes for stitch: edit the chapter");
+        tgl_error(st->doc->diag, f->full, (unsigned)first + 1,
+                  "too many changes for stitch: edit the chapter");
     if (f->disk.len > 0 && f->disk.data[f->disk.len - 1] != '\n')
         tgl_error(st->doc->diag, f->full, (unsigned)nd, "no newline at the end of the file: "
                   "a chapter block cannot hold that; put it back");
@@ -445,8 +449,9 @@ static void build_texts(struct stitch *st, struct tgl_buf *texts)
         if (stat(in->path, &sb) != 0)
             tgl_sys_error(st->doc->diag, in->path);
         else if (in->data != in->base || (size_t)sb.st_size != in->len)
-            tgl_error(st->doc->diag, in->path, 0, "it has CR line ends or a BOM, and stitch "
-                                                  "would write LF and no BOM: convert it first");
+            tgl_error(st->doc->diag, in->path, (unsigned)v[i].first,   /* the first edit */
+                      "it has CR line ends or a BOM, and stitch would write LF and no BOM: "
+                      "convert it first");
         else
             apply(in, &v[i], j - i, &texts[v[i].input]);
     }

@@ -466,6 +466,10 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     const char *bad = NULL;
     if (tgl_dir_open(&dir, path, false, d) != 0)
         goto out;
+    /* The source map and the two line lists cost 48 bytes an output line:
+     * a smaller output limit keeps that bounded (hand-edited code is small). */
+    if (doc->max_output > TGL_MAX_STITCH)
+        doc->max_output = TGL_MAX_STITCH;
     load_files(&st, &dir);
     if (d->errors != 0)
         goto out;

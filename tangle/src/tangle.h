@@ -35,6 +35,7 @@
 #define TGL_MAX_OUTPUT ((size_t)256 << 20)   /* bytes expanded in one run, all files */
 #define TGL_MAX_STEPS ((size_t)1 << 24)      /* blocks and segments visited by
                                                 expansion in one run */
+#define TGL_MAX_STITCH ((size_t)16 << 20)   /* bytes --stitch maps, all files */
 #define TGL_MANIFEST ".tangled"
 
 /* ---- util.c: memory, growable arrays and buffers, I/O, diagnostics ------- */

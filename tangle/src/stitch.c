@@ -332,9 +332,19 @@ static void apply(const struct tgl_input *in, const struct edit *e, size_t n,
     tgl_buf_add(out, in->data + done, in->len - done);
 }
 
+/* The line of DISK[0..N) where it first differs from TEXT[0..M). */
+static unsigned first_difference(const char *text, size_t m, const char *disk, size_t n)
+{
+    unsigned line = 1;
+    for (size_t k = 0; k < m && k < n && text[k] == disk[k]; k++)
+        line += disk[k] == '\n';
+    return line;
+}
+
 /* Do the chapters, as TEXTS (data NULL: unchanged) has them, tangle to
- * DIR's files byte for byte?  Returns the file that differs, or NULL. */
-static const char *verify(const struct stitch *st, const struct tgl_buf *texts)
+ * DIR's files byte for byte?  Returns the file that differs (*LINE: where,
+ * or 0), or NULL. */
+static const char *verify(const struct stitch *st, const struct tgl_buf *texts, unsigned *line)
 {
     struct tgl_diag quiet = { .out = NULL };
     struct tgl_doc nd;
@@ -360,8 +370,10 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts)
         text.len = 0;
         if (j++ >= st->nfiles || strcmp(b->path, f->root->path) != 0
             || tgl_expand(&nd, b, &opts, &text) != 0 || text.len != f->disk.len
-            || memcmp(text.data, f->disk.data, text.len) != 0)
+            || memcmp(text.data, f->disk.data, text.len) != 0) {
             bad = f->full;
+            *line = first_difference(text.data, text.len, f->disk.data, f->disk.len);
+        }
     }
     if (bad == NULL && j != st->nfiles)
         bad = st->files[0].full;
@@ -478,8 +490,13 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     if (d->errors || st.nedits == 0)
         goto out;
     build_texts(&st, texts);
-    if (d->errors == 0 && (bad = verify(&st, texts)) != NULL)
-        tgl_error(d, bad, 0, "the chapters, edited, would not tangle to this file byte "
+    unsigned line = 0;
+    if (d->errors == 0 && (bad = verify(&st, texts, &line)) != NULL && line == 0) {
+        bad = st.edits[0].from->full;            /* no longer parses: the first edit */
+        line = (unsigned)st.edits[0].from_line;
+    }
+    if (bad != NULL)
+        tgl_error(d, bad, line, "the chapters, edited, would not tangle to this file byte "
                              "for byte (a line that closes the block, or a tab the "
                              "block's indentation cannot hold?): edit the chapter");
     for (size_t i = 0; i < st.nedits && d->errors == 0; i++)  /* first: a lost stdout stops it */

@@ -205,20 +205,13 @@ static int new_lines(struct stitch *st, const struct file *f, const struct line 
     unsigned errors = d->errors;
     struct tgl_buf prefix = { 0 };
     block_prefix(st->doc, at->block, &prefix);
-    /* The <<ref>> indentation itself (tabs or spaces), from a line this
-     * expansion of the block gave, nearest the hunk; else any blanks. */
+    /* The <<ref>> indentation itself (tabs or spaces), from any line the
+     * block gave (map_hunk refused a block expanded twice, so there is one
+     * expansion); else, all its lines blank, any blanks. */
     const char *indent = NULL;
-    for (size_t g = h->a0, up = h->a0; indent == NULL && (g < f->map.n || up > 0);) {
-        const struct tgl_srcline *l = g < f->map.n ? &f->map.v[g] : NULL;
-        if (l && l->block == at->block && l->indent == at->indent && gen[g].n >= at->indent)
+    for (size_t g = 0; g < f->map.n && indent == NULL; g++)
+        if (f->map.v[g].block == at->block && gen[g].n >= at->indent)
             indent = gen[g].s;
-        l = up > 0 ? &f->map.v[up - 1] : NULL;
-        if (!indent && l && l->block == at->block && l->indent == at->indent
-            && gen[up - 1].n >= at->indent)
-            indent = gen[up - 1].s;
-        g += g < f->map.n;
-        up -= up > 0;
-    }
     for (size_t i = h->b0; i < h->b1; i++) {
         const char *s = disk[i].s;
         size_t n = disk[i].n, pl = prefix.len;

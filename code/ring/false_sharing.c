@@ -9,50 +9,19 @@
  *     ahead, and a consumer follows with tail (each waits for the other).
  *
  * Usage: false_sharing [COUNT]      (default 20000000) */
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
 #include "common/num.h"
 #include "common/proc.h"
+#include "ring/measure.h"
 #include "ring/ring.h"
-
-/* Has CHILD exited?  Does not reap it (WNOWAIT): wait_exit_status does.
- * The parent's spin loops ask now and then, so that a child killed while
- * the parent waits for it does not leave the parent spinning for ever. */
-static bool child_exited(pid_t child)
-{
-    siginfo_t info = { .si_pid = 0 };
-    if (waitid(P_PID, (id_t)child, &info, WEXITED | WNOHANG | WNOWAIT) == -1)
-        err_exit("waitid");
-    return info.si_pid == child;
-}
-
-/* In the child: die with the parent (PARENT is its pid before fork). */
-static void die_with_parent(pid_t parent)
-{
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-        err_exit("prctl");
-    if (getppid() != parent)
-        _exit(EXIT_FAILURE);
-}
-
-static void pin_to_cpu(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2 && sched_setaffinity(0, sizeof set, &set) == -1)
-        err_exit("sched_setaffinity");
-}
 
 static pid_t g_child;                   /* the parent's loops look at it */
 
@@ -117,15 +86,8 @@ static double run_ns(unsigned char *m, size_t gap, uint32_t count, side_fn *fn)
     atomic_store(tail, 0);
     atomic_store(ready, 0);
     atomic_store(go, 0);
-    if (fflush(stdout) == EOF)
-        err_exit("fflush");
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == -1)
-        err_exit("fork");
+    pid_t pid = fork_on_two_cpus();
     if (pid == 0) {
-        die_with_parent(parent);
-        pin_to_cpu(1);
         atomic_store(ready, 1);
         while (atomic_load(go) == 0)
             ring_cpu_relax();
@@ -133,7 +95,6 @@ static double run_ns(unsigned char *m, size_t gap, uint32_t count, side_fn *fn)
         _exit(EXIT_SUCCESS);
     }
     g_child = pid;
-    pin_to_cpu(0);
     unsigned spins = 0;
     while (atomic_load(ready) == 0) {   /* the child runs on its CPU now */
         ring_cpu_relax();

@@ -9,53 +9,22 @@
  * from other programs only ever slows a run down).
  *
  * Usage: line_copy [SIZE [BUFFER]]      (default 65536 and 4194304) */
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
 #include "common/num.h"
 #include "common/proc.h"
+#include "ring/measure.h"
 #include "ring/ring.h"
 
 enum { RUNS = 9 };
-
-/* Has CHILD exited?  Does not reap it (WNOWAIT): wait_exit_status does.
- * The parent's spin loops ask now and then, so that a child killed while
- * the parent waits for it does not leave the parent spinning for ever. */
-static bool child_exited(pid_t child)
-{
-    siginfo_t info = { .si_pid = 0 };
-    if (waitid(P_PID, (id_t)child, &info, WEXITED | WNOHANG | WNOWAIT) == -1)
-        err_exit("waitid");
-    return info.si_pid == child;
-}
-
-/* In the child: die with the parent (PARENT is its pid before fork). */
-static void die_with_parent(pid_t parent)
-{
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-        err_exit("prctl");
-    if (getppid() != parent)
-        _exit(EXIT_FAILURE);
-}
-
-static void pin_to_cpu(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2 && sched_setaffinity(0, sizeof set, &set) == -1)
-        err_exit("sched_setaffinity");
-}
 
 static double now_s(void)
 {
@@ -104,15 +73,8 @@ static double across_mb_per_s(size_t size, size_t buffer, size_t count)
         err_exit("malloc");
     memset(src, 0x5a, size);
     memset(m, 0, buffer);               /* every page there before we time */
-    if (fflush(stdout) == EOF)
-        err_exit("fflush");
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == -1)
-        err_exit("fork");
+    pid_t pid = fork_on_two_cpus();
     if (pid == 0) {
-        die_with_parent(parent);
-        pin_to_cpu(1);
         for (uint64_t j = 0; j < count; j++) {
             while (atomic_load_explicit(head, memory_order_acquire) == j)
                 ring_cpu_relax();
@@ -121,7 +83,6 @@ static double across_mb_per_s(size_t size, size_t buffer, size_t count)
         }
         _exit(EXIT_SUCCESS);
     }
-    pin_to_cpu(0);
     unsigned spins = 0;
     double t0 = now_s();
     for (uint64_t i = 0; i <= count; i++) {     /* i == count: wait for the last */

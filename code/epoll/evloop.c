@@ -91,13 +91,6 @@ static long work_ms;                /* -w */
 static long long idle_ms = 60000;   /* -t */
 static struct client clients[MAX_CLIENTS];
 static uint64_t next_id = 1;
-static const char *socket_to_remove;
-
-static void remove_socket(void)
-{
-    if (socket_to_remove != NULL)
-        unlink(socket_to_remove);
-}
 
 static long long now_ms(void)
 {
@@ -392,26 +385,6 @@ static void close_server_fifo(void)
     server_path[0] = '\0';              /* atexit: nothing left to remove */
 }
 
-static int listen_on(const char *path)
-{
-    struct sockaddr_un sa;
-    socklen_t len;
-    if (uds_address(&sa, &len, path) == -1)
-        err_exit("%s", path);
-    int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (lsock == -1)
-        err_exit("socket");
-    mode_t old_mask = umask(0177);          /* the socket file gets 0600 */
-    if (bind(lsock, (struct sockaddr *)&sa, len) == -1)
-        err_exit("bind %s", path);
-    umask(old_mask);
-    socket_to_remove = path;
-    if (atexit(remove_socket) != 0)
-        fatal("atexit failed");
-    if (listen(lsock, SOMAXCONN) == -1)
-        err_exit("listen");
-    return lsock;
-}
 static int start_child(char *argv[], const sigset_t *old_mask, pid_t *pid)
 {
     fflush(NULL);
@@ -491,7 +464,7 @@ int main(int argc, char *argv[])
         open_server_fifo();
         watch(EPOLL_CTL_ADD, fifo_rfd, EPOLLIN, TAG_FIFO);
     }
-    int lsock = listen_on(path);
+    int lsock = uds_listen(path, SOCK_NONBLOCK, SOMAXCONN);
     watch(EPOLL_CTL_ADD, lsock, EPOLLIN, TAG_LISTEN);
     watch(EPOLL_CTL_ADD, sig_fd, EPOLLIN, TAG_SIGNAL);
     watch(EPOLL_CTL_ADD, event_fd, EPOLLIN, TAG_EVENT);
@@ -564,9 +537,9 @@ int main(int argc, char *argv[])
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (clients[i].fd != -1)
             close_client(&clients[i]);
-    if (unlink(path) == -1)
+    uds_socket_file = NULL;                 /* removed here, not at exit */
+    if (path[0] != '@' && unlink(path) == -1)
         err_exit("unlink %s", path);
-    socket_to_remove = NULL;
     if (fifo_dir != NULL)
         close_server_fifo();
     printf("caught %s, removed %s%s%s\n", signal_abbrev((int)si.ssi_signo), path,

@@ -35,18 +35,9 @@ struct client {
     char buf[CLIENT_BUF];
 };
 
-static const char *socket_to_remove;       /* set while our socket file exists */
-
-static void remove_socket(void)
-{
-    if (socket_to_remove != NULL)
-        unlink(socket_to_remove);           /* best effort on error exits */
-}
-
 /* If PATH exists: leave it alone and exit when a live server answers on it,
  * remove it when it is a stale socket (ECONNREFUSED). */
-static void remove_stale_socket(const char *path, const struct sockaddr_un *sa,
-                                socklen_t len)
+static void remove_stale_socket(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) == -1) {
@@ -57,15 +48,10 @@ static void remove_stale_socket(const char *path, const struct sockaddr_un *sa,
     if (!S_ISSOCK(st.st_mode))
         fatal("%s exists and is not a socket; not touching it", path);
 
-    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (probe == -1)
-        err_exit("socket");
-    if (connect(probe, (const struct sockaddr *)sa, len) == 0)
+    if (uds_connect(path) != -1)
         fatal("another server is listening on %s", path);
     if (errno != ECONNREFUSED)
         err_exit("connect %s", path);
-    if (close(probe) == -1)
-        err_exit("close");
     if (unlink(path) == -1)
         err_exit("unlink stale socket %s", path);
     fprintf(stderr, "%s: removed stale socket %s\n",
@@ -74,28 +60,9 @@ static void remove_stale_socket(const char *path, const struct sockaddr_un *sa,
 
 static int listen_on(const char *path)
 {
-    struct sockaddr_un sa;
-    socklen_t len = 0;
-    if (uds_address(&sa, &len, path) == -1)
-        err_exit("%s", path);
     if (path[0] != '@')
-        remove_stale_socket(path, &sa, len);
-
-    int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (lsock == -1)
-        err_exit("socket");
-    mode_t old_mask = umask(0177);          /* the socket file gets 0600 */
-    if (bind(lsock, (struct sockaddr *)&sa, len) == -1)
-        err_exit("bind %s", path);
-    umask(old_mask);
-    if (path[0] != '@') {
-        socket_to_remove = path;
-        if (atexit(remove_socket) != 0)
-            fatal("atexit failed");
-    }
-    if (listen(lsock, SOMAXCONN) == -1)
-        err_exit("listen");
-    return lsock;
+        remove_stale_socket(path);
+    return uds_listen(path, SOCK_NONBLOCK, SOMAXCONN);
 }
 
 /* Milliseconds on CLOCK_MONOTONIC, which no change of the wall clock
@@ -301,7 +268,7 @@ int main(int argc, char *argv[])
 
     if (close(lsock) == -1)
         err_exit("close");
-    socket_to_remove = NULL;                /* removed here, not at exit */
+    uds_socket_file = NULL;                 /* removed here, not at exit */
     if (path[0] != '@' && unlink(path) == -1)
         err_exit("unlink %s", path);
     printf("caught %s, removed %s\n", signal_abbrev(sig), path);

@@ -9,23 +9,14 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/err.h"
 #include "common/proc.h"
 #include "uds/uds_util.h"
 
-static const char *socket_path;            /* removed at exit when set */
-
-static void remove_socket(void)
-{
-    if (socket_path != NULL)
-        unlink(socket_path);
-}
-
-/* Wait until FD is readable.  A stop signal ends the program: exit() runs
- * remove_socket. */
+/* Wait until FD is readable.  A stop signal ends the program: exit()
+ * removes the socket file (uds_listen). */
 static void wait_readable(int fd, const sigset_t *wait_mask, const char *what)
 {
     struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -47,24 +38,7 @@ int main(int argc, char *argv[])
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)   /* stdout may be a pipe */
         err_exit("signal(SIGPIPE)");
 
-    struct sockaddr_un sa;
-    socklen_t len = 0;
-    if (uds_address(&sa, &len, argv[1]) == -1)
-        err_exit("%s", argv[1]);
-    int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (lsock == -1)
-        err_exit("socket");
-    mode_t old_mask = umask(0177);          /* socket file mode 0600 */
-    if (bind(lsock, (struct sockaddr *)&sa, len) == -1)
-        err_exit("bind %s", argv[1]);
-    umask(old_mask);
-    if (argv[1][0] != '@') {
-        socket_path = argv[1];
-        if (atexit(remove_socket) != 0)
-            fatal("atexit failed");
-    }
-    if (listen(lsock, 1) == -1)
-        err_exit("listen");
+    int lsock = uds_listen(argv[1], 0, 1);
     printf("listening on %s\n", argv[1]);
     flush_stdout();
 

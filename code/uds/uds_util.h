@@ -3,6 +3,8 @@
  *
  * uds_address   fill a sockaddr_un, refusing names that do not fit
  * uds_connect   a stream socket connected to a name
+ * uds_bind      a socket bound to a name, its socket file mode 0600
+ * uds_listen    a server's listening socket, its file removed at exit
  * uds_send_cmsg send one byte with one control message (uds_send_fd's core)
  * uds_send_fd   send one open file descriptor over a UDS (SCM_RIGHTS)
  * uds_recv_fd   receive one
@@ -14,8 +16,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -73,6 +77,61 @@ static inline int uds_connect(const char *name)
         errno = saved;
         return -1;
     }
+    return sock;
+}
+
+/* A new socket of TYPE (SOCK_STREAM, SOCK_DGRAM...; close-on-exec, and
+ * SOCK_NONBLOCK if TYPE has it) bound to NAME, as uds_address reads it.
+ * A path's socket file is created with mode 0600: bind runs under umask
+ * 0177, and the old umask comes back after it.  Returns the socket, or -1
+ * with errno set by uds_address, socket or bind (EADDRINUSE: NAME is in
+ * use, by a socket or any other file). */
+static inline int uds_bind(int type, const char *name)
+{
+    struct sockaddr_un sa;
+    socklen_t len = 0;
+    if (uds_address(&sa, &len, name) == -1)
+        return -1;
+    int sock = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (sock == -1)
+        return -1;
+    mode_t old_mask = umask(0177);          /* the socket file gets 0600 */
+    int rc = bind(sock, (struct sockaddr *)&sa, len);
+    int saved = errno;
+    umask(old_mask);
+    if (rc == -1) {
+        close(sock);
+        errno = saved;
+        return -1;
+    }
+    return sock;
+}
+
+/* The path of the socket file that uds_listen created, or NULL: removed
+ * at exit.  A program that removes the file itself sets it to NULL first. */
+static const char *uds_socket_file;
+
+static inline void uds_remove_socket_file(void)
+{
+    if (uds_socket_file != NULL)
+        unlink(uds_socket_file);            /* best effort on error exits */
+}
+
+/* A server's listening stream socket on NAME (close-on-exec; FLAGS is 0 or
+ * SOCK_NONBLOCK), with a queue of BACKLOG: uds_bind, then listen.  Any
+ * failure ends the program (err_exit).  A path's socket file is removed
+ * by exit() (atexit), on every error path after bind too.  Call it once. */
+static inline int uds_listen(const char *name, int flags, int backlog)
+{
+    if (atexit(uds_remove_socket_file) != 0)
+        fatal("atexit failed");
+    int sock = uds_bind(SOCK_STREAM | flags, name);
+    if (sock == -1)
+        err_exit("bind %s", name);
+    if (name[0] != '@')
+        uds_socket_file = name;
+    if (listen(sock, backlog) == -1)
+        err_exit("listen");
     return sock;
 }
 

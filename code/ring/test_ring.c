@@ -1175,12 +1175,8 @@ static void ring_send_fails_when_nothing_was_read(void **state)
     char dir[] = "/tmp/ring-test-XXXXXX", sock[64];
     assert_non_null(mkdtemp(dir));
     snprintf(sock, sizeof sock, "%s/sock", dir);
-    struct sockaddr_un sa;
-    socklen_t len = 0;
-    assert_int_equal(uds_address(&sa, &len, sock), 0);
-    int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int ls = uds_bind(SOCK_STREAM, sock);       /* chapter 5's uds_util.h */
     assert_true(ls >= 0);
-    assert_int_equal(bind(ls, (struct sockaddr *)&sa, len), 0);
     assert_int_equal(listen(ls, 1), 0);
     pid_t s = start_send(sock, "one\ntwo\n", NULL);
     int conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC);

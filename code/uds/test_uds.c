@@ -71,14 +71,11 @@ static void close_pair(int sv[2])
     assert_int_equal(close(sv[1]), 0);
 }
 
+/* A socket of TYPE bound to NAME (uds_bind, which must succeed). */
 static int bound_socket(int type, const char *name)
 {
-    struct sockaddr_un sa;
-    socklen_t len = 0;
-    assert_int_equal(uds_address(&sa, &len, name), 0);
-    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    int fd = uds_bind(type, name);
     assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, len), 0);
     return fd;
 }
 

@@ -716,11 +716,17 @@ static void epoll_close_does_not_remove_dup(void **state)
 
 struct wake_row { double median, low, high; unsigned runs; size_t round_trips; };
 
+/* tu_start setup: RLIMIT_NOFILE becomes *ARG (a struct rlimit), unless
+ * its soft limit is 0. */
+static int set_nofile(const void *arg)
+{
+    const struct rlimit *rl = arg;
+    return rl->rlim_cur == 0 ? 0 : setrlimit(RLIMIT_NOFILE, rl);
+}
+
 static int run_wake(const char *const args[], rlim_t soft, rlim_t hard,
                     char *out, size_t size)
 {
-    char prog[4096];
-    tu_program_path(prog, sizeof prog, "compare/bench_ipc");
     char *argv[16] = { "bench_ipc", "-k", "wake" };
     int n = 3;
     for (; args[n - 3] != NULL; n++) {
@@ -728,24 +734,13 @@ static int run_wake(const char *const args[], rlim_t soft, rlim_t hard,
         argv[n] = (char *)args[n - 3];
     }
     argv[n] = NULL;
-    int fd[2];
-    assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid != -1);
-    if (pid == 0) {
-        struct rlimit rl = { soft, hard };
-        if ((soft != 0 && setrlimit(RLIMIT_NOFILE, &rl) == -1)
-            || dup2(fd[1], STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        execv(prog, argv);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    ssize_t got = read_full(fd[0], out, size - 1);
-    assert_true(got >= 0 && (size_t)got < size - 1);   /* all of it */
-    out[got] = '\0';
-    assert_int_equal(close(fd[0]), 0);
+    const struct rlimit rl = { soft, hard };
+    const struct tu_start_opts opts = {
+        .out = TU_OUT_STDOUT_STDERR, .setup = set_nofile, .arg = &rl,
+    };
+    int fd;
+    pid_t pid = tu_start("compare/bench_ipc", argv, &fd, &opts);
+    assert_true(tu_read_all(fd, out, size) < size - 1);     /* all of it */
     return tu_wait_exit(pid);
 }
 
@@ -858,14 +853,32 @@ static int read_line(int fd, char *buf, size_t size, int ms)
     return (int)n;
 }
 
+/* tu_start setup: SIGPIPE's default action back (main() ignores it). */
+static int default_sigpipe(const void *arg)
+{
+    (void)arg;
+    return signal(SIGPIPE, SIG_DFL) == SIG_ERR ? -1 : 0;
+}
+
+/* Start evloop with ARGV, its stdout on a pipe (s->out), and wait for
+ * its "listening on" line.  If the test dies, it gets SIGTERM and cleans
+ * up (tu_start). */
+static void run_server(struct server *s, char *const argv[])
+{
+    const struct tu_start_opts opts = { .setup = default_sigpipe };
+    s->pid = tu_start("epoll/evloop", argv, &s->out, &opts);
+    char line[512], want[512];
+    snprintf(want, sizeof want, "listening on %s%s\n", s->path, s->also);
+    assert_true(read_line(s->out, line, sizeof line, 5000) > 0);
+    assert_string_equal(line, want);
+}
+
 static void start_server(struct server *s, const char *const args[])
 {
     strcpy(s->dir, "/tmp/evloop-test-XXXXXX");
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->path, sizeof s->path, "%s/e.sock", s->dir);
     s->also[0] = '\0';
-    char prog[4096];
-    tu_program_path(prog, sizeof prog, "epoll/evloop");
     char *argv[32];
     int n = 0;
     for (; args[n] != NULL; n++) {
@@ -877,26 +890,7 @@ static void start_server(struct server *s, const char *const args[])
         }
     }
     argv[n] = NULL;
-    int fd[2];
-    assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
-    fflush(NULL);
-    s->pid = fork();
-    assert_true(s->pid != -1);
-    if (s->pid == 0) {
-        /* If the test dies, the server gets SIGTERM and cleans up. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1
-            || signal(SIGPIPE, SIG_DFL) == SIG_ERR  /* main() ignores it */
-            || dup2(fd[1], STDOUT_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        execv(prog, argv);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    s->out = fd[0];
-    char line[512], want[512];
-    snprintf(want, sizeof want, "listening on %s%s\n", s->path, s->also);
-    assert_true(read_line(s->out, line, sizeof line, 5000) > 0);
-    assert_string_equal(line, want);
+    run_server(s, argv);
 }
 
 static void stop_server(struct server *s, int sig)
@@ -1184,22 +1178,7 @@ static void evloop_checks_arguments(void **state)
 }
 static pid_t start_fifo_client(const char *dir, const char *text, int *out)
 {
-    char prog[4096];
-    tu_program_path(prog, sizeof prog, "fifo/fifo_client");
-    int fd[2];
-    assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid != -1);
-    if (pid == 0) {
-        if (dup2(fd[1], STDOUT_FILENO) == -1)
-            _exit(TU_CHILD_SETUP_FAILED);
-        execl(prog, "fifo_client", "-d", dir, text, (char *)NULL);
-        tu_exec_failed();
-    }
-    assert_int_equal(close(fd[1]), 0);
-    *out = fd[0];
-    return pid;
+    return tu_startl(out, NULL, "fifo/fifo_client", "-d", dir, text, (char *)NULL);
 }
 
 /* Wait for the client PID started on TEXT; it must print TEXT -> TEXT in
@@ -1434,26 +1413,8 @@ static void evloop_fifo_removed_on_every_exit(void **state)
     assert_true(exists(fifo) && exists(s.path));
     struct server again = s;
     snprintf(again.path, sizeof again.path, "%s/again.sock", s.dir);
-    {
-        char prog[4096], line[512], want[512];
-        tu_program_path(prog, sizeof prog, "epoll/evloop");
-        int fd[2];
-        assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
-        fflush(NULL);
-        again.pid = fork();
-        assert_true(again.pid != -1);
-        if (again.pid == 0) {
-            if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || dup2(fd[1], STDOUT_FILENO) == -1)
-                _exit(TU_CHILD_SETUP_FAILED);
-            execl(prog, "evloop", "-f", s.dir, again.path, (char *)NULL);
-            tu_exec_failed();
-        }
-        assert_int_equal(close(fd[1]), 0);
-        again.out = fd[0];
-        snprintf(want, sizeof want, "listening on %s%s\n", again.path, again.also);
-        assert_true(read_line(again.out, line, sizeof line, 5000) > 0);
-        assert_string_equal(line, want);
-    }
+    char *const again_argv[] = { "evloop", "-f", s.dir, again.path, NULL };
+    run_server(&again, again_argv);
     fifo_ask(s.dir, "from the leftover FIFO");
     assert_int_equal(unlink(s.path), 0);        /* the killed one's socket */
     stop_server(&again, SIGTERM);

@@ -27,19 +27,7 @@ static void on_signal(int sig)
  * blocked; they are let in only while ppoll waits (with mask WAIT_MASK). */
 static int accept_one_producer(const char *path, const sigset_t *wait_mask)
 {
-    struct sockaddr_un sa;
-    socklen_t len;
-    if (uds_address(&sa, &len, path) == -1)
-        fatal("%s: the socket path is too long", path);
-    int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (ls == -1)
-        err_exit("socket");
-    if (bind(ls, (struct sockaddr *)&sa, len) == -1)
-        err_exit("bind %s", path);
-    if (listen(ls, 1) == -1) {
-        unlink(path);
-        err_exit("listen");
-    }
+    int ls = uds_listen(path, 0, 1);        /* chapter 5: 0600, removed at exit */
     int conn = -1;
     struct pollfd p = { .fd = ls, .events = POLLIN };
     while (conn == -1 && !stop) {
@@ -52,6 +40,7 @@ static int accept_one_producer(const char *path, const sigset_t *wait_mask)
             break;
     }
     int saved = errno;
+    uds_socket_file = NULL;                 /* removed here, not at exit */
     if (path[0] != '@' && unlink(path) == -1 && errno != ENOENT)
         err_exit("unlink %s", path);
     if (conn == -1) {

@@ -772,6 +772,18 @@ static void uds_server_socket_mode_0600(void **state)
     assert_true(S_ISSOCK(st.st_mode));
     assert_int_equal(st.st_mode & 0777, 0600);
     server_stop(&s, SIGTERM, t.path);
+
+    char line[256];
+    int out;
+    old = umask(0);                             /* the other server too */
+    pid_t r = tu_startl(&out, uds_child, "uds/uds_fd_receiver", t.path, (char *)NULL);
+    umask(old);
+    read_line(out, line, sizeof line);          /* listening on ... */
+    assert_int_equal(lstat(t.path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(kill(r, SIGTERM), 0);
+    assert_int_equal(tu_wait_exit(r), 1);
+    assert_int_equal(close(out), 0);
     tdir_remove(&t);
 }
 
@@ -1064,6 +1076,43 @@ static void uds_server_removes_socket_on_signal(void **state)
     }
 }
 
+static void uds_listen_leaves_a_taken_name_alone(void **state)
+{
+    (void)state;
+    struct tdir t;
+    struct stat st;
+    char out[512], line[256];
+    tdir_make(&t);
+    int fd = open(t.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+    char *receiver[] = { "uds_fd_receiver", t.path, NULL };
+    int status = tu_run("uds/uds_fd_receiver", receiver, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(out, "Address already in use"));
+    assert_int_equal(lstat(t.path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));           /* left alone */
+    assert_int_equal(unlink(t.path), 0);
+
+    int first_out;
+    pid_t first = tu_startl(&first_out, uds_child, "uds/uds_fd_receiver", t.path, (char *)NULL);
+    read_line(first_out, line, sizeof line);    /* listening on ... */
+    status = tu_run("uds/uds_fd_receiver", receiver, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(out, "Address already in use"));
+    char *sender[] = { "uds_fd_sender", t.path, "still there", NULL };
+    status = tu_run("uds/uds_fd_sender", sender, out, sizeof out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);   /* the first one got it */
+    assert_int_equal(tu_wait_exit(first), 0);
+    read_line(first_out, line, sizeof line);
+    assert_non_null(strstr(line, "still there"));
+    assert_int_equal(close(first_out), 0);
+    tdir_remove(&t);                            /* the first removed its socket */
+}
+
 /* Send "c" on SOCK with an SCM_CREDENTIALS message holding CRED. */
 static ssize_t send_with_creds(int sock, struct ucred cred)
 {
@@ -1301,6 +1350,7 @@ int main(void)
         TU_TEST(uds_echo_client_round_trip),
         TU_TEST(uds_server_socket_mode_0600),
         TU_TEST(uds_server_stale_and_live_socket),
+        TU_TEST(uds_listen_leaves_a_taken_name_alone),
         TU_TEST(uds_server_refuses_other_uid),
         TU_TEST_SECONDS(uds_server_fifty_concurrent_clients, 90),
         TU_TEST_SECONDS(uds_server_partial_writes_large_message, 60),

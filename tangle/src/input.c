@@ -18,12 +18,12 @@ size_t tgl_utf8_check(const char *buf, size_t len)
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
     while (i < len) {
-        while (i + 32 <= len) {              /* the fast path: 32 ASCII bytes at a time */
-            uint64_t w[4];
-            memcpy(w, s + i, 32);
-            if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+        while (i + 64 <= len) {              /* the fast path: 64 ASCII bytes at a time */
+            uint64_t w[8];
+            memcpy(w, s + i, 64);
+            if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) & 0x8080808080808080ULL)
                 break;
-            i += 32;
+            i += 64;
         }
         if (i == len)
             break;

@@ -16,11 +16,11 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
     unsigned errors = 0;
     size_t cap = 0;
     const char *t = b->text;
-    for (unsigned k = 0; k < b->nlines; k++) {
-        size_t pos = k ? b->line_end[k - 1] : 0, i = pos, e = b->line_end[k] - 1;
-        while (i < e && blank(t[i]))
+    for (size_t k = 0, pos = 0; k < b->nlines; pos = b->line_end[k++]) {
+        size_t i = pos, e = b->line_end[k] - 1;
+        while (blank(t[i]))                         /* the line's '\n' stops it */
             i++;
-        if (e - i < 5 || t[i] != '<' || t[i + 1] != '<')
+        if (t[i] != '<' || t[i + 1] != '<' || e - i < 5)
             continue;                               /* the usual line: text */
         while (blank(t[e - 1]))
             e--;

@@ -12,38 +12,50 @@
 
 #include "tangle.h"
 
+/* Are the 32 bytes at S all ASCII? */
+static bool ascii32(const unsigned char *s)
+{
+    uint64_t w[4];
+    memcpy(w, s, 32);
+    return ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) == 0;
+}
+
+/* Unicode's table of well-formed sequences (Table 3-7): the first byte
+ * gives the length and the range of the second byte, which rules out
+ * overlong forms, surrogates and code points past U+10FFFF; the bytes
+ * after it are 80..BF. */
 size_t tgl_utf8_check(const char *buf, size_t len)
 {
-    static const unsigned min[] = { 0, 0x80, 0x800, 0x10000 };  /* by length: shortest form */
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
     while (i < len) {
-        while (i + 32 <= len) {              /* the fast path: 32 ASCII bytes at a time */
-            uint64_t w[4];
-            memcpy(w, s + i, 32);
-            if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
-                break;
-            i += 32;
-        }
-        if (i == len)
-            break;
-        unsigned c = s[i];
-        unsigned n = c < 0xC2 ? 4 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : c < 0xF5 ? 3 : 4;
+        unsigned c = s[i], lo = 0x80, hi = 0xBF;
         if (c < 0x80) {
             i++;
+            while (i + 32 <= len && ascii32(s + i))  /* code and English: long ASCII runs */
+                i += 32;
             continue;
         }
-        if (n == 4 || len - i <= n)
+        if (c >= 0xE1 && c <= 0xEF && c != 0xED && len - i >= 3 && (s[i + 1] & 0xC0) == 0x80
+            && (s[i + 2] & 0xC0) == 0x80) {
+            i += 3;                          /* the usual non-ASCII: Chinese and its punctuation */
+            continue;
+        }
+        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+        else if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+        if (c < 0xC2 || c > 0xF4 || len - i < n || s[i + 1] < lo || s[i + 1] > hi)
             return i;                        /* continuation byte, C0/C1, F5+, cut short */
-        unsigned cp = c & (0x3Fu >> n);
-        for (size_t k = 1; k <= n; k++) {
+        for (size_t k = 2; k < n; k++)
             if ((s[i + k] & 0xC0) != 0x80)
                 return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += n + 1;
+        i += n;
     }
     return len;
 }

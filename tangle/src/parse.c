@@ -295,11 +295,19 @@ static void end_line(struct parse_state *ps)
     ps->ends[ps->nlines++] = ps->len;
 }
 
+/* Move PS->cursor past the block's text that is the source's own. */
+static void catch_up(struct parse_state *ps)
+{
+    if (ps->src != NULL && (size_t)(ps->src + ps->len - ps->in->data) > ps->cursor)
+        ps->cursor = (size_t)(ps->src + ps->len - ps->in->data);
+}
+
 /* The rest of text(), kept out of its inner loop (not inlined). */
 __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *s,
                                                MD_SIZE size, struct parse_state *ps)
 {
     bool ours = in_buffer(ps, s);
+    catch_up(ps);
     if (ours && (size_t)(s - ps->in->data) + size > ps->cursor)
         ps->cursor = (size_t)(s - ps->in->data) + size;
     if (ps->code == TANGLE_CODE || ps->code == OTHER_CODE) {
@@ -319,27 +327,30 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
 
 /* md4c's text.  In a tangle block, while the text is the source's own (a
  * pointer into it, or md4c's "\n" or indentation where the source has the
- * same), it is only counted: parsing's inner loop. */
+ * same), it is only counted: parsing's inner loop.  (PS->cursor catches
+ * up with it in text_slow and leave_block.) */
 static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
 {
     struct parse_state *ps = userdata;
-    const char *data = ps->in->data, *at = ps->src ? ps->src + ps->len : data;
     ps->prev_p = true;               /* text in a block, or straight in a list item */
-    if (ps->code != TANGLE_CODE || ps->src == NULL || size > ps->in->len - (size_t)(at - data))
+    if (ps->code != TANGLE_CODE || ps->src == NULL)
         return text_slow(type, s, size, ps);
-    if (s == at) {
-        ps->cursor = (size_t)(s + size - data);      /* the furthest yet */
-        if (ps->divs > 0)
-            check_code_line(ps, s, size);
-    } else {
-        for (size_t i = 0; i < size; i++)            /* md4c's "\n" or indentation */
-            if (s[i] != at[i] || in_buffer(ps, s))
-                return text_slow(type, s, size, ps);
+    const char *at = ps->src + ps->len;
+    if (s != at) {                   /* md4c's own bytes: are they the source's? */
+        size_t i = 0;
+        if (in_buffer(ps, s) || size > (size_t)(ps->in->data + ps->in->len - at))
+            return text_slow(type, s, size, ps);
+        while (i < size && s[i] == at[i])
+            i++;
+        if (i < size)
+            return text_slow(type, s, size, ps);
         if (size == 1 && *s == '\n') {
             if (ps->nlines == ps->cap_lines)
                 TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
             ps->ends[ps->nlines++] = ps->len + 1;
         }
+    } else if (ps->divs > 0) {
+        check_code_line(ps, s, size);
     }
     ps->len += size;
     return 0;
@@ -519,6 +530,7 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     if (type != MD_BLOCK_CODE)
         return 0;
     if (ps->code == TANGLE_CODE) {
+        catch_up(ps);
         if (ps->len > (ps->nlines ? ps->ends[ps->nlines - 1] : 0))
             end_line(ps);                        /* md4c always ends lines; be safe */
         finish_block(ps);

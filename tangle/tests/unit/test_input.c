@@ -88,6 +88,24 @@ static void test_input_utf8(void **state)
         { "\xF4\x90\x80\x80", 0 },        /* above U+10FFFF */
         { "ab\xE2\x82", 2 },              /* truncated */
         { "\x80", 0 },                    /* lone continuation byte */
+        /* Each lead byte's own range for the byte after it (Unicode's
+         * Table 3-7), and the 3-byte characters of Chinese text. */
+        { "\xE4\xB8\xAD\xE6\x96\x87\xEF\xBC\x8C\xE3\x80\x82", 12 },  /* 中文，。 */
+        { "\xE0\x9F\xBF", 0 },          /* overlong U+07FF */
+        { "\xE0\xA0\x80", 3 },          /* U+0800 */
+        { "\xED\x9F\xBF\xEE\x80\x80", 6 },  /* U+D7FF, U+E000 */
+        { "\xEF\xBF\xBF\xEF\xBF", 3 },  /* U+FFFF, then cut short */
+        { "\xE4\xB8\x41", 0 },          /* a 3-byte character with 'A' as its last byte */
+        { "\xE4\x41\xAD", 0 },
+        { "\xF0\x8F\xBF\xBF", 0 },      /* overlong U+FFFF */
+        { "\xF0\x90\x80\x80\xF4\x8F\xBF\xBF", 8 },  /* U+10000, U+10FFFF */
+        { "\xF1\x80\x80", 0 },          /* cut short */
+        { "\xF5\x80\x80\x80", 0 },
+        { "\xC2\x80\xDF\xBF\xC1\xBF", 4 },  /* U+0080, U+07FF, overlong */
+        /* ASCII runs of 32 bytes and more, and a bad byte right after one */
+        { "0123456789abcdef0123456789abcdef0123456789abcdef\xE4\xB8\xAD!", 52 },
+        { "0123456789abcdef0123456789abcdef0123456789abcdef\xFF", 48 },
+        { "x0123456789abcdef0123456789abcdef\x80", 33 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(tgl_utf8_check(cases[i].s, strlen(cases[i].s)), cases[i].bad);

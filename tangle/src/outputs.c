@@ -178,7 +178,7 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
         struct tgl_output *o = &v[n++];
         *o = (struct tgl_output){ .path = b->path, .root = b };
         text.len = 0;
-        char *msg = tgl_walk(dir, b->path, &o->where);
+        char *msg = tgl_walk(dir, b->path, &o->where, false);
         if (msg == NULL && expand_output(doc, dir, directives, o, classify, &text, &msg) < 0) {
             errors++;
             break;                               /* the limit is spent: so are the rest */

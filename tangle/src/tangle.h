@@ -343,10 +343,9 @@ struct tgl_where {
  * before, so that a folder swapped for a symlink later changes nothing.
  * Any symlink below DIR is an error; the file may be missing or a regular
  * file.  Returns NULL with W filled in, or an allocated message ("DIR/x is
- * a symlink: ...", "cannot check DIR/x: strerror").  tgl_walk_make also
- * makes the missing folders (write.c). */
-char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w);
-char *tgl_walk_make(struct tgl_dir *dir, const char *path, struct tgl_where *w);
+ * a symlink: ...", "cannot check DIR/x: strerror"; then W says where it
+ * stopped).  With MAKE, the missing folders are made on the way. */
+char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool make);
 
 /* ---- outputs.c: stage 3 ------------------------------------------------- */
 

@@ -7,10 +7,10 @@
  * changes nothing visible (the manifest is put back); then come the
  * renames (each atomic), the mode fixes, the pruning and the manifest.
  * Every name is relative to a folder descriptor from tgl_walk. */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,26 +53,14 @@ void tgl_hold_signals(sigset_t *old)
     sigprocmask(SIG_BLOCK, &fatal, old);
 }
 
-/* Does NAME[0..N) end in ".tangle-" and six letters or digits? */
-static bool ends_in_temp(const char *name, size_t n)
-{
-    size_t p = strlen(TEMP_PREFIX);
-    if (n < p + 6 || memcmp(name + n - 6 - p, TEMP_PREFIX, p) != 0)
-        return false;
-    for (size_t i = n - 6; i < n; i++)
-        if (!isalnum((unsigned char)name[i]))
-            return false;
-    return true;
-}
-
 /* Is NAME one of our temp files: ".tangle-XXXXXX.tmp", or
- * ".NAME.tangle-XXXXXX" from older versions of tangle? */
+ * ".NAME.tangle-XXXXXX" from older versions of tangle?  (X: a letter or a
+ * digit, as mkostemps makes them.) */
+#define X6 "[[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]]"
 static bool is_temp(const char *name)
 {
-    size_t n = strlen(name), s = strlen(TEMP_SUFFIX);
-    if (n == strlen(TEMP_PREFIX) + 6 + s && strcmp(name + n - s, TEMP_SUFFIX) == 0)
-        return ends_in_temp(name, n - s);
-    return name[0] == '.' && n >= 2 + strlen(TEMP_PREFIX) + 6 && ends_in_temp(name, n);
+    return fnmatch(TEMP_PREFIX X6 TEMP_SUFFIX, name, 0) == 0
+           || fnmatch(".?*" TEMP_PREFIX X6, name, 0) == 0;
 }
 
 /* Delete the temp files that a killed run left in the folder FD: regular
@@ -132,7 +120,7 @@ static void remove_empty_parents(struct tgl_dir *dir, const char *path)
     for (char *slash; (slash = strrchr(p, '/')) != NULL;) {
         *slash = '\0';
         struct tgl_where w;
-        free(tgl_walk(dir, p, &w));              /* a folder: "is a folder" */
+        free(tgl_walk(dir, p, &w, false));       /* a folder: "is a folder" */
         if (!w.exists || !S_ISDIR(w.st.st_mode) || unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1)
             break;
     }
@@ -153,7 +141,7 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
         struct tgl_where w;
         if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
             continue;
-        char *msg = bad ? NULL : tgl_walk(dir, entry, &w);
+        char *msg = bad ? NULL : tgl_walk(dir, entry, &w, false);
         if (bad || msg) {
             tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
                         bad ? bad : msg);
@@ -236,7 +224,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
         struct tgl_output *o = &outs[i];
         if (o->act != TGL_CREATE && o->act != TGL_CHANGE)
             continue;
-        char *msg = tgl_walk_make(dir, o->path, &o->where);
+        char *msg = tgl_walk(dir, o->path, &o->where, true);
         if (msg != NULL) {
             tgl_error(doc->diag, doc->inputs[o->root->input].path, o->root->line,
                       "file=\"%s\": %s", o->path, msg);

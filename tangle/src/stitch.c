@@ -433,7 +433,8 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
             tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": %s",
                       b->path, msg);
         else if (fd == -1 || tgl_read_fd(fd, &f->disk, TGL_MAX_OUTPUT) != 0)
-            tgl_error(doc->diag, f->full, 0, "cannot read it (%s): run tangle first",
+            tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": cannot "
+                      "read %s (%s): run tangle first", b->path, f->full,
                       strerror(w.exists ? errno : ENOENT));
         if (fd != -1)
             close(fd);

@@ -126,8 +126,7 @@ static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, bool directiv
     struct tgl_expand_opts opts = { .line_directives = directives, .sink = compare_piece,
                                     .ctx = &c };
     o->act = classify && w->exists ? TGL_CHANGE : TGL_CREATE;
-    if (o->act == TGL_CHANGE && S_ISREG(w->st.st_mode)
-        && (c.fd = tgl_open_file(w->fd, w->rest)) == -1)
+    if (o->act == TGL_CHANGE && (c.fd = tgl_open_file(w->fd, w->rest)) == -1)
         return read_error(dir, o, errno, msg);
     int r = c.fd != -1 ? tgl_expand(doc, o->root, &opts, text) : 0;
     bool same = c.fd != -1 && c.same && c.at == c.size;
@@ -179,6 +178,10 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
         *o = (struct tgl_output){ .path = b->path, .root = b };
         text.len = 0;
         char *msg = tgl_walk(dir, b->path, &o->where, false);
+        if (msg != NULL && tgl_stale_in_way(old, b->path, &o->where)) {
+            free(msg);                           /* write.c prunes it first */
+            msg = NULL;
+        }
         if (msg == NULL && expand_output(doc, dir, directives, o, classify, &text, &msg) < 0) {
             errors++;
             break;                               /* the limit is spent: so are the rest */

@@ -397,9 +397,9 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
 
 enum tgl_mode { TGL_WRITE, TGL_CHECK };
 
-/* Bring DIR in line with OUTS (from tgl_build_outputs): write new and
- * changed files atomically, fix modes, delete the files listed in OLD that
- * are no longer produced, update the manifest, and first remove the temp
+/* Bring DIR in line with OUTS (from tgl_build_outputs): delete the files
+ * listed in OLD that are no longer produced, write new and changed files
+ * atomically, fix modes, update the manifest, and first remove the temp
  * files a killed run left.  TGL_CHECK writes nothing and prints each path
  * it would create, change or delete.  Returns 0 (nothing to do / done), 1
  * (check found differences) or 2 (an error, reported at the block). */
@@ -409,6 +409,11 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
  * template NAME ("...XXXXXX" and SUFFIXLEN bytes more).  Returns 0, or -1
  * (errno set, NAME ""). */
 int tgl_write_temp(char *name, int suffixlen, const char *p, size_t n, mode_t mode);
+/* Is what tgl_walk found in the way of PATH (W, with its message) a stale
+ * file that pruning removes first: a regular file listed in OLD where a
+ * folder of PATH must go, or where PATH must go, a folder that pruning
+ * empties?  Then W says that PATH is missing. */
+bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w);
 /* Hold SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD) while
  * temp files exist. */
 void tgl_hold_signals(sigset_t *old);

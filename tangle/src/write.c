@@ -1,11 +1,18 @@
-/* write.c: stage 4: bring the output folder in line with the outputs.
- * When the run creates a file the manifest does not list, a manifest that
- * lists it (and everything listed before) comes first, so that a run
- * killed at any later point leaves only files the next run knows as its
- * own.  Then every new or changed file goes to a temp file in its folder,
- * all of them before the first rename, so that a failure (a full disk)
- * changes nothing visible (the manifest is put back); then come the
- * renames (each atomic), the mode fixes, the pruning and the manifest.
+/* write.c: stage 4: bring the output folder in line with the outputs, in
+ * an order that leaves the next run nothing it cannot clean up, however
+ * this one ends (SIGKILL included; the other fatal signals wait):
+ *   1. when the run creates a file the manifest does not list, a manifest
+ *      that lists it and everything listed before, so that a killed run
+ *      leaves only files the next run knows as its own;
+ *   2. pruning: the files listed before and no longer produced go, with
+ *      the folders this empties, so that a file can become a folder and a
+ *      folder a file;
+ *   3. every new or changed file to a temp file in its folder, all of them
+ *      before the first rename, so that a failure (a full disk) changes
+ *      nothing but the stale files, which no chapter makes any more (the
+ *      old manifest is put back);
+ *   4. the renames (each atomic) and the mode fixes; 5. the manifest.  A
+ *      failure in 4 or 5 leaves a manifest that lists every file there is.
  * Every name is relative to a folder descriptor from tgl_walk. */
 #include <dirent.h>
 #include <errno.h>
@@ -123,8 +130,53 @@ static void remove_empty_parents(struct tgl_dir *dir, const char *path)
         free(tgl_walk(dir, p, &w, false));       /* a folder: "is a folder" */
         if (!w.exists || !S_ISDIR(w.st.st_mode) || unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1)
             break;
+        free(dir->last);                         /* tgl_walk's last folder may be this one */
+        dir->last = NULL;
     }
     free(p);
+}
+
+/* The files listed in OLD below the folder NAME in FD (PATH from DIR), or
+ * -1 when pruning would not remove it: it holds something else than such
+ * files, our temp files, and folders that hold some such files. */
+static long only_stale(int fd, const char *name, const char *path, const struct tgl_manifest *old)
+{
+    int dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *dp = dfd == -1 ? NULL : fdopendir(dfd);
+    long n = dp == NULL ? -1 : 0;
+    struct stat st;
+    for (struct dirent *e; n >= 0 && (e = readdir(dp)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *p = tgl_path_join(path, e->d_name);
+        long k = -1;
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            k = -1;
+        else if (S_ISDIR(st.st_mode))
+            k = only_stale(dfd, e->d_name, p, old);
+        else if (S_ISREG(st.st_mode) && tgl_manifest_has(old, p) && !tgl_path_syntax_error(p))
+            k = 1;
+        else if (S_ISREG(st.st_mode) && is_temp(e->d_name))
+            k = 0;
+        n = k < 0 || (k == 0 && S_ISDIR(st.st_mode)) ? -1 : n + k;
+        free(p);
+    }
+    if (dp != NULL)
+        closedir(dp);
+    else if (dfd != -1)
+        close(dfd);
+    return n;
+}
+
+bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w)
+{
+    char *way = tgl_xstrndup(path, (size_t)(w->rest - path) + strcspn(w->rest, "/"));
+    bool stale = w->exists ? S_ISDIR(w->st.st_mode) && only_stale(w->fd, w->rest, way, old) > 0
+                           : S_ISREG(w->st.st_mode) && strchr(w->rest, '/') != NULL
+                                 && tgl_manifest_has(old, way);
+    free(way);
+    w->exists = w->exists && !stale;
+    return stale;
 }
 
 /* The one prune loop, over the files listed in OLD that no output writes
@@ -153,8 +205,8 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
                       strerror(errno));
             ret = -1;
         } else {
-            /* A killed run's temp files, in a folder no output uses any
-             * more (DIR's went first: the manifest's temp is there now). */
+            /* A killed run's temp files, in a folder no output may use any
+             * more (DIR's went first). */
             if (w.fd != -1 && w.fd != dir->fd)
                 remove_stale_temps(w.fd);
             remove_empty_parents(dir, entry);
@@ -165,9 +217,6 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
     return ret;
 }
 
-/* Write the outputs that changed and MANIFEST (when MCHANGED), prune (the
- * top of the file says in what order).  Returns 0, or 2 after an error
- * reported at the block; no temp file is left either way. */
 /* Replace DIR's manifest with TEXT[0..N) (a temp file, then a rename).
  * Returns 0, or -1 after reporting the error. */
 static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *text, size_t n)
@@ -184,9 +233,9 @@ static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *te
     return 0;
 }
 
-/* The manifest as it must be before the first file is made: MANIFEST plus
- * OLD's entries, when the run creates a file OLD does not list.  Returns
- * 0 when none is needed, 1 when it was written, -1 after an error. */
+/* Step 1, when the run creates a file OLD does not list: MANIFEST and
+ * OLD's other entries.  Returns 0 when none is needed, 1 when it was
+ * written, -1 after an error. */
 static int put_intent(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
                       const struct tgl_output *outs, size_t nouts,
                       const struct tgl_buf *manifest)
@@ -209,16 +258,22 @@ static int put_intent(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl
     return r == 0 ? 1 : -1;
 }
 
+/* Steps 1 to 5 (the top of the file), MANIFEST written when MCHANGED or
+ * after an intent manifest.  Returns 0, or 2 after an error reported at
+ * the block; no temp file is left either way. */
 static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
                      struct tgl_output *outs, size_t nouts, const struct tgl_buf *manifest,
                      bool mchanged)
 {
-    char(*temp)[48] = tgl_xcalloc(nouts + 1, sizeof *temp);  /* "": none */
+    char(*temp)[48] = tgl_xcalloc(nouts, sizeof *temp);  /* "": none */
     int ret = 2;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
     int intent = put_intent(doc, dir, old, outs, nouts, manifest);
+    bool restore = intent == 1;                  /* the old manifest, on a failure */
     if (intent == -1)
+        goto out;
+    if (prune(doc, dir, old, outs, nouts, true) != 0)
         goto out;
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
@@ -238,14 +293,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
     }
-    if (mchanged) {
-        snprintf(temp[nouts], sizeof *temp, TEMP_IN, dir->fd);
-        if (tgl_write_temp(temp[nouts], (int)strlen(TEMP_SUFFIX), manifest->data, manifest->len,
-                           0644) != 0) {
-            out_error(doc, dir, NULL, "write");
-            goto out;
-        }
-    }
+    restore = false;                             /* from here on, the intent manifest is true */
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (temp[i][0] && renameat(AT_FDCWD, temp[i], o->where.fd, o->where.rest) == -1) {
@@ -259,24 +307,17 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
     }
-    if (prune(doc, dir, old, outs, nouts, true) != 0)
+    if ((mchanged || intent == 1) && put_manifest(doc, dir, manifest->data, manifest->len) != 0)
         goto out;
-    if (mchanged && renameat(AT_FDCWD, temp[nouts], dir->fd, TGL_MANIFEST) == -1) {
-        out_error(doc, dir, NULL, "rename a temp file to");
-        goto out;
-    }
-    temp[nouts][0] = '\0';
     ret = 0;
 out:
-    for (size_t i = 0; i <= nouts; i++)
+    for (size_t i = 0; i < nouts; i++)
         if (temp[i][0] != '\0')
             unlink(temp[i]);
-    if (ret != 0 && intent == 1) {               /* put the old manifest back */
-        if (old->exists)
-            put_manifest(doc, dir, old->text.data ? old->text.data : "", old->text.len);
-        else
-            unlinkat(dir->fd, TGL_MANIFEST, 0);
-    }
+    if (restore && old->exists)
+        put_manifest(doc, dir, old->text.data, old->text.len);
+    else if (restore)
+        unlinkat(dir->fd, TGL_MANIFEST, 0);
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
     return ret;

@@ -1,9 +1,13 @@
 /* write.c: stage 4: bring the output folder in line with the outputs, in
  * an order that leaves the next run nothing it cannot clean up, however
  * this one ends (SIGKILL included; the other fatal signals wait):
- *   1. when the run creates a file the manifest does not list, a manifest
- *      that lists it and everything listed before, so that a killed run
- *      leaves only files the next run knows as its own;
+ *   1. before the first output is written, an intent manifest: it lists
+ *      the new files and everything listed before, behind an empty line
+ *      that no finished run writes.  So a killed run leaves only files the
+ *      next run knows as its own, and a manifest unlike the one that run
+ *      computes: the next run has work, and cleans every folder it opens
+ *      of temp files (a run with nothing to write cleans only DIR, the one
+ *      place a run killed before step 1 can have left one);
  *   2. pruning: the files listed before and no longer produced go, with
  *      the folders this empties, so that a file can become a folder and a
  *      folder a file;
@@ -233,19 +237,20 @@ static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *te
     return 0;
 }
 
-/* Step 1, when the run creates a file OLD does not list: MANIFEST and
- * OLD's other entries.  Returns 0 when none is needed, 1 when it was
- * written, -1 after an error. */
+/* Step 1, when the run writes a file: an empty line, MANIFEST and OLD's
+ * other entries.  Returns 0 when none is needed, 1 when it was written,
+ * -1 after an error. */
 static int put_intent(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
                       const struct tgl_output *outs, size_t nouts,
                       const struct tgl_buf *manifest)
 {
     size_t i = 0;
-    while (i < nouts && (outs[i].act != TGL_CREATE || tgl_manifest_has(old, outs[i].path)))
+    while (i < nouts && outs[i].act != TGL_CREATE && outs[i].act != TGL_CHANGE)
         i++;
     if (i == nouts)
         return 0;
     struct tgl_buf all = { 0 };
+    tgl_buf_addc(&all, '\n');
     tgl_buf_add(&all, manifest->data, manifest->len);
     for (size_t k = 0; k < old->n; k++)
         if (old->lines[k][0] != '\0'
@@ -273,6 +278,8 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
     bool restore = intent == 1;                  /* the old manifest, on a failure */
     if (intent == -1)
         goto out;
+    for (size_t i = 0; i < dir->nfds; i++)       /* a killed run's temp files */
+        remove_stale_temps(dir->fds[i]);
     if (prune(doc, dir, old, outs, nouts, true) != 0)
         goto out;
     for (size_t i = 0; i < nouts; i++) {
@@ -347,9 +354,7 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
             print_path(dir, TGL_MANIFEST);
         ret = work || mchanged;
     } else {
-        remove_stale_temps(dir->fd);             /* in every folder tgl_walk opened */
-        for (size_t i = 0; i < dir->nfds; i++)
-            remove_stale_temps(dir->fds[i]);
+        remove_stale_temps(dir->fd);             /* the top of the file says why only DIR */
         if (work || mchanged)
             ret = write_all(doc, dir, old, outs, nouts, &manifest, mchanged);
     }

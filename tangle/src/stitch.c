@@ -390,12 +390,12 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
         struct stat sb;
         if (texts[i].data == NULL)
             continue;
-        tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX", doc->inputs[i].path);
+        tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", doc->inputs[i].path);
         if (lstat(doc->inputs[i].path, &sb) == 0 && S_ISLNK(sb.st_mode))
             tgl_error(d, doc->inputs[i].path, 0, "a symlink: stitch would replace the link, "
                       "not the chapter it leads to; name the chapter itself");
         else if (lstat(doc->inputs[i].path, &sb) != 0
-                 || tgl_write_temp(tmp[i].data, 0, texts[i].data, texts[i].len,
+                 || tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
                                    sb.st_mode & 07777) != 0)
             tgl_sys_error(d, doc->inputs[i].path);
     }

@@ -406,9 +406,8 @@ enum tgl_mode { TGL_WRITE, TGL_CHECK };
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, enum tgl_mode mode);
 /* Write P[0..N) with exactly MODE to a new file mkostemps makes from the
- * template NAME ("...XXXXXX" and SUFFIXLEN bytes more).  Returns 0, or -1
- * (errno set, NAME ""). */
-int tgl_write_temp(char *name, int suffixlen, const char *p, size_t n, mode_t mode);
+ * template NAME ("...XXXXXX.tmp").  Returns 0, or -1 (errno set, NAME ""). */
+int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode);
 /* Is what tgl_walk found in the way of PATH (W, with its message) a stale
  * file that pruning removes first: a regular file listed in OLD where a
  * folder of PATH must go, or where PATH must go, a folder that pruning

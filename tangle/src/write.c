@@ -38,9 +38,9 @@
  * redirect a write. */
 #define TEMP_IN "/proc/self/fd/%d/" TEMP_PREFIX "XXXXXX" TEMP_SUFFIX
 
-int tgl_write_temp(char *name, int suffixlen, const char *p, size_t n, mode_t mode)
+int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode)
 {
-    int fd = mkostemps(name, suffixlen, O_CLOEXEC);
+    int fd = mkostemps(name, (int)strlen(TEMP_SUFFIX), O_CLOEXEC);
     if (fd != -1 && tgl_write_fd(fd, p, n) == 0 && fchmod(fd, mode) == 0 && close(fd) == 0)
         return 0;
     int e = errno;
@@ -227,7 +227,7 @@ static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *te
 {
     char temp[48];
     snprintf(temp, sizeof temp, TEMP_IN, dir->fd);
-    if (tgl_write_temp(temp, (int)strlen(TEMP_SUFFIX), text, n, 0644) != 0
+    if (tgl_write_temp(temp, text, n, 0644) != 0
         || renameat(AT_FDCWD, temp, dir->fd, TGL_MANIFEST) == -1) {
         out_error(doc, dir, NULL, "write");
         if (temp[0] != '\0')
@@ -294,8 +294,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
         snprintf(temp[i], sizeof *temp, TEMP_IN, o->where.fd);
-        if (tgl_write_temp(temp[i], (int)strlen(TEMP_SUFFIX), o->content.data, o->content.len,
-                           o->mode) != 0) {
+        if (tgl_write_temp(temp[i], o->content.data, o->content.len, o->mode) != 0) {
             out_error(doc, dir, o, "write");
             goto out;
         }

@@ -268,6 +268,15 @@ static void map_hunk(struct stitch *st, const struct file *f, const struct line 
     st->edits[st->nedits++] = e;
 }
 
+/* The line of DISK[0..N) where it first differs from TEXT[0..M). */
+static unsigned first_difference(const char *text, size_t m, const char *disk, size_t n)
+{
+    unsigned line = 1;
+    for (size_t k = 0; k < m && k < n && text[k] == disk[k]; k++)
+        line += disk[k] == '\n';
+    return line;
+}
+
 /* Diff F against the file on disk and map each hunk (errors reported). */
 static void diff_file(struct stitch *st, const struct file *f)
 {
@@ -275,11 +284,9 @@ static void diff_file(struct stitch *st, const struct file *f)
     size_t nh = 0, ng = split_lines(f->gen.data, f->gen.len, &gl);
     size_t nd = split_lines(f->disk.data, f->disk.len, &dl);
     struct hunk *h = diff(gl, ng, dl, nd, &nh);
-    size_t first = 0;                            /* the first changed line */
-    while (first < ng && first < nd && same(&gl[first], &dl[first]))
-        first++;
     if (h == NULL)
-        tgl_error(st->doc->diag, f->full, (unsigned)first + 1,
+        tgl_error(st->doc->diag, f->full,
+                  first_difference(f->gen.data, f->gen.len, f->disk.data, f->disk.len),
                   "too many changes for stitch: edit the chapter");
     if (f->disk.len > 0 && f->disk.data[f->disk.len - 1] != '\n')
         tgl_error(st->doc->diag, f->full, (unsigned)nd, "no newline at the end of the file: "
@@ -323,15 +330,6 @@ static void apply(const struct tgl_input *in, const struct edit *e, size_t n,
         done = to > done ? to : done;
     }
     tgl_buf_add(out, in->data + done, in->len - done);
-}
-
-/* The line of DISK[0..N) where it first differs from TEXT[0..M). */
-static unsigned first_difference(const char *text, size_t m, const char *disk, size_t n)
-{
-    unsigned line = 1;
-    for (size_t k = 0; k < m && k < n && text[k] == disk[k]; k++)
-        line += disk[k] == '\n';
-    return line;
 }
 
 /* Do the chapters, as TEXTS (data NULL: unchanged) has them, tangle to

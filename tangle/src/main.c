@@ -88,7 +88,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    status = tgl_sync(&doc, &out_dir, &old, outs, nouts, check ? TGL_CHECK : TGL_WRITE);
+    status = tgl_sync(&doc, &out_dir, &old, outs, nouts, check);
 out:
     tgl_dir_close(&out_dir, status == 2);
     for (size_t i = 0; i < nouts; i++)

@@ -330,13 +330,13 @@ out:
 }
 
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
-             struct tgl_output *outs, size_t nouts, enum tgl_mode mode)
+             struct tgl_output *outs, size_t nouts, bool check)
 {
     struct tgl_buf manifest = { 0 };
     bool work = false;
     for (size_t i = 0; i < nouts; i++) {
         work |= outs[i].act != TGL_SAME;
-        if (mode == TGL_CHECK && outs[i].act != TGL_SAME)
+        if (check && outs[i].act != TGL_SAME)
             print_path(dir, outs[i].path);
         tgl_buf_adds(&manifest, outs[i].path);
         tgl_buf_addc(&manifest, '\n');
@@ -347,7 +347,7 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
                     || (manifest.len > 0
                         && memcmp(old->text.data, manifest.data, manifest.len) != 0);
     int ret = 0;
-    if (mode == TGL_CHECK) {
+    if (check) {
         prune(doc, dir, old, outs, nouts, false);
         if (mchanged)
             print_path(dir, TGL_MANIFEST);

@@ -14,6 +14,7 @@ TANGLE_LIB_SRCS := $(filter-out tangle/src/main.c,$(TANGLE_SRCS))
 TANGLE_ASAN     := $(BUILD)/asan/tangle
 TANGLE_UNIT     := $(patsubst tangle/tests/unit/%.c,$(BUILD)/tangle-tests/%,$(wildcard tangle/tests/unit/test_*.c))
 TANGLE_UNIT_ASAN := $(patsubst tangle/tests/unit/%.c,$(BUILD)/tangle-tests/asan/%,$(wildcard tangle/tests/unit/test_*.c))
+TANGLE_DUMP     := $(BUILD)/tangle-tests/dump $(BUILD)/tangle-tests/asan/dump
 TANGLE_FUZZER   := $(BUILD)/fuzz/fuzz_tangle
 TANGLE_FUZZ_TOOL := $(BUILD)/fuzz/fuzz_tool
 FUZZ_COV        := -fprofile-instr-generate -fcoverage-mapping
@@ -36,6 +37,15 @@ $(BUILD)/tangle-tests/asan/test_%: tangle/tests/unit/test_%.c $(TANGLE_LIB_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARNINGS) $(SAN_FLAGS) -Itangle/src -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c -lcmocka
 
+# The parser's view of the blocks, for the pandoc cross-check.
+$(BUILD)/tangle-tests/dump: tangle/tests/dump.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARNINGS) $(CFLAGS) -Itangle/src -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c
+
+$(BUILD)/tangle-tests/asan/dump: tangle/tests/dump.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARNINGS) $(SAN_FLAGS) -Itangle/src -o $@ $< $(TANGLE_LIB_SRCS) -lmd4c
+
 $(TANGLE_FUZZER): tangle/fuzz/fuzz_tangle.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CSTD) $(WARNINGS) -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -43,7 +53,7 @@ $(TANGLE_FUZZER): tangle/fuzz/fuzz_tangle.c $(TANGLE_LIB_SRCS) $(TANGLE_HDRS)
 
 .PHONY: test-tangle test-tangle-unit test-tangle-fixtures fuzz bench-tangle
 
-test-tangle: $(TANGLE) $(TANGLE_ASAN) $(TANGLE_UNIT) $(TANGLE_UNIT_ASAN) ## all tangle tests (plain + ASan/UBSan)
+test-tangle: $(TANGLE) $(TANGLE_ASAN) $(TANGLE_UNIT) $(TANGLE_UNIT_ASAN) $(TANGLE_DUMP) ## all tangle tests (plain + ASan/UBSan)
 	@tangle/tests/run-all.sh $(TANGLE) $(TANGLE_ASAN) $(BUILD)/tangle-tests
 
 test-tangle-unit: $(TANGLE_UNIT) $(TANGLE_UNIT_ASAN)

@@ -11,7 +11,7 @@
  *   3. one output changed (its last line doubled), then tangle --stitch;
  *      when that succeeds, tangle --check must be clean
  *   4. tangle -o out F1             fewer chapters: the rest is pruned
- *   5. tangle -o out --list F... (odd-sized inputs: --line-directives), then --dump
+ *   5. tangle -o out --list F... (odd-sized inputs: --line-directives)
  * A contract broken on the way (2 or 3 finding work) aborts, so libFuzzer
  * reports it.
  * Run it with -close_fd_mask=3: tangle's messages are not wanted. */
@@ -164,8 +164,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < nfiles; i++)
         argv[first + 1 + i] = names[i];
     argv[first + 1 + nfiles] = NULL;
-    run(argc + 1, argv);
-    argv[first] = "--dump";
     run(argc + 1, argv);
     return 0;
 }

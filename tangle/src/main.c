@@ -4,11 +4,9 @@
  *
  * Exit status: 0 success, 1 when --check finds differences, 2 on any usage
  * or input error (reported as FILE:LINE: error: MESSAGE before anything is
- * written).  --dump (for the pandoc cross-check) prints every tangle block
- * as one JSON object per line and writes nothing. */
+ * written). */
 #include <getopt.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "tangle.h"
 
@@ -16,58 +14,13 @@ static const char usage_text[] =
     "Usage: tangle [-o DIR] [--check] [--list] [--line-directives] FILE.md...\n"
     "       tangle --stitch [-o DIR] FILE.md...\n";
 
-/* S[0..N) as a JSON string on stdout. */
-static void json_string(const char *s, size_t n)
-{
-    putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
-static void dump(const struct tgl_doc *doc)
-{
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        const struct tgl_block *b = doc->blocks[i];
-        const char *file = doc->inputs[b->input].path;
-        printf("{\"file\":");
-        json_string(file, strlen(file));
-        printf(",\"line\":%u,\"id\":", b->line);
-        json_string(b->name ? b->name : "", b->name ? strlen(b->name) : 0);
-        printf(",\"classes\":[");
-        for (size_t k = 0; k < b->attrs.nclasses; k++) {
-            printf("%s", k ? "," : "");
-            json_string(b->attrs.classes[k], strlen(b->attrs.classes[k]));
-        }
-        printf("],\"attrs\":[");
-        for (size_t k = 0; k < b->attrs.nkvs; k++) {
-            printf("%s[", k ? "," : "");
-            json_string(b->attrs.kvs[k].key, strlen(b->attrs.kvs[k].key));
-            putchar(',');
-            json_string(b->attrs.kvs[k].val, strlen(b->attrs.kvs[k].val));
-            putchar(']');
-        }
-        printf("],\"text\":");
-        json_string(b->text, b->len);
-        printf("}\n");
-    }
-}
-
 int main(int argc, char **argv)
 {
-    int check = 0, list = 0, directives = 0, want_dump = 0, stitch = 0, help = 0;
+    int check = 0, list = 0, directives = 0, stitch = 0, help = 0;
     const struct option longopts[] = {      /* getopt_long sets the flags itself */
         { "check", no_argument, &check, 1 },
         { "list", no_argument, &list, 1 },
         { "line-directives", no_argument, &directives, 1 },
-        { "dump", no_argument, &want_dump, 1 },
         { "stitch", no_argument, &stitch, 1 },
         { "help", no_argument, &help, 1 },
         { NULL, 0, NULL, 0 },
@@ -112,11 +65,6 @@ int main(int argc, char **argv)
 
     if (tgl_load(&doc, argv + optind, (size_t)(argc - optind)) != 0)
         goto out;
-    if (want_dump) {
-        dump(&doc);
-        status = 0;
-        goto out;
-    }
     if (tgl_link(&doc) != 0)
         goto out;
     if (stitch) {
@@ -140,7 +88,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    status = tgl_sync(&doc, &out_dir, &old, outs, nouts, check ? TGL_CHECK : TGL_WRITE);
+    status = tgl_sync(&doc, &out_dir, &old, outs, nouts, check);
 out:
     tgl_dir_close(&out_dir, status == 2);
     for (size_t i = 0; i < nouts; i++)

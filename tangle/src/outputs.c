@@ -99,26 +99,15 @@ static void compare_piece(void *ctx, const char *p, size_t n)
     }
 }
 
-/* *MSG = "cannot read DIR/PATH: strerror(E)" (allocated); returns 0. */
-static int read_error(const struct tgl_dir *dir, const struct tgl_output *o, int e, char **msg)
-{
-    char *full = tgl_path_join(dir->path, o->path);
-    struct tgl_buf m = { 0 };
-    tgl_buf_addf(&m, "cannot read %s: %s", full, strerror(e));
-    free(full);
-    *msg = m.data;
-    return 0;
-}
-
 /* Expand O's root and, when CLASSIFY, compare it with the file tgl_walk
  * found: set O's mode and action.  The file is opened once and compared
  * as the expansion grows (tgl_expand's sink), so that an unchanged big
  * file needs no buffer of its size (its page faults were a third of a
  * no-op run on a 15 MB output).  A file that must be written is expanded
- * (again) into TEXT.  Returns -1 (a limit, reported) or 0, with *MSG set
- * (allocated) when the file cannot be read. */
-static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, bool directives,
-                         struct tgl_output *o, bool classify, struct tgl_buf *text, char **msg)
+ * (again) into TEXT.  Returns -1 (a limit, reported) or 0, with *ERR set
+ * to the errno of a file that cannot be read. */
+static int expand_output(struct tgl_doc *doc, bool directives, struct tgl_output *o,
+                         bool classify, struct tgl_buf *text, int *err)
 {
     const struct tgl_where *w = &o->where;
     char disk[DISK_PIECE];
@@ -126,9 +115,10 @@ static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, bool directiv
     struct tgl_expand_opts opts = { .line_directives = directives, .sink = compare_piece,
                                     .ctx = &c };
     o->act = classify && w->exists ? TGL_CHANGE : TGL_CREATE;
-    if (o->act == TGL_CHANGE && S_ISREG(w->st.st_mode)
-        && (c.fd = tgl_open_file(w->fd, w->rest)) == -1)
-        return read_error(dir, o, errno, msg);
+    if (o->act == TGL_CHANGE && (c.fd = tgl_open_file(w->fd, w->rest)) == -1) {
+        *err = errno;
+        return 0;
+    }
     int r = c.fd != -1 ? tgl_expand(doc, o->root, &opts, text) : 0;
     bool same = c.fd != -1 && c.same && c.at == c.size;
     if (c.fd != -1)
@@ -136,8 +126,8 @@ static int expand_output(struct tgl_doc *doc, struct tgl_dir *dir, bool directiv
     opts.sink = NULL;
     if (r == 0 && !same && c.err == 0)
         r = tgl_expand(doc, o->root, &opts, text);
-    if (r != 0 || c.err != 0)
-        return r != 0 ? r : read_error(dir, o, c.err, msg);
+    if ((*err = c.err) != 0 || r != 0)
+        return r;
     if (!same)
         c.shebang = text->len >= 2 && text->data[0] == '#' && text->data[1] == '!';
     o->mode = c.shebang ? 0755 : 0644;
@@ -178,18 +168,27 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
         struct tgl_output *o = &v[n++];
         *o = (struct tgl_output){ .path = b->path, .root = b };
         text.len = 0;
-        char *msg = tgl_walk(dir, b->path, &o->where);
-        if (msg == NULL && expand_output(doc, dir, directives, o, classify, &text, &msg) < 0) {
+        char *msg = tgl_walk(dir, b->path, &o->where, false);
+        int err = 0;
+        if (msg != NULL && tgl_stale_in_way(old, b->path, &o->where)) {
+            free(msg);                           /* write.c prunes it first */
+            msg = NULL;
+        }
+        if (msg == NULL && expand_output(doc, directives, o, classify, &text, &err) < 0) {
             errors++;
             break;                               /* the limit is spent: so are the rest */
         }
-        if (msg == NULL && o->act == TGL_CHANGE && !tgl_manifest_has(old, b->path)) {
+        if (msg == NULL
+            && (err != 0 || (o->act == TGL_CHANGE && !tgl_manifest_has(old, b->path)))) {
             struct tgl_buf m = { 0 };
             char *full = tgl_path_join(dir->path, b->path);
             char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
-            tgl_buf_addf(&m, "%s exists, differs from what tangle would write, and is not "
-                         "in the manifest %s: tangle never overwrites a file it did not "
-                         "write (move it away first)", full, mpath);
+            if (err != 0)
+                tgl_buf_addf(&m, "cannot read %s: %s", full, strerror(err));
+            else
+                tgl_buf_addf(&m, "%s exists, differs from what tangle would write, and is "
+                             "not in the manifest %s: tangle never overwrites a file it did "
+                             "not write (move it away first)", full, mpath);
             free(mpath);
             free(full);
             msg = m.data;

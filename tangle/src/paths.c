@@ -135,8 +135,7 @@ static const char *wrong(mode_t m, bool folder)
     return S_ISREG(m) ? NULL : "exists and is not a regular file";
 }
 
-/* tgl_walk; with MAKE, each missing folder is made on the way. */
-static char *walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool make)
+char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool make)
 {
     const int folder = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     const char *slash = strrchr(path, '/');
@@ -180,14 +179,4 @@ static char *walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bo
     w->exists = true;
     const char *bad = wrong(w->st.st_mode, false);
     return bad ? why(dir, path, strlen(path), bad) : NULL;
-}
-
-char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w)
-{
-    return walk(dir, path, w, false);
-}
-
-char *tgl_walk_make(struct tgl_dir *dir, const char *path, struct tgl_where *w)
-{
-    return walk(dir, path, w, true);
 }

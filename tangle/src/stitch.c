@@ -268,6 +268,15 @@ static void map_hunk(struct stitch *st, const struct file *f, const struct line 
     st->edits[st->nedits++] = e;
 }
 
+/* The line of DISK[0..N) where it first differs from TEXT[0..M). */
+static unsigned first_difference(const char *text, size_t m, const char *disk, size_t n)
+{
+    unsigned line = 1;
+    for (size_t k = 0; k < m && k < n && text[k] == disk[k]; k++)
+        line += disk[k] == '\n';
+    return line;
+}
+
 /* Diff F against the file on disk and map each hunk (errors reported). */
 static void diff_file(struct stitch *st, const struct file *f)
 {
@@ -275,11 +284,9 @@ static void diff_file(struct stitch *st, const struct file *f)
     size_t nh = 0, ng = split_lines(f->gen.data, f->gen.len, &gl);
     size_t nd = split_lines(f->disk.data, f->disk.len, &dl);
     struct hunk *h = diff(gl, ng, dl, nd, &nh);
-    size_t first = 0;                            /* the first changed line */
-    while (first < ng && first < nd && same(&gl[first], &dl[first]))
-        first++;
     if (h == NULL)
-        tgl_error(st->doc->diag, f->full, (unsigned)first + 1,
+        tgl_error(st->doc->diag, f->full,
+                  first_difference(f->gen.data, f->gen.len, f->disk.data, f->disk.len),
                   "too many changes for stitch: edit the chapter");
     if (f->disk.len > 0 && f->disk.data[f->disk.len - 1] != '\n')
         tgl_error(st->doc->diag, f->full, (unsigned)nd, "no newline at the end of the file: "
@@ -323,15 +330,6 @@ static void apply(const struct tgl_input *in, const struct edit *e, size_t n,
         done = to > done ? to : done;
     }
     tgl_buf_add(out, in->data + done, in->len - done);
-}
-
-/* The line of DISK[0..N) where it first differs from TEXT[0..M). */
-static unsigned first_difference(const char *text, size_t m, const char *disk, size_t n)
-{
-    unsigned line = 1;
-    for (size_t k = 0; k < m && k < n && text[k] == disk[k]; k++)
-        line += disk[k] == '\n';
-    return line;
 }
 
 /* Do the chapters, as TEXTS (data NULL: unchanged) has them, tangle to
@@ -390,12 +388,12 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
         struct stat sb;
         if (texts[i].data == NULL)
             continue;
-        tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX", doc->inputs[i].path);
+        tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", doc->inputs[i].path);
         if (lstat(doc->inputs[i].path, &sb) == 0 && S_ISLNK(sb.st_mode))
             tgl_error(d, doc->inputs[i].path, 0, "a symlink: stitch would replace the link, "
                       "not the chapter it leads to; name the chapter itself");
         else if (lstat(doc->inputs[i].path, &sb) != 0
-                 || tgl_write_temp(tmp[i].data, 0, texts[i].data, texts[i].len,
+                 || tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
                                    sb.st_mode & 07777) != 0)
             tgl_sys_error(d, doc->inputs[i].path);
     }
@@ -427,13 +425,14 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
         f->full = tgl_path_join(dir->path, b->path);
         if (tgl_expand(doc, b, &opts, &f->gen) != 0)
             continue;
-        char *msg = tgl_walk(dir, b->path, &w);
+        char *msg = tgl_walk(dir, b->path, &w, false);
         int fd = msg || !w.exists ? -1 : tgl_open_file(w.fd, w.rest);
         if (msg != NULL)
             tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": %s",
                       b->path, msg);
         else if (fd == -1 || tgl_read_fd(fd, &f->disk, TGL_MAX_OUTPUT) != 0)
-            tgl_error(doc->diag, f->full, 0, "cannot read it (%s): run tangle first",
+            tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": cannot "
+                      "read %s (%s): run tangle first", b->path, f->full,
                       strerror(w.exists ? errno : ENOENT));
         if (fd != -1)
             close(fd);

@@ -343,10 +343,9 @@ struct tgl_where {
  * before, so that a folder swapped for a symlink later changes nothing.
  * Any symlink below DIR is an error; the file may be missing or a regular
  * file.  Returns NULL with W filled in, or an allocated message ("DIR/x is
- * a symlink: ...", "cannot check DIR/x: strerror").  tgl_walk_make also
- * makes the missing folders (write.c). */
-char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w);
-char *tgl_walk_make(struct tgl_dir *dir, const char *path, struct tgl_where *w);
+ * a symlink: ...", "cannot check DIR/x: strerror"; then W says where it
+ * stopped).  With MAKE, the missing folders are made on the way. */
+char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool make);
 
 /* ---- outputs.c: stage 3 ------------------------------------------------- */
 
@@ -396,20 +395,23 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
 
 /* ---- write.c: writing the output tree ----------------------------------- */
 
-enum tgl_mode { TGL_WRITE, TGL_CHECK };
-
-/* Bring DIR in line with OUTS (from tgl_build_outputs): write new and
- * changed files atomically, fix modes, delete the files listed in OLD that
- * are no longer produced, update the manifest, and first remove the temp
- * files a killed run left.  TGL_CHECK writes nothing and prints each path
- * it would create, change or delete.  Returns 0 (nothing to do / done), 1
- * (check found differences) or 2 (an error, reported at the block). */
+/* Bring DIR in line with OUTS (from tgl_build_outputs): delete the files
+ * listed in OLD that are no longer produced, write new and changed files
+ * atomically, fix modes, update the manifest, and first remove the temp
+ * files a killed run left.  With CHECK it writes nothing, and prints each
+ * path it would create, change or delete.  Returns 0 (nothing to do /
+ * done), 1 (check found differences) or 2 (an error, reported at the
+ * block). */
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
-             struct tgl_output *outs, size_t nouts, enum tgl_mode mode);
+             struct tgl_output *outs, size_t nouts, bool check);
 /* Write P[0..N) with exactly MODE to a new file mkostemps makes from the
- * template NAME ("...XXXXXX" and SUFFIXLEN bytes more).  Returns 0, or -1
- * (errno set, NAME ""). */
-int tgl_write_temp(char *name, int suffixlen, const char *p, size_t n, mode_t mode);
+ * template NAME ("...XXXXXX.tmp").  Returns 0, or -1 (errno set, NAME ""). */
+int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode);
+/* Is what tgl_walk found in the way of PATH (W, with its message) a stale
+ * file that pruning removes first: a regular file listed in OLD where a
+ * folder of PATH must go, or where PATH must go, a folder that pruning
+ * empties?  Then W says that PATH is missing. */
+bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w);
 /* Hold SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD) while
  * temp files exist. */
 void tgl_hold_signals(sigset_t *old);

@@ -1,16 +1,27 @@
-/* write.c: stage 4: bring the output folder in line with the outputs.
- * When the run creates a file the manifest does not list, a manifest that
- * lists it (and everything listed before) comes first, so that a run
- * killed at any later point leaves only files the next run knows as its
- * own.  Then every new or changed file goes to a temp file in its folder,
- * all of them before the first rename, so that a failure (a full disk)
- * changes nothing visible (the manifest is put back); then come the
- * renames (each atomic), the mode fixes, the pruning and the manifest.
+/* write.c: stage 4: bring the output folder in line with the outputs, in
+ * an order that leaves the next run nothing it cannot clean up, however
+ * this one ends (SIGKILL included; the other fatal signals wait):
+ *   1. before the first output is written, an intent manifest: it lists
+ *      the new files and everything listed before, behind an empty line
+ *      that no finished run writes.  So a killed run leaves only files the
+ *      next run knows as its own, and a manifest unlike the one that run
+ *      computes: the next run has work, and cleans every folder it opens
+ *      of temp files (a run with nothing to write cleans only DIR, the one
+ *      place a run killed before step 1 can have left one);
+ *   2. pruning: the files listed before and no longer produced go, with
+ *      the folders this empties, so that a file can become a folder and a
+ *      folder a file;
+ *   3. every new or changed file to a temp file in its folder, all of them
+ *      before the first rename, so that a failure (a full disk) changes
+ *      nothing but the stale files, which no chapter makes any more (the
+ *      old manifest is put back);
+ *   4. the renames (each atomic) and the mode fixes; 5. the manifest.  A
+ *      failure in 4 or 5 leaves a manifest that lists every file there is.
  * Every name is relative to a folder descriptor from tgl_walk. */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +38,9 @@
  * redirect a write. */
 #define TEMP_IN "/proc/self/fd/%d/" TEMP_PREFIX "XXXXXX" TEMP_SUFFIX
 
-int tgl_write_temp(char *name, int suffixlen, const char *p, size_t n, mode_t mode)
+int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode)
 {
-    int fd = mkostemps(name, suffixlen, O_CLOEXEC);
+    int fd = mkostemps(name, (int)strlen(TEMP_SUFFIX), O_CLOEXEC);
     if (fd != -1 && tgl_write_fd(fd, p, n) == 0 && fchmod(fd, mode) == 0 && close(fd) == 0)
         return 0;
     int e = errno;
@@ -53,26 +64,14 @@ void tgl_hold_signals(sigset_t *old)
     sigprocmask(SIG_BLOCK, &fatal, old);
 }
 
-/* Does NAME[0..N) end in ".tangle-" and six letters or digits? */
-static bool ends_in_temp(const char *name, size_t n)
-{
-    size_t p = strlen(TEMP_PREFIX);
-    if (n < p + 6 || memcmp(name + n - 6 - p, TEMP_PREFIX, p) != 0)
-        return false;
-    for (size_t i = n - 6; i < n; i++)
-        if (!isalnum((unsigned char)name[i]))
-            return false;
-    return true;
-}
-
 /* Is NAME one of our temp files: ".tangle-XXXXXX.tmp", or
- * ".NAME.tangle-XXXXXX" from older versions of tangle? */
+ * ".NAME.tangle-XXXXXX" from older versions of tangle?  (X: a letter or a
+ * digit, as mkostemps makes them.) */
+#define X6 "[[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]]"
 static bool is_temp(const char *name)
 {
-    size_t n = strlen(name), s = strlen(TEMP_SUFFIX);
-    if (n == strlen(TEMP_PREFIX) + 6 + s && strcmp(name + n - s, TEMP_SUFFIX) == 0)
-        return ends_in_temp(name, n - s);
-    return name[0] == '.' && n >= 2 + strlen(TEMP_PREFIX) + 6 && ends_in_temp(name, n);
+    return fnmatch(TEMP_PREFIX X6 TEMP_SUFFIX, name, 0) == 0
+           || fnmatch(".?*" TEMP_PREFIX X6, name, 0) == 0;
 }
 
 /* Delete the temp files that a killed run left in the folder FD: regular
@@ -132,11 +131,56 @@ static void remove_empty_parents(struct tgl_dir *dir, const char *path)
     for (char *slash; (slash = strrchr(p, '/')) != NULL;) {
         *slash = '\0';
         struct tgl_where w;
-        free(tgl_walk(dir, p, &w));              /* a folder: "is a folder" */
+        free(tgl_walk(dir, p, &w, false));       /* a folder: "is a folder" */
         if (!w.exists || !S_ISDIR(w.st.st_mode) || unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1)
             break;
+        free(dir->last);                         /* tgl_walk's last folder may be this one */
+        dir->last = NULL;
     }
     free(p);
+}
+
+/* The files listed in OLD below the folder NAME in FD (PATH from DIR), or
+ * -1 when pruning would not remove it: it holds something else than such
+ * files, our temp files, and folders that hold some such files. */
+static long only_stale(int fd, const char *name, const char *path, const struct tgl_manifest *old)
+{
+    int dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *dp = dfd == -1 ? NULL : fdopendir(dfd);
+    long n = dp == NULL ? -1 : 0;
+    struct stat st;
+    for (struct dirent *e; n >= 0 && (e = readdir(dp)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *p = tgl_path_join(path, e->d_name);
+        long k = -1;
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            k = -1;
+        else if (S_ISDIR(st.st_mode))
+            k = only_stale(dfd, e->d_name, p, old);
+        else if (S_ISREG(st.st_mode) && tgl_manifest_has(old, p) && !tgl_path_syntax_error(p))
+            k = 1;
+        else if (S_ISREG(st.st_mode) && is_temp(e->d_name))
+            k = 0;
+        n = k < 0 || (k == 0 && S_ISDIR(st.st_mode)) ? -1 : n + k;
+        free(p);
+    }
+    if (dp != NULL)
+        closedir(dp);
+    else if (dfd != -1)
+        close(dfd);
+    return n;
+}
+
+bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w)
+{
+    char *way = tgl_xstrndup(path, (size_t)(w->rest - path) + strcspn(w->rest, "/"));
+    bool stale = w->exists ? S_ISDIR(w->st.st_mode) && only_stale(w->fd, w->rest, way, old) > 0
+                           : S_ISREG(w->st.st_mode) && strchr(w->rest, '/') != NULL
+                                 && tgl_manifest_has(old, way);
+    free(way);
+    w->exists = w->exists && !stale;
+    return stale;
 }
 
 /* The one prune loop, over the files listed in OLD that no output writes
@@ -153,7 +197,7 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
         struct tgl_where w;
         if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
             continue;
-        char *msg = bad ? NULL : tgl_walk(dir, entry, &w);
+        char *msg = bad ? NULL : tgl_walk(dir, entry, &w, false);
         if (bad || msg) {
             tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
                         bad ? bad : msg);
@@ -165,8 +209,8 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
                       strerror(errno));
             ret = -1;
         } else {
-            /* A killed run's temp files, in a folder no output uses any
-             * more (DIR's went first: the manifest's temp is there now). */
+            /* A killed run's temp files, in a folder no output may use any
+             * more (DIR's went first). */
             if (w.fd != -1 && w.fd != dir->fd)
                 remove_stale_temps(w.fd);
             remove_empty_parents(dir, entry);
@@ -177,16 +221,13 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
     return ret;
 }
 
-/* Write the outputs that changed and MANIFEST (when MCHANGED), prune (the
- * top of the file says in what order).  Returns 0, or 2 after an error
- * reported at the block; no temp file is left either way. */
 /* Replace DIR's manifest with TEXT[0..N) (a temp file, then a rename).
  * Returns 0, or -1 after reporting the error. */
 static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *text, size_t n)
 {
     char temp[48];
     snprintf(temp, sizeof temp, TEMP_IN, dir->fd);
-    if (tgl_write_temp(temp, (int)strlen(TEMP_SUFFIX), text, n, 0644) != 0
+    if (tgl_write_temp(temp, text, n, 0644) != 0
         || renameat(AT_FDCWD, temp, dir->fd, TGL_MANIFEST) == -1) {
         out_error(doc, dir, NULL, "write");
         if (temp[0] != '\0')
@@ -196,19 +237,20 @@ static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *te
     return 0;
 }
 
-/* The manifest as it must be before the first file is made: MANIFEST plus
- * OLD's entries, when the run creates a file OLD does not list.  Returns
- * 0 when none is needed, 1 when it was written, -1 after an error. */
+/* Step 1, when the run writes a file: an empty line, MANIFEST and OLD's
+ * other entries.  Returns 0 when none is needed, 1 when it was written,
+ * -1 after an error. */
 static int put_intent(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
                       const struct tgl_output *outs, size_t nouts,
                       const struct tgl_buf *manifest)
 {
     size_t i = 0;
-    while (i < nouts && (outs[i].act != TGL_CREATE || tgl_manifest_has(old, outs[i].path)))
+    while (i < nouts && outs[i].act != TGL_CREATE && outs[i].act != TGL_CHANGE)
         i++;
     if (i == nouts)
         return 0;
     struct tgl_buf all = { 0 };
+    tgl_buf_addc(&all, '\n');
     tgl_buf_add(&all, manifest->data, manifest->len);
     for (size_t k = 0; k < old->n; k++)
         if (old->lines[k][0] != '\0'
@@ -221,22 +263,30 @@ static int put_intent(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl
     return r == 0 ? 1 : -1;
 }
 
+/* Steps 1 to 5 (the top of the file), MANIFEST written when MCHANGED or
+ * after an intent manifest.  Returns 0, or 2 after an error reported at
+ * the block; no temp file is left either way. */
 static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
                      struct tgl_output *outs, size_t nouts, const struct tgl_buf *manifest,
                      bool mchanged)
 {
-    char(*temp)[48] = tgl_xcalloc(nouts + 1, sizeof *temp);  /* "": none */
+    char(*temp)[48] = tgl_xcalloc(nouts, sizeof *temp);  /* "": none */
     int ret = 2;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
     int intent = put_intent(doc, dir, old, outs, nouts, manifest);
+    bool restore = intent == 1;                  /* the old manifest, on a failure */
     if (intent == -1)
+        goto out;
+    for (size_t i = 0; i < dir->nfds; i++)       /* a killed run's temp files */
+        remove_stale_temps(dir->fds[i]);
+    if (prune(doc, dir, old, outs, nouts, true) != 0)
         goto out;
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (o->act != TGL_CREATE && o->act != TGL_CHANGE)
             continue;
-        char *msg = tgl_walk_make(dir, o->path, &o->where);
+        char *msg = tgl_walk(dir, o->path, &o->where, true);
         if (msg != NULL) {
             tgl_error(doc->diag, doc->inputs[o->root->input].path, o->root->line,
                       "file=\"%s\": %s", o->path, msg);
@@ -244,20 +294,12 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
         snprintf(temp[i], sizeof *temp, TEMP_IN, o->where.fd);
-        if (tgl_write_temp(temp[i], (int)strlen(TEMP_SUFFIX), o->content.data, o->content.len,
-                           o->mode) != 0) {
+        if (tgl_write_temp(temp[i], o->content.data, o->content.len, o->mode) != 0) {
             out_error(doc, dir, o, "write");
             goto out;
         }
     }
-    if (mchanged) {
-        snprintf(temp[nouts], sizeof *temp, TEMP_IN, dir->fd);
-        if (tgl_write_temp(temp[nouts], (int)strlen(TEMP_SUFFIX), manifest->data, manifest->len,
-                           0644) != 0) {
-            out_error(doc, dir, NULL, "write");
-            goto out;
-        }
-    }
+    restore = false;                             /* from here on, the intent manifest is true */
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (temp[i][0] && renameat(AT_FDCWD, temp[i], o->where.fd, o->where.rest) == -1) {
@@ -271,37 +313,30 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
     }
-    if (prune(doc, dir, old, outs, nouts, true) != 0)
+    if ((mchanged || intent == 1) && put_manifest(doc, dir, manifest->data, manifest->len) != 0)
         goto out;
-    if (mchanged && renameat(AT_FDCWD, temp[nouts], dir->fd, TGL_MANIFEST) == -1) {
-        out_error(doc, dir, NULL, "rename a temp file to");
-        goto out;
-    }
-    temp[nouts][0] = '\0';
     ret = 0;
 out:
-    for (size_t i = 0; i <= nouts; i++)
+    for (size_t i = 0; i < nouts; i++)
         if (temp[i][0] != '\0')
             unlink(temp[i]);
-    if (ret != 0 && intent == 1) {               /* put the old manifest back */
-        if (old->exists)
-            put_manifest(doc, dir, old->text.data ? old->text.data : "", old->text.len);
-        else
-            unlinkat(dir->fd, TGL_MANIFEST, 0);
-    }
+    if (restore && old->exists)
+        put_manifest(doc, dir, old->text.data, old->text.len);
+    else if (restore)
+        unlinkat(dir->fd, TGL_MANIFEST, 0);
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
     return ret;
 }
 
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
-             struct tgl_output *outs, size_t nouts, enum tgl_mode mode)
+             struct tgl_output *outs, size_t nouts, bool check)
 {
     struct tgl_buf manifest = { 0 };
     bool work = false;
     for (size_t i = 0; i < nouts; i++) {
         work |= outs[i].act != TGL_SAME;
-        if (mode == TGL_CHECK && outs[i].act != TGL_SAME)
+        if (check && outs[i].act != TGL_SAME)
             print_path(dir, outs[i].path);
         tgl_buf_adds(&manifest, outs[i].path);
         tgl_buf_addc(&manifest, '\n');
@@ -312,15 +347,13 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
                     || (manifest.len > 0
                         && memcmp(old->text.data, manifest.data, manifest.len) != 0);
     int ret = 0;
-    if (mode == TGL_CHECK) {
+    if (check) {
         prune(doc, dir, old, outs, nouts, false);
         if (mchanged)
             print_path(dir, TGL_MANIFEST);
         ret = work || mchanged;
     } else {
-        remove_stale_temps(dir->fd);             /* in every folder tgl_walk opened */
-        for (size_t i = 0; i < dir->nfds; i++)
-            remove_stale_temps(dir->fds[i]);
+        remove_stale_temps(dir->fd);             /* the top of the file says why only DIR */
         if (work || mchanged)
             ret = write_all(doc, dir, old, outs, nouts, &manifest, mchanged);
     }

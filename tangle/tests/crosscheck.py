@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Cross-check tangle's view of the tangle blocks against pandoc's.
 
-Usage: crosscheck.py TANGLE FILE.md...
+Usage: crosscheck.py DUMP FILE.md...
 
 For each file, the fenced code blocks that carry an id or a file= attribute
 in `pandoc -f commonmark_x -t json --preserve-tabs` must be exactly the
-blocks `tangle --dump` finds: same order, id, classes, key=value attributes
-and content (pandoc drops the final newline of a block; tangle keeps it).
+blocks that DUMP (tests/dump.c: tangle's parser) finds: same order, id,
+classes, key=value attributes and content (pandoc drops the final newline
+of a block; tangle keeps it).
 Prints one line per file and a "N passed, N failed" summary."""
 import json
 import subprocess
@@ -34,9 +35,8 @@ def pandoc_blocks(path):
     return list(walk(json.loads(out)["blocks"]))
 
 
-def tangle_blocks(tangle, path):
-    out = subprocess.run([tangle, "--dump", path], check=True, capture_output=True,
-                         text=True).stdout
+def tangle_blocks(dump, path):
+    out = subprocess.run([dump, path], check=True, capture_output=True, text=True).stdout
     blocks = []
     for line in out.splitlines():
         b = json.loads(line)
@@ -47,10 +47,10 @@ def tangle_blocks(tangle, path):
 
 
 def main():
-    tangle, files = sys.argv[1], sys.argv[2:]
+    dump, files = sys.argv[1], sys.argv[2:]
     passed = failed = 0
     for path in files:
-        want, got = pandoc_blocks(path), tangle_blocks(tangle, path)
+        want, got = pandoc_blocks(path), tangle_blocks(dump, path)
         problems = []
         if len(want) != len(got):
             problems.append(f"pandoc sees {len(want)} tangle blocks, tangle sees {len(got)}")

@@ -2,6 +2,7 @@
 # All tangle tests: cmocka unit tests, the fixture suite and the pandoc
 # cross-check, each against the plain and the ASan+UBSan build.
 # Usage: tangle/tests/run-all.sh TANGLE TANGLE_ASAN UNIT_DIR
+# (UNIT_DIR holds the test_* binaries and dump, UNIT_DIR/asan the same.)
 # Prints one "N passed, N failed" line per part and a total; exits non-zero
 # when anything failed.
 set -u
@@ -39,8 +40,9 @@ part "unit tests (asan+ubsan)" unit "$unit_dir/asan"
 part "fixtures (plain)" "$here/run-fixtures.sh" "$tangle"
 part "fixtures (asan+ubsan)" "$here/run-fixtures.sh" "$tangle_asan"
 if command -v pandoc >/dev/null && command -v python3 >/dev/null; then
-  part "pandoc cross-check (plain)" "$here/crosscheck.py" "$tangle" "$here"/crosscheck/*.md
-  part "pandoc cross-check (asan+ubsan)" "$here/crosscheck.py" "$tangle_asan" "$here"/crosscheck/*.md
+  part "pandoc cross-check (plain)" "$here/crosscheck.py" "$unit_dir/dump" "$here"/crosscheck/*.md
+  part "pandoc cross-check (asan+ubsan)" "$here/crosscheck.py" "$unit_dir/asan/dump" \
+    "$here"/crosscheck/*.md
 else
   echo "---- pandoc cross-check: pandoc or python3 missing (run make setup)"
   parts_failed=$((parts_failed + 1)) failed_parts+=("pandoc cross-check")

@@ -11,11 +11,12 @@ static bool blank(char c)
     return c == ' ' || c == '\t';
 }
 
-unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
+unsigned tgl_segment(struct tgl_arena *arena, struct tgl_block *b, const char *file,
+                     struct tgl_diag *d)
 {
     unsigned errors = 0;
-    size_t cap = 0;
     const char *t = b->text;
+    b->segs = tgl_room(arena, b->nlines * sizeof *b->segs);   /* taken once filled */
     for (unsigned k = 0; k < b->nlines; k++) {
         size_t pos = k ? b->line_end[k - 1] : 0, i = pos, e = b->line_end[k] - 1;
         while (i < e && blank(t[i]))
@@ -29,7 +30,6 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
         for (size_t j = n0; shaped && j < n1; j++)
             shaped = t[j] != '<' && t[j] != '>';
         if (shaped && tgl_valid_chunk_name(t + n0, n1 - n0)) {
-            TGL_GROW(b->segs, cap, b->nsegs + 1);
             b->segs[b->nsegs++] = (struct tgl_seg){ k, i - pos, n0, n1 - n0, NULL };
         } else if (shaped) {
             tgl_error(d, file, b->line + 1 + k, "invalid chunk name in reference <<%.*s>> "
@@ -37,8 +37,7 @@ unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d)
             errors++;
         }
     }
-    if (b->nsegs > 0)
-        b->segs = tgl_xrealloc(b->segs, b->nsegs * sizeof *b->segs);  /* fit */
+    tgl_alloc(arena, b->nsegs * sizeof *b->segs);
     return errors;
 }
 
@@ -115,10 +114,11 @@ static unsigned build_chunks(struct tgl_doc *doc, struct tgl_block **roots, stru
 {
     unsigned errors = 0;
     size_t np = 0;
-    doc->chunks = tgl_xcalloc(doc->nblocks, sizeof *doc->chunks);
+    doc->chunks = tgl_alloc(&doc->arena, doc->nblocks * sizeof *doc->chunks);
     for (doc->nslots = 16; doc->nslots < 2 * doc->nblocks; doc->nslots *= 2)
         ;
-    doc->slots = tgl_xcalloc(doc->nslots, sizeof *doc->slots);
+    doc->slots = memset(tgl_alloc(&doc->arena, doc->nslots * sizeof *doc->slots), 0,
+                        doc->nslots * sizeof *doc->slots);
     for (size_t i = 0; i < doc->nblocks; i++) {
         struct tgl_block *b = doc->blocks[i];
         struct tgl_chunk **c = b->name ? slot(doc, b->name, strlen(b->name)) : NULL;
@@ -296,15 +296,13 @@ static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots,
 
 unsigned tgl_link(struct tgl_doc *doc)
 {
-    struct entry *paths = tgl_xcalloc(doc->nblocks, sizeof *paths);
-    struct tgl_block **roots = tgl_xcalloc(doc->nblocks, sizeof *roots);
+    struct entry *paths = tgl_alloc(&doc->arena, doc->nblocks * sizeof *paths);
+    struct tgl_block **roots = tgl_alloc(&doc->arena, doc->nblocks * sizeof *roots);
     size_t np;
     unsigned errors = build_chunks(doc, roots, paths, &np);
     qsort(paths, np, sizeof *paths, cmp_entry);
     errors += resolve_refs(doc);
     errors += check_files(doc, paths, np, roots);
     errors += check_graph(doc, roots, np);
-    free(paths);
-    free(roots);
     return errors;
 }

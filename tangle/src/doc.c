@@ -28,19 +28,10 @@ unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
 
 void tgl_doc_free(struct tgl_doc *doc)
 {
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        struct tgl_block *b = doc->blocks[i];
-        if (b->text_owned)
-            free(b->text);
-        free(b->segs);
-        tgl_attrs_free(&b->attrs);
-        free(b);
-    }
     free(doc->blocks);
     for (size_t i = 0; i < doc->ninputs; i++)
         tgl_input_free(&doc->inputs[i]);
     free(doc->inputs);
-    free(doc->chunks);
-    free(doc->slots);
+    tgl_arena_free(&doc->arena);
     memset(doc, 0, sizeof *doc);
 }

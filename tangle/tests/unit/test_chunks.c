@@ -40,58 +40,58 @@ static void test_chunk_lookup(void **state)
     tgl_buf_free(&md);
 }
 
-/* Fill B->line_end and B->nlines by scanning B->text, as the parser does
- * from what md4c shows it. */
-static void find_lines(struct tgl_block *b)
+/* A block of TEXT at fence line LINE, in A, with its line ends found by
+ * scanning, as the parser finds them from what md4c shows it. */
+static struct tgl_block *make_block(struct tgl_arena *a, const char *text, unsigned line)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < b->len; i++)
-        n += b->text[i] == '\n';
-    b->line_end = tgl_xmalloc(n * sizeof *b->line_end);
-    b->nlines = 0;
-    for (size_t i = 0; i < b->len; i++)
-        if (b->text[i] == '\n')
-            b->line_end[b->nlines++] = (uint32_t)(i + 1);
+    uint32_t n = 0, len = (uint32_t)strlen(text);
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    struct tgl_block *b = tgl_alloc(a, sizeof *b + n * sizeof *b->line_end);
+    *b = (struct tgl_block){ .line = line, .text = text, .len = len };
+    for (uint32_t i = 0; i < len; i++)
+        if (text[i] == '\n')
+            b->line_end[b->nlines++] = i + 1;
+    return b;
 }
 
 static void test_segment_reference_lines(void **state)
 {
     (void)state;
-    char text[] = "int a = x << 2;\n"
-                  "  <<ref-one>>  \n"
-                  "\t<<ref-two>>\n"
-                  "<<not a ref\n"
-                  "a <<b>>\n"
-                  "<<<<>>>>\n"
-                  "<<>>\n";
-    struct tgl_block b = { .line = 10, .text = text, .len = sizeof text - 1 };
+    const char *text = "int a = x << 2;\n"
+                       "  <<ref-one>>  \n"
+                       "\t<<ref-two>>\n"
+                       "<<not a ref\n"
+                       "a <<b>>\n"
+                       "<<<<>>>>\n"
+                       "<<>>\n";
+    struct tgl_arena a = { 0 };
+    struct tgl_block *b = make_block(&a, text, 10);
     struct tgl_diag d = { .out = NULL };
-    find_lines(&b);
-    assert_int_equal(b.nlines, 7);
-    assert_int_equal(b.line_end[0], 16);
-    assert_int_equal(tgl_segment(&b, "a.md", &d), 0);
-    assert_int_equal(b.nsegs, 2);                       /* lines 12 and 13 */
-    assert_int_equal(b.segs[0].k, 1);
-    assert_int_equal(b.segs[0].indent, 2);
-    assert_memory_equal(text + b.segs[0].name_off, "ref-one", 7);
-    assert_int_equal(b.segs[0].name_len, 7);
-    assert_int_equal(b.segs[1].k, 2);
-    assert_int_equal(b.segs[1].indent, 1);
-    free(b.segs);
-    free(b.line_end);
+    assert_int_equal(b->nlines, 7);
+    assert_int_equal(b->line_end[0], 16);
+    assert_int_equal(tgl_segment(&a, b, "a.md", &d), 0);
+    assert_int_equal(b->nsegs, 2);                       /* lines 12 and 13 */
+    assert_int_equal(b->segs[0].k, 1);
+    assert_int_equal(b->segs[0].indent, 2);
+    assert_memory_equal(text + b->segs[0].name_off, "ref-one", 7);
+    assert_int_equal(b->segs[0].name_len, 7);
+    assert_int_equal(b->segs[1].k, 2);
+    assert_int_equal(b->segs[1].indent, 1);
+    assert_ptr_equal(tgl_alloc(&a, 1), b->segs + 2);     /* the arena took just those two */
+    tgl_arena_free(&a);
 }
 
 static void test_segment_bad_reference_name(void **state)
 {
     (void)state;
-    char text[] = "ok\n  <<a/b>>\n";
-    struct tgl_block b = { .line = 1, .text = text, .len = sizeof text - 1 };
+    struct tgl_arena a = { 0 };
+    struct tgl_block *b = make_block(&a, "ok\n  <<a/b>>\n", 1);
     struct tgl_diag d = { .out = NULL };
-    find_lines(&b);
-    assert_int_equal(tgl_segment(&b, "a.md", &d), 1);
+    assert_int_equal(tgl_segment(&a, b, "a.md", &d), 1);
     assert_int_equal(d.errors, 1);
-    free(b.segs);
-    free(b.line_end);
+    assert_int_equal(b->nsegs, 0);
+    tgl_arena_free(&a);
 }
 
 static void test_link_appends_in_document_order(void **state)

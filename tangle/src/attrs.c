@@ -164,10 +164,10 @@ int tgl_attrs_read(struct tgl_arena *arena, const char *info, size_t len,
         }
     }
     size_t nc = 1, nkv = 0;     /* at most: a class starts with '.', a key=value has '=' */
-    for (size_t k = 0; k < len; k++) {
-        nc += info[k] == '.';
-        nkv += info[k] == '=';
-    }
+    for (const char *p = info; (p = memchr(p, '.', (size_t)(info + len - p))) != NULL; p++)
+        nc++;
+    for (const char *p = info; (p = memchr(p, '=', (size_t)(info + len - p))) != NULL; p++)
+        nkv++;
     a->kvs = tgl_alloc(arena, nkv * sizeof *a->kvs + nc * sizeof *a->classes + len + 1);
     a->classes = (char **)(a->kvs + nkv);
     char *buf = memcpy(a->classes + nc, info, len);

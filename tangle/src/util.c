@@ -8,7 +8,7 @@
 
 #include "tangle.h"
 
-#define ARENA_PIECE ((size_t)64 << 10)           /* bytes an arena mallocs at a time */
+#define ARENA_PIECE ((size_t)256 << 10)          /* bytes an arena mallocs at a time */
 
 static void out_of_memory(void)
 {

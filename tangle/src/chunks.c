@@ -54,22 +54,23 @@ static int cmp_key(const struct key *key, const char *name)
     return r != 0 ? r : name[key->len] != '\0' ? -1 : 0;
 }
 
-/* The slot of DOC's table (linear probing, FNV-1a) that holds NAME[0..LEN),
- * or the empty slot where it would go. */
-static struct tgl_chunk **slot(const struct tgl_doc *doc, const char *name, size_t len)
+/* The slot of DOC's table (linear probing, FNV-1a) that holds 1 + the index
+ * of chunk NAME[0..LEN) in DOC->chunks, or the empty slot (0) where it would go. */
+static uint32_t *slot(const struct tgl_doc *doc, const char *name, size_t len)
 {
     size_t h = 14695981039346656037u, mask = doc->nslots - 1;
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)name[i]) * 1099511628211u;
-    for (;; h++)
-        if (doc->slots[h & mask] == NULL || cmp_key(&(struct key){ name, len },
-                                                    doc->slots[h & mask]->name) == 0)
-            return &doc->slots[h & mask];
+    for (uint32_t *s;; h++)
+        if (*(s = &doc->slots[h & mask]) == 0
+            || cmp_key(&(struct key){ name, len }, doc->chunks[*s - 1].name) == 0)
+            return s;
 }
 
 struct tgl_chunk *tgl_chunk_find(const struct tgl_doc *doc, const char *name, size_t len)
 {
-    return doc->nslots ? *slot(doc, name, len) : NULL;
+    uint32_t c = doc->nslots ? *slot(doc, name, len) : 0;
+    return c ? &doc->chunks[c - 1] : NULL;
 }
 
 static const char *where(const struct tgl_doc *doc, const struct tgl_block *b)
@@ -121,21 +122,21 @@ static unsigned build_chunks(struct tgl_doc *doc, struct tgl_block **roots, stru
                         doc->nslots * sizeof *doc->slots);
     for (size_t i = 0; i < doc->nblocks; i++) {
         struct tgl_block *b = doc->blocks[i];
-        struct tgl_chunk **c = b->name ? slot(doc, b->name, strlen(b->name)) : NULL;
+        uint32_t *c = b->name ? slot(doc, b->name, strlen(b->name)) : NULL;
         if (b->path != NULL) {
             roots[np] = b;
             paths[np++] = (struct entry){ b->path, i, b };
         }
         if (c == NULL)
             continue;
-        if (*c == NULL) {
-            *c = &doc->chunks[doc->nchunks++];
-            **c = (struct tgl_chunk){ .name = b->name, .first = b };
+        if (*c == 0) {
+            doc->chunks[doc->nchunks] = (struct tgl_chunk){ .name = b->name, .first = b };
+            *c = (uint32_t)++doc->nchunks;
         } else {
-            (*c)->last->next_in_chunk = b;
+            doc->chunks[*c - 1].last->next_in_chunk = b;
         }
-        (*c)->last = b;
-        b->chunk = *c;
+        b->chunk = &doc->chunks[*c - 1];
+        b->chunk->last = b;
     }
     *nroots = np;
     for (size_t i = 0; i < np; i++) {

@@ -231,7 +231,7 @@ struct tgl_doc {
     size_t nblocks, cap_blocks;
     struct tgl_chunk *chunks;   /* in document order (tgl_link) */
     size_t nchunks;
-    struct tgl_chunk **slots;   /* hash table of chunks, NULL: empty (chunks.c) */
+    uint32_t *slots;            /* hash table of 1 + index into chunks, 0: empty (chunks.c) */
     size_t nslots;
     struct tgl_diag *diag;
     size_t max_output;          /* bytes all expansions of the run may produce */

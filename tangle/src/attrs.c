@@ -163,9 +163,9 @@ int tgl_attrs_read(struct tgl_arena *arena, const char *info, size_t len,
             return -1;
         }
     }
-    size_t nc = 1, nkv = 0;     /* at most: a class starts with '.', a key=value has '=' */
+    size_t nc = lang_len > 0, nkv = 0;  /* at most: a class starts "{." or " .", */
     for (const char *p = info; (p = memchr(p, '.', (size_t)(info + len - p))) != NULL; p++)
-        nc++;
+        nc += p > info && (p[-1] == '{' || is_blank(p[-1]));        /* a key=value has '=' */
     for (const char *p = info; (p = memchr(p, '=', (size_t)(info + len - p))) != NULL; p++)
         nkv++;
     a->kvs = tgl_alloc(arena, nkv * sizeof *a->kvs + nc * sizeof *a->classes + len + 1);

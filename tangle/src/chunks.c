@@ -78,40 +78,33 @@ static const char *where(const struct tgl_doc *doc, const struct tgl_block *b)
     return doc->inputs[b->input].path;
 }
 
-/* Blocks sorted by a string (name or path), ties in document order. */
-struct entry {
-    const char *s;
-    size_t order;
-    struct tgl_block *b;
-};
-
-static int cmp_entry(const void *a, const void *b)
+/* File blocks by path, ties in document order. */
+static int cmp_path(const void *a, const void *b)
 {
-    const struct entry *x = a, *y = b;
-    int r = strcmp(x->s, y->s);
-    return r != 0 ? r : x->order < y->order ? -1 : x->order > y->order;
+    const struct tgl_block *x = *(struct tgl_block *const *)a, *y = *(struct tgl_block *const *)b;
+    uint64_t p = (uint64_t)x->input << 32 | x->line, q = (uint64_t)y->input << 32 | y->line;
+    int r = strcmp(x->path, y->path);
+    return r != 0 ? r : (p > q) - (p < q);
 }
 
-/* The first entry of V[0..N) whose string is KEY, or NULL. */
-static const struct entry *first_of(const struct entry *v, size_t n, struct key key)
+/* The first block of V[0..N) (sorted by path) whose path is KEY, or NULL. */
+static struct tgl_block *first_of(struct tgl_block *const *v, size_t n, struct key key)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cmp_key(&key, v[mid].s) > 0)
+        if (cmp_key(&key, v[mid]->path) > 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < n && cmp_key(&key, v[lo].s) == 0 ? &v[lo] : NULL;
+    return lo < n && cmp_key(&key, v[lo]->path) == 0 ? v[lo] : NULL;
 }
 
 /* One pass over the blocks joins the named ones into chunks (DOC->chunks,
- * and DOC->slots to find them) and lists the file= blocks in ROOTS and
- * PATHS (*NROOTS of them, in document order); a chunk can be the root of
- * one file only. */
-static unsigned build_chunks(struct tgl_doc *doc, struct tgl_block **roots, struct entry *paths,
-                             size_t *nroots)
+ * and DOC->slots to find them) and lists the file= blocks in ROOTS (*NROOTS
+ * of them, in document order); a chunk can be the root of one file only. */
+static unsigned build_chunks(struct tgl_doc *doc, struct tgl_block **roots, size_t *nroots)
 {
     unsigned errors = 0;
     size_t np = 0;
@@ -123,10 +116,8 @@ static unsigned build_chunks(struct tgl_doc *doc, struct tgl_block **roots, stru
     for (size_t i = 0; i < doc->nblocks; i++) {
         struct tgl_block *b = doc->blocks[i];
         uint32_t *c = b->name ? slot(doc, b->name, strlen(b->name)) : NULL;
-        if (b->path != NULL) {
-            roots[np] = b;
-            paths[np++] = (struct entry){ b->path, i, b };
-        }
+        if (b->path != NULL)
+            roots[np++] = b;
         if (c == NULL)
             continue;
         if (*c == 0) {
@@ -176,17 +167,17 @@ static unsigned resolve_refs(struct tgl_doc *doc)
 
 /* Duplicate paths and paths that need a file as a folder: V[0..N) are the
  * roots sorted by path. */
-static unsigned check_files(struct tgl_doc *doc, const struct entry *v, size_t n,
+static unsigned check_files(struct tgl_doc *doc, struct tgl_block *const *v, size_t n,
                             struct tgl_block *const *roots)
 {
     unsigned errors = 0;
     for (size_t i = 0; i < n; i++) {
         struct tgl_block *b = roots[i];
-        const struct entry *o = first_of(v, n, (struct key){ b->path, strlen(b->path) });
-        if (o->b != b) {
+        const struct tgl_block *o = first_of(v, n, (struct key){ b->path, strlen(b->path) });
+        if (o != b) {
             tgl_error(doc->diag, where(doc, b), b->line,
                       "file \"%s\" is already written by the block at %s:%u", b->path,
-                      where(doc, o->b), o->b->line);
+                      where(doc, o), o->line);
             errors++;
             continue;
         }
@@ -195,8 +186,7 @@ static unsigned check_files(struct tgl_doc *doc, const struct entry *v, size_t n
             if (o != NULL) {
                 tgl_error(doc->diag, where(doc, b), b->line,
                           "file \"%s\" needs a folder \"%s\", which the block at %s:%u "
-                          "writes as a file", b->path, o->b->path, where(doc, o->b),
-                          o->b->line);
+                          "writes as a file", b->path, o->path, where(doc, o), o->line);
                 errors++;
                 break;
             }
@@ -247,7 +237,7 @@ enum { WHITE, GRAY, BLACK };
  * chunk the walk never reaches (WHITE) is not used. */
 static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots, size_t nroots)
 {
-    unsigned errors = 0, unused = 0;
+    unsigned errors = 0;
     struct stack st = { 0 };
     for (size_t i = 0; i < nroots; i++) {
         const struct tgl_block *b = roots[i];
@@ -282,9 +272,7 @@ static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots,
         }
     }
     free(st.f);
-    for (size_t i = 0; i < doc->nchunks; i++)
-        unused += doc->chunks[i].color == WHITE;
-    for (size_t i = 0; unused > 0 && i < doc->nblocks; i++) {   /* in document order */
+    for (size_t i = 0; i < doc->nblocks; i++) {                 /* in document order */
         const struct tgl_block *b = doc->blocks[i];
         if (b->name != NULL && b->chunk->first == b && b->chunk->color == WHITE) {
             tgl_error(doc->diag, where(doc, b), b->line,
@@ -297,11 +285,11 @@ static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots,
 
 unsigned tgl_link(struct tgl_doc *doc)
 {
-    struct entry *paths = tgl_alloc(&doc->arena, doc->nblocks * sizeof *paths);
-    struct tgl_block **roots = tgl_alloc(&doc->arena, doc->nblocks * sizeof *roots);
+    struct tgl_block **roots = tgl_alloc(&doc->arena, doc->nblocks * sizeof *roots), **paths;
     size_t np;
-    unsigned errors = build_chunks(doc, roots, paths, &np);
-    qsort(paths, np, sizeof *paths, cmp_entry);
+    unsigned errors = build_chunks(doc, roots, &np);
+    paths = memcpy(tgl_alloc(&doc->arena, np * sizeof *paths), roots, np * sizeof *paths);
+    qsort(paths, np, sizeof *paths, cmp_path);
     errors += resolve_refs(doc);
     errors += check_files(doc, paths, np, roots);
     errors += check_graph(doc, roots, np);

@@ -38,11 +38,6 @@ static char *str(char *buf, size_t start, size_t end)
     return buf + start;
 }
 
-static void add_kv(struct tgl_attrs *a, char *buf, size_t k, size_t kn, size_t v, size_t vn)
-{
-    a->kvs[a->nkvs++] = (struct tgl_kv){ str(buf, k, k + kn), str(buf, v, v + vn) };
-}
-
 /* Parse one "{...}" starting at *pos (s[*pos] == '{'); advance *pos past
  * the '}'.  Returns NULL or the reason it is malformed. */
 static const char *parse_braces(const char *s, size_t len, size_t *pos, struct tgl_attrs *a,
@@ -105,28 +100,29 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct t
             for (size_t k = 0; k < a->nkvs; k++)
                 if (strlen(a->kvs[k].key) == klen && memcmp(a->kvs[k].key, s + start, klen) == 0)
                     return "duplicate attribute";
-            if (i < len && s[i] == '"') {
-                size_t vstart = ++i;
+            bool quoted = i < len && s[i] == '"';
+            size_t vstart = i + quoted, vend;
+            if (quoted) {
+                i = vstart;
                 while (i < len && s[i] != '"')
                     i++;
                 if (i == len)
                     return "unbalanced quotes";
-                add_kv(a, buf, start, klen, vstart, i - vstart);
-                i++;
+                vend = i++;
                 if (i < len && !is_blank(s[i]) && s[i] != '}')
                     return "text right after a quoted value";
             } else {
-                size_t vstart = i;
                 while (i < len && !is_blank(s[i]) && s[i] != '}') {
                     if (s[i] == '"' || s[i] == '\'' || s[i] == '=' || s[i] == '{')
                         return s[i] == '"' || s[i] == '\'' ? "unbalanced quotes"
                                                            : "unknown syntax in value";
                     i++;
                 }
-                if (i == vstart)
+                if ((vend = i) == vstart)
                     return "empty unquoted value (write key=\"\")";
-                add_kv(a, buf, start, klen, vstart, i - vstart);
             }
+            a->kvs[a->nkvs++] = (struct tgl_kv){ str(buf, start, start + klen),
+                                                 str(buf, vstart, vend) };
         } else {
             return s[i] == '{' ? "unbalanced braces" : "unknown syntax";
         }
@@ -163,11 +159,11 @@ int tgl_attrs_read(struct tgl_arena *arena, const char *info, size_t len,
             return -1;
         }
     }
-    size_t nc = lang_len > 0, nkv = 0;  /* at most: a class starts "{." or " .", */
+    size_t nc = lang_len > 0, nkv = 0;          /* at most: a class starts "{." or " ." */
     for (const char *p = info; (p = memchr(p, '.', (size_t)(info + len - p))) != NULL; p++)
-        nc += p > info && (p[-1] == '{' || is_blank(p[-1]));        /* a key=value has '=' */
+        nc += p > info && (p[-1] == '{' || is_blank(p[-1]));
     for (const char *p = info; (p = memchr(p, '=', (size_t)(info + len - p))) != NULL; p++)
-        nkv++;
+        nkv++;                                  /* and a key=value holds a '=' */
     a->kvs = tgl_alloc(arena, nkv * sizeof *a->kvs + nc * sizeof *a->classes + len + 1);
     a->classes = (char **)(a->kvs + nkv);
     char *buf = memcpy(a->classes + nc, info, len);

@@ -41,17 +41,11 @@ unsigned tgl_segment(struct tgl_arena *arena, struct tgl_block *b, const char *f
     return errors;
 }
 
-/* A name NAME[0..LEN) to look up (not NUL-terminated). */
-struct key {
-    const char *s;
-    size_t len;
-};
-
-/* strcmp of KEY with the NUL-terminated NAME. */
-static int cmp_key(const struct key *key, const char *name)
+/* strcmp of KEY[0..LEN) (not NUL-terminated) with the NUL-terminated NAME. */
+static int cmp_key(const char *key, size_t len, const char *name)
 {
-    int r = strncmp(key->s, name, key->len);
-    return r != 0 ? r : name[key->len] != '\0' ? -1 : 0;
+    int r = strncmp(key, name, len);
+    return r != 0 ? r : name[len] != '\0' ? -1 : 0;
 }
 
 /* The slot of DOC's table (linear probing, FNV-1a) that holds 1 + the index
@@ -63,7 +57,7 @@ static uint32_t *slot(const struct tgl_doc *doc, const char *name, size_t len)
         h = (h ^ (unsigned char)name[i]) * 1099511628211u;
     for (uint32_t *s;; h++)
         if (*(s = &doc->slots[h & mask]) == 0
-            || cmp_key(&(struct key){ name, len }, doc->chunks[*s - 1].name) == 0)
+            || cmp_key(name, len, doc->chunks[*s - 1].name) == 0)
             return s;
 }
 
@@ -87,18 +81,19 @@ static int cmp_path(const void *a, const void *b)
     return r != 0 ? r : (p > q) - (p < q);
 }
 
-/* The first block of V[0..N) (sorted by path) whose path is KEY, or NULL. */
-static struct tgl_block *first_of(struct tgl_block *const *v, size_t n, struct key key)
+/* The first block of V[0..N) (sorted by path) whose path is KEY[0..LEN), or NULL. */
+static struct tgl_block *first_of(struct tgl_block *const *v, size_t n, const char *key,
+                                  size_t len)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cmp_key(&key, v[mid]->path) > 0)
+        if (cmp_key(key, len, v[mid]->path) > 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < n && cmp_key(&key, v[lo]->path) == 0 ? v[lo] : NULL;
+    return lo < n && cmp_key(key, len, v[lo]->path) == 0 ? v[lo] : NULL;
 }
 
 /* One pass over the blocks joins the named ones into chunks (DOC->chunks,
@@ -173,7 +168,7 @@ static unsigned check_files(struct tgl_doc *doc, struct tgl_block *const *v, siz
     unsigned errors = 0;
     for (size_t i = 0; i < n; i++) {
         struct tgl_block *b = roots[i];
-        const struct tgl_block *o = first_of(v, n, (struct key){ b->path, strlen(b->path) });
+        const struct tgl_block *o = first_of(v, n, b->path, strlen(b->path));
         if (o != b) {
             tgl_error(doc->diag, where(doc, b), b->line,
                       "file \"%s\" is already written by the block at %s:%u", b->path,
@@ -182,7 +177,7 @@ static unsigned check_files(struct tgl_doc *doc, struct tgl_block *const *v, siz
             continue;
         }
         for (const char *p = b->path; (p = strchr(p, '/')) != NULL; p++) {
-            o = first_of(v, n, (struct key){ b->path, (size_t)(p - b->path) });
+            o = first_of(v, n, b->path, (size_t)(p - b->path));
             if (o != NULL) {
                 tgl_error(doc->diag, where(doc, b), b->line,
                           "file \"%s\" needs a folder \"%s\", which the block at %s:%u "

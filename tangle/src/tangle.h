@@ -53,18 +53,15 @@ char *tgl_xstrdup(const char *s);
 void *tgl_grow(void *p, size_t *cap, size_t need, size_t size);
 #define TGL_GROW(arr, cap, need) ((arr) = tgl_grow((arr), &(cap), (need), sizeof *(arr)))
 
-/* A bump arena, {0} to start: what it gives stays until tgl_arena_free
- * frees it all at once.  The document's memory comes from one (tgl_doc). */
+/* A bump arena, {0} to start, freed all at once: the document's memory. */
 struct tgl_arena {
     void **pieces;       /* the newest malloc'ed piece; its first word links the one before */
     char *top;           /* its free room */
     size_t room;
 };
-/* N bytes (never NULL, 8-aligned) taken from A; A NULL: malloc'ed, for the
- * caller to free. */
+/* N bytes (8-aligned, never NULL) taken from A; A NULL: malloc'ed. */
 void *tgl_alloc(struct tgl_arena *a, size_t n);
-/* The room at A's top, N bytes or more, not taken: the next tgl_alloc
- * returns it, so a caller can fill it first and take only what it used. */
+/* N bytes or more at A's top, not taken: the next tgl_alloc returns them. */
 void *tgl_room(struct tgl_arena *a, size_t n);
 void tgl_arena_free(struct tgl_arena *a);
 

@@ -123,13 +123,7 @@ static unsigned build_chunks(struct tgl_doc *doc, struct tgl_block **roots, size
         }
         b->chunk = &doc->chunks[*c - 1];
         b->chunk->last = b;
-    }
-    *nroots = np;
-    for (size_t i = 0; i < np; i++) {
-        struct tgl_block *b = roots[i];
-        if (b->name == NULL)
-            continue;
-        for (struct tgl_block *o = b->chunk->first; o != b; o = o->next_in_chunk)
+        for (const struct tgl_block *o = b->chunk->first; b->path && o != b; o = o->next_in_chunk)
             if (o->path != NULL) {
                 tgl_error(doc->diag, where(doc, b), b->line,
                           "chunk '%s' is already the root of file \"%s\" (%s:%u); a "
@@ -139,6 +133,7 @@ static unsigned build_chunks(struct tgl_doc *doc, struct tgl_block **roots, size
                 break;
             }
     }
+    *nroots = np;
     return errors;
 }
 
@@ -197,17 +192,6 @@ struct frame {
     size_t seg;
 };
 
-struct stack {
-    struct frame *f;
-    size_t n, cap;
-};
-
-static void push(struct stack *st, struct tgl_chunk *c, const struct tgl_block *b)
-{
-    TGL_GROW(st->f, st->cap, st->n + 1);
-    st->f[st->n++] = (struct frame){ c, b, 0 };
-}
-
 /* Next resolved reference of the top frame, or NULL when it is done. */
 static const struct tgl_seg *next_ref(struct frame *fr)
 {
@@ -233,31 +217,34 @@ enum { WHITE, GRAY, BLACK };
 static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots, size_t nroots)
 {
     unsigned errors = 0;
-    struct stack st = { 0 };
+    struct frame *st = NULL;                    /* the stack, N deep */
+    size_t n = 0, cap = 0;
     for (size_t i = 0; i < nroots; i++) {
         const struct tgl_block *b = roots[i];
         if (b->chunk != NULL && b->chunk->color != WHITE)
             continue;
         if (b->chunk != NULL)
             b->chunk->color = GRAY;
-        push(&st, b->chunk, b->chunk ? b->chunk->first : b);
-        while (st.n > 0) {
-            struct frame *top = &st.f[st.n - 1];
+        TGL_GROW(st, cap, n + 1);
+        st[n++] = (struct frame){ b->chunk, b->chunk ? b->chunk->first : b, 0 };
+        while (n > 0) {
+            struct frame *top = &st[n - 1];
             const struct tgl_seg *s = next_ref(top);
             if (s == NULL) {
                 if (top->chunk != NULL)
                     top->chunk->color = BLACK;
-                st.n--;
+                n--;
             } else if (s->chunk->color == WHITE) {
                 s->chunk->color = GRAY;
-                push(&st, s->chunk, s->chunk->first);
+                TGL_GROW(st, cap, n + 1);
+                st[n++] = (struct frame){ s->chunk, s->chunk->first, 0 };
             } else if (s->chunk->color == GRAY) {
                 struct tgl_buf chain = { 0 };
-                size_t k = st.n;
-                while (k > 0 && st.f[k - 1].chunk != s->chunk)
+                size_t k = n;
+                while (k > 0 && st[k - 1].chunk != s->chunk)
                     k--;
-                for (k = k ? k - 1 : 0; k < st.n; k++)
-                    tgl_buf_addf(&chain, "%s -> ", st.f[k].chunk->name);
+                for (k = k ? k - 1 : 0; k < n; k++)
+                    tgl_buf_addf(&chain, "%s -> ", st[k].chunk->name);
                 tgl_buf_adds(&chain, s->chunk->name);
                 tgl_error(doc->diag, where(doc, top->block), top->block->line + 1 + s->k,
                           "chunk references form a cycle: %s", chain.data);
@@ -266,7 +253,7 @@ static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots,
             }
         }
     }
-    free(st.f);
+    free(st);
     for (size_t i = 0; i < doc->nblocks; i++) {                 /* in document order */
         const struct tgl_block *b = doc->blocks[i];
         if (b->name != NULL && b->chunk->first == b && b->chunk->color == WHITE) {

@@ -14,16 +14,13 @@ void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag)
 
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
 {
-    unsigned errors = 0;
+    unsigned before = doc->diag->errors;
     doc->inputs = tgl_xcalloc(npaths, sizeof *doc->inputs);
     doc->ninputs = npaths;
-    for (size_t i = 0; i < npaths; i++) {
-        unsigned before = doc->diag->errors;
+    for (size_t i = 0; i < npaths; i++)
         if (tgl_input_read(&doc->inputs[i], paths[i], doc->diag) == 0)
             tgl_parse_input(doc, i);
-        errors += doc->diag->errors - before;
-    }
-    return errors;
+    return doc->diag->errors - before;
 }
 
 void tgl_doc_free(struct tgl_doc *doc)

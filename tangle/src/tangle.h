@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -46,7 +47,7 @@ void *tgl_xrealloc(void *p, size_t n);
 #define tgl_xmalloc(n) tgl_xrealloc(NULL, (n))
 void *tgl_xcalloc(size_t count, size_t size);
 char *tgl_xstrndup(const char *s, size_t n);
-char *tgl_xstrdup(const char *s);
+#define tgl_xstrdup(s) tgl_xstrndup((s), strlen(s))
 
 /* The one growth rule: array P, with room for *CAP elements of SIZE bytes,
  * reallocated to hold NEED, doubling from 16.  TGL_GROW: on a variable. */

@@ -40,11 +40,6 @@ char *tgl_xstrndup(const char *s, size_t n)
     return p;
 }
 
-char *tgl_xstrdup(const char *s)
-{
-    return tgl_xstrndup(s, strlen(s));
-}
-
 void *tgl_grow(void *p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -143,8 +138,7 @@ void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
 void tgl_buf_free(struct tgl_buf *b)
 {
     free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    *b = (struct tgl_buf){ 0 };
 }
 
 int tgl_read_fd(int fd, struct tgl_buf *b, size_t max)

@@ -16,7 +16,8 @@ unsigned tgl_segment(struct tgl_arena *arena, struct tgl_block *b, const char *f
 {
     unsigned errors = 0;
     const char *t = b->text;
-    b->segs = tgl_room(arena, b->nlines * sizeof *b->segs);   /* taken once filled */
+    size_t most = b->nlines < b->len / 6 ? b->nlines : b->len / 6;   /* "<<x>>\n" at least */
+    b->segs = tgl_room(arena, most * sizeof *b->segs);              /* taken once filled */
     for (unsigned k = 0; k < b->nlines; k++) {
         size_t pos = k ? b->line_end[k - 1] : 0, i = pos, e = b->line_end[k] - 1;
         while (i < e && blank(t[i]))

@@ -255,9 +255,9 @@ static unsigned check_graph(struct tgl_doc *doc, struct tgl_block *const *roots,
         }
     }
     free(st);
-    for (size_t i = 0; i < doc->nblocks; i++) {                 /* in document order */
-        const struct tgl_block *b = doc->blocks[i];
-        if (b->name != NULL && b->chunk->first == b && b->chunk->color == WHITE) {
+    for (size_t i = 0; i < doc->nchunks; i++) {    /* in document order of their first block */
+        const struct tgl_block *b = doc->chunks[i].first;
+        if (doc->chunks[i].color == WHITE) {
             tgl_error(doc->diag, where(doc, b), b->line,
                       "chunk '%s' is not used: no file= block reaches it", b->name);
             errors++;

@@ -195,20 +195,20 @@ struct tgl_seg {
 };
 
 /* A tangle block: a fenced block with #name and/or file=PATH, with its
- * line ends, in the document's arena. */
+ * line ends, in the document's arena.  What tgl_link reads comes first. */
 struct tgl_block {
-    const char *text;    /* content, every line ending in '\n', not NUL-terminated: */
-    uint32_t len;        /* in the input, or in the arena when rebuilt */
-    uint32_t nlines;
-    unsigned input;      /* index into tgl_doc.inputs */
-    unsigned line;       /* line of the opening fence */
+    const char *text;    /* content, every line ending in '\n', not NUL-terminated, */
     const char *name;    /* attrs.id, or NULL */
     const char *path;    /* value of file=, or NULL */
     struct tgl_seg *segs; /* its reference lines, in order */
     struct tgl_block *next_in_chunk;
     struct tgl_chunk *chunk;     /* the chunk of name, set by tgl_link */
-    struct tgl_attrs attrs;
     uint32_t nsegs;
+    uint32_t len;        /* of text: in the input, or in the arena when rebuilt */
+    uint32_t nlines;
+    unsigned input;      /* index into tgl_doc.inputs */
+    struct tgl_attrs attrs;
+    unsigned line;       /* line of the opening fence */
     uint32_t line_end[]; /* line_end[k]: offset just past the '\n' of line k */
 };
 

@@ -1,5 +1,6 @@
 /* test_chunks.c: cmocka tests of the chunk lookup, segmenting and the
  * whole-document checks (undefined, cycles, duplicates, unreachable). */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,34 @@ static void test_link_reports_each_problem(void **state)
     fixture_free(&f);
 }
 
+/* The load stage's heap: N one-line blocks take under 192 bytes each, all
+ * told (a block, its line end and its attribute block come from the
+ * document's arena: about 160; a calloc, a strdup and a realloc'ed array
+ * each took about 240).  mallinfo2 sees glibc's heap only, not ASan's. */
+static void test_load_footprint(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    struct tgl_buf md = { 0 };
+    tgl_buf_adds(&md, "```{.c file=all.c}\n<<c0>>\n```\n");
+    for (int i = 0; i < N; i++)
+        tgl_buf_addf(&md, "\n```{.c #c%d}\nint v;\n```\n", i);
+    const char *texts[] = { md.data };
+    struct mallinfo2 before = mallinfo2();
+    struct fixture f;
+    assert_int_equal(fixture_load(&f, 1, texts, 0), 0);
+    struct mallinfo2 after = mallinfo2();
+    if (after.uordblks + after.hblkhd <= before.uordblks + before.hblkhd)
+        skip();                                          /* not glibc's malloc */
+    long used = (long)(after.uordblks + after.hblkhd) - (long)(before.uordblks + before.hblkhd)
+                - (long)md.len;                          /* less the input's own copy */
+    print_message("load: %ld bytes for %d blocks\n", used, N + 1);
+    assert_int_equal(f.doc.nblocks, N + 1);
+    assert_true(used < (long)N * 192);
+    fixture_free(&f);
+    tgl_buf_free(&md);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_segment_bad_reference_name),
         cmocka_unit_test(test_link_appends_in_document_order),
         cmocka_unit_test(test_link_reports_each_problem),
+        cmocka_unit_test(test_load_footprint),
     };
     return cmocka_run_group_tests_name("tangle chunks", tests, NULL, NULL);
 }

@@ -6,10 +6,8 @@
 
 void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag)
 {
-    memset(doc, 0, sizeof *doc);
-    doc->diag = diag;
-    doc->max_output = TGL_MAX_OUTPUT;
-    doc->max_steps = TGL_MAX_STEPS;
+    *doc = (struct tgl_doc){ .diag = diag, .max_output = TGL_MAX_OUTPUT,
+                             .max_steps = TGL_MAX_STEPS };
 }
 
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)

@@ -30,29 +30,18 @@ static bool is_name_char(char c)
            || u == '_' || u == '-' || u == ':' || u == '.' || u >= 0x80;
 }
 
-/* The string at [START..END) of the info string: in A's copy of it, where
+/* The string at [START..END) of the info string: in its copy BUF, where
  * END (a separator, never part of another string) becomes a NUL. */
-static char *str(struct tgl_attrs *a, size_t start, size_t end)
+static char *str(char *buf, size_t start, size_t end)
 {
-    a->buf[end] = '\0';
-    return a->buf + start;
-}
-
-static void add_class(struct tgl_attrs *a, size_t start, size_t end)
-{
-    a->classes = tgl_xrealloc(a->classes, (a->nclasses + 1) * sizeof *a->classes);
-    a->classes[a->nclasses++] = str(a, start, end);
-}
-
-static void add_kv(struct tgl_attrs *a, size_t k, size_t kn, size_t v, size_t vn)
-{
-    a->kvs = tgl_xrealloc(a->kvs, (a->nkvs + 1) * sizeof *a->kvs);
-    a->kvs[a->nkvs++] = (struct tgl_kv){ str(a, k, k + kn), str(a, v, v + vn) };
+    buf[end] = '\0';
+    return buf + start;
 }
 
 /* Parse one "{...}" starting at *pos (s[*pos] == '{'); advance *pos past
  * the '}'.  Returns NULL or the reason it is malformed. */
-static const char *parse_braces(const char *s, size_t len, size_t *pos, struct tgl_attrs *a)
+static const char *parse_braces(const char *s, size_t len, size_t *pos, struct tgl_attrs *a,
+                                char *buf)
 {
     size_t i = *pos + 1;
     size_t items = 0;
@@ -76,14 +65,14 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct t
                                         "[A-Za-z0-9][A-Za-z0-9_.:-]*)";
                 if (a->id != NULL)
                     return "more than one #id";
-                a->id = str(a, start, i);
+                a->id = str(buf, start, i);
             } else {
                 for (size_t k = start; k < i; k++)
                     if (!is_name_char(s[k]))
                         return "invalid character in .class";
                 if (i == start)
                     return "empty .class";
-                add_class(a, start, i);
+                a->classes[a->nclasses++] = str(buf, start, i);
             }
         } else if (s[i] == '=' && items == 0) {
             /* raw block {=format}: must be alone */
@@ -111,28 +100,29 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct t
             for (size_t k = 0; k < a->nkvs; k++)
                 if (strlen(a->kvs[k].key) == klen && memcmp(a->kvs[k].key, s + start, klen) == 0)
                     return "duplicate attribute";
-            if (i < len && s[i] == '"') {
-                size_t vstart = ++i;
+            bool quoted = i < len && s[i] == '"';
+            size_t vstart = i + quoted, vend;
+            if (quoted) {
+                i = vstart;
                 while (i < len && s[i] != '"')
                     i++;
                 if (i == len)
                     return "unbalanced quotes";
-                add_kv(a, start, klen, vstart, i - vstart);
-                i++;
+                vend = i++;
                 if (i < len && !is_blank(s[i]) && s[i] != '}')
                     return "text right after a quoted value";
             } else {
-                size_t vstart = i;
                 while (i < len && !is_blank(s[i]) && s[i] != '}') {
                     if (s[i] == '"' || s[i] == '\'' || s[i] == '=' || s[i] == '{')
                         return s[i] == '"' || s[i] == '\'' ? "unbalanced quotes"
                                                            : "unknown syntax in value";
                     i++;
                 }
-                if (i == vstart)
+                if ((vend = i) == vstart)
                     return "empty unquoted value (write key=\"\")";
-                add_kv(a, start, klen, vstart, i - vstart);
             }
+            a->kvs[a->nkvs++] = (struct tgl_kv){ str(buf, start, start + klen),
+                                                 str(buf, vstart, vend) };
         } else {
             return s[i] == '{' ? "unbalanced braces" : "unknown syntax";
         }
@@ -146,7 +136,8 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct t
     return NULL;
 }
 
-int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why)
+int tgl_attrs_read(struct tgl_arena *arena, const char *info, size_t len,
+                   struct tgl_attrs *a, const char **why)
 {
     memset(a, 0, sizeof *a);
     *why = NULL;
@@ -168,9 +159,17 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
             return -1;
         }
     }
-    a->buf = tgl_xstrndup(info, len);
+    size_t nc = lang_len > 0, nkv = 0;          /* at most: a class starts "{." or " ." */
+    for (const char *p = info; (p = memchr(p, '.', (size_t)(info + len - p))) != NULL; p++)
+        nc += p > info && (p[-1] == '{' || is_blank(p[-1]));
+    for (const char *p = info; (p = memchr(p, '=', (size_t)(info + len - p))) != NULL; p++)
+        nkv++;                                  /* and a key=value holds a '=' */
+    a->kvs = tgl_alloc(arena, nkv * sizeof *a->kvs + nc * sizeof *a->classes + len + 1);
+    a->classes = (char **)(a->kvs + nkv);
+    char *buf = memcpy(a->classes + nc, info, len);
+    buf[len] = '\0';
     do {                                        /* "{#x}{.c}": one block for pandoc */
-        *why = parse_braces(info, len, &i, a);
+        *why = parse_braces(info, len, &i, a, buf);
         if (*why)
             goto fail;
     } while (i < len && info[i] == '{');
@@ -182,10 +181,12 @@ int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const cha
         goto fail;
     }
     if (lang_len > 0)                           /* pandoc lists the language last */
-        add_class(a, lang, lang + lang_len);
+        a->classes[a->nclasses++] = str(buf, lang, lang + lang_len);
     return 0;
 fail:
-    tgl_attrs_free(a);
+    if (arena == NULL)
+        free(a->kvs);
+    memset(a, 0, sizeof *a);
     return -1;
 }
 
@@ -199,8 +200,6 @@ const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key)
 
 void tgl_attrs_free(struct tgl_attrs *a)
 {
-    free(a->buf);
-    free(a->classes);
     free(a->kvs);
     memset(a, 0, sizeof *a);
 }

@@ -6,41 +6,27 @@
 
 void tgl_doc_init(struct tgl_doc *doc, struct tgl_diag *diag)
 {
-    memset(doc, 0, sizeof *doc);
-    doc->diag = diag;
-    doc->max_output = TGL_MAX_OUTPUT;
-    doc->max_steps = TGL_MAX_STEPS;
+    *doc = (struct tgl_doc){ .diag = diag, .max_output = TGL_MAX_OUTPUT,
+                             .max_steps = TGL_MAX_STEPS };
 }
 
 unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
 {
-    unsigned errors = 0;
+    unsigned before = doc->diag->errors;
     doc->inputs = tgl_xcalloc(npaths, sizeof *doc->inputs);
     doc->ninputs = npaths;
-    for (size_t i = 0; i < npaths; i++) {
-        unsigned before = doc->diag->errors;
+    for (size_t i = 0; i < npaths; i++)
         if (tgl_input_read(&doc->inputs[i], paths[i], doc->diag) == 0)
             tgl_parse_input(doc, i);
-        errors += doc->diag->errors - before;
-    }
-    return errors;
+    return doc->diag->errors - before;
 }
 
 void tgl_doc_free(struct tgl_doc *doc)
 {
-    for (size_t i = 0; i < doc->nblocks; i++) {
-        struct tgl_block *b = doc->blocks[i];
-        if (b->text_owned)
-            free(b->text);
-        free(b->segs);
-        tgl_attrs_free(&b->attrs);
-        free(b);
-    }
     free(doc->blocks);
     for (size_t i = 0; i < doc->ninputs; i++)
         tgl_input_free(&doc->inputs[i]);
     free(doc->inputs);
-    free(doc->chunks);
-    free(doc->slots);
+    tgl_arena_free(&doc->arena);
     memset(doc, 0, sizeof *doc);
 }

@@ -472,29 +472,27 @@ static bool add_tabbed_line(struct parse_state *ps, const char *md, size_t mdlen
 static void finish_block(struct parse_state *ps)
 {
     const struct tgl_input *in = ps->in;
-    struct tgl_diag *d = ps->doc->diag;
+    struct tgl_doc *doc = ps->doc;
     unsigned ln = (unsigned)ps->fence_line;
     const char *why = ps->info_problem;
     struct tgl_attrs attrs;
-    if (why != NULL || tgl_attrs_parse(ps->info.data, ps->info.len, &attrs, &why) != 0) {
-        tgl_error(d, in->path, ln, "malformed attribute block: %s", why);
+    if (why != NULL
+        || tgl_attrs_read(&doc->arena, ps->info.data, ps->info.len, &attrs, &why) != 0) {
+        tgl_error(doc->diag, in->path, ln, "malformed attribute block: %s", why);
         return;
     }
     const char *path = tgl_attrs_get(&attrs, "file");
-    if (attrs.id == NULL && path == NULL) {
-        tgl_attrs_free(&attrs);
+    if (attrs.id == NULL && path == NULL)
         return;                                  /* shown in the book only */
-    }
     check_fences(ps, ln);
     if (path != NULL && (why = tgl_path_syntax_error(path)) != NULL)
-        tgl_error(d, in->path, ln, "file=\"%s\": %s", path, why);
+        tgl_error(doc->diag, in->path, ln, "file=\"%s\": %s", path, why);
 
-    struct tgl_block *b = tgl_xcalloc(1, sizeof *b + ps->nlines * sizeof *b->line_end);
-    b->nlines = ps->nlines;
-    b->line_end = (uint32_t *)(b + 1);
-    b->text = (char *)ps->src;           /* the usual case: the source's own bytes */
-    b->len = ps->len;
-    if (ps->src == NULL) {               /* else rebuilt, line by line */
+    struct tgl_block *b = tgl_alloc(&doc->arena, sizeof *b + ps->nlines * sizeof *b->line_end);
+    *b = (struct tgl_block){ .text = ps->src, .len = (uint32_t)ps->len,
+                             .nlines = (uint32_t)ps->nlines, .input = (unsigned)ps->idx,
+                             .line = ln, .name = attrs.id, .path = path, .attrs = attrs };
+    if (ps->src == NULL) {               /* not the source's own bytes: rebuilt, line by line */
         struct tgl_buf text = { 0 };
         tgl_buf_reserve(&text, ps->md.len);
         for (size_t k = 0, start = 0; k < ps->nlines; k++) {
@@ -505,20 +503,15 @@ static void finish_block(struct parse_state *ps)
             start = ps->ends[k];
             ps->ends[k] = text.len;
         }
-        b->text = text.data;
-        b->len = text.len;
-        b->text_owned = true;
+        b->text = memcpy(tgl_alloc(&doc->arena, text.len), text.data, text.len);
+        b->len = (uint32_t)text.len;
+        tgl_buf_free(&text);
     }
     for (size_t k = 0; k < ps->nlines; k++)
         b->line_end[k] = (uint32_t)ps->ends[k];
-    b->input = (unsigned)ps->idx;
-    b->line = ln;
-    b->attrs = attrs;
-    b->name = attrs.id;
-    b->path = path;
-    tgl_segment(b, in->path, d);
-    TGL_GROW(ps->doc->blocks, ps->doc->cap_blocks, ps->doc->nblocks + 1);
-    ps->doc->blocks[ps->doc->nblocks++] = b;
+    tgl_segment(&doc->arena, b, in->path, doc->diag);
+    TGL_GROW(doc->blocks, doc->cap_blocks, doc->nblocks + 1);
+    doc->blocks[doc->nblocks++] = b;
 }
 
 static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -46,12 +47,24 @@ void *tgl_xrealloc(void *p, size_t n);
 #define tgl_xmalloc(n) tgl_xrealloc(NULL, (n))
 void *tgl_xcalloc(size_t count, size_t size);
 char *tgl_xstrndup(const char *s, size_t n);
-char *tgl_xstrdup(const char *s);
+#define tgl_xstrdup(s) tgl_xstrndup((s), strlen(s))
 
 /* The one growth rule: array P, with room for *CAP elements of SIZE bytes,
  * reallocated to hold NEED, doubling from 16.  TGL_GROW: on a variable. */
 void *tgl_grow(void *p, size_t *cap, size_t need, size_t size);
 #define TGL_GROW(arr, cap, need) ((arr) = tgl_grow((arr), &(cap), (need), sizeof *(arr)))
+
+/* A bump arena, {0} to start, freed all at once: the document's memory. */
+struct tgl_arena {
+    void **pieces;       /* the newest malloc'ed piece; its first word links the one before */
+    char *top;           /* its free room */
+    size_t room;
+};
+/* N bytes (8-aligned, never NULL) taken from A; A NULL: malloc'ed. */
+void *tgl_alloc(struct tgl_arena *a, size_t n);
+/* N bytes or more at A's top, not taken: the next tgl_alloc returns them. */
+void *tgl_room(struct tgl_arena *a, size_t n);
+void tgl_arena_free(struct tgl_arena *a);
 
 /* A growable byte buffer, {0} to start; data is NULL until the first
  * byte is added, and then always NUL-terminated. */
@@ -143,25 +156,27 @@ struct tgl_kv {
     char *val;
 };
 
-/* A parsed info string; its strings point into buf. */
+/* A parsed info string, in one allocation: the arrays, then a copy of the
+ * info string that their strings point into. */
 struct tgl_attrs {
-    char *buf;         /* a copy of the info string (owned) */
     char *id;          /* "#id", or NULL */
     char **classes;    /* ".class" (and a leading bare language word, last) */
-    size_t nclasses;
-    struct tgl_kv *kvs; /* key=value, in order */
-    size_t nkvs;
+    struct tgl_kv *kvs; /* key=value, in order; the start of the allocation */
+    unsigned nclasses, nkvs;
 };
 
 /* Parse INFO[0..LEN) (unescaped by md4c) as pandoc's commonmark_x does:
  *     [lang] {#id .class key=value key="quoted value"}
  * No '{' or '}': a plain language word, A empty; "{=html}": a raw block,
  * no id.  Returns 0, or -1 with a static reason in *WHY (a duplicate id
- * or key is one) and nothing in A.  Free A either way. */
-int tgl_attrs_parse(const char *info, size_t len, struct tgl_attrs *a, const char **why);
+ * or key is one) and nothing in A.  The memory is ARENA's; with
+ * tgl_attrs_parse it is malloc'ed: tgl_attrs_free it either way. */
+int tgl_attrs_read(struct tgl_arena *arena, const char *info, size_t len,
+                   struct tgl_attrs *a, const char **why);
+#define tgl_attrs_parse(info, len, a, why) tgl_attrs_read(NULL, (info), (len), (a), (why))
+void tgl_attrs_free(struct tgl_attrs *a);
 /* Value of KEY, or NULL. */
 const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key);
-void tgl_attrs_free(struct tgl_attrs *a);
 
 /* Does NAME[0..LEN) match [A-Za-z0-9][A-Za-z0-9_.:-]*? */
 bool tgl_valid_chunk_name(const char *name, size_t len);
@@ -179,23 +194,22 @@ struct tgl_seg {
     struct tgl_chunk *chunk; /* resolved by tgl_link, or NULL */
 };
 
-/* A tangle block: a fenced block with #name and/or file=PATH. */
+/* A tangle block: a fenced block with #name and/or file=PATH, with its
+ * line ends, in the document's arena.  What tgl_link reads comes first. */
 struct tgl_block {
-    unsigned input;      /* index into tgl_doc.inputs */
-    unsigned line;       /* line of the opening fence */
-    char *text;          /* content, every line ending in '\n'; not NUL-terminated: */
-    size_t len;          /* it may point into the input (when text_owned is false) */
-    bool text_owned;
-    uint32_t *line_end;  /* line_end[k]: offset just past the '\n' of line k (parse.c:
-                            in the block's own allocation, right after it) */
-    size_t nlines;
-    struct tgl_attrs attrs;
+    const char *text;    /* content, every line ending in '\n', not NUL-terminated, */
     const char *name;    /* attrs.id, or NULL */
     const char *path;    /* value of file=, or NULL */
-    struct tgl_seg *segs; /* its reference lines, in order (owned; NULL: none) */
-    size_t nsegs;
+    struct tgl_seg *segs; /* its reference lines, in order */
     struct tgl_block *next_in_chunk;
     struct tgl_chunk *chunk;     /* the chunk of name, set by tgl_link */
+    uint32_t nsegs;
+    uint32_t len;        /* of text: in the input, or in the arena when rebuilt */
+    uint32_t nlines;
+    unsigned input;      /* index into tgl_doc.inputs */
+    struct tgl_attrs attrs;
+    unsigned line;       /* line of the opening fence */
+    uint32_t line_end[]; /* line_end[k]: offset just past the '\n' of line k */
 };
 
 /* All the blocks of one chunk name, in document order. */
@@ -208,13 +222,14 @@ struct tgl_chunk {
 };
 
 struct tgl_doc {
+    struct tgl_arena arena;     /* the blocks and chunks, freed with the document */
     struct tgl_input *inputs;
     size_t ninputs;
     struct tgl_block **blocks;  /* all tangle blocks, document order */
     size_t nblocks, cap_blocks;
     struct tgl_chunk *chunks;   /* in document order (tgl_link) */
     size_t nchunks;
-    struct tgl_chunk **slots;   /* hash table of chunks, NULL: empty (chunks.c) */
+    uint32_t *slots;            /* hash table of 1 + index into chunks, 0: empty (chunks.c) */
     size_t nslots;
     struct tgl_diag *diag;
     size_t max_output;          /* bytes all expansions of the run may produce */
@@ -241,10 +256,12 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx);
 
 /* ---- chunks.c: references, chunks, whole-document checks ---------------- */
 
-/* Find the reference lines of B->text (with its line_end): B->segs.  A
- * line of that shape whose name is not a valid chunk name is reported as
- * an error (FILE is the input path).  Returns the number of errors. */
-unsigned tgl_segment(struct tgl_block *b, const char *file, struct tgl_diag *d);
+/* Find the reference lines of B->text (with its line_end): B->segs, in
+ * ARENA.  A line of that shape whose name is not a valid chunk name is
+ * reported as an error (FILE is the input path).  Returns the number of
+ * errors. */
+unsigned tgl_segment(struct tgl_arena *arena, struct tgl_block *b, const char *file,
+                     struct tgl_diag *d);
 
 /* Stage 2: join blocks into chunks by name, resolve references, and report
  * undefined references, cycles (with the chain a -> b -> a), duplicate

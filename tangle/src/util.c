@@ -8,6 +8,8 @@
 
 #include "tangle.h"
 
+#define ARENA_PIECE ((size_t)256 << 10)          /* bytes an arena mallocs at a time */
+
 static void out_of_memory(void)
 {
     fputs("tangle: out of memory\n", stderr);
@@ -38,11 +40,6 @@ char *tgl_xstrndup(const char *s, size_t n)
     return p;
 }
 
-char *tgl_xstrdup(const char *s)
-{
-    return tgl_xstrndup(s, strlen(s));
-}
-
 void *tgl_grow(void *p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -55,6 +52,42 @@ void *tgl_grow(void *p, size_t *cap, size_t need, size_t size)
     }
     *cap = n;
     return tgl_xrealloc(p, n * size);
+}
+
+void *tgl_alloc(struct tgl_arena *a, size_t n)
+{
+    if (a == NULL)
+        return tgl_xmalloc(n);
+    char *p = tgl_room(a, n);
+    n = (n + 7) & ~(size_t)7;                    /* as tgl_room: pieces stay aligned */
+    a->top = p + n;
+    a->room -= n;
+    return p;
+}
+
+void *tgl_room(struct tgl_arena *a, size_t n)
+{
+    if (n > SIZE_MAX / 2)
+        out_of_memory();
+    n = (n + 7) & ~(size_t)7;
+    if (n > a->room || a->top == NULL) {         /* a new piece; the old one's rest unused */
+        size_t size = n + 16 > ARENA_PIECE ? n + 16 : ARENA_PIECE;
+        void **piece = tgl_xmalloc(size);
+        *piece = a->pieces;                      /* 16 bytes: the link, alignment kept */
+        a->pieces = piece;
+        a->top = (char *)piece + 16;
+        a->room = size - 16;
+    }
+    return a->top;
+}
+
+void tgl_arena_free(struct tgl_arena *a)
+{
+    for (void **p = a->pieces, **next; p != NULL; p = next) {
+        next = *p;
+        free(p);
+    }
+    memset(a, 0, sizeof *a);
 }
 
 void tgl_buf_reserve(struct tgl_buf *b, size_t extra)
@@ -105,8 +138,7 @@ void tgl_buf_addf(struct tgl_buf *b, const char *fmt, ...)
 void tgl_buf_free(struct tgl_buf *b)
 {
     free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    *b = (struct tgl_buf){ 0 };
 }
 
 int tgl_read_fd(int fd, struct tgl_buf *b, size_t max)

@@ -44,6 +44,24 @@ static void test_attrs_language_word_and_two_blocks(void **state)
     tgl_attrs_free(&a);
 }
 
+/* The arrays are sized from the '.' and '=' in the info string: here
+ * exactly enough (ASan sees a slot too few). */
+static void test_attrs_arrays_sized_exactly(void **state)
+{
+    (void)state;
+    struct tgl_attrs a;
+    const char *why;
+    assert_int_equal(parse("lang {.a #i .b k=v j=\"w\"}", &a, &why), 0);
+    assert_int_equal(a.nclasses, 3);
+    assert_string_equal(a.classes[0], "a");
+    assert_string_equal(a.classes[1], "b");
+    assert_string_equal(a.classes[2], "lang");
+    assert_int_equal(a.nkvs, 2);
+    assert_string_equal(a.kvs[1].key, "j");
+    assert_string_equal(a.kvs[1].val, "w");
+    tgl_attrs_free(&a);
+}
+
 static void test_attrs_plain_info_is_not_an_attribute_block(void **state)
 {
     (void)state;
@@ -88,7 +106,7 @@ static void test_attrs_malformed(void **state)
             fail_msg("accepted malformed block %s", bad[i]);
         assert_non_null(why);
         assert_null(a.id);
-        assert_null(a.buf);          /* A holds nothing: the caller need not free it */
+        assert_null(a.kvs);          /* A holds nothing: the caller need not free it */
         tgl_attrs_free(&a);
     }
 }
@@ -111,6 +129,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attrs_full_block),
         cmocka_unit_test(test_attrs_language_word_and_two_blocks),
+        cmocka_unit_test(test_attrs_arrays_sized_exactly),
         cmocka_unit_test(test_attrs_plain_info_is_not_an_attribute_block),
         cmocka_unit_test(test_attrs_empty_quoted_value_is_allowed),
         cmocka_unit_test(test_attrs_malformed),

@@ -1,5 +1,6 @@
 /* test_chunks.c: cmocka tests of the chunk lookup, segmenting and the
  * whole-document checks (undefined, cycles, duplicates, unreachable). */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,58 +41,58 @@ static void test_chunk_lookup(void **state)
     tgl_buf_free(&md);
 }
 
-/* Fill B->line_end and B->nlines by scanning B->text, as the parser does
- * from what md4c shows it. */
-static void find_lines(struct tgl_block *b)
+/* A block of TEXT at fence line LINE, in A, with its line ends found by
+ * scanning, as the parser finds them from what md4c shows it. */
+static struct tgl_block *make_block(struct tgl_arena *a, const char *text, unsigned line)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < b->len; i++)
-        n += b->text[i] == '\n';
-    b->line_end = tgl_xmalloc(n * sizeof *b->line_end);
-    b->nlines = 0;
-    for (size_t i = 0; i < b->len; i++)
-        if (b->text[i] == '\n')
-            b->line_end[b->nlines++] = (uint32_t)(i + 1);
+    uint32_t n = 0, len = (uint32_t)strlen(text);
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    struct tgl_block *b = tgl_alloc(a, sizeof *b + n * sizeof *b->line_end);
+    *b = (struct tgl_block){ .line = line, .text = text, .len = len };
+    for (uint32_t i = 0; i < len; i++)
+        if (text[i] == '\n')
+            b->line_end[b->nlines++] = i + 1;
+    return b;
 }
 
 static void test_segment_reference_lines(void **state)
 {
     (void)state;
-    char text[] = "int a = x << 2;\n"
-                  "  <<ref-one>>  \n"
-                  "\t<<ref-two>>\n"
-                  "<<not a ref\n"
-                  "a <<b>>\n"
-                  "<<<<>>>>\n"
-                  "<<>>\n";
-    struct tgl_block b = { .line = 10, .text = text, .len = sizeof text - 1 };
+    const char *text = "int a = x << 2;\n"
+                       "  <<ref-one>>  \n"
+                       "\t<<ref-two>>\n"
+                       "<<not a ref\n"
+                       "a <<b>>\n"
+                       "<<<<>>>>\n"
+                       "<<>>\n";
+    struct tgl_arena a = { 0 };
+    struct tgl_block *b = make_block(&a, text, 10);
     struct tgl_diag d = { .out = NULL };
-    find_lines(&b);
-    assert_int_equal(b.nlines, 7);
-    assert_int_equal(b.line_end[0], 16);
-    assert_int_equal(tgl_segment(&b, "a.md", &d), 0);
-    assert_int_equal(b.nsegs, 2);                       /* lines 12 and 13 */
-    assert_int_equal(b.segs[0].k, 1);
-    assert_int_equal(b.segs[0].indent, 2);
-    assert_memory_equal(text + b.segs[0].name_off, "ref-one", 7);
-    assert_int_equal(b.segs[0].name_len, 7);
-    assert_int_equal(b.segs[1].k, 2);
-    assert_int_equal(b.segs[1].indent, 1);
-    free(b.segs);
-    free(b.line_end);
+    assert_int_equal(b->nlines, 7);
+    assert_int_equal(b->line_end[0], 16);
+    assert_int_equal(tgl_segment(&a, b, "a.md", &d), 0);
+    assert_int_equal(b->nsegs, 2);                       /* lines 12 and 13 */
+    assert_int_equal(b->segs[0].k, 1);
+    assert_int_equal(b->segs[0].indent, 2);
+    assert_memory_equal(text + b->segs[0].name_off, "ref-one", 7);
+    assert_int_equal(b->segs[0].name_len, 7);
+    assert_int_equal(b->segs[1].k, 2);
+    assert_int_equal(b->segs[1].indent, 1);
+    assert_ptr_equal(tgl_alloc(&a, 1), b->segs + 2);     /* the arena took just those two */
+    tgl_arena_free(&a);
 }
 
 static void test_segment_bad_reference_name(void **state)
 {
     (void)state;
-    char text[] = "ok\n  <<a/b>>\n";
-    struct tgl_block b = { .line = 1, .text = text, .len = sizeof text - 1 };
+    struct tgl_arena a = { 0 };
+    struct tgl_block *b = make_block(&a, "ok\n  <<a/b>>\n", 1);
     struct tgl_diag d = { .out = NULL };
-    find_lines(&b);
-    assert_int_equal(tgl_segment(&b, "a.md", &d), 1);
+    assert_int_equal(tgl_segment(&a, b, "a.md", &d), 1);
     assert_int_equal(d.errors, 1);
-    free(b.segs);
-    free(b.line_end);
+    assert_int_equal(b->nsegs, 0);
+    tgl_arena_free(&a);
 }
 
 static void test_link_appends_in_document_order(void **state)
@@ -134,6 +135,35 @@ static void test_link_reports_each_problem(void **state)
     fixture_free(&f);
 }
 
+/* The load stage's heap: N one-line blocks take under 192 bytes each, all
+ * told (a block, its line end and its attribute block come from the
+ * document's arena: about 160; a calloc, a strdup and a realloc'ed array
+ * each took about 240).  mallinfo2 sees glibc's heap only, not ASan's. */
+static void test_load_footprint(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    struct tgl_buf md = { 0 };
+    tgl_buf_adds(&md, "```{.c file=all.c}\n<<c0>>\n```\n");
+    for (int i = 0; i < N; i++)
+        tgl_buf_addf(&md, "\n```{.c #c%d}\nint v;\n```\n", i);
+    const char *texts[] = { md.data };
+    struct mallinfo2 before = mallinfo2();
+    struct fixture f;
+    assert_int_equal(fixture_load(&f, 1, texts, 0), 0);
+    struct mallinfo2 after = mallinfo2();
+    long grew = (long)(after.uordblks + after.hblkhd) - (long)(before.uordblks + before.hblkhd);
+    long used = grew - (long)md.len;                     /* less the input's own copy */
+    size_t nblocks = f.doc.nblocks;
+    fixture_free(&f);
+    tgl_buf_free(&md);
+    if (grew <= 0)
+        skip();                                          /* not glibc's malloc */
+    print_message("load: %ld bytes for %zu blocks\n", used, nblocks);
+    assert_int_equal(nblocks, N + 1);
+    assert_true(used < (long)N * 192);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_segment_bad_reference_name),
         cmocka_unit_test(test_link_appends_in_document_order),
         cmocka_unit_test(test_link_reports_each_problem),
+        cmocka_unit_test(test_load_footprint),
     };
     return cmocka_run_group_tests_name("tangle chunks", tests, NULL, NULL);
 }

@@ -231,7 +231,8 @@ static void decode_info(struct parse_state *ps, const MD_ATTRIBUTE *a)
 
 /* The fence's line when md4c had to copy the info string (it held an
  * escape or an entity): the first line after the last text md4c showed us
- * with three fence characters and then a '{'. */
+ * with three fence characters and then a '{' or a '}' (enter_block's test
+ * for a tangle block; the brace is the source's own, never an entity). */
 static size_t find_fence_line(struct parse_state *ps)
 {
     size_t start = ps->cursor ? tgl_line_at(ps->in, &ps->at, ps->cursor - 1) + 1 : 1, len;
@@ -240,7 +241,8 @@ static size_t find_fence_line(struct parse_state *ps)
         const char *l = raw_line(ps, ln, &len), *f = l ? memmem(l, len, run, 3) : NULL;
         if (l == NULL)
             return start;
-        if (f != NULL && memchr(f, '{', len - (size_t)(f - l)) != NULL)
+        if (f != NULL && (memchr(f, '{', len - (size_t)(f - l)) != NULL
+                          || memchr(f, '}', len - (size_t)(f - l)) != NULL))
             return ln;
     }
 }

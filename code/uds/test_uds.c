@@ -1113,6 +1113,58 @@ static void uds_listen_leaves_a_taken_name_alone(void **state)
     tdir_remove(&t);                            /* the first removed its socket */
 }
 
+/* tu_start setup: make the directory ARG the program's working directory.
+ * The program's path must then be absolute: see absolute_bin_dir. */
+static int chdir_setup(const void *arg)
+{
+    return chdir(arg);
+}
+
+/* Make BIN_DIR (where tu_start finds the programs) an absolute path, so
+ * that a program started in another working directory is still found. */
+static void absolute_bin_dir(void)
+{
+    char dir[4096];
+    tu_program_path(dir, sizeof dir, "");
+    char *abs = realpath(dir, NULL);
+    assert_non_null(abs);
+    assert_int_equal(setenv("BIN_DIR", abs, 1), 0);
+    free(abs);
+}
+
+static void uds_listen_abstract_name_touches_no_file(void **state)
+{
+    (void)state;
+    struct tdir t;
+    struct stat st;
+    char name[64], file[192], line[256], want[256];
+    tdir_make(&t);
+    snprintf(name, sizeof name, "@ipcbook-%d", (int)getpid());
+    snprintf(file, sizeof file, "%s/%s", t.dir, name);
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+
+    absolute_bin_dir();
+    const struct tu_start_opts in_dir = { .setup = chdir_setup, .arg = t.dir };
+    const char *progs[] = { "uds/uds_fd_receiver", "uds/uds_echo_server" };
+    const int stop_status[] = { 1, 0 };
+    for (size_t i = 0; i < 2; i++) {
+        int out;
+        pid_t pid = tu_startl(&out, &in_dir, progs[i], name, (char *)NULL);
+        read_line(out, line, sizeof line);
+        snprintf(want, sizeof want, "listening on %s", name);
+        assert_string_equal(line, want);
+        assert_int_equal(kill(pid, SIGTERM), 0);
+        assert_int_equal(tu_wait_exit(pid), stop_status[i]);
+        assert_int_equal(close(out), 0);
+        assert_int_equal(lstat(file, &st), 0);      /* the user's file is still there */
+        assert_true(S_ISREG(st.st_mode));
+    }
+    assert_int_equal(unlink(file), 0);
+    tdir_remove(&t);
+}
+
 /* Send "c" on SOCK with an SCM_CREDENTIALS message holding CRED. */
 static ssize_t send_with_creds(int sock, struct ucred cred)
 {
@@ -1351,6 +1403,7 @@ int main(void)
         TU_TEST(uds_server_socket_mode_0600),
         TU_TEST(uds_server_stale_and_live_socket),
         TU_TEST(uds_listen_leaves_a_taken_name_alone),
+        TU_TEST(uds_listen_abstract_name_touches_no_file),
         TU_TEST(uds_server_refuses_other_uid),
         TU_TEST_SECONDS(uds_server_fifty_concurrent_clients, 90),
         TU_TEST_SECONDS(uds_server_partial_writes_large_message, 60),

@@ -1060,6 +1060,7 @@ static void start_recv(struct recv_proc *rp, const char *stdout_path)
         if (out == -1 || dup2(out, STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1)
             _exit(126);
         close(fd[0]);
+        umask(0);                       /* the socket must be 0600 even so */
         execl(path, "ring_recv", rp->sock, (char *)NULL);
         _exit(127);
     }
@@ -1068,6 +1069,10 @@ static void start_recv(struct recv_proc *rp, const char *stdout_path)
     for (int i = 0; i < 5000 && !is_listening(rp->sock); i++)
         usleep(1000);
     assert_true(is_listening(rp->sock));
+    struct stat st;                     /* no one has connected: still there */
+    assert_int_equal(lstat(rp->sock, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
 }
 
 /* Collect its output into BUF and its exit status; remove the folder,

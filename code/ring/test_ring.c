@@ -1388,9 +1388,10 @@ static pid_t child_of(pid_t parent)
     return -1;
 }
 
-/* Start PROG ARG1 ARG2 (long enough to be still running), SIGKILL its
- * child, and expect PROG to exit with status 1 within a second. */
-static void expect_notices_dead_child(const char *prog, const char *arg1, const char *arg2)
+/* Start PROG ARG1 ARG2, its output thrown away, on the CPUs in ALLOWED
+ * only (NULL: wherever the test may run).  Returns its pid. */
+static pid_t start_measuring(const char *prog, const char *arg1, const char *arg2,
+                             const cpu_set_t *allowed)
 {
     char path[4096];
     tu_program_path(path, sizeof path, prog);
@@ -1401,11 +1402,18 @@ static void expect_notices_dead_child(const char *prog, const char *arg1, const 
         int null = open("/dev/null", O_WRONLY);
         if (null == -1 || dup2(null, STDOUT_FILENO) == -1 || dup2(null, STDERR_FILENO) == -1)
             _exit(TU_CHILD_SETUP_FAILED);
+        if (allowed != NULL && sched_setaffinity(0, sizeof *allowed, allowed) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
         execl(path, path, arg1, arg2, (char *)NULL);
         tu_exec_failed();
     }
-    pid_t child = child_of(pid);
-    usleep(10 * 1000);                  /* inside the measurement */
+    return pid;
+}
+
+/* SIGKILL CHILD, the child of PID (running PROG), and expect PID to exit
+ * with status 1 within a second. */
+static void expect_exit_after_child_killed(pid_t pid, pid_t child, const char *prog)
+{
     assert_int_equal(kill(child, SIGKILL), 0);
     double start = now_ms();
     pid_t got = 0;
@@ -1420,6 +1428,72 @@ static void expect_notices_dead_child(const char *prog, const char *arg1, const 
     assert_int_equal(got, pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
+}
+
+/* Start PROG ARG1 ARG2 (long enough to be still running), SIGKILL its
+ * child, and expect PROG to exit with status 1 within a second. */
+static void expect_notices_dead_child(const char *prog, const char *arg1, const char *arg2)
+{
+    pid_t pid = start_measuring(prog, arg1, arg2, NULL);
+    pid_t child = child_of(pid);
+    usleep(10 * 1000);                  /* inside the measurement */
+    expect_exit_after_child_killed(pid, child, prog);
+}
+
+/* A set holding CPU only. */
+static cpu_set_t cpu_only(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return set;
+}
+
+/* Does PID run on exactly the CPUs in WANT? */
+static bool runs_on(pid_t pid, const cpu_set_t *want)
+{
+    cpu_set_t got;
+    assert_int_equal(sched_getaffinity(pid, sizeof got, &got), 0);
+    return CPU_EQUAL(&got, want);
+}
+
+/* Start false_sharing on ALLOWED and expect it on PARENT_CPUS and its
+ * child on CHILD_CPUS, for 200 ms in a row within 2 s; then stop both. */
+static void expect_cpus(const cpu_set_t *allowed, const cpu_set_t *parent_cpus,
+                        const cpu_set_t *child_cpus)
+{
+    pid_t pid = start_measuring("ring/false_sharing", "2000000000", NULL, allowed);
+    pid_t child = child_of(pid);
+    double start = now_ms(), good_since = -1;
+    while (now_ms() - start < 2000 && (good_since < 0 || now_ms() - good_since < 200)) {
+        if (!runs_on(pid, parent_cpus) || !runs_on(child, child_cpus))
+            good_since = -1;
+        else if (good_since < 0)
+            good_since = now_ms();
+        usleep(1000);
+    }
+    expect_exit_after_child_killed(pid, child, "ring/false_sharing");
+    if (good_since < 0 || now_ms() - good_since < 200)
+        fail_msg("false_sharing or its child ran outside the CPUs it was given");
+}
+
+static void ring_measuring_programs_stay_in_their_cpus(void **state)
+{
+    (void)state;
+    cpu_set_t mine;
+    assert_int_equal(sched_getaffinity(0, sizeof mine, &mine), 0);
+    int cpus[2] = { -1, -1 };
+    for (int cpu = 0, n = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+        if (CPU_ISSET(cpu, &mine))
+            cpus[n++] = cpu;
+    for (int i = 0; i < 2 && cpus[i] != -1; i++) {     /* like taskset -c N */
+        cpu_set_t one = cpu_only(cpus[i]);
+        expect_cpus(&one, &one, &one);
+    }
+    if (cpus[1] != -1) {
+        cpu_set_t first = cpu_only(cpus[0]), second = cpu_only(cpus[1]);
+        expect_cpus(NULL, &first, &second);
+    }
 }
 
 static void ring_measuring_programs_notice_dead_child(void **state)
@@ -1466,6 +1540,7 @@ int main(void)
         T(ring_recv_checks_its_output),
         T(ring_leaves_nothing_behind),
         T(ring_measuring_programs_run),
+        T(ring_measuring_programs_stay_in_their_cpus),
         T(ring_measuring_programs_notice_dead_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

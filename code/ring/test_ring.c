@@ -5,10 +5,12 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "common/test_util.h"
 #include "ring/ring.h"
+#include "ring/measure.h"
 #include "uds/uds_util.h"
 
 static void make_pair(struct ring *p, struct ring *c, uint32_t capacity)
@@ -1496,6 +1498,68 @@ static void ring_measuring_programs_stay_in_their_cpus(void **state)
     }
 }
 
+/* While fail_cpu is not -1, sched_setaffinity (defined here, in place of
+ * the C library's: fork_on_two_cpus, inlined into this program, calls this
+ * one) fails with EINVAL when asked for the CPU fail_cpu alone; otherwise
+ * it is the system call. */
+static volatile int fail_cpu = -1;
+
+int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
+{
+    int cpu = fail_cpu;
+    if (cpu != -1 && CPU_COUNT_S(size, set) == 1 && CPU_ISSET_S((size_t)cpu, size, set)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return (int)syscall(SYS_sched_setaffinity, pid, size, set);
+}
+
+static pid_t exit_test_pid;         /* the test process */
+static volatile int exit_note = -1; /* a pipe's write end, or -1 */
+
+/* An atexit handler of the test process: a child that runs it (it called
+ * exit, not _exit) writes a byte into exit_note. */
+static void note_exit_in_child(void)
+{
+    if (getpid() != exit_test_pid && exit_note != -1 && write(exit_note, "x", 1) != 1)
+        _exit(EXIT_FAILURE);
+}
+
+static void ring_measure_child_fails_without_atexit(void **state)
+{
+    (void)state;
+    cpu_set_t mine;
+    assert_int_equal(sched_getaffinity(0, sizeof mine, &mine), 0);
+    if (CPU_COUNT(&mine) < 2)
+        skip();                         /* one CPU: fork_on_two_cpus pins nothing */
+    int cpus[2] = { -1, -1 };
+    for (int cpu = 0, n = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+        if (CPU_ISSET(cpu, &mine))
+            cpus[n++] = cpu;
+    static bool registered;
+    if (!registered)
+        assert_int_equal(atexit(note_exit_in_child), 0);
+    registered = true;
+    int note[2];
+    assert_int_equal(pipe2(note, O_CLOEXEC), 0);
+    exit_test_pid = getpid();
+    exit_note = note[1];
+
+    fail_cpu = cpus[1];                 /* the child's CPU */
+    pid_t pid = fork_on_two_cpus();
+    if (pid == 0)
+        _exit(0);                       /* not reached: the child's pinning fails */
+    fail_cpu = -1;
+    exit_note = -1;
+    int pinned = sched_setaffinity(0, sizeof mine, &mine);  /* undo the parent's pin */
+    assert_int_equal(tu_wait_exit(pid), 1);
+    assert_int_equal(pinned, 0);
+    assert_int_equal(close(note[1]), 0);
+    char c;
+    assert_int_equal(read(note[0], &c, 1), 0);  /* no atexit handler ran in the child */
+    assert_int_equal(close(note[0]), 0);
+}
+
 static void ring_measuring_programs_notice_dead_child(void **state)
 {
     (void)state;
@@ -1541,6 +1605,7 @@ int main(void)
         T(ring_leaves_nothing_behind),
         T(ring_measuring_programs_run),
         T(ring_measuring_programs_stay_in_their_cpus),
+        T(ring_measure_child_fails_without_atexit),
         T(ring_measuring_programs_notice_dead_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include "common/test_util.h"
 #include "epoll/pidfd.h"
 #include "fifo/fifo_proto.h"
+#include "uds/uds_util.h"
 
 static sigset_t block(int sig)
 {
@@ -853,24 +854,36 @@ static int read_line(int fd, char *buf, size_t size, int ms)
     return (int)n;
 }
 
-/* tu_start setup: SIGPIPE's default action back (main() ignores it). */
-static int default_sigpipe(const void *arg)
+/* tu_start setup: SIGPIPE's default action back (main() ignores it) and,
+ * if ARG is not NULL, the directory ARG as the working directory. */
+static int server_setup(const void *arg)
 {
-    (void)arg;
+    if (arg != NULL && chdir(arg) == -1)
+        return -1;
     return signal(SIGPIPE, SIG_DFL) == SIG_ERR ? -1 : 0;
 }
 
 /* Start evloop with ARGV, its stdout on a pipe (s->out), and wait for
- * its "listening on" line.  If the test dies, it gets SIGTERM and cleans
- * up (tu_start). */
+ * its "listening on" line; a socket file must then be there, mode 0600
+ * even under umask 0.  An abstract name (s->path "@...") runs evloop in
+ * s->dir.  If the test dies, it gets SIGTERM and cleans up (tu_start). */
 static void run_server(struct server *s, char *const argv[])
 {
-    const struct tu_start_opts opts = { .setup = default_sigpipe };
+    bool abstract = s->path[0] == '@';
+    const struct tu_start_opts opts = { .setup = server_setup, .arg = abstract ? s->dir : NULL };
+    mode_t old_mask = umask(0);
     s->pid = tu_start("epoll/evloop", argv, &s->out, &opts);
+    umask(old_mask);
     char line[512], want[512];
     snprintf(want, sizeof want, "listening on %s%s\n", s->path, s->also);
     assert_true(read_line(s->out, line, sizeof line, 5000) > 0);
     assert_string_equal(line, want);
+    struct stat st;
+    if (!abstract) {
+        assert_int_equal(lstat(s->path, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+        assert_int_equal(st.st_mode & 0777, 0600);
+    }
 }
 
 static void start_server(struct server *s, const char *const args[])
@@ -981,6 +994,49 @@ static void evloop_stop_signals_leave_nothing(void **state)
         assert_true(closed_within(c, 1000));
         assert_int_equal(close(c), 0);
     }
+}
+/* Make BIN_DIR (where tu_start finds the programs) an absolute path, so
+ * that a program started in another working directory is still found. */
+static void absolute_bin_dir(void)
+{
+    char dir[4096];
+    tu_program_path(dir, sizeof dir, "");
+    char *abs = realpath(dir, NULL);
+    assert_non_null(abs);
+    assert_int_equal(setenv("BIN_DIR", abs, 1), 0);
+    free(abs);
+}
+
+static void evloop_abstract_name_touches_no_file(void **state)
+{
+    (void)state;
+    struct server s;
+    strcpy(s.dir, "/tmp/evloop-test-XXXXXX");
+    assert_non_null(mkdtemp(s.dir));
+    snprintf(s.path, sizeof s.path, "@ipcbook-%d", (int)getpid());
+    s.also[0] = '\0';
+    char file[256];
+    snprintf(file, sizeof file, "%s/%s", s.dir, s.path);
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+
+    absolute_bin_dir();
+    char *const argv[] = { "evloop", s.path, NULL };
+    run_server(&s, argv);
+    int c = uds_connect(s.path);
+    assert_true(c >= 0);
+    round_trip(c, "x\n", "x\n");
+    assert_int_equal(kill(s.pid, SIGTERM), 0);
+    assert_int_equal(tu_wait_exit(s.pid), 0);
+    assert_true(closed_within(c, 1000));
+    assert_int_equal(close(c), 0);
+    assert_int_equal(close(s.out), 0);
+    struct stat st;
+    assert_int_equal(lstat(file, &st), 0);          /* the user's file is still there */
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(rmdir(s.dir), 0);
 }
 static void evloop_reaps_child_through_pidfd(void **state)
 {
@@ -1471,6 +1527,7 @@ int main(void)
         TU_TEST_SECONDS(wake_bench_poll_grows_epoll_does_not, 60),
         T(evloop_echoes_lines_in_order),
         T(evloop_stop_signals_leave_nothing),
+        T(evloop_abstract_name_touches_no_file),
         T(evloop_reaps_child_through_pidfd),
         T(evloop_survives_garbage),
         T(evloop_cuts_off_stalled_and_idle_clients),

@@ -58,7 +58,8 @@ static uint64_t read_every_byte(const unsigned char *p, size_t n)
     return a[0] ^ a[1] ^ a[2] ^ a[3] ^ a[4] ^ a[5] ^ a[6] ^ a[7];
 }
 
-/* COUNT blocks from a producer on CPU 0 to a consumer on CPU 1. */
+/* COUNT blocks from a producer on one CPU to a consumer on another
+ * (fork_on_two_cpus). */
 static double across_mb_per_s(size_t size, size_t buffer, size_t count)
 {
     size_t blocks = buffer / size;

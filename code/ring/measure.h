@@ -27,21 +27,32 @@ static inline bool child_exited(pid_t child)
     return info.si_pid == child;
 }
 
-/* Run the calling process on CPU number CPU only, if there are two or more. */
-static inline void pin_to_cpu(int cpu)
+/* Run the calling process on CPU number CPU only.  Returns 0, or -1 with
+ * errno set (sched_setaffinity). */
+static inline int pin_to_cpu(int cpu)
 {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
-    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2 && sched_setaffinity(0, sizeof set, &set) == -1)
-        err_exit("sched_setaffinity");
+    return sched_setaffinity(0, sizeof set, &set);
 }
 
-/* fork_flushed, then the parent runs on CPU 0 and the child on CPU 1.
- * The child dies with the parent: SIGKILL when the parent dies, or at
- * once if the parent died before prctl.  Returns what fork does. */
+/* fork_flushed, then, if the process may run on two or more CPUs, the
+ * parent runs on the first of them and the child on the second; with one
+ * CPU allowed, both stay on it and take turns.  The child dies with the
+ * parent: SIGKILL when the parent dies, or at once if the parent died
+ * before prctl.  Returns 0 in the child, the child's pid in the parent;
+ * a failure ends the program (in the child, without the atexit handlers). */
 static inline pid_t fork_on_two_cpus(void)
 {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == -1)
+        err_exit("sched_getaffinity");
+    int cpus[2] = { -1, -1 };
+    for (int cpu = 0, n = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+        if (CPU_ISSET(cpu, &allowed))
+            cpus[n++] = cpu;
+    bool pin = CPU_COUNT(&allowed) >= 2;
     pid_t parent = getpid();
     pid_t pid = fork_flushed();
     if (pid == 0) {
@@ -49,8 +60,11 @@ static inline pid_t fork_on_two_cpus(void)
             err_exit_child("prctl");
         if (getppid() != parent)
             _exit(EXIT_FAILURE);
+        if (pin && pin_to_cpu(cpus[1]) == -1)
+            err_exit_child("sched_setaffinity");
+    } else if (pin && pin_to_cpu(cpus[0]) == -1) {
+        err_exit("sched_setaffinity");
     }
-    pin_to_cpu(pid == 0 ? 1 : 0);
     return pid;
 }
 

@@ -5,10 +5,12 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "common/test_util.h"
 #include "ring/ring.h"
+#include "ring/measure.h"
 #include "uds/uds_util.h"
 
 static void make_pair(struct ring *p, struct ring *c, uint32_t capacity)
@@ -1060,6 +1062,7 @@ static void start_recv(struct recv_proc *rp, const char *stdout_path)
         if (out == -1 || dup2(out, STDOUT_FILENO) == -1 || dup2(fd[1], STDERR_FILENO) == -1)
             _exit(126);
         close(fd[0]);
+        umask(0);                       /* the socket must be 0600 even so */
         execl(path, "ring_recv", rp->sock, (char *)NULL);
         _exit(127);
     }
@@ -1068,6 +1071,10 @@ static void start_recv(struct recv_proc *rp, const char *stdout_path)
     for (int i = 0; i < 5000 && !is_listening(rp->sock); i++)
         usleep(1000);
     assert_true(is_listening(rp->sock));
+    struct stat st;                     /* no one has connected: still there */
+    assert_int_equal(lstat(rp->sock, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
 }
 
 /* Collect its output into BUF and its exit status; remove the folder,
@@ -1383,9 +1390,10 @@ static pid_t child_of(pid_t parent)
     return -1;
 }
 
-/* Start PROG ARG1 ARG2 (long enough to be still running), SIGKILL its
- * child, and expect PROG to exit with status 1 within a second. */
-static void expect_notices_dead_child(const char *prog, const char *arg1, const char *arg2)
+/* Start PROG ARG1 ARG2, its output thrown away, on the CPUs in ALLOWED
+ * only (NULL: wherever the test may run).  Returns its pid. */
+static pid_t start_measuring(const char *prog, const char *arg1, const char *arg2,
+                             const cpu_set_t *allowed)
 {
     char path[4096];
     tu_program_path(path, sizeof path, prog);
@@ -1396,11 +1404,18 @@ static void expect_notices_dead_child(const char *prog, const char *arg1, const 
         int null = open("/dev/null", O_WRONLY);
         if (null == -1 || dup2(null, STDOUT_FILENO) == -1 || dup2(null, STDERR_FILENO) == -1)
             _exit(TU_CHILD_SETUP_FAILED);
+        if (allowed != NULL && sched_setaffinity(0, sizeof *allowed, allowed) == -1)
+            _exit(TU_CHILD_SETUP_FAILED);
         execl(path, path, arg1, arg2, (char *)NULL);
         tu_exec_failed();
     }
-    pid_t child = child_of(pid);
-    usleep(10 * 1000);                  /* inside the measurement */
+    return pid;
+}
+
+/* SIGKILL CHILD, the child of PID (running PROG), and expect PID to exit
+ * with status 1 within a second. */
+static void expect_exit_after_child_killed(pid_t pid, pid_t child, const char *prog)
+{
     assert_int_equal(kill(child, SIGKILL), 0);
     double start = now_ms();
     pid_t got = 0;
@@ -1415,6 +1430,134 @@ static void expect_notices_dead_child(const char *prog, const char *arg1, const 
     assert_int_equal(got, pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
+}
+
+/* Start PROG ARG1 ARG2 (long enough to be still running), SIGKILL its
+ * child, and expect PROG to exit with status 1 within a second. */
+static void expect_notices_dead_child(const char *prog, const char *arg1, const char *arg2)
+{
+    pid_t pid = start_measuring(prog, arg1, arg2, NULL);
+    pid_t child = child_of(pid);
+    usleep(10 * 1000);                  /* inside the measurement */
+    expect_exit_after_child_killed(pid, child, prog);
+}
+
+/* A set holding CPU only. */
+static cpu_set_t cpu_only(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return set;
+}
+
+/* Does PID run on exactly the CPUs in WANT?  False if it is gone: the
+ * caller then stops the program and fails, rather than leave it running. */
+static bool runs_on(pid_t pid, const cpu_set_t *want)
+{
+    cpu_set_t got;
+    return sched_getaffinity(pid, sizeof got, &got) == 0 && CPU_EQUAL(&got, want);
+}
+
+/* Start false_sharing on ALLOWED and expect it on PARENT_CPUS and its
+ * child on CHILD_CPUS, for 200 ms in a row within 2 s; then stop both. */
+static void expect_cpus(const cpu_set_t *allowed, const cpu_set_t *parent_cpus,
+                        const cpu_set_t *child_cpus)
+{
+    pid_t pid = start_measuring("ring/false_sharing", "2000000000", NULL, allowed);
+    pid_t child = child_of(pid);
+    double start = now_ms(), good_since = -1;
+    while (now_ms() - start < 2000 && (good_since < 0 || now_ms() - good_since < 200)) {
+        if (!runs_on(pid, parent_cpus) || !runs_on(child, child_cpus))
+            good_since = -1;
+        else if (good_since < 0)
+            good_since = now_ms();
+        usleep(1000);
+    }
+    expect_exit_after_child_killed(pid, child, "ring/false_sharing");
+    if (good_since < 0 || now_ms() - good_since < 200)
+        fail_msg("false_sharing or its child ran outside the CPUs it was given");
+}
+
+static void ring_measuring_programs_stay_in_their_cpus(void **state)
+{
+    (void)state;
+    cpu_set_t mine;
+    assert_int_equal(sched_getaffinity(0, sizeof mine, &mine), 0);
+    int cpus[2] = { -1, -1 };
+    for (int cpu = 0, n = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+        if (CPU_ISSET(cpu, &mine))
+            cpus[n++] = cpu;
+    for (int i = 0; i < 2 && cpus[i] != -1; i++) {     /* like taskset -c N */
+        cpu_set_t one = cpu_only(cpus[i]);
+        expect_cpus(&one, &one, &one);
+    }
+    if (cpus[1] != -1) {
+        cpu_set_t first = cpu_only(cpus[0]), second = cpu_only(cpus[1]);
+        expect_cpus(NULL, &first, &second);
+    }
+}
+
+/* While fail_cpu is not -1, sched_setaffinity (defined here, in place of
+ * the C library's: fork_on_two_cpus, inlined into this program, calls this
+ * one) fails with EINVAL when asked for the CPU fail_cpu alone; otherwise
+ * it is the system call. */
+static volatile int fail_cpu = -1;
+
+int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
+{
+    int cpu = fail_cpu;
+    if (cpu != -1 && CPU_COUNT_S(size, set) == 1 && CPU_ISSET_S((size_t)cpu, size, set)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return (int)syscall(SYS_sched_setaffinity, pid, size, set);
+}
+
+static pid_t exit_test_pid;         /* the test process */
+static volatile int exit_note = -1; /* a pipe's write end, or -1 */
+
+/* An atexit handler of the test process: a child that runs it (it called
+ * exit, not _exit) writes a byte into exit_note. */
+static void note_exit_in_child(void)
+{
+    if (getpid() != exit_test_pid && exit_note != -1 && write(exit_note, "x", 1) != 1)
+        _exit(EXIT_FAILURE);
+}
+
+static void ring_measure_child_fails_without_atexit(void **state)
+{
+    (void)state;
+    cpu_set_t mine;
+    assert_int_equal(sched_getaffinity(0, sizeof mine, &mine), 0);
+    if (CPU_COUNT(&mine) < 2)
+        skip();                         /* one CPU: fork_on_two_cpus pins nothing */
+    int cpus[2] = { -1, -1 };
+    for (int cpu = 0, n = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+        if (CPU_ISSET(cpu, &mine))
+            cpus[n++] = cpu;
+    static bool registered;
+    if (!registered)
+        assert_int_equal(atexit(note_exit_in_child), 0);
+    registered = true;
+    int note[2];
+    assert_int_equal(pipe2(note, O_CLOEXEC), 0);
+    exit_test_pid = getpid();
+    exit_note = note[1];
+
+    fail_cpu = cpus[1];                 /* the child's CPU */
+    pid_t pid = fork_on_two_cpus();
+    if (pid == 0)
+        _exit(0);                       /* not reached: the child's pinning fails */
+    fail_cpu = -1;
+    exit_note = -1;
+    int pinned = sched_setaffinity(0, sizeof mine, &mine);  /* undo the parent's pin */
+    assert_int_equal(tu_wait_exit(pid), 1);
+    assert_int_equal(pinned, 0);
+    assert_int_equal(close(note[1]), 0);
+    char c;
+    assert_int_equal(read(note[0], &c, 1), 0);  /* no atexit handler ran in the child */
+    assert_int_equal(close(note[0]), 0);
 }
 
 static void ring_measuring_programs_notice_dead_child(void **state)
@@ -1461,6 +1604,8 @@ int main(void)
         T(ring_recv_checks_its_output),
         T(ring_leaves_nothing_behind),
         T(ring_measuring_programs_run),
+        T(ring_measuring_programs_stay_in_their_cpus),
+        T(ring_measure_child_fails_without_atexit),
         T(ring_measuring_programs_notice_dead_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

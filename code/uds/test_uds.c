@@ -1113,6 +1113,95 @@ static void uds_listen_leaves_a_taken_name_alone(void **state)
     tdir_remove(&t);                            /* the first removed its socket */
 }
 
+/* tu_start setup: make the directory ARG the program's working directory.
+ * The program's path must then be absolute: see absolute_bin_dir. */
+static int chdir_setup(const void *arg)
+{
+    return chdir(arg);
+}
+
+/* Make BIN_DIR (where tu_start finds the programs) an absolute path, so
+ * that a program started in another working directory is still found. */
+static void absolute_bin_dir(void)
+{
+    char dir[4096];
+    tu_program_path(dir, sizeof dir, "");
+    char *abs = realpath(dir, NULL);
+    assert_non_null(abs);
+    assert_int_equal(setenv("BIN_DIR", abs, 1), 0);
+    free(abs);
+}
+
+static void uds_listen_abstract_name_touches_no_file(void **state)
+{
+    (void)state;
+    struct tdir t;
+    struct stat st;
+    char name[64], file[192], line[256], want[256];
+    tdir_make(&t);
+    snprintf(name, sizeof name, "@ipcbook-%d", (int)getpid());
+    snprintf(file, sizeof file, "%s/%s", t.dir, name);
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+
+    absolute_bin_dir();
+    const struct tu_start_opts in_dir = { .setup = chdir_setup, .arg = t.dir };
+    const char *progs[] = { "uds/uds_fd_receiver", "uds/uds_echo_server" };
+    const int stop_status[] = { 1, 0 };
+    for (size_t i = 0; i < 2; i++) {
+        int out;
+        pid_t pid = tu_startl(&out, &in_dir, progs[i], name, (char *)NULL);
+        read_line(out, line, sizeof line);
+        snprintf(want, sizeof want, "listening on %s", name);
+        assert_string_equal(line, want);
+        assert_int_equal(kill(pid, SIGTERM), 0);
+        assert_int_equal(tu_wait_exit(pid), stop_status[i]);
+        assert_int_equal(close(out), 0);
+        assert_int_equal(lstat(file, &st), 0);      /* the user's file is still there */
+        assert_true(S_ISREG(st.st_mode));
+    }
+    assert_int_equal(unlink(file), 0);
+    tdir_remove(&t);
+}
+
+static void uds_servers_refuse_too_long_path(void **state)
+{
+    (void)state;
+    struct tdir t;
+    struct stat st;
+    char sub[256], path[384], out[1024], want[512];
+    tdir_make(&t);
+    int n = snprintf(sub, sizeof sub, "%s/%0100d", t.dir, 0);   /* "/000...0" */
+    assert_true(n > 0 && (size_t)n < sizeof sub);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(path, sizeof path, "%s/s.sock", sub);
+    assert_true(strlen(path) >= sizeof ((struct sockaddr_un *)0)->sun_path);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {                     /* a socket file there, named relatively */
+        int fd = chdir(sub) == 0 ? uds_bind(SOCK_STREAM, "s.sock") : -1;
+        _exit(fd >= 0 && close(fd) == 0 ? 0 : 1);
+    }
+    assert_int_equal(tu_wait_exit(pid), 0);
+
+    const char *progs[] = { "uds/uds_echo_server", "uds/uds_fd_receiver" };
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = { strchr(progs[i], '/') + 1, path, NULL };
+        int status = tu_run(progs[i], argv, out, sizeof out);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 1);
+        snprintf(want, sizeof want, "%s: bind %s: %s\n", argv[0], path, strerror(ENAMETOOLONG));
+        assert_string_equal(out, want);
+        assert_int_equal(lstat(path, &st), 0);      /* left alone */
+        assert_true(S_ISSOCK(st.st_mode));
+    }
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(sub), 0);
+    tdir_remove(&t);
+}
+
 /* Send "c" on SOCK with an SCM_CREDENTIALS message holding CRED. */
 static ssize_t send_with_creds(int sock, struct ucred cred)
 {
@@ -1351,6 +1440,8 @@ int main(void)
         TU_TEST(uds_server_socket_mode_0600),
         TU_TEST(uds_server_stale_and_live_socket),
         TU_TEST(uds_listen_leaves_a_taken_name_alone),
+        TU_TEST(uds_listen_abstract_name_touches_no_file),
+        TU_TEST(uds_servers_refuse_too_long_path),
         TU_TEST(uds_server_refuses_other_uid),
         TU_TEST_SECONDS(uds_server_fifty_concurrent_clients, 90),
         TU_TEST_SECONDS(uds_server_partial_writes_large_message, 60),

@@ -60,6 +60,10 @@ static void remove_stale_socket(const char *path)
 
 static int listen_on(const char *path)
 {
+    struct sockaddr_un sa;
+    socklen_t len;
+    if (uds_address(&sa, &len, path) == -1)     /* too long: lstat would not mind */
+        err_exit("bind %s", path);
     if (path[0] != '@')
         remove_stale_socket(path);
     return uds_listen(path, SOCK_NONBLOCK, SOMAXCONN);

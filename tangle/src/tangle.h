@@ -398,6 +398,8 @@ struct tgl_manifest {
  * reporting an error (not a regular file, unreadable). */
 int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_diag *d);
 bool tgl_manifest_has(const struct tgl_manifest *m, const char *path);
+/* Does M list a path below FOLDER ("FOLDER/...")? */
+bool tgl_manifest_has_below(const struct tgl_manifest *m, const char *folder);
 void tgl_manifest_free(struct tgl_manifest *m);
 
 /* For every file= block, in document order: check its path (tgl_walk),
@@ -427,7 +429,8 @@ int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode);
 /* Is what tgl_walk found in the way of PATH (W, with its message) a stale
  * file that pruning removes first: a regular file listed in OLD where a
  * folder of PATH must go, or where PATH must go, a folder that pruning
- * empties?  Then W says that PATH is missing. */
+ * empties (OLD lists a path below it, and it holds only such files, our
+ * temp files and such folders)?  Then W says that PATH is missing. */
 bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w);
 /* Hold SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD) while
  * temp files exist. */

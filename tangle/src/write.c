@@ -124,14 +124,19 @@ static void print_path(const struct tgl_dir *dir, const char *path)
 
 /* After deleting the stale PATH, remove the folders of PATH that this left
  * empty, deepest first, as git does; DIR itself stays.  rmdir removes only
- * an empty folder, so nothing a person put there is lost. */
+ * an empty folder, so nothing a person put there is lost.  A folder that is
+ * missing already (a run killed in here) is passed over. */
 static void remove_empty_parents(struct tgl_dir *dir, const char *path)
 {
     char *p = tgl_xstrdup(path);
     for (char *slash; (slash = strrchr(p, '/')) != NULL;) {
         *slash = '\0';
         struct tgl_where w;
-        free(tgl_walk(dir, p, &w, false));       /* a folder: "is a folder" */
+        char *msg = tgl_walk(dir, p, &w, false); /* a folder: "is a folder" */
+        bool gone = msg == NULL && !w.exists;
+        free(msg);
+        if (gone)
+            continue;
         if (!w.exists || !S_ISDIR(w.st.st_mode) || unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1)
             break;
         free(dir->last);                         /* tgl_walk's last folder may be this one */
@@ -140,42 +145,39 @@ static void remove_empty_parents(struct tgl_dir *dir, const char *path)
     free(p);
 }
 
-/* The files listed in OLD below the folder NAME in FD (PATH from DIR), or
- * -1 when pruning would not remove it: it holds something else than such
- * files, our temp files, and folders that hold some such files. */
-static long only_stale(int fd, const char *name, const char *path, const struct tgl_manifest *old)
+/* Does pruning remove the folder NAME in FD (PATH from DIR)?  OLD lists a
+ * path below it (a killed run may have deleted every such file already),
+ * and it holds only such files, our temp files and such folders. */
+static bool removable(int fd, const char *name, const char *path, const struct tgl_manifest *old)
 {
+    if (!tgl_manifest_has_below(old, path))
+        return false;
     int dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *dp = dfd == -1 ? NULL : fdopendir(dfd);
-    long n = dp == NULL ? -1 : 0;
+    bool ok = dp != NULL;
     struct stat st;
-    for (struct dirent *e; n >= 0 && (e = readdir(dp)) != NULL;) {
+    for (struct dirent *e; ok && (e = readdir(dp)) != NULL;) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         char *p = tgl_path_join(path, e->d_name);
-        long k = -1;
-        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            k = -1;
-        else if (S_ISDIR(st.st_mode))
-            k = only_stale(dfd, e->d_name, p, old);
-        else if (S_ISREG(st.st_mode) && tgl_manifest_has(old, p) && !tgl_path_syntax_error(p))
-            k = 1;
-        else if (S_ISREG(st.st_mode) && is_temp(e->d_name))
-            k = 0;
-        n = k < 0 || (k == 0 && S_ISDIR(st.st_mode)) ? -1 : n + k;
-        free(p);
+        ok = fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+             && (S_ISDIR(st.st_mode) ? removable(dfd, e->d_name, p, old)
+                 : S_ISREG(st.st_mode)
+                     && ((tgl_manifest_has(old, p) && !tgl_path_syntax_error(p))
+                         || (is_temp(e->d_name) && st.st_uid == geteuid())));
+        free(p);                                 /* (a temp: as remove_stale_temps) */
     }
     if (dp != NULL)
         closedir(dp);
     else if (dfd != -1)
         close(dfd);
-    return n;
+    return ok;
 }
 
 bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w)
 {
     char *way = tgl_xstrndup(path, (size_t)(w->rest - path) + strcspn(w->rest, "/"));
-    bool stale = w->exists ? S_ISDIR(w->st.st_mode) && only_stale(w->fd, w->rest, way, old) > 0
+    bool stale = w->exists ? S_ISDIR(w->st.st_mode) && removable(w->fd, w->rest, way, old)
                            : S_ISREG(w->st.st_mode) && strchr(w->rest, '/') != NULL
                                  && tgl_manifest_has(old, way);
     free(way);

@@ -1,20 +1,23 @@
 /* write.c: stage 4: bring the output folder in line with the outputs, in
  * an order that leaves the next run nothing it cannot clean up, however
- * this one ends (SIGKILL included; the other fatal signals wait):
- *   1. before the first output is written, an intent manifest: it lists
- *      the new files and everything listed before, behind an empty line
- *      that no finished run writes.  So a killed run leaves only files the
- *      next run knows as its own, and a manifest unlike the one that run
- *      computes: the next run has work, and cleans every folder it opens
- *      of temp files (a run with nothing to write cleans only DIR, the one
- *      place a run killed before step 1 can have left one);
- *   2. pruning: the files listed before and no longer produced go, with
- *      the folders this empties, so that a file can become a folder and a
- *      folder a file;
+ * this one ends (SIGKILL included; the other fatal signals wait), and a
+ * manifest that lists no file tangle has deleted:
+ *   1. pruning: the files listed before and no longer produced go, with
+ *      the folders this empties (a folder already missing is passed
+ *      over), so that a file can become a folder and a folder a file.  A
+ *      kill here leaves the old manifest, still listing what went (a file
+ *      a person puts at such a path before the next run goes too);
+ *   2. when the run writes a file, an intent manifest: the new manifest
+ *      behind an empty line that no finished run writes.  So a killed run
+ *      leaves only files the next run knows as its own, and a manifest
+ *      unlike the one that run computes: the next run has work, and cleans
+ *      every folder it opens of temp files (a run with nothing to write
+ *      cleans only DIR, the one place a run killed before step 2 can have
+ *      left one);
  *   3. every new or changed file to a temp file in its folder, all of them
  *      before the first rename, so that a failure (a full disk) changes
  *      nothing but the stale files, which no chapter makes any more (the
- *      old manifest is put back);
+ *      old manifest is put back, but the files pruning deleted);
  *   4. the renames (each atomic) and the mode fixes; 5. the manifest.  A
  *      failure in 4 or 5 leaves a manifest that lists every file there is.
  * Every name is relative to a folder descriptor from tgl_walk. */
@@ -185,32 +188,59 @@ bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct t
     return stale;
 }
 
-/* The one prune loop, over the files listed in OLD that no output writes
- * any more and that are there: DELETE deletes each (and the folders this
- * leaves empty), else each is printed (--check).  An entry that cannot be
- * checked is a warning, and stays.  Returns 0, or -1 after an error. */
-static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
-                 const struct tgl_output *outs, size_t nouts, bool delete)
+/* What becomes of each line of the old manifest. */
+enum fate {
+    OUTPUT,     /* an output's, or the empty line: put back on a failure */
+    STALE,      /* no output's: to delete */
+    BAD,        /* it cannot be checked (a warning): put back on a failure, no more */
+    GONE,       /* deleted, or not there: never listed again */
+};
+
+/* Sort out the entries of OLD that no output has (FATE[i] for line i):
+ * warn of each that cannot be checked; with PRINT, print each that is there
+ * (--check). */
+static void find_stale(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                         const struct tgl_output *outs, size_t nouts, unsigned char *fate,
+                         bool print)
 {
     char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
-    int ret = 0;
-    for (size_t i = 0; i < old->n && ret == 0; i++) {
+    for (size_t i = 0; i < old->n; i++) {
         const char *entry = old->lines[i], *bad = tgl_path_syntax_error(entry);
         struct tgl_where w;
         if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
             continue;
         char *msg = bad ? NULL : tgl_walk(dir, entry, &w, false);
-        if (bad || msg) {
+        fate[i] = bad || msg ? BAD : STALE;
+        if (bad || msg)
             tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
                         bad ? bad : msg);
-        } else if (!delete) {
-            if (w.exists)
-                print_path(dir, entry);
-        } else if (w.exists && unlinkat(w.fd, w.rest, 0) == -1) {
+        else if (print && w.exists)
+            print_path(dir, entry);
+        free(msg);
+    }
+    free(mpath);
+}
+
+/* Step 1: delete the STALE entries of OLD that are there (and the folders
+ * this leaves empty); each becomes GONE.  Returns 0, or -1 after an
+ * error. */
+static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                  unsigned char *fate)
+{
+    char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
+    int ret = 0;
+    for (size_t i = 0; i < old->n && ret == 0; i++) {
+        const char *entry = old->lines[i];
+        struct tgl_where w;
+        if (fate[i] != STALE)
+            continue;
+        char *msg = tgl_walk(dir, entry, &w, false);   /* find_stale's walk went through */
+        if (msg != NULL || (w.exists && unlinkat(w.fd, w.rest, 0) == -1)) {
             tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot delete \"%s\": %s", entry,
-                      strerror(errno));
+                      msg ? msg : strerror(errno));
             ret = -1;
         } else {
+            fate[i] = GONE;
             /* A killed run's temp files, in a folder no output may use any
              * more (DIR's went first). */
             if (w.fd != -1 && w.fd != dir->fd)
@@ -239,51 +269,52 @@ static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *te
     return 0;
 }
 
-/* Step 1, when the run writes a file: an empty line, MANIFEST and OLD's
- * other entries.  Returns 0 when none is needed, 1 when it was written,
- * -1 after an error. */
-static int put_intent(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
-                      const struct tgl_output *outs, size_t nouts,
-                      const struct tgl_buf *manifest)
+/* The old manifest as it is after pruning: OLD's lines but the GONE ones
+ * (a missing OLD: no manifest).  Returns 0, or -1 after reporting. */
+static int put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                    const unsigned char *fate)
 {
-    size_t i = 0;
-    while (i < nouts && outs[i].act != TGL_CREATE && outs[i].act != TGL_CHANGE)
-        i++;
-    if (i == nouts)
-        return 0;
+    if (!old->exists)
+        return unlinkat(dir->fd, TGL_MANIFEST, 0) == -1 && errno != ENOENT ? -1 : 0;
     struct tgl_buf all = { 0 };
-    tgl_buf_addc(&all, '\n');
-    tgl_buf_add(&all, manifest->data, manifest->len);
-    for (size_t k = 0; k < old->n; k++)
-        if (old->lines[k][0] != '\0'
-            && bsearch(old->lines[k], outs, nouts, sizeof *outs, cmp_path) == NULL) {
-            tgl_buf_adds(&all, old->lines[k]);
+    for (size_t i = 0; i < old->n; i++)
+        if (fate[i] != GONE) {
+            tgl_buf_adds(&all, old->lines[i]);
             tgl_buf_addc(&all, '\n');
         }
-    int r = put_manifest(doc, dir, all.data, all.len);
+    int r = put_manifest(doc, dir, all.data ? all.data : "", all.len);
     tgl_buf_free(&all);
-    return r == 0 ? 1 : -1;
+    return r;
 }
 
 /* Steps 1 to 5 (the top of the file), MANIFEST written when MCHANGED or
- * after an intent manifest.  Returns 0, or 2 after an error reported at
- * the block; no temp file is left either way. */
+ * after an intent manifest; FATE from find_stale.  Returns 0, or 2 after
+ * an error reported at the block; no temp file is left either way. */
 static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
                      struct tgl_output *outs, size_t nouts, const struct tgl_buf *manifest,
-                     bool mchanged)
+                     bool mchanged, unsigned char *fate)
 {
     char(*temp)[48] = tgl_xcalloc(nouts, sizeof *temp);  /* "": none */
-    int ret = 2;
+    int ret = 2, intent = 0;
+    bool renaming = false;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
-    int intent = put_intent(doc, dir, old, outs, nouts, manifest);
-    bool restore = intent == 1;                  /* the old manifest, on a failure */
-    if (intent == -1)
-        goto out;
     for (size_t i = 0; i < dir->nfds; i++)       /* a killed run's temp files */
         remove_stale_temps(dir->fds[i]);
-    if (prune(doc, dir, old, outs, nouts, true) != 0)
+    if (prune(doc, dir, old, fate) != 0)
         goto out;
+    bool writes = false;
+    for (size_t i = 0; i < nouts; i++)
+        writes |= outs[i].act == TGL_CREATE || outs[i].act == TGL_CHANGE;
+    if (writes) {                                /* step 2: the intent manifest */
+        struct tgl_buf all = { 0 };
+        tgl_buf_addc(&all, '\n');
+        tgl_buf_add(&all, manifest->data, manifest->len);
+        intent = put_manifest(doc, dir, all.data, all.len) == 0 ? 1 : -1;
+        tgl_buf_free(&all);
+        if (intent == -1)
+            goto out;
+    }
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (o->act != TGL_CREATE && o->act != TGL_CHANGE)
@@ -301,7 +332,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
     }
-    restore = false;                             /* from here on, the intent manifest is true */
+    renaming = true;                             /* from here on, an intent manifest is true */
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (temp[i][0] && renameat(AT_FDCWD, temp[i], o->where.fd, o->where.rest) == -1) {
@@ -322,13 +353,19 @@ out:
     for (size_t i = 0; i < nouts; i++)
         if (temp[i][0] != '\0')
             unlink(temp[i]);
-    if (restore && old->exists)
-        put_manifest(doc, dir, old->text.data, old->text.len);
-    else if (restore)
-        unlinkat(dir->fd, TGL_MANIFEST, 0);
+    /* A failure: the manifest on disk must list no file pruning deleted. */
+    bool gone = memchr(fate, GONE, old->n) != NULL;
+    if (ret != 0 && (intent == 1 ? !renaming : gone))
+        put_back(doc, dir, old, fate);
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
     return ret;
+}
+
+static bool differs(const struct tgl_manifest *old, const struct tgl_buf *manifest)
+{
+    return !old->exists || old->text.len != manifest->len
+           || (manifest->len > 0 && memcmp(old->text.data, manifest->data, manifest->len) != 0);
 }
 
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
@@ -345,20 +382,21 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
     }
     /* A stale file is listed in the old manifest, not in the new one: it
      * changes the manifest, so "work" needs no count of stale files. */
-    bool mchanged = !old->exists || old->text.len != manifest.len
-                    || (manifest.len > 0
-                        && memcmp(old->text.data, manifest.data, manifest.len) != 0);
+    unsigned char *fate = tgl_xcalloc(old->n + 1, 1);   /* OUTPUT */
+    bool mchanged = differs(old, &manifest);
+    if (mchanged)
+        find_stale(doc, dir, old, outs, nouts, fate, check);
     int ret = 0;
     if (check) {
-        prune(doc, dir, old, outs, nouts, false);
         if (mchanged)
             print_path(dir, TGL_MANIFEST);
         ret = work || mchanged;
     } else {
         remove_stale_temps(dir->fd);             /* the top of the file says why only DIR */
         if (work || mchanged)
-            ret = write_all(doc, dir, old, outs, nouts, &manifest, mchanged);
+            ret = write_all(doc, dir, old, outs, nouts, &manifest, mchanged, fate);
     }
+    free(fate);
     tgl_buf_free(&manifest);
     return ret;
 }

@@ -415,12 +415,12 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
 /* ---- write.c: writing the output tree ----------------------------------- */
 
 /* Bring DIR in line with OUTS (from tgl_build_outputs): delete the files
- * listed in OLD that are no longer produced, write new and changed files
- * atomically, fix modes, update the manifest, and first remove the temp
- * files a killed run left.  With CHECK it writes nothing, and prints each
- * path it would create, change or delete.  Returns 0 (nothing to do /
- * done), 1 (check found differences) or 2 (an error, reported at the
- * block). */
+ * listed in OLD that are no longer produced (one that cannot be checked
+ * stays listed), write new and changed files atomically, fix modes, update
+ * the manifest, and first remove the temp files a killed run left.  With
+ * CHECK it writes nothing, and prints each path it would create, change or
+ * delete.  Returns 0 (nothing to do / done), 1 (check found differences)
+ * or 2 (an error, reported at the block). */
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, bool check);
 /* Write P[0..N) with exactly MODE to a new file mkostemps makes from the

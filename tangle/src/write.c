@@ -4,7 +4,8 @@
  * manifest that lists no file tangle has deleted:
  *   1. pruning: the files listed before and no longer produced go, with
  *      the folders this empties (a folder already missing is passed
- *      over), so that a file can become a folder and a folder a file.  A
+ *      over), so that a file can become a folder and a folder a file.  An
+ *      entry that cannot be checked is a warning, and stays listed.  A
  *      kill here leaves the old manifest, still listing what went (a file
  *      a person puts at such a path before the next run goes too);
  *   2. when the run writes a file, an intent manifest: the new manifest
@@ -192,25 +193,28 @@ bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct t
 enum fate {
     OUTPUT,     /* an output's, or the empty line: put back on a failure */
     STALE,      /* no output's: to delete */
-    BAD,        /* it cannot be checked (a warning): put back on a failure, no more */
+    UNCHECKED,  /* no output's, and it cannot be checked (a warning): it stays listed */
+    BAD,        /* not a path tangle writes (a warning): put back on a failure, no more */
     GONE,       /* deleted, or not there: never listed again */
 };
 
 /* Sort out the entries of OLD that no output has (FATE[i] for line i):
  * warn of each that cannot be checked; with PRINT, print each that is there
- * (--check). */
-static void find_stale(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+ * (--check).  Returns how many stay listed (UNCHECKED). */
+static size_t find_stale(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
                          const struct tgl_output *outs, size_t nouts, unsigned char *fate,
                          bool print)
 {
     char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
+    size_t kept = 0;
     for (size_t i = 0; i < old->n; i++) {
         const char *entry = old->lines[i], *bad = tgl_path_syntax_error(entry);
         struct tgl_where w;
         if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
             continue;
         char *msg = bad ? NULL : tgl_walk(dir, entry, &w, false);
-        fate[i] = bad || msg ? BAD : STALE;
+        fate[i] = bad ? BAD : msg ? UNCHECKED : STALE;
+        kept += msg != NULL;
         if (bad || msg)
             tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
                         bad ? bad : msg);
@@ -219,6 +223,7 @@ static void find_stale(struct tgl_doc *doc, struct tgl_dir *dir, const struct tg
         free(msg);
     }
     free(mpath);
+    return kept;
 }
 
 /* Step 1: delete the STALE entries of OLD that are there (and the folders
@@ -362,6 +367,30 @@ out:
     return ret;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* MANIFEST anew: the outputs' paths and the UNCHECKED entries of OLD, sorted. */
+static void list_kept(struct tgl_buf *manifest, const struct tgl_manifest *old,
+                      const unsigned char *fate, size_t kept, const struct tgl_output *outs,
+                      size_t nouts)
+{
+    const char **k = tgl_xcalloc(kept, sizeof *k);
+    for (size_t i = 0, j = 0; i < old->n; i++)
+        if (fate[i] == UNCHECKED)
+            k[j++] = old->lines[i];
+    qsort(k, kept, sizeof *k, cmp_str);
+    manifest->len = 0;
+    for (size_t i = 0, j = 0; i < nouts || j < kept;) {
+        bool out = j == kept || (i < nouts && strcmp(outs[i].path, k[j]) < 0);
+        tgl_buf_adds(manifest, out ? outs[i++].path : k[j++]);
+        tgl_buf_addc(manifest, '\n');
+    }
+    free(k);
+}
+
 static bool differs(const struct tgl_manifest *old, const struct tgl_buf *manifest)
 {
     return !old->exists || old->text.len != manifest->len
@@ -381,11 +410,16 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
         tgl_buf_addc(&manifest, '\n');
     }
     /* A stale file is listed in the old manifest, not in the new one: it
-     * changes the manifest, so "work" needs no count of stale files. */
+     * changes the manifest, so "work" needs no count of stale files.  An
+     * entry that cannot be checked stays listed, so that a later run can
+     * delete it (and does not take it for a file tangle did not write). */
     unsigned char *fate = tgl_xcalloc(old->n + 1, 1);   /* OUTPUT */
     bool mchanged = differs(old, &manifest);
-    if (mchanged)
-        find_stale(doc, dir, old, outs, nouts, fate, check);
+    size_t kept = mchanged ? find_stale(doc, dir, old, outs, nouts, fate, check) : 0;
+    if (kept > 0) {
+        list_kept(&manifest, old, fate, kept, outs, nouts);
+        mchanged = differs(old, &manifest);
+    }
     int ret = 0;
     if (check) {
         if (mchanged)

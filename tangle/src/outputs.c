@@ -59,6 +59,20 @@ bool tgl_manifest_has(const struct tgl_manifest *m, const char *path)
     return m->n > 0 && bsearch(&path, m->sorted, m->n, sizeof *m->sorted, cmp_str) != NULL;
 }
 
+bool tgl_manifest_has_below(const struct tgl_manifest *m, const char *folder)
+{
+    size_t n = strlen(folder), lo = 0, hi = m->n;
+    while (lo < hi) {                            /* the first entry >= "FOLDER/" */
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strncmp(m->sorted[mid], folder, n);
+        if (c < 0 || (c == 0 && (unsigned char)m->sorted[mid][n] < '/'))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n && strncmp(m->sorted[lo], folder, n) == 0 && m->sorted[lo][n] == '/';
+}
+
 void tgl_manifest_free(struct tgl_manifest *m)
 {
     tgl_buf_free(&m->text);

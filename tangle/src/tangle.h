@@ -398,6 +398,8 @@ struct tgl_manifest {
  * reporting an error (not a regular file, unreadable). */
 int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_diag *d);
 bool tgl_manifest_has(const struct tgl_manifest *m, const char *path);
+/* Does M list a path below FOLDER ("FOLDER/...")? */
+bool tgl_manifest_has_below(const struct tgl_manifest *m, const char *folder);
 void tgl_manifest_free(struct tgl_manifest *m);
 
 /* For every file= block, in document order: check its path (tgl_walk),
@@ -413,12 +415,12 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
 /* ---- write.c: writing the output tree ----------------------------------- */
 
 /* Bring DIR in line with OUTS (from tgl_build_outputs): delete the files
- * listed in OLD that are no longer produced, write new and changed files
- * atomically, fix modes, update the manifest, and first remove the temp
- * files a killed run left.  With CHECK it writes nothing, and prints each
- * path it would create, change or delete.  Returns 0 (nothing to do /
- * done), 1 (check found differences) or 2 (an error, reported at the
- * block). */
+ * listed in OLD that are no longer produced (one that cannot be checked
+ * stays listed), write new and changed files atomically, fix modes, update
+ * the manifest, and first remove the temp files a killed run left.  With
+ * CHECK it writes nothing, and prints each path it would create, change or
+ * delete.  Returns 0 (nothing to do / done), 1 (check found differences)
+ * or 2 (an error, reported at the block). */
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, bool check);
 /* Write P[0..N) with exactly MODE to a new file mkostemps makes from the
@@ -427,7 +429,8 @@ int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode);
 /* Is what tgl_walk found in the way of PATH (W, with its message) a stale
  * file that pruning removes first: a regular file listed in OLD where a
  * folder of PATH must go, or where PATH must go, a folder that pruning
- * empties?  Then W says that PATH is missing. */
+ * empties (OLD lists a path below it, and it holds only such files, our
+ * temp files and such folders)?  Then W says that PATH is missing. */
 bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w);
 /* Hold SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD) while
  * temp files exist. */

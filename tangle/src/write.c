@@ -1,20 +1,24 @@
 /* write.c: stage 4: bring the output folder in line with the outputs, in
  * an order that leaves the next run nothing it cannot clean up, however
- * this one ends (SIGKILL included; the other fatal signals wait):
- *   1. before the first output is written, an intent manifest: it lists
- *      the new files and everything listed before, behind an empty line
- *      that no finished run writes.  So a killed run leaves only files the
- *      next run knows as its own, and a manifest unlike the one that run
- *      computes: the next run has work, and cleans every folder it opens
- *      of temp files (a run with nothing to write cleans only DIR, the one
- *      place a run killed before step 1 can have left one);
- *   2. pruning: the files listed before and no longer produced go, with
- *      the folders this empties, so that a file can become a folder and a
- *      folder a file;
+ * this one ends (SIGKILL included; the other fatal signals wait), and a
+ * manifest that lists no file tangle has deleted:
+ *   1. pruning: the files listed before and no longer produced go, with
+ *      the folders this empties (a folder already missing is passed
+ *      over), so that a file can become a folder and a folder a file.  An
+ *      entry that cannot be checked is a warning, and stays listed.  A
+ *      kill here leaves the old manifest, still listing what went (a file
+ *      a person puts at such a path before the next run goes too);
+ *   2. when the run writes a file, an intent manifest: the new manifest
+ *      behind an empty line that no finished run writes.  So a killed run
+ *      leaves only files the next run knows as its own, and a manifest
+ *      unlike the one that run computes: the next run has work, and cleans
+ *      every folder it opens of temp files (a run with nothing to write
+ *      cleans only DIR, the one place a run killed before step 2 can have
+ *      left one);
  *   3. every new or changed file to a temp file in its folder, all of them
  *      before the first rename, so that a failure (a full disk) changes
  *      nothing but the stale files, which no chapter makes any more (the
- *      old manifest is put back);
+ *      old manifest is put back, but the files pruning deleted);
  *   4. the renames (each atomic) and the mode fixes; 5. the manifest.  A
  *      failure in 4 or 5 leaves a manifest that lists every file there is.
  * Every name is relative to a folder descriptor from tgl_walk. */
@@ -124,14 +128,19 @@ static void print_path(const struct tgl_dir *dir, const char *path)
 
 /* After deleting the stale PATH, remove the folders of PATH that this left
  * empty, deepest first, as git does; DIR itself stays.  rmdir removes only
- * an empty folder, so nothing a person put there is lost. */
+ * an empty folder, so nothing a person put there is lost.  A folder that is
+ * missing already (a run killed in here) is passed over. */
 static void remove_empty_parents(struct tgl_dir *dir, const char *path)
 {
     char *p = tgl_xstrdup(path);
     for (char *slash; (slash = strrchr(p, '/')) != NULL;) {
         *slash = '\0';
         struct tgl_where w;
-        free(tgl_walk(dir, p, &w, false));       /* a folder: "is a folder" */
+        char *msg = tgl_walk(dir, p, &w, false); /* a folder: "is a folder" */
+        bool gone = msg == NULL && !w.exists;
+        free(msg);
+        if (gone)
+            continue;
         if (!w.exists || !S_ISDIR(w.st.st_mode) || unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1)
             break;
         free(dir->last);                         /* tgl_walk's last folder may be this one */
@@ -140,42 +149,39 @@ static void remove_empty_parents(struct tgl_dir *dir, const char *path)
     free(p);
 }
 
-/* The files listed in OLD below the folder NAME in FD (PATH from DIR), or
- * -1 when pruning would not remove it: it holds something else than such
- * files, our temp files, and folders that hold some such files. */
-static long only_stale(int fd, const char *name, const char *path, const struct tgl_manifest *old)
+/* Does pruning remove the folder NAME in FD (PATH from DIR)?  OLD lists a
+ * path below it (a killed run may have deleted every such file already),
+ * and it holds only such files, our temp files and such folders. */
+static bool removable(int fd, const char *name, const char *path, const struct tgl_manifest *old)
 {
+    if (!tgl_manifest_has_below(old, path))
+        return false;
     int dfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *dp = dfd == -1 ? NULL : fdopendir(dfd);
-    long n = dp == NULL ? -1 : 0;
+    bool ok = dp != NULL;
     struct stat st;
-    for (struct dirent *e; n >= 0 && (e = readdir(dp)) != NULL;) {
+    for (struct dirent *e; ok && (e = readdir(dp)) != NULL;) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         char *p = tgl_path_join(path, e->d_name);
-        long k = -1;
-        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            k = -1;
-        else if (S_ISDIR(st.st_mode))
-            k = only_stale(dfd, e->d_name, p, old);
-        else if (S_ISREG(st.st_mode) && tgl_manifest_has(old, p) && !tgl_path_syntax_error(p))
-            k = 1;
-        else if (S_ISREG(st.st_mode) && is_temp(e->d_name))
-            k = 0;
-        n = k < 0 || (k == 0 && S_ISDIR(st.st_mode)) ? -1 : n + k;
-        free(p);
+        ok = fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+             && (S_ISDIR(st.st_mode) ? removable(dfd, e->d_name, p, old)
+                 : S_ISREG(st.st_mode)
+                     && ((tgl_manifest_has(old, p) && !tgl_path_syntax_error(p))
+                         || (is_temp(e->d_name) && st.st_uid == geteuid())));
+        free(p);                                 /* (a temp: as remove_stale_temps) */
     }
     if (dp != NULL)
         closedir(dp);
     else if (dfd != -1)
         close(dfd);
-    return n;
+    return ok;
 }
 
 bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w)
 {
     char *way = tgl_xstrndup(path, (size_t)(w->rest - path) + strcspn(w->rest, "/"));
-    bool stale = w->exists ? S_ISDIR(w->st.st_mode) && only_stale(w->fd, w->rest, way, old) > 0
+    bool stale = w->exists ? S_ISDIR(w->st.st_mode) && removable(w->fd, w->rest, way, old)
                            : S_ISREG(w->st.st_mode) && strchr(w->rest, '/') != NULL
                                  && tgl_manifest_has(old, way);
     free(way);
@@ -183,32 +189,63 @@ bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct t
     return stale;
 }
 
-/* The one prune loop, over the files listed in OLD that no output writes
- * any more and that are there: DELETE deletes each (and the folders this
- * leaves empty), else each is printed (--check).  An entry that cannot be
- * checked is a warning, and stays.  Returns 0, or -1 after an error. */
-static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
-                 const struct tgl_output *outs, size_t nouts, bool delete)
+/* What becomes of each line of the old manifest. */
+enum fate {
+    OUTPUT,     /* an output's, or the empty line: put back on a failure */
+    STALE,      /* no output's: to delete */
+    UNCHECKED,  /* no output's, and it cannot be checked (a warning): it stays listed */
+    BAD,        /* not a path tangle writes (a warning): put back on a failure, no more */
+    GONE,       /* deleted, or not there: never listed again */
+};
+
+/* Sort out the entries of OLD that no output has (FATE[i] for line i):
+ * warn of each that cannot be checked; with PRINT, print each that is there
+ * (--check).  Returns how many stay listed (UNCHECKED). */
+static size_t find_stale(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                         const struct tgl_output *outs, size_t nouts, unsigned char *fate,
+                         bool print)
 {
     char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
-    int ret = 0;
-    for (size_t i = 0; i < old->n && ret == 0; i++) {
+    size_t kept = 0;
+    for (size_t i = 0; i < old->n; i++) {
         const char *entry = old->lines[i], *bad = tgl_path_syntax_error(entry);
         struct tgl_where w;
         if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
             continue;
         char *msg = bad ? NULL : tgl_walk(dir, entry, &w, false);
-        if (bad || msg) {
+        fate[i] = bad ? BAD : msg ? UNCHECKED : STALE;
+        kept += msg != NULL;
+        if (bad || msg)
             tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
                         bad ? bad : msg);
-        } else if (!delete) {
-            if (w.exists)
-                print_path(dir, entry);
-        } else if (w.exists && unlinkat(w.fd, w.rest, 0) == -1) {
+        else if (print && w.exists)
+            print_path(dir, entry);
+        free(msg);
+    }
+    free(mpath);
+    return kept;
+}
+
+/* Step 1: delete the STALE entries of OLD that are there (and the folders
+ * this leaves empty); each becomes GONE.  Returns 0, or -1 after an
+ * error. */
+static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                  unsigned char *fate)
+{
+    char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
+    int ret = 0;
+    for (size_t i = 0; i < old->n && ret == 0; i++) {
+        const char *entry = old->lines[i];
+        struct tgl_where w;
+        if (fate[i] != STALE)
+            continue;
+        char *msg = tgl_walk(dir, entry, &w, false);   /* find_stale's walk went through */
+        if (msg != NULL || (w.exists && unlinkat(w.fd, w.rest, 0) == -1)) {
             tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot delete \"%s\": %s", entry,
-                      strerror(errno));
+                      msg ? msg : strerror(errno));
             ret = -1;
         } else {
+            fate[i] = GONE;
             /* A killed run's temp files, in a folder no output may use any
              * more (DIR's went first). */
             if (w.fd != -1 && w.fd != dir->fd)
@@ -237,51 +274,52 @@ static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *te
     return 0;
 }
 
-/* Step 1, when the run writes a file: an empty line, MANIFEST and OLD's
- * other entries.  Returns 0 when none is needed, 1 when it was written,
- * -1 after an error. */
-static int put_intent(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
-                      const struct tgl_output *outs, size_t nouts,
-                      const struct tgl_buf *manifest)
+/* The old manifest as it is after pruning: OLD's lines but the GONE ones
+ * (a missing OLD: no manifest).  Returns 0, or -1 after reporting. */
+static int put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                    const unsigned char *fate)
 {
-    size_t i = 0;
-    while (i < nouts && outs[i].act != TGL_CREATE && outs[i].act != TGL_CHANGE)
-        i++;
-    if (i == nouts)
-        return 0;
+    if (!old->exists)
+        return unlinkat(dir->fd, TGL_MANIFEST, 0) == -1 && errno != ENOENT ? -1 : 0;
     struct tgl_buf all = { 0 };
-    tgl_buf_addc(&all, '\n');
-    tgl_buf_add(&all, manifest->data, manifest->len);
-    for (size_t k = 0; k < old->n; k++)
-        if (old->lines[k][0] != '\0'
-            && bsearch(old->lines[k], outs, nouts, sizeof *outs, cmp_path) == NULL) {
-            tgl_buf_adds(&all, old->lines[k]);
+    for (size_t i = 0; i < old->n; i++)
+        if (fate[i] != GONE) {
+            tgl_buf_adds(&all, old->lines[i]);
             tgl_buf_addc(&all, '\n');
         }
-    int r = put_manifest(doc, dir, all.data, all.len);
+    int r = put_manifest(doc, dir, all.data ? all.data : "", all.len);
     tgl_buf_free(&all);
-    return r == 0 ? 1 : -1;
+    return r;
 }
 
 /* Steps 1 to 5 (the top of the file), MANIFEST written when MCHANGED or
- * after an intent manifest.  Returns 0, or 2 after an error reported at
- * the block; no temp file is left either way. */
+ * after an intent manifest; FATE from find_stale.  Returns 0, or 2 after
+ * an error reported at the block; no temp file is left either way. */
 static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
                      struct tgl_output *outs, size_t nouts, const struct tgl_buf *manifest,
-                     bool mchanged)
+                     bool mchanged, unsigned char *fate)
 {
     char(*temp)[48] = tgl_xcalloc(nouts, sizeof *temp);  /* "": none */
-    int ret = 2;
+    int ret = 2, intent = 0;
+    bool renaming = false;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
-    int intent = put_intent(doc, dir, old, outs, nouts, manifest);
-    bool restore = intent == 1;                  /* the old manifest, on a failure */
-    if (intent == -1)
-        goto out;
     for (size_t i = 0; i < dir->nfds; i++)       /* a killed run's temp files */
         remove_stale_temps(dir->fds[i]);
-    if (prune(doc, dir, old, outs, nouts, true) != 0)
+    if (prune(doc, dir, old, fate) != 0)
         goto out;
+    bool writes = false;
+    for (size_t i = 0; i < nouts; i++)
+        writes |= outs[i].act == TGL_CREATE || outs[i].act == TGL_CHANGE;
+    if (writes) {                                /* step 2: the intent manifest */
+        struct tgl_buf all = { 0 };
+        tgl_buf_addc(&all, '\n');
+        tgl_buf_add(&all, manifest->data, manifest->len);
+        intent = put_manifest(doc, dir, all.data, all.len) == 0 ? 1 : -1;
+        tgl_buf_free(&all);
+        if (intent == -1)
+            goto out;
+    }
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (o->act != TGL_CREATE && o->act != TGL_CHANGE)
@@ -299,7 +337,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
     }
-    restore = false;                             /* from here on, the intent manifest is true */
+    renaming = true;                             /* from here on, an intent manifest is true */
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
         if (temp[i][0] && renameat(AT_FDCWD, temp[i], o->where.fd, o->where.rest) == -1) {
@@ -320,13 +358,43 @@ out:
     for (size_t i = 0; i < nouts; i++)
         if (temp[i][0] != '\0')
             unlink(temp[i]);
-    if (restore && old->exists)
-        put_manifest(doc, dir, old->text.data, old->text.len);
-    else if (restore)
-        unlinkat(dir->fd, TGL_MANIFEST, 0);
+    /* A failure: the manifest on disk must list no file pruning deleted. */
+    bool gone = memchr(fate, GONE, old->n) != NULL;
+    if (ret != 0 && (intent == 1 ? !renaming : gone))
+        put_back(doc, dir, old, fate);
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
     return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* MANIFEST anew: the outputs' paths and the UNCHECKED entries of OLD, sorted. */
+static void list_kept(struct tgl_buf *manifest, const struct tgl_manifest *old,
+                      const unsigned char *fate, size_t kept, const struct tgl_output *outs,
+                      size_t nouts)
+{
+    const char **k = tgl_xcalloc(kept, sizeof *k);
+    for (size_t i = 0, j = 0; i < old->n; i++)
+        if (fate[i] == UNCHECKED)
+            k[j++] = old->lines[i];
+    qsort(k, kept, sizeof *k, cmp_str);
+    manifest->len = 0;
+    for (size_t i = 0, j = 0; i < nouts || j < kept;) {
+        bool out = j == kept || (i < nouts && strcmp(outs[i].path, k[j]) < 0);
+        tgl_buf_adds(manifest, out ? outs[i++].path : k[j++]);
+        tgl_buf_addc(manifest, '\n');
+    }
+    free(k);
+}
+
+static bool differs(const struct tgl_manifest *old, const struct tgl_buf *manifest)
+{
+    return !old->exists || old->text.len != manifest->len
+           || (manifest->len > 0 && memcmp(old->text.data, manifest->data, manifest->len) != 0);
 }
 
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
@@ -342,21 +410,27 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
         tgl_buf_addc(&manifest, '\n');
     }
     /* A stale file is listed in the old manifest, not in the new one: it
-     * changes the manifest, so "work" needs no count of stale files. */
-    bool mchanged = !old->exists || old->text.len != manifest.len
-                    || (manifest.len > 0
-                        && memcmp(old->text.data, manifest.data, manifest.len) != 0);
+     * changes the manifest, so "work" needs no count of stale files.  An
+     * entry that cannot be checked stays listed, so that a later run can
+     * delete it (and does not take it for a file tangle did not write). */
+    unsigned char *fate = tgl_xcalloc(old->n + 1, 1);   /* OUTPUT */
+    bool mchanged = differs(old, &manifest);
+    size_t kept = mchanged ? find_stale(doc, dir, old, outs, nouts, fate, check) : 0;
+    if (kept > 0) {
+        list_kept(&manifest, old, fate, kept, outs, nouts);
+        mchanged = differs(old, &manifest);
+    }
     int ret = 0;
     if (check) {
-        prune(doc, dir, old, outs, nouts, false);
         if (mchanged)
             print_path(dir, TGL_MANIFEST);
         ret = work || mchanged;
     } else {
         remove_stale_temps(dir->fd);             /* the top of the file says why only DIR */
         if (work || mchanged)
-            ret = write_all(doc, dir, old, outs, nouts, &manifest, mchanged);
+            ret = write_all(doc, dir, old, outs, nouts, &manifest, mchanged, fate);
     }
+    free(fate);
     tgl_buf_free(&manifest);
     return ret;
 }

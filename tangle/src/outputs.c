@@ -70,7 +70,10 @@ bool tgl_manifest_has_below(const struct tgl_manifest *m, const char *folder)
         else
             hi = mid;
     }
-    return lo < m->n && strncmp(m->sorted[lo], folder, n) == 0 && m->sorted[lo][n] == '/';
+    for (; lo < m->n && strncmp(m->sorted[lo], folder, n) == 0 && m->sorted[lo][n] == '/'; lo++)
+        if (tgl_path_syntax_error(m->sorted[lo]) == NULL)   /* a path tangle may have written */
+            return true;
+    return false;
 }
 
 void tgl_manifest_free(struct tgl_manifest *m)

@@ -398,7 +398,8 @@ struct tgl_manifest {
  * reporting an error (not a regular file, unreadable). */
 int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_diag *d);
 bool tgl_manifest_has(const struct tgl_manifest *m, const char *path);
-/* Does M list a path below FOLDER ("FOLDER/...")? */
+/* Does M list a path below FOLDER ("FOLDER/..."), one that passes
+ * tgl_path_syntax_error? */
 bool tgl_manifest_has_below(const struct tgl_manifest *m, const char *folder);
 void tgl_manifest_free(struct tgl_manifest *m);
 

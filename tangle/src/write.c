@@ -2,19 +2,24 @@
  * an order that leaves the next run nothing it cannot clean up, however
  * this one ends (SIGKILL included; the other fatal signals wait), and a
  * manifest that lists no file tangle has deleted:
+ *   0. the manifest that follows pruning (step 2's, or the final one when
+ *      no file is written) to a temp file: a disk that cannot take it
+ *      stops the run before anything is deleted;
  *   1. pruning: the files listed before and no longer produced go, with
  *      the folders this empties (a folder already missing is passed
- *      over), so that a file can become a folder and a folder a file.  An
- *      entry that cannot be checked is a warning, and stays listed.  A
- *      kill here leaves the old manifest, still listing what went (a file
- *      a person puts at such a path before the next run goes too);
- *   2. when the run writes a file, an intent manifest: the new manifest
- *      behind an empty line that no finished run writes.  So a killed run
- *      leaves only files the next run knows as its own, and a manifest
- *      unlike the one that run computes: the next run has work, and cleans
- *      every folder it opens of temp files (a run with nothing to write
- *      cleans only DIR, the one place a run killed before step 2 can have
- *      left one);
+ *      over; one that cannot be removed is an error, and its entry stays
+ *      listed, so that the next run tries again), so that a file can
+ *      become a folder and a folder a file.  An entry that cannot be
+ *      checked is a warning, and stays listed.  A kill here leaves the old
+ *      manifest, still listing what went (a file a person puts at such a
+ *      path before the next run goes too);
+ *   2. that manifest renamed in; when the run writes a file, it is an
+ *      intent manifest: the new manifest behind an empty line that no
+ *      finished run writes.  So a killed run leaves only files the next
+ *      run knows as its own, and a manifest unlike the one that run
+ *      computes: the next run has work, and cleans every folder it opens
+ *      of temp files (a run with nothing to write cleans only DIR, the one
+ *      place a run killed before step 2 can have left one);
  *   3. every new or changed file to a temp file in its folder, all of them
  *      before the first rename, so that a failure (a full disk) changes
  *      nothing but the stale files, which no chapter makes any more (the
@@ -129,24 +134,37 @@ static void print_path(const struct tgl_dir *dir, const char *path)
 /* After deleting the stale PATH, remove the folders of PATH that this left
  * empty, deepest first, as git does; DIR itself stays.  rmdir removes only
  * an empty folder, so nothing a person put there is lost.  A folder that is
- * missing already (a run killed in here) is passed over. */
-static void remove_empty_parents(struct tgl_dir *dir, const char *path)
+ * missing already (a run killed in here) is passed over.  Returns 0, or -1
+ * (errno set, *FOLDER the one) when an empty folder cannot be removed: left
+ * there, it would stand in the way of a file of that name for ever. */
+static int remove_empty_parents(struct tgl_dir *dir, const char *path, char **folder)
 {
     char *p = tgl_xstrdup(path);
+    int ret = 0;
     for (char *slash; (slash = strrchr(p, '/')) != NULL;) {
         *slash = '\0';
         struct tgl_where w;
-        char *msg = tgl_walk(dir, p, &w, false); /* a folder: "is a folder" */
+        char *msg = tgl_walk(dir, p, &w, false); /* a folder: "is a folder", W filled */
         bool gone = msg == NULL && !w.exists;
         free(msg);
         if (gone)
             continue;
-        if (!w.exists || !S_ISDIR(w.st.st_mode) || unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1)
+        if (!w.exists || !S_ISDIR(w.st.st_mode))
             break;
+        if (unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1) {
+            if (errno != ENOTEMPTY && errno != EEXIST)
+                ret = -1;
+            break;
+        }
         free(dir->last);                         /* tgl_walk's last folder may be this one */
         dir->last = NULL;
     }
-    free(p);
+    if (ret == 0) {
+        free(p);
+        p = NULL;
+    }
+    *folder = p;
+    return ret;
 }
 
 /* Does pruning remove the folder NAME in FD (PATH from DIR)?  OLD lists a
@@ -239,19 +257,25 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
         struct tgl_where w;
         if (fate[i] != STALE)
             continue;
-        char *msg = tgl_walk(dir, entry, &w, false);   /* find_stale's walk went through */
+        char *msg = tgl_walk(dir, entry, &w, false), *folder = NULL;   /* as find_stale's */
         if (msg != NULL || (w.exists && unlinkat(w.fd, w.rest, 0) == -1)) {
             tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot delete \"%s\": %s", entry,
                       msg ? msg : strerror(errno));
             ret = -1;
         } else {
-            fate[i] = GONE;
             /* A killed run's temp files, in a folder no output may use any
              * more (DIR's went first). */
             if (w.fd != -1 && w.fd != dir->fd)
                 remove_stale_temps(w.fd);
-            remove_empty_parents(dir, entry);
+            if (remove_empty_parents(dir, entry, &folder) == 0) {
+                fate[i] = GONE;
+            } else {                             /* listed still: the next run tries again */
+                tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot remove the empty folder "
+                          "\"%s\" of \"%s\": %s", folder, entry, strerror(errno));
+                ret = -1;
+            }
         }
+        free(folder);
         free(msg);
     }
     free(mpath);
@@ -300,25 +324,41 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
                      bool mchanged, unsigned char *fate)
 {
     char(*temp)[48] = tgl_xcalloc(nouts, sizeof *temp);  /* "": none */
+    char mtemp[48] = "";
     int ret = 2, intent = 0;
-    bool renaming = false;
+    bool renaming = false, installed = false;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
     for (size_t i = 0; i < dir->nfds; i++)       /* a killed run's temp files */
         remove_stale_temps(dir->fds[i]);
-    if (prune(doc, dir, old, fate) != 0)
-        goto out;
     bool writes = false;
     for (size_t i = 0; i < nouts; i++)
         writes |= outs[i].act == TGL_CREATE || outs[i].act == TGL_CHANGE;
-    if (writes) {                                /* step 2: the intent manifest */
-        struct tgl_buf all = { 0 };
-        tgl_buf_addc(&all, '\n');
-        tgl_buf_add(&all, manifest->data, manifest->len);
-        intent = put_manifest(doc, dir, all.data, all.len) == 0 ? 1 : -1;
-        tgl_buf_free(&all);
-        if (intent == -1)
+    /* The manifest that follows pruning (step 2's intent manifest, or the
+     * final one when no file is written) goes to a temp file first: a disk
+     * that cannot take it stops the run before anything is deleted. */
+    if (writes || mchanged) {
+        struct tgl_buf next = { 0 };
+        tgl_buf_adds(&next, writes ? "\n" : "");
+        tgl_buf_add(&next, manifest->data, manifest->len);
+        snprintf(mtemp, sizeof mtemp, TEMP_IN, dir->fd);
+        int r = tgl_write_temp(mtemp, next.data, next.len, 0644);
+        tgl_buf_free(&next);
+        if (r != 0) {
+            out_error(doc, dir, NULL, "write");
             goto out;
+        }
+    }
+    if (prune(doc, dir, old, fate) != 0)
+        goto out;
+    if (mtemp[0] != '\0') {
+        if (renameat(AT_FDCWD, mtemp, dir->fd, TGL_MANIFEST) == -1) {
+            out_error(doc, dir, NULL, "write");
+            goto out;
+        }
+        mtemp[0] = '\0';
+        installed = true;
+        intent = writes;
     }
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
@@ -351,16 +391,19 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
     }
-    if ((mchanged || intent == 1) && put_manifest(doc, dir, manifest->data, manifest->len) != 0)
+    if (intent == 1 && put_manifest(doc, dir, manifest->data, manifest->len) != 0)
         goto out;
     ret = 0;
 out:
     for (size_t i = 0; i < nouts; i++)
         if (temp[i][0] != '\0')
             unlink(temp[i]);
-    /* A failure: the manifest on disk must list no file pruning deleted. */
+    if (mtemp[0] != '\0')
+        unlink(mtemp);
+    /* A failure: the manifest on disk must list no file pruning deleted,
+     * nor one not written (the final manifest, once in place, is right). */
     bool gone = memchr(fate, GONE, old->n) != NULL;
-    if (ret != 0 && (intent == 1 ? !renaming : gone))
+    if (ret != 0 && !renaming && (installed ? intent == 1 : gone))
         put_back(doc, dir, old, fate);
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
@@ -385,6 +428,10 @@ static void list_kept(struct tgl_buf *manifest, const struct tgl_manifest *old,
     manifest->len = 0;
     for (size_t i = 0, j = 0; i < nouts || j < kept;) {
         bool out = j == kept || (i < nouts && strcmp(outs[i].path, k[j]) < 0);
+        if (!out && j > 0 && strcmp(k[j], k[j - 1]) == 0) {
+            j++;                                 /* an old manifest listed it twice */
+            continue;
+        }
         tgl_buf_adds(manifest, out ? outs[i++].path : k[j++]);
         tgl_buf_addc(manifest, '\n');
     }

@@ -1,15 +1,16 @@
 /* write.c: stage 4: bring the output folder in line with the outputs, in
  * an order that leaves the next run nothing it cannot clean up, however
  * this one ends (SIGKILL included; the other fatal signals wait), and a
- * manifest that lists no file tangle has deleted:
+ * manifest that lists no file tangle has deleted (but in the three cases
+ * tangle/README.md names):
  *   0. the manifest that follows pruning (step 2's, or the final one when
  *      no file is written) to a temp file: a disk that cannot take it
  *      stops the run before anything is deleted;
  *   1. pruning: the files listed before and no longer produced go, with
  *      the folders this empties (a folder already missing is passed
  *      over; one that cannot be removed is an error, and its entry stays
- *      listed, so that the next run tries again), so that a file can
- *      become a folder and a folder a file.  An entry that cannot be
+ *      listed, the file gone, so that the next run tries again), so that
+ *      a file can become a folder and a folder a file.  An entry that cannot be
  *      checked is a warning, and stays listed.  A kill here leaves the old
  *      manifest, still listing what went (a file a person puts at such a
  *      path before the next run goes too);

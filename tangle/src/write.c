@@ -10,10 +10,10 @@
  *      the folders this empties (a folder already missing is passed
  *      over; one that cannot be removed is an error, and its entry stays
  *      listed, the file gone, so that the next run tries again), so that
- *      a file can become a folder and a folder a file.  An entry that cannot be
- *      checked is a warning, and stays listed.  A kill here leaves the old
- *      manifest, still listing what went (a file a person puts at such a
- *      path before the next run goes too);
+ *      a file can become a folder and a folder a file.  An entry that
+ *      cannot be checked is a warning, and stays listed.  A kill here
+ *      leaves the old manifest, still listing what went (a file a person
+ *      puts at such a path before the next run goes too);
  *   2. that manifest renamed in; when the run writes a file, it is an
  *      intent manifest: the new manifest behind an empty line that no
  *      finished run writes.  So a killed run leaves only files the next

@@ -83,6 +83,18 @@ static inline void tu_program_path(char *buf, size_t size, const char *prog)
     assert_true(n > 0 && (size_t)n < size);
 }
 
+/* Make BIN_DIR an absolute path, so that a program tu_start runs in another
+ * working directory (a setup that calls chdir) is still found. */
+static inline void tu_absolute_bin_dir(void)
+{
+    char dir[4096];
+    tu_program_path(dir, sizeof dir, "");
+    char *abs = realpath(dir, NULL);
+    assert_non_null(abs);
+    assert_int_equal(setenv("BIN_DIR", abs, 1), 0);
+    free(abs);
+}
+
 /* What the pipe of tu_start carries. */
 enum tu_out {
     TU_OUT_STDOUT,              /* the program's stdout (the default) */

@@ -995,18 +995,6 @@ static void evloop_stop_signals_leave_nothing(void **state)
         assert_int_equal(close(c), 0);
     }
 }
-/* Make BIN_DIR (where tu_start finds the programs) an absolute path, so
- * that a program started in another working directory is still found. */
-static void absolute_bin_dir(void)
-{
-    char dir[4096];
-    tu_program_path(dir, sizeof dir, "");
-    char *abs = realpath(dir, NULL);
-    assert_non_null(abs);
-    assert_int_equal(setenv("BIN_DIR", abs, 1), 0);
-    free(abs);
-}
-
 static void evloop_abstract_name_touches_no_file(void **state)
 {
     (void)state;
@@ -1021,7 +1009,7 @@ static void evloop_abstract_name_touches_no_file(void **state)
     assert_true(fd >= 0);
     assert_int_equal(close(fd), 0);
 
-    absolute_bin_dir();
+    tu_absolute_bin_dir();
     char *const argv[] = { "evloop", s.path, NULL };
     run_server(&s, argv);
     int c = uds_connect(s.path);

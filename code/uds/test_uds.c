@@ -1114,22 +1114,10 @@ static void uds_listen_leaves_a_taken_name_alone(void **state)
 }
 
 /* tu_start setup: make the directory ARG the program's working directory.
- * The program's path must then be absolute: see absolute_bin_dir. */
+ * The program's path must then be absolute: see tu_absolute_bin_dir. */
 static int chdir_setup(const void *arg)
 {
     return chdir(arg);
-}
-
-/* Make BIN_DIR (where tu_start finds the programs) an absolute path, so
- * that a program started in another working directory is still found. */
-static void absolute_bin_dir(void)
-{
-    char dir[4096];
-    tu_program_path(dir, sizeof dir, "");
-    char *abs = realpath(dir, NULL);
-    assert_non_null(abs);
-    assert_int_equal(setenv("BIN_DIR", abs, 1), 0);
-    free(abs);
 }
 
 static void uds_listen_abstract_name_touches_no_file(void **state)
@@ -1145,7 +1133,7 @@ static void uds_listen_abstract_name_touches_no_file(void **state)
     assert_true(fd >= 0);
     assert_int_equal(close(fd), 0);
 
-    absolute_bin_dir();
+    tu_absolute_bin_dir();
     const struct tu_start_opts in_dir = { .setup = chdir_setup, .arg = t.dir };
     const char *progs[] = { "uds/uds_fd_receiver", "uds/uds_echo_server" };
     const int stop_status[] = { 1, 0 };

@@ -84,9 +84,15 @@ static bool is_temp(const char *name)
            || fnmatch(".?*" TEMP_PREFIX X6, name, 0) == 0;
 }
 
-/* Delete the temp files that a killed run left in the folder FD: regular
- * files of our pattern that we own.  The lock on DIR keeps every other run
- * of tangle out, so none is in use. */
+/* Is NAME (lstat in ST) a temp file of ours: a regular file of our
+ * pattern that we own? */
+static bool our_temp(const char *name, const struct stat *st)
+{
+    return is_temp(name) && S_ISREG(st->st_mode) && st->st_uid == geteuid();
+}
+
+/* Delete the temp files that a killed run left in the folder FD.  The lock
+ * on DIR keeps every other run of tangle out, so none is in use. */
 static void remove_stale_temps(int fd)
 {
     int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -94,7 +100,7 @@ static void remove_stale_temps(int fd)
     struct stat st;
     for (struct dirent *e; dp != NULL && (e = readdir(dp)) != NULL;)
         if (is_temp(e->d_name) && fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
-            && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+            && our_temp(e->d_name, &st))
             unlinkat(fd, e->d_name, 0);
     if (dp != NULL)
         closedir(dp);
@@ -185,10 +191,10 @@ static bool removable(int fd, const char *name, const char *path, const struct t
         char *p = tgl_path_join(path, e->d_name);
         ok = fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
              && (S_ISDIR(st.st_mode) ? removable(dfd, e->d_name, p, old)
-                 : S_ISREG(st.st_mode)
-                     && ((tgl_manifest_has(old, p) && !tgl_path_syntax_error(p))
-                         || (is_temp(e->d_name) && st.st_uid == geteuid())));
-        free(p);                                 /* (a temp: as remove_stale_temps) */
+                 : our_temp(e->d_name, &st)
+                     || (S_ISREG(st.st_mode) && tgl_manifest_has(old, p)
+                         && !tgl_path_syntax_error(p)));
+        free(p);
     }
     if (dp != NULL)
         closedir(dp);
@@ -283,20 +289,40 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
     return ret;
 }
 
+/* A manifest TEXT[0..N) to a new temp file in DIR, named in TEMP (48
+ * bytes; "" when none is left).  Returns 0, or -1 after reporting. */
+static int manifest_temp(struct tgl_doc *doc, struct tgl_dir *dir, const char *text, size_t n,
+                         char *temp)
+{
+    snprintf(temp, 48, TEMP_IN, dir->fd);
+    if (tgl_write_temp(temp, text, n, 0644) == 0)
+        return 0;
+    out_error(doc, dir, NULL, "write");
+    return -1;
+}
+
+/* Rename the manifest temp file TEMP over DIR's manifest ("" after it).
+ * Returns 0, or -1 after reporting (TEMP is left for the caller). */
+static int manifest_rename(struct tgl_doc *doc, struct tgl_dir *dir, char *temp)
+{
+    if (renameat(AT_FDCWD, temp, dir->fd, TGL_MANIFEST) == -1) {
+        out_error(doc, dir, NULL, "write");
+        return -1;
+    }
+    temp[0] = '\0';
+    return 0;
+}
+
 /* Replace DIR's manifest with TEXT[0..N) (a temp file, then a rename).
  * Returns 0, or -1 after reporting the error. */
 static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *text, size_t n)
 {
     char temp[48];
-    snprintf(temp, sizeof temp, TEMP_IN, dir->fd);
-    if (tgl_write_temp(temp, text, n, 0644) != 0
-        || renameat(AT_FDCWD, temp, dir->fd, TGL_MANIFEST) == -1) {
-        out_error(doc, dir, NULL, "write");
-        if (temp[0] != '\0')
-            unlink(temp);
-        return -1;
-    }
-    return 0;
+    if (manifest_temp(doc, dir, text, n, temp) == 0 && manifest_rename(doc, dir, temp) == 0)
+        return 0;
+    if (temp[0] != '\0')
+        unlink(temp);
+    return -1;
 }
 
 /* The old manifest as it is after pruning: OLD's lines but the GONE ones
@@ -342,22 +368,16 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
         struct tgl_buf next = { 0 };
         tgl_buf_adds(&next, writes ? "\n" : "");
         tgl_buf_add(&next, manifest->data, manifest->len);
-        snprintf(mtemp, sizeof mtemp, TEMP_IN, dir->fd);
-        int r = tgl_write_temp(mtemp, next.data, next.len, 0644);
+        int r = manifest_temp(doc, dir, next.data, next.len, mtemp);
         tgl_buf_free(&next);
-        if (r != 0) {
-            out_error(doc, dir, NULL, "write");
+        if (r != 0)
             goto out;
-        }
     }
     if (prune(doc, dir, old, fate) != 0)
         goto out;
     if (mtemp[0] != '\0') {
-        if (renameat(AT_FDCWD, mtemp, dir->fd, TGL_MANIFEST) == -1) {
-            out_error(doc, dir, NULL, "write");
+        if (manifest_rename(doc, dir, mtemp) != 0)
             goto out;
-        }
-        mtemp[0] = '\0';
         installed = true;
         intent = writes;
     }

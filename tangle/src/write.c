@@ -269,18 +269,12 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
             tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot delete \"%s\": %s", entry,
                       msg ? msg : strerror(errno));
             ret = -1;
-        } else {
-            /* A killed run's temp files, in a folder no output may use any
-             * more (DIR's went first). */
-            if (w.fd != -1 && w.fd != dir->fd)
-                remove_stale_temps(w.fd);
-            if (remove_empty_parents(dir, entry, &folder) == 0) {
-                fate[i] = GONE;
-            } else {                             /* listed still: the next run tries again */
-                tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot remove the empty folder "
-                          "\"%s\" of \"%s\": %s", folder, entry, strerror(errno));
-                ret = -1;
-            }
+        } else if (remove_empty_parents(dir, entry, &folder) == 0) {
+            fate[i] = GONE;
+        } else {                                 /* listed still: the next run tries again */
+            tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot remove the empty folder "
+                      "\"%s\" of \"%s\": %s", folder, entry, strerror(errno));
+            ret = -1;
         }
         free(folder);
         free(msg);
@@ -356,7 +350,10 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
     bool renaming = false, installed = false;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
-    for (size_t i = 0; i < dir->nfds; i++)       /* a killed run's temp files */
+    /* A killed run's temp files, in every folder opened so far: the
+     * outputs' (tgl_build_outputs) and the stale entries' (find_stale), so
+     * that pruning empties the folders it must (DIR's went first). */
+    for (size_t i = 0; i < dir->nfds; i++)
         remove_stale_temps(dir->fds[i]);
     bool writes = false;
     for (size_t i = 0; i < nouts; i++)

@@ -74,21 +74,17 @@ void tgl_hold_signals(sigset_t *old)
     sigprocmask(SIG_BLOCK, &fatal, old);
 }
 
-/* Is NAME one of our temp files: ".tangle-XXXXXX.tmp", or
- * ".NAME.tangle-XXXXXX" from older versions of tangle?  (X: a letter or a
- * digit, as mkostemps makes them.) */
+/* Is NAME in the folder FD one of our temp files: a regular file we own,
+ * named ".tangle-XXXXXX.tmp", or ".NAME.tangle-XXXXXX" as older versions of
+ * tangle named them?  (X: a letter or a digit, as mkostemps makes them.) */
 #define X6 "[[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]]"
-static bool is_temp(const char *name)
+static bool our_temp(int fd, const char *name)
 {
-    return fnmatch(TEMP_PREFIX X6 TEMP_SUFFIX, name, 0) == 0
-           || fnmatch(".?*" TEMP_PREFIX X6, name, 0) == 0;
-}
-
-/* Is NAME (lstat in ST) a temp file of ours: a regular file of our
- * pattern that we own? */
-static bool our_temp(const char *name, const struct stat *st)
-{
-    return is_temp(name) && S_ISREG(st->st_mode) && st->st_uid == geteuid();
+    struct stat st;
+    return (fnmatch(TEMP_PREFIX X6 TEMP_SUFFIX, name, 0) == 0
+            || fnmatch(".?*" TEMP_PREFIX X6, name, 0) == 0)
+           && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)
+           && st.st_uid == geteuid();
 }
 
 /* Delete the temp files that a killed run left in the folder FD.  The lock
@@ -97,10 +93,8 @@ static void remove_stale_temps(int fd)
 {
     int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dp = dfd == -1 ? NULL : fdopendir(dfd);
-    struct stat st;
     for (struct dirent *e; dp != NULL && (e = readdir(dp)) != NULL;)
-        if (is_temp(e->d_name) && fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
-            && our_temp(e->d_name, &st))
+        if (our_temp(fd, e->d_name))
             unlinkat(fd, e->d_name, 0);
     if (dp != NULL)
         closedir(dp);
@@ -191,7 +185,7 @@ static bool removable(int fd, const char *name, const char *path, const struct t
         char *p = tgl_path_join(path, e->d_name);
         ok = fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
              && (S_ISDIR(st.st_mode) ? removable(dfd, e->d_name, p, old)
-                 : our_temp(e->d_name, &st)
+                 : our_temp(dfd, e->d_name)
                      || (S_ISREG(st.st_mode) && tgl_manifest_has(old, p)
                          && !tgl_path_syntax_error(p)));
         free(p);

@@ -340,7 +340,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
 {
     char(*temp)[48] = tgl_xcalloc(nouts, sizeof *temp);  /* "": none */
     char mtemp[48] = "";
-    int ret = 2, intent = 0;
+    int ret = 2;
     bool renaming = false, installed = false;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
@@ -352,10 +352,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
     bool writes = false;
     for (size_t i = 0; i < nouts; i++)
         writes |= outs[i].act == TGL_CREATE || outs[i].act == TGL_CHANGE;
-    /* The manifest that follows pruning (step 2's intent manifest, or the
-     * final one when no file is written) goes to a temp file first: a disk
-     * that cannot take it stops the run before anything is deleted. */
-    if (writes || mchanged) {
+    if (writes || mchanged) {                    /* step 0: step 2's manifest */
         struct tgl_buf next = { 0 };
         tgl_buf_adds(&next, writes ? "\n" : "");
         tgl_buf_add(&next, manifest->data, manifest->len);
@@ -370,7 +367,6 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
         if (manifest_rename(doc, dir, mtemp) != 0)
             goto out;
         installed = true;
-        intent = writes;
     }
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
@@ -403,7 +399,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
     }
-    if (intent == 1 && put_manifest(doc, dir, manifest->data, manifest->len) != 0)
+    if (writes && put_manifest(doc, dir, manifest->data, manifest->len) != 0)
         goto out;
     ret = 0;
 out:
@@ -412,10 +408,10 @@ out:
             unlink(temp[i]);
     if (mtemp[0] != '\0')
         unlink(mtemp);
-    /* A failure: the manifest on disk must list no file pruning deleted,
-     * nor one not written (the final manifest, once in place, is right). */
-    bool gone = memchr(fate, GONE, old->n) != NULL;
-    if (ret != 0 && !renaming && (installed ? intent == 1 : gone))
+    /* A failure before the renames: the manifest on disk must list no file
+     * pruning deleted, nor one not written (an installed manifest is then the
+     * intent manifest: a final one leaves nothing that can fail). */
+    if (ret != 0 && !renaming && (installed || memchr(fate, GONE, old->n) != NULL))
         put_back(doc, dir, old, fate);
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */

@@ -423,27 +423,26 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* MANIFEST anew: the outputs' paths and the UNCHECKED entries of OLD, sorted. */
+/* MANIFEST anew: the outputs' paths and the UNCHECKED entries of OLD,
+ * sorted, each once (an old manifest may list an entry twice). */
 static void list_kept(struct tgl_buf *manifest, const struct tgl_manifest *old,
-                      const unsigned char *fate, size_t kept, const struct tgl_output *outs,
-                      size_t nouts)
+                      const unsigned char *fate, const struct tgl_output *outs, size_t nouts)
 {
-    const char **k = tgl_xcalloc(kept, sizeof *k);
-    for (size_t i = 0, j = 0; i < old->n; i++)
+    const char **v = tgl_xcalloc(nouts + old->n, sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < nouts; i++)
+        v[n++] = outs[i].path;
+    for (size_t i = 0; i < old->n; i++)
         if (fate[i] == UNCHECKED)
-            k[j++] = old->lines[i];
-    qsort(k, kept, sizeof *k, cmp_str);
+            v[n++] = old->lines[i];
+    qsort(v, n, sizeof *v, cmp_str);
     manifest->len = 0;
-    for (size_t i = 0, j = 0; i < nouts || j < kept;) {
-        bool out = j == kept || (i < nouts && strcmp(outs[i].path, k[j]) < 0);
-        if (!out && j > 0 && strcmp(k[j], k[j - 1]) == 0) {
-            j++;                                 /* an old manifest listed it twice */
-            continue;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(v[i], v[i - 1]) != 0) {
+            tgl_buf_adds(manifest, v[i]);
+            tgl_buf_addc(manifest, '\n');
         }
-        tgl_buf_adds(manifest, out ? outs[i++].path : k[j++]);
-        tgl_buf_addc(manifest, '\n');
-    }
-    free(k);
+    free(v);
 }
 
 static bool differs(const struct tgl_manifest *old, const struct tgl_buf *manifest)
@@ -472,7 +471,7 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
     bool mchanged = differs(old, &manifest);
     size_t kept = mchanged ? find_stale(doc, dir, old, outs, nouts, fate, check) : 0;
     if (kept > 0) {
-        list_kept(&manifest, old, fate, kept, outs, nouts);
+        list_kept(&manifest, old, fate, outs, nouts);
         mchanged = differs(old, &manifest);
     }
     int ret = 0;

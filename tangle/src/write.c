@@ -135,13 +135,12 @@ static void print_path(const struct tgl_dir *dir, const char *path)
 /* After deleting the stale PATH, remove the folders of PATH that this left
  * empty, deepest first, as git does; DIR itself stays.  rmdir removes only
  * an empty folder, so nothing a person put there is lost.  A folder that is
- * missing already (a run killed in here) is passed over.  Returns 0, or -1
- * (errno set, *FOLDER the one) when an empty folder cannot be removed: left
+ * missing already (a run killed in here) is passed over.  Returns NULL, or
+ * (errno set) the empty folder that cannot be removed, allocated: left
  * there, it would stand in the way of a file of that name for ever. */
-static int remove_empty_parents(struct tgl_dir *dir, const char *path, char **folder)
+static char *remove_empty_parents(struct tgl_dir *dir, const char *path)
 {
     char *p = tgl_xstrdup(path);
-    int ret = 0;
     for (char *slash; (slash = strrchr(p, '/')) != NULL;) {
         *slash = '\0';
         struct tgl_where w;
@@ -154,18 +153,14 @@ static int remove_empty_parents(struct tgl_dir *dir, const char *path, char **fo
             break;
         if (unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1) {
             if (errno != ENOTEMPTY && errno != EEXIST)
-                ret = -1;
+                return p;
             break;
         }
         free(dir->last);                         /* tgl_walk's last folder may be this one */
         dir->last = NULL;
     }
-    if (ret == 0) {
-        free(p);
-        p = NULL;
-    }
-    *folder = p;
-    return ret;
+    free(p);
+    return NULL;
 }
 
 /* Does pruning remove the folder NAME in FD (PATH from DIR)?  OLD lists a
@@ -263,7 +258,7 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
             tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot delete \"%s\": %s", entry,
                       msg ? msg : strerror(errno));
             ret = -1;
-        } else if (remove_empty_parents(dir, entry, &folder) == 0) {
+        } else if ((folder = remove_empty_parents(dir, entry)) == NULL) {
             fate[i] = GONE;
         } else {                                 /* listed still: the next run tries again */
             tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot remove the empty folder "

@@ -296,18 +296,6 @@ static int manifest_rename(struct tgl_doc *doc, struct tgl_dir *dir, char *temp)
     return 0;
 }
 
-/* Replace DIR's manifest with TEXT[0..N) (a temp file, then a rename).
- * Returns 0, or -1 after reporting the error. */
-static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *text, size_t n)
-{
-    char temp[48];
-    if (manifest_temp(doc, dir, text, n, temp) == 0 && manifest_rename(doc, dir, temp) == 0)
-        return 0;
-    if (temp[0] != '\0')
-        unlink(temp);
-    return -1;
-}
-
 /* The old manifest as it is after pruning: OLD's lines but the GONE ones
  * (a missing OLD: no manifest).  Returns 0, or -1 after reporting. */
 static int put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
@@ -321,7 +309,10 @@ static int put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_m
             tgl_buf_adds(&all, old->lines[i]);
             tgl_buf_addc(&all, '\n');
         }
-    int r = put_manifest(doc, dir, all.data ? all.data : "", all.len);
+    char temp[48];
+    int r = manifest_temp(doc, dir, all.data ? all.data : "", all.len, temp);
+    if (r == 0 && (r = manifest_rename(doc, dir, temp)) != 0)
+        unlink(temp);
     tgl_buf_free(&all);
     return r;
 }
@@ -394,8 +385,9 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
     }
-    if (writes && put_manifest(doc, dir, manifest->data, manifest->len) != 0)
-        goto out;
+    if (writes && (manifest_temp(doc, dir, manifest->data, manifest->len, mtemp) != 0
+                   || manifest_rename(doc, dir, mtemp) != 0))
+        goto out;                                /* step 5 */
     ret = 0;
 out:
     for (size_t i = 0; i < nouts; i++)

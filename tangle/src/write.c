@@ -205,10 +205,10 @@ bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct t
 
 /* What becomes of each line of the old manifest. */
 enum fate {
-    OUTPUT,     /* an output's, or the empty line: put back on a failure */
+    AS_IS,      /* an output's, the empty line, or no path tangle writes (a warning):
+                   put back on a failure, not listed anew unless an output's */
     STALE,      /* no output's: to delete */
     UNCHECKED,  /* no output's, and it cannot be checked (a warning): it stays listed */
-    BAD,        /* not a path tangle writes (a warning): put back on a failure, no more */
     GONE,       /* deleted, or not there: never listed again */
 };
 
@@ -227,7 +227,7 @@ static size_t find_stale(struct tgl_doc *doc, struct tgl_dir *dir, const struct 
         if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
             continue;
         char *msg = bad ? NULL : tgl_walk(dir, entry, &w, false);
-        fate[i] = bad ? BAD : msg ? UNCHECKED : STALE;
+        fate[i] = bad ? AS_IS : msg ? UNCHECKED : STALE;
         kept += msg != NULL;
         if (bad || msg)
             tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
@@ -454,7 +454,7 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
      * changes the manifest, so "work" needs no count of stale files.  An
      * entry that cannot be checked stays listed, so that a later run can
      * delete it (and does not take it for a file tangle did not write). */
-    unsigned char *fate = tgl_xcalloc(old->n + 1, 1);   /* OUTPUT */
+    unsigned char *fate = tgl_xcalloc(old->n + 1, 1);   /* AS_IS */
     bool mchanged = differs(old, &manifest);
     size_t kept = mchanged ? find_stale(doc, dir, old, outs, nouts, fate, check) : 0;
     if (kept > 0) {

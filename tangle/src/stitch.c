@@ -380,17 +380,21 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
     sigset_t mask;
     tgl_hold_signals(&mask);
     for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++) {
+        const char *path = doc->inputs[i].path;
         struct stat sb;
         if (texts[i].data == NULL)
             continue;
-        tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", doc->inputs[i].path);
-        if (lstat(doc->inputs[i].path, &sb) == 0 && S_ISLNK(sb.st_mode))
-            tgl_error(d, doc->inputs[i].path, 0, "a symlink: stitch would replace the link, "
-                      "not the chapter it leads to; name the chapter itself");
-        else if (lstat(doc->inputs[i].path, &sb) != 0
-                 || tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
-                                   sb.st_mode & 07777) != 0)
-            tgl_sys_error(d, doc->inputs[i].path);
+        if (lstat(path, &sb) != 0) {
+            tgl_sys_error(d, path);
+        } else if (S_ISLNK(sb.st_mode)) {
+            tgl_error(d, path, 0, "a symlink: stitch would replace the link, not the chapter "
+                      "it leads to; name the chapter itself");
+        } else {                                 /* a name only for a temp file made */
+            tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", path);
+            if (tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
+                               sb.st_mode & 07777) != 0)
+                tgl_sys_error(d, path);
+        }
     }
     for (size_t i = 0; i < doc->ninputs; i++) {
         bool made = tmp[i].len > 0 && tmp[i].data[0] != '\0';

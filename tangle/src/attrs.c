@@ -128,12 +128,8 @@ static const char *parse_braces(const char *s, size_t len, size_t *pos, struct t
         }
         items++;
     }
-    if (items == 0) {
-        *pos = i + 1;
-        return "empty attribute block {}";
-    }
     *pos = i + 1;
-    return NULL;
+    return items == 0 ? "empty attribute block {}" : NULL;
 }
 
 int tgl_attrs_read(struct tgl_arena *arena, const char *info, size_t len,

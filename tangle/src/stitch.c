@@ -19,7 +19,6 @@
  * expanded again in memory, and must give DIR's files byte for byte.  So
  * after a stitch, tangle --check is clean; or nothing was written. */
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,23 +134,19 @@ static struct hunk *diff(const struct line *a, size_t na, const struct line *b, 
 }
 
 /* Is block B expanded more than once in all the output?  Each expansion
- * gives all of its lines but its <<ref>> lines, so counting the first line
- * it gives (the smallest K seen: line 0 may be a reference) is enough. */
+ * gives each of its lines but its <<ref>> lines once. */
 static bool used_twice(struct stitch *st, const struct tgl_block *b)
 {
-    unsigned uses = 0, first = UINT_MAX;
+    size_t lines = 0;
     if (b == st->once)
         return false;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < st->nfiles; i++)
-            for (size_t j = 0; j < st->files[i].map.n; j++) {
-                const struct tgl_srcline *l = &st->files[i].map.v[j];
-                if (l->block == b && pass == 0 && l->k < first)
-                    first = l->k;
-                uses += l->block == b && pass == 1 && l->k == first;
-            }
-    st->once = uses > 1 ? st->once : b;
-    return uses > 1;
+    for (size_t i = 0; i < st->nfiles; i++)
+        for (size_t j = 0; j < st->files[i].map.n; j++)
+            lines += st->files[i].map.v[j].block == b;
+    if (lines > b->nlines - b->nsegs)
+        return true;
+    st->once = b;
+    return false;
 }
 
 /* Where lines added before output line A of F go: after line A-1 of its
@@ -385,17 +380,21 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
     sigset_t mask;
     tgl_hold_signals(&mask);
     for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++) {
+        const char *path = doc->inputs[i].path;
         struct stat sb;
         if (texts[i].data == NULL)
             continue;
-        tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", doc->inputs[i].path);
-        if (lstat(doc->inputs[i].path, &sb) == 0 && S_ISLNK(sb.st_mode))
-            tgl_error(d, doc->inputs[i].path, 0, "a symlink: stitch would replace the link, "
-                      "not the chapter it leads to; name the chapter itself");
-        else if (lstat(doc->inputs[i].path, &sb) != 0
-                 || tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
-                                   sb.st_mode & 07777) != 0)
-            tgl_sys_error(d, doc->inputs[i].path);
+        if (lstat(path, &sb) != 0) {
+            tgl_sys_error(d, path);
+        } else if (S_ISLNK(sb.st_mode)) {
+            tgl_error(d, path, 0, "a symlink: stitch would replace the link, not the chapter "
+                      "it leads to; name the chapter itself");
+        } else {                                 /* a name only for a temp file made */
+            tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", path);
+            if (tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
+                               sb.st_mode & 07777) != 0)
+                tgl_sys_error(d, path);
+        }
     }
     for (size_t i = 0; i < doc->ninputs; i++) {
         bool made = tmp[i].len > 0 && tmp[i].data[0] != '\0';

@@ -74,21 +74,17 @@ void tgl_hold_signals(sigset_t *old)
     sigprocmask(SIG_BLOCK, &fatal, old);
 }
 
-/* Is NAME one of our temp files: ".tangle-XXXXXX.tmp", or
- * ".NAME.tangle-XXXXXX" from older versions of tangle?  (X: a letter or a
- * digit, as mkostemps makes them.) */
+/* Is NAME in the folder FD one of our temp files: a regular file we own,
+ * named ".tangle-XXXXXX.tmp", or ".NAME.tangle-XXXXXX" as older versions of
+ * tangle named them?  (X: a letter or a digit, as mkostemps makes them.) */
 #define X6 "[[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]]"
-static bool is_temp(const char *name)
+static bool our_temp(int fd, const char *name)
 {
-    return fnmatch(TEMP_PREFIX X6 TEMP_SUFFIX, name, 0) == 0
-           || fnmatch(".?*" TEMP_PREFIX X6, name, 0) == 0;
-}
-
-/* Is NAME (lstat in ST) a temp file of ours: a regular file of our
- * pattern that we own? */
-static bool our_temp(const char *name, const struct stat *st)
-{
-    return is_temp(name) && S_ISREG(st->st_mode) && st->st_uid == geteuid();
+    struct stat st;
+    return (fnmatch(TEMP_PREFIX X6 TEMP_SUFFIX, name, 0) == 0
+            || fnmatch(".?*" TEMP_PREFIX X6, name, 0) == 0)
+           && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)
+           && st.st_uid == geteuid();
 }
 
 /* Delete the temp files that a killed run left in the folder FD.  The lock
@@ -97,10 +93,8 @@ static void remove_stale_temps(int fd)
 {
     int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dp = dfd == -1 ? NULL : fdopendir(dfd);
-    struct stat st;
     for (struct dirent *e; dp != NULL && (e = readdir(dp)) != NULL;)
-        if (is_temp(e->d_name) && fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
-            && our_temp(e->d_name, &st))
+        if (our_temp(fd, e->d_name))
             unlinkat(fd, e->d_name, 0);
     if (dp != NULL)
         closedir(dp);
@@ -141,13 +135,12 @@ static void print_path(const struct tgl_dir *dir, const char *path)
 /* After deleting the stale PATH, remove the folders of PATH that this left
  * empty, deepest first, as git does; DIR itself stays.  rmdir removes only
  * an empty folder, so nothing a person put there is lost.  A folder that is
- * missing already (a run killed in here) is passed over.  Returns 0, or -1
- * (errno set, *FOLDER the one) when an empty folder cannot be removed: left
+ * missing already (a run killed in here) is passed over.  Returns NULL, or
+ * (errno set) the empty folder that cannot be removed, allocated: left
  * there, it would stand in the way of a file of that name for ever. */
-static int remove_empty_parents(struct tgl_dir *dir, const char *path, char **folder)
+static char *remove_empty_parents(struct tgl_dir *dir, const char *path)
 {
     char *p = tgl_xstrdup(path);
-    int ret = 0;
     for (char *slash; (slash = strrchr(p, '/')) != NULL;) {
         *slash = '\0';
         struct tgl_where w;
@@ -160,18 +153,14 @@ static int remove_empty_parents(struct tgl_dir *dir, const char *path, char **fo
             break;
         if (unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1) {
             if (errno != ENOTEMPTY && errno != EEXIST)
-                ret = -1;
+                return p;
             break;
         }
         free(dir->last);                         /* tgl_walk's last folder may be this one */
         dir->last = NULL;
     }
-    if (ret == 0) {
-        free(p);
-        p = NULL;
-    }
-    *folder = p;
-    return ret;
+    free(p);
+    return NULL;
 }
 
 /* Does pruning remove the folder NAME in FD (PATH from DIR)?  OLD lists a
@@ -191,7 +180,7 @@ static bool removable(int fd, const char *name, const char *path, const struct t
         char *p = tgl_path_join(path, e->d_name);
         ok = fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
              && (S_ISDIR(st.st_mode) ? removable(dfd, e->d_name, p, old)
-                 : our_temp(e->d_name, &st)
+                 : our_temp(dfd, e->d_name)
                      || (S_ISREG(st.st_mode) && tgl_manifest_has(old, p)
                          && !tgl_path_syntax_error(p)));
         free(p);
@@ -216,10 +205,10 @@ bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct t
 
 /* What becomes of each line of the old manifest. */
 enum fate {
-    OUTPUT,     /* an output's, or the empty line: put back on a failure */
+    AS_IS,      /* an output's, the empty line, or no path tangle writes (a warning):
+                   put back on a failure, not listed anew unless an output's */
     STALE,      /* no output's: to delete */
     UNCHECKED,  /* no output's, and it cannot be checked (a warning): it stays listed */
-    BAD,        /* not a path tangle writes (a warning): put back on a failure, no more */
     GONE,       /* deleted, or not there: never listed again */
 };
 
@@ -238,7 +227,7 @@ static size_t find_stale(struct tgl_doc *doc, struct tgl_dir *dir, const struct 
         if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
             continue;
         char *msg = bad ? NULL : tgl_walk(dir, entry, &w, false);
-        fate[i] = bad ? BAD : msg ? UNCHECKED : STALE;
+        fate[i] = bad ? AS_IS : msg ? UNCHECKED : STALE;
         kept += msg != NULL;
         if (bad || msg)
             tgl_warning(doc->diag, mpath, (unsigned)i + 1, "not deleting \"%s\": %s", entry,
@@ -269,18 +258,12 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
             tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot delete \"%s\": %s", entry,
                       msg ? msg : strerror(errno));
             ret = -1;
-        } else {
-            /* A killed run's temp files, in a folder no output may use any
-             * more (DIR's went first). */
-            if (w.fd != -1 && w.fd != dir->fd)
-                remove_stale_temps(w.fd);
-            if (remove_empty_parents(dir, entry, &folder) == 0) {
-                fate[i] = GONE;
-            } else {                             /* listed still: the next run tries again */
-                tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot remove the empty folder "
-                          "\"%s\" of \"%s\": %s", folder, entry, strerror(errno));
-                ret = -1;
-            }
+        } else if ((folder = remove_empty_parents(dir, entry)) == NULL) {
+            fate[i] = GONE;
+        } else {                                 /* listed still: the next run tries again */
+            tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot remove the empty folder "
+                      "\"%s\" of \"%s\": %s", folder, entry, strerror(errno));
+            ret = -1;
         }
         free(folder);
         free(msg);
@@ -313,18 +296,6 @@ static int manifest_rename(struct tgl_doc *doc, struct tgl_dir *dir, char *temp)
     return 0;
 }
 
-/* Replace DIR's manifest with TEXT[0..N) (a temp file, then a rename).
- * Returns 0, or -1 after reporting the error. */
-static int put_manifest(struct tgl_doc *doc, struct tgl_dir *dir, const char *text, size_t n)
-{
-    char temp[48];
-    if (manifest_temp(doc, dir, text, n, temp) == 0 && manifest_rename(doc, dir, temp) == 0)
-        return 0;
-    if (temp[0] != '\0')
-        unlink(temp);
-    return -1;
-}
-
 /* The old manifest as it is after pruning: OLD's lines but the GONE ones
  * (a missing OLD: no manifest).  Returns 0, or -1 after reporting. */
 static int put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
@@ -338,7 +309,10 @@ static int put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_m
             tgl_buf_adds(&all, old->lines[i]);
             tgl_buf_addc(&all, '\n');
         }
-    int r = put_manifest(doc, dir, all.data ? all.data : "", all.len);
+    char temp[48];
+    int r = manifest_temp(doc, dir, all.data ? all.data : "", all.len, temp);
+    if (r == 0 && (r = manifest_rename(doc, dir, temp)) != 0)
+        unlink(temp);
     tgl_buf_free(&all);
     return r;
 }
@@ -352,19 +326,19 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
 {
     char(*temp)[48] = tgl_xcalloc(nouts, sizeof *temp);  /* "": none */
     char mtemp[48] = "";
-    int ret = 2, intent = 0;
+    int ret = 2;
     bool renaming = false, installed = false;
     sigset_t mask;
     tgl_hold_signals(&mask);                     /* till the temp files are renamed */
-    for (size_t i = 0; i < dir->nfds; i++)       /* a killed run's temp files */
+    /* A killed run's temp files, in every folder opened so far: the
+     * outputs' (tgl_build_outputs) and the stale entries' (find_stale), so
+     * that pruning empties the folders it must (DIR's went first). */
+    for (size_t i = 0; i < dir->nfds; i++)
         remove_stale_temps(dir->fds[i]);
     bool writes = false;
     for (size_t i = 0; i < nouts; i++)
         writes |= outs[i].act == TGL_CREATE || outs[i].act == TGL_CHANGE;
-    /* The manifest that follows pruning (step 2's intent manifest, or the
-     * final one when no file is written) goes to a temp file first: a disk
-     * that cannot take it stops the run before anything is deleted. */
-    if (writes || mchanged) {
+    if (writes || mchanged) {                    /* step 0: step 2's manifest */
         struct tgl_buf next = { 0 };
         tgl_buf_adds(&next, writes ? "\n" : "");
         tgl_buf_add(&next, manifest->data, manifest->len);
@@ -379,7 +353,6 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
         if (manifest_rename(doc, dir, mtemp) != 0)
             goto out;
         installed = true;
-        intent = writes;
     }
     for (size_t i = 0; i < nouts; i++) {
         struct tgl_output *o = &outs[i];
@@ -412,8 +385,9 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
     }
-    if (intent == 1 && put_manifest(doc, dir, manifest->data, manifest->len) != 0)
-        goto out;
+    if (writes && (manifest_temp(doc, dir, manifest->data, manifest->len, mtemp) != 0
+                   || manifest_rename(doc, dir, mtemp) != 0))
+        goto out;                                /* step 5 */
     ret = 0;
 out:
     for (size_t i = 0; i < nouts; i++)
@@ -421,10 +395,10 @@ out:
             unlink(temp[i]);
     if (mtemp[0] != '\0')
         unlink(mtemp);
-    /* A failure: the manifest on disk must list no file pruning deleted,
-     * nor one not written (the final manifest, once in place, is right). */
-    bool gone = memchr(fate, GONE, old->n) != NULL;
-    if (ret != 0 && !renaming && (installed ? intent == 1 : gone))
+    /* A failure before the renames: the manifest on disk must list no file
+     * pruning deleted, nor one not written (an installed manifest is then the
+     * intent manifest: a final one leaves nothing that can fail). */
+    if (ret != 0 && !renaming && (installed || memchr(fate, GONE, old->n) != NULL))
         put_back(doc, dir, old, fate);
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
@@ -436,27 +410,26 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* MANIFEST anew: the outputs' paths and the UNCHECKED entries of OLD, sorted. */
+/* MANIFEST anew: the outputs' paths and the UNCHECKED entries of OLD,
+ * sorted, each once (an old manifest may list an entry twice). */
 static void list_kept(struct tgl_buf *manifest, const struct tgl_manifest *old,
-                      const unsigned char *fate, size_t kept, const struct tgl_output *outs,
-                      size_t nouts)
+                      const unsigned char *fate, const struct tgl_output *outs, size_t nouts)
 {
-    const char **k = tgl_xcalloc(kept, sizeof *k);
-    for (size_t i = 0, j = 0; i < old->n; i++)
+    const char **v = tgl_xcalloc(nouts + old->n, sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < nouts; i++)
+        v[n++] = outs[i].path;
+    for (size_t i = 0; i < old->n; i++)
         if (fate[i] == UNCHECKED)
-            k[j++] = old->lines[i];
-    qsort(k, kept, sizeof *k, cmp_str);
+            v[n++] = old->lines[i];
+    qsort(v, n, sizeof *v, cmp_str);
     manifest->len = 0;
-    for (size_t i = 0, j = 0; i < nouts || j < kept;) {
-        bool out = j == kept || (i < nouts && strcmp(outs[i].path, k[j]) < 0);
-        if (!out && j > 0 && strcmp(k[j], k[j - 1]) == 0) {
-            j++;                                 /* an old manifest listed it twice */
-            continue;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(v[i], v[i - 1]) != 0) {
+            tgl_buf_adds(manifest, v[i]);
+            tgl_buf_addc(manifest, '\n');
         }
-        tgl_buf_adds(manifest, out ? outs[i++].path : k[j++]);
-        tgl_buf_addc(manifest, '\n');
-    }
-    free(k);
+    free(v);
 }
 
 static bool differs(const struct tgl_manifest *old, const struct tgl_buf *manifest)
@@ -481,11 +454,11 @@ int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest
      * changes the manifest, so "work" needs no count of stale files.  An
      * entry that cannot be checked stays listed, so that a later run can
      * delete it (and does not take it for a file tangle did not write). */
-    unsigned char *fate = tgl_xcalloc(old->n + 1, 1);   /* OUTPUT */
+    unsigned char *fate = tgl_xcalloc(old->n + 1, 1);   /* AS_IS */
     bool mchanged = differs(old, &manifest);
     size_t kept = mchanged ? find_stale(doc, dir, old, outs, nouts, fate, check) : 0;
     if (kept > 0) {
-        list_kept(&manifest, old, fate, kept, outs, nouts);
+        list_kept(&manifest, old, fate, outs, nouts);
         mchanged = differs(old, &manifest);
     }
     int ret = 0;

@@ -297,12 +297,15 @@ static int manifest_rename(struct tgl_doc *doc, struct tgl_dir *dir, char *temp)
 }
 
 /* The old manifest as it is after pruning: OLD's lines but the GONE ones
- * (a missing OLD: no manifest).  Returns 0, or -1 after reporting. */
-static int put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
-                    const unsigned char *fate)
+ * (a missing OLD: no manifest); a failure is reported. */
+static void put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
+                     const unsigned char *fate)
 {
-    if (!old->exists)
-        return unlinkat(dir->fd, TGL_MANIFEST, 0) == -1 && errno != ENOENT ? -1 : 0;
+    if (!old->exists) {
+        if (unlinkat(dir->fd, TGL_MANIFEST, 0) == -1 && errno != ENOENT)
+            out_error(doc, dir, NULL, "remove");
+        return;
+    }
     struct tgl_buf all = { 0 };
     for (size_t i = 0; i < old->n; i++)
         if (fate[i] != GONE) {
@@ -310,11 +313,10 @@ static int put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_m
             tgl_buf_addc(&all, '\n');
         }
     char temp[48];
-    int r = manifest_temp(doc, dir, all.data ? all.data : "", all.len, temp);
-    if (r == 0 && (r = manifest_rename(doc, dir, temp)) != 0)
+    if (manifest_temp(doc, dir, all.data ? all.data : "", all.len, temp) == 0
+        && manifest_rename(doc, dir, temp) != 0)
         unlink(temp);
     tgl_buf_free(&all);
-    return r;
 }
 
 /* Steps 1 to 5 (the top of the file), MANIFEST written when MCHANGED or

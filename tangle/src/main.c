@@ -27,6 +27,9 @@ int main(int argc, char **argv)
     };
     const char *dir = "code";
     int opt;
+    /* A diagnostic is printed in pieces (escaped names): one write per
+     * line, so that lines from parallel jobs do not mix. */
+    setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+o:", longopts, NULL)) != -1) {

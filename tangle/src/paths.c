@@ -135,14 +135,13 @@ static const char *wrong(mode_t m, bool folder)
     return S_ISREG(m) ? NULL : "exists and is not a regular file";
 }
 
-char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool make)
+char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, int how)
 {
     const int folder = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     const char *slash = strrchr(path, '/');
     size_t folders = slash ? (size_t)(slash - path) : 0;
-    memset(w, 0, sizeof *w);
-    w->fd = dir->fd;
-    w->rest = path;
+    bool make = how & TGL_MAKE;
+    *w = (struct tgl_where){ .fd = dir->fd, .rest = path, .file = -1 };
     if (dir->fd == -1)                           /* DIR does not exist: nor does PATH */
         return NULL;
     if (folders > 0 && dir->last && strlen(dir->last) == folders
@@ -174,9 +173,17 @@ char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool 
             dir->last_fd = fd;
         }
     }
-    if (fstatat(w->fd, w->rest, &w->st, AT_SYMLINK_NOFOLLOW) == -1)
-        return errno == ENOENT ? NULL : why(dir, path, strlen(path), "cannot check");
-    w->exists = true;
-    const char *bad = wrong(w->st.st_mode, false);
-    return bad ? why(dir, path, strlen(path), bad) : NULL;
+    if (how & TGL_OPEN)                          /* opened, it needs no stat by name */
+        w->file = tgl_open_file(w->fd, w->rest);
+    bool gone = w->file != -1 ? fstat(w->file, &w->st) == -1
+                : ((how & TGL_OPEN) && errno == ENOENT)
+                      || fstatat(w->fd, w->rest, &w->st, AT_SYMLINK_NOFOLLOW) == -1;
+    const char *bad = !gone ? wrong(w->st.st_mode, false) : errno == ENOENT ? NULL : "cannot check";
+    char *msg = bad ? why(dir, path, strlen(path), bad) : NULL;
+    w->exists = !gone;
+    if (msg != NULL && w->file != -1) {
+        close(w->file);
+        w->file = -1;
+    }
+    return msg;
 }

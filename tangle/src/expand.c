@@ -15,15 +15,14 @@ static bool is_c_like(const char *path)
  * warns about. */
 static void add_comment_text(struct tgl_buf *out, const char *name)
 {
+    tgl_buf_reserve(out, 2 * strlen(name));      /* the most it adds */
     for (const char *p = name; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c == 0x7f)
-            tgl_buf_addc(out, '?');
-        else if ((c == '*' && p[1] == '/') || (c == '/' && p[1] == '*'))
-            tgl_buf_add(out, (const char[]){ (char)c, ' ' }, 2);
-        else
-            tgl_buf_addc(out, (char)c);
+        out->data[out->len++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        if ((c == '*' && p[1] == '/') || (c == '/' && p[1] == '*'))
+            out->data[out->len++] = ' ';
     }
+    out->data[out->len] = '\0';
 }
 
 static void add_line_directive(struct tgl_buf *out, unsigned line, const char *file)
@@ -87,7 +86,7 @@ static bool next_block(struct expansion *x)
  * the expansion, so that the file can be produced front to back. */
 static void find_inputs(struct expansion *x)
 {
-    bool *seen = tgl_xcalloc(x->doc->ninputs, sizeof *seen);
+    bool *seen = (bool *)(x->used + x->doc->ninputs);   /* after used, in its allocation */
     unsigned walk = ++x->doc->walks;
     const struct tgl_chunk *rc = x->root->chunk;
     seen[x->root->input] = true;         /* the root's chapter comes first */
@@ -110,7 +109,6 @@ static void find_inputs(struct expansion *x)
             push(x, c, c->first);
         }
     }
-    free(seen);
 }
 
 /* Count N bytes and one step against DOC's limits; false (after an error
@@ -228,7 +226,8 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
                            .start = out->len, .c_like = is_c_like(root->path),
                            .cur_input = -1 };
     x.directives = opts->line_directives && x.c_like;
-    x.used = tgl_xcalloc(doc->ninputs, sizeof *x.used);
+    x.used = tgl_xcalloc(doc->ninputs, sizeof *x.used + sizeof(bool));   /* and find_inputs' seen */
+    tgl_buf_reserve(&x.indent, 255);     /* one malloc for 255 bytes of indentation */
     find_inputs(&x);
     bool ok = true;
     push(&x, root->chunk, root->chunk ? root->chunk->first : root);

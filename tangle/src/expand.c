@@ -113,7 +113,7 @@ static void find_inputs(struct expansion *x)
 
 /* Count N bytes and one step against DOC's limits; false (after an error
  * at the root) when they would pass one. */
-static bool spend(struct expansion *x, size_t n)
+static inline bool spend(struct expansion *x, size_t n)
 {
     struct tgl_doc *doc = x->doc;
     if (n <= doc->max_output - doc->output_used && doc->steps_used < doc->max_steps) {

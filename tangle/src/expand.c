@@ -36,10 +36,9 @@ static void add_line_directive(struct tgl_buf *out, unsigned line, const char *f
     tgl_buf_adds(out, "\"\n");
 }
 
-/* Where the walk is: a chunk (NULL: an unnamed root block alone), one of
- * its blocks, the next reference and the next line of that block. */
+/* Where the walk is: a block (the next ones are those of its chunk; an
+ * unnamed root block is alone), its next reference and its next line. */
 struct frame {
-    const struct tgl_chunk *chunk;
     const struct tgl_block *block;
     size_t ref, line;
     size_t indent_len;               /* indentation length at this level */
@@ -63,10 +62,10 @@ struct expansion {
     bool continued;                  /* the last line ended in a backslash */
 };
 
-static void push(struct expansion *x, const struct tgl_chunk *c, const struct tgl_block *b)
+static void push(struct expansion *x, const struct tgl_block *b)
 {
     TGL_GROW(x->st, x->cap, x->n + 1);
-    x->st[x->n++] = (struct frame){ c, b, 0, 0, x->indent.len };
+    x->st[x->n++] = (struct frame){ b, 0, 0, x->indent.len };
 }
 
 /* The next block of the top frame, or NULL: pop it (true when it was the
@@ -74,7 +73,7 @@ static void push(struct expansion *x, const struct tgl_chunk *c, const struct tg
 static bool next_block(struct expansion *x)
 {
     struct frame *f = &x->st[x->n - 1];
-    f->block = f->chunk ? f->block->next_in_chunk : NULL;
+    f->block = f->block->next_in_chunk;
     f->ref = f->line = 0;
     if (f->block == NULL)
         x->n--;
@@ -88,10 +87,9 @@ static void find_inputs(struct expansion *x)
 {
     bool *seen = (bool *)(x->used + x->doc->ninputs);   /* after used, in its allocation */
     unsigned walk = ++x->doc->walks;
-    const struct tgl_chunk *rc = x->root->chunk;
     seen[x->root->input] = true;         /* the root's chapter comes first */
     x->used[x->nused++] = x->root->input;
-    push(x, rc, rc ? rc->first : x->root);
+    push(x, x->root->chunk ? x->root->chunk->first : x->root);
     while (x->n > 0) {
         struct frame *f = &x->st[x->n - 1];
         const struct tgl_block *b = f->block;
@@ -106,7 +104,7 @@ static void find_inputs(struct expansion *x)
         struct tgl_chunk *c = b->segs[f->ref++].chunk;
         if (c != NULL && c->walk != walk) {
             c->walk = walk;
-            push(x, c, c->first);
+            push(x, c->first);
         }
     }
 }
@@ -230,7 +228,7 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
     tgl_buf_reserve(&x.indent, 255);     /* one malloc for 255 bytes of indentation */
     find_inputs(&x);
     bool ok = true;
-    push(&x, root->chunk, root->chunk ? root->chunk->first : root);
+    push(&x, root->chunk ? root->chunk->first : root);
     while (ok && x.n > 0) {
         struct frame *f = &x.st[x.n - 1];
         const struct tgl_block *b = f->block;
@@ -248,7 +246,7 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
             f->line = s->k + 1;
             if (s->chunk != NULL && (ok = spend(&x, s->indent))) {
                 tgl_buf_add(&x.indent, b->text + (s->k ? b->line_end[s->k - 1] : 0), s->indent);
-                push(&x, s->chunk, s->chunk->first);
+                push(&x, s->chunk->first);
             }
         }
     }

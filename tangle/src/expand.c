@@ -85,7 +85,7 @@ static bool next_block(struct expansion *x)
  * the expansion, so that the file can be produced front to back. */
 static void find_inputs(struct expansion *x)
 {
-    bool *seen = (bool *)(x->used + x->doc->ninputs);   /* after used, in its allocation */
+    bool *seen = memset(x->used + x->doc->ninputs, 0, x->doc->ninputs);   /* after used */
     unsigned walk = ++x->doc->walks;
     seen[x->root->input] = true;         /* the root's chapter comes first */
     x->used[x->nused++] = x->root->input;
@@ -224,7 +224,7 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
                            .start = out->len, .c_like = is_c_like(root->path),
                            .cur_input = -1 };
     x.directives = opts->line_directives && x.c_like;
-    x.used = tgl_xcalloc(doc->ninputs, sizeof *x.used + sizeof(bool));   /* and find_inputs' seen */
+    x.used = tgl_xmalloc(doc->ninputs * (sizeof *x.used + sizeof(bool)));   /* + find_inputs' seen */
     tgl_buf_reserve(&x.indent, 255);     /* one malloc for 255 bytes of indentation */
     find_inputs(&x);
     bool ok = true;

@@ -224,7 +224,7 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
                            .start = out->len, .c_like = is_c_like(root->path),
                            .cur_input = -1 };
     x.directives = opts->line_directives && x.c_like;
-    x.used = tgl_xmalloc(doc->ninputs * (sizeof *x.used + sizeof(bool)));   /* + find_inputs' seen */
+    x.used = tgl_xmalloc(doc->ninputs * (sizeof *x.used + sizeof(bool)));   /* and the seen flags */
     tgl_buf_reserve(&x.indent, 255);     /* one malloc for 255 bytes of indentation */
     find_inputs(&x);
     bool ok = true;

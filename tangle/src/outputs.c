@@ -142,25 +142,20 @@ static int expand_output(struct tgl_doc *doc, bool directives, struct tgl_output
     if (c.fd != -1)
         close(c.fd);
     w->file = -1;
-    opts.sink = NULL;
-    if (r == 0 && !same && c.err == 0)
-        r = tgl_expand(doc, o->root, &opts, text);
-    if ((*err = c.err) != 0 || r != 0)
-        return r;
-    if (!same)
-        c.shebang = text->len >= 2 && text->data[0] == '#' && text->data[1] == '!';
-    o->mode = c.shebang ? 0755 : 0644;
     /* Only the owner's x bit counts: a git checkout makes 0664 or 0600
      * files depending on the umask, and those are "0644" too. */
-    bool xdiff = (w->st.st_mode & S_IXUSR) != (o->mode & S_IXUSR);
-    if (same && xdiff && w->st.st_nlink > 1) {
-        /* A chmod would change every hard link to the file, one outside
-         * DIR too: write the file anew (a rename replaces only our link). */
-        same = false;
-        text->len = 0;
-        if ((r = tgl_expand(doc, o->root, &opts, text)) != 0)
-            return r;
+    bool xdiff = same && (w->st.st_mode & S_IXUSR) != (c.shebang ? S_IXUSR : 0);
+    /* A chmod would change every hard link to the file, one outside DIR
+     * too: write the file anew (a rename replaces only our link). */
+    same = same && !(xdiff && w->st.st_nlink > 1);
+    opts.sink = NULL;
+    if (r == 0 && !same && c.err == 0) {
+        r = tgl_expand(doc, o->root, &opts, text);
+        c.shebang = text->len >= 2 && text->data[0] == '#' && text->data[1] == '!';
     }
+    if ((*err = c.err) != 0 || r != 0)
+        return r;
+    o->mode = c.shebang ? 0755 : 0644;
     if (same)
         o->act = xdiff ? TGL_CHMOD : TGL_SAME;
     return 0;

@@ -353,8 +353,7 @@ struct tgl_where {
     const char *rest;  /* PATH below fd: its last component, or missing folders + it */
     bool exists;       /* rest is one component, and it exists (lstat in st) */
     struct stat st;
-    int file;          /* with TGL_OPEN, rest opened by tgl_open_file (the caller
-                          closes it), or -1 */
+    int file;          /* TGL_OPEN: rest opened to read (the caller closes it), or -1 */
 };
 
 /* The one safety rule, to check, to write and to delete: walk the folders
@@ -363,9 +362,8 @@ struct tgl_where {
  * Any symlink below DIR is an error; the file may be missing or a regular
  * file.  Returns NULL with W filled in, or an allocated message ("DIR/x is
  * a symlink: ...", "cannot check DIR/x: strerror"; then W says where it
- * stopped).  HOW: with TGL_MAKE (true), the missing folders are made on
- * the way; with TGL_OPEN, an existing file is opened to read, and checked
- * by its descriptor. */
+ * stopped).  HOW: TGL_MAKE (true) makes the missing folders on the way;
+ * TGL_OPEN opens an existing file (tgl_open_file) and checks it by fd. */
 enum { TGL_MAKE = 1, TGL_OPEN = 2 };
 char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, int how);
 

@@ -15,15 +15,14 @@ static bool is_c_like(const char *path)
  * warns about. */
 static void add_comment_text(struct tgl_buf *out, const char *name)
 {
+    tgl_buf_reserve(out, 2 * strlen(name));      /* the most it adds */
     for (const char *p = name; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c == 0x7f)
-            tgl_buf_addc(out, '?');
-        else if ((c == '*' && p[1] == '/') || (c == '/' && p[1] == '*'))
-            tgl_buf_add(out, (const char[]){ (char)c, ' ' }, 2);
-        else
-            tgl_buf_addc(out, (char)c);
+        out->data[out->len++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        if ((c == '*' && p[1] == '/') || (c == '/' && p[1] == '*'))
+            out->data[out->len++] = ' ';
     }
+    out->data[out->len] = '\0';
 }
 
 static void add_line_directive(struct tgl_buf *out, unsigned line, const char *file)
@@ -37,10 +36,9 @@ static void add_line_directive(struct tgl_buf *out, unsigned line, const char *f
     tgl_buf_adds(out, "\"\n");
 }
 
-/* Where the walk is: a chunk (NULL: an unnamed root block alone), one of
- * its blocks, the next reference and the next line of that block. */
+/* Where the walk is: a block (the next ones are those of its chunk; an
+ * unnamed root block is alone), its next reference and its next line. */
 struct frame {
-    const struct tgl_chunk *chunk;
     const struct tgl_block *block;
     size_t ref, line;
     size_t indent_len;               /* indentation length at this level */
@@ -64,10 +62,10 @@ struct expansion {
     bool continued;                  /* the last line ended in a backslash */
 };
 
-static void push(struct expansion *x, const struct tgl_chunk *c, const struct tgl_block *b)
+static void push(struct expansion *x, const struct tgl_block *b)
 {
     TGL_GROW(x->st, x->cap, x->n + 1);
-    x->st[x->n++] = (struct frame){ c, b, 0, 0, x->indent.len };
+    x->st[x->n++] = (struct frame){ b, 0, 0, x->indent.len };
 }
 
 /* The next block of the top frame, or NULL: pop it (true when it was the
@@ -75,7 +73,7 @@ static void push(struct expansion *x, const struct tgl_chunk *c, const struct tg
 static bool next_block(struct expansion *x)
 {
     struct frame *f = &x->st[x->n - 1];
-    f->block = f->chunk ? f->block->next_in_chunk : NULL;
+    f->block = f->block->next_in_chunk;
     f->ref = f->line = 0;
     if (f->block == NULL)
         x->n--;
@@ -87,12 +85,11 @@ static bool next_block(struct expansion *x)
  * the expansion, so that the file can be produced front to back. */
 static void find_inputs(struct expansion *x)
 {
-    bool *seen = tgl_xcalloc(x->doc->ninputs, sizeof *seen);
+    bool *seen = memset(x->used + x->doc->ninputs, 0, x->doc->ninputs);   /* after used */
     unsigned walk = ++x->doc->walks;
-    const struct tgl_chunk *rc = x->root->chunk;
     seen[x->root->input] = true;         /* the root's chapter comes first */
     x->used[x->nused++] = x->root->input;
-    push(x, rc, rc ? rc->first : x->root);
+    push(x, x->root->chunk ? x->root->chunk->first : x->root);
     while (x->n > 0) {
         struct frame *f = &x->st[x->n - 1];
         const struct tgl_block *b = f->block;
@@ -107,15 +104,14 @@ static void find_inputs(struct expansion *x)
         struct tgl_chunk *c = b->segs[f->ref++].chunk;
         if (c != NULL && c->walk != walk) {
             c->walk = walk;
-            push(x, c, c->first);
+            push(x, c->first);
         }
     }
-    free(seen);
 }
 
 /* Count N bytes and one step against DOC's limits; false (after an error
  * at the root) when they would pass one. */
-static bool spend(struct expansion *x, size_t n)
+static inline bool spend(struct expansion *x, size_t n)
 {
     struct tgl_doc *doc = x->doc;
     if (n <= doc->max_output - doc->output_used && doc->steps_used < doc->max_steps) {
@@ -228,10 +224,11 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
                            .start = out->len, .c_like = is_c_like(root->path),
                            .cur_input = -1 };
     x.directives = opts->line_directives && x.c_like;
-    x.used = tgl_xcalloc(doc->ninputs, sizeof *x.used);
+    x.used = tgl_xmalloc(doc->ninputs * (sizeof *x.used + sizeof(bool)));   /* and the seen flags */
+    tgl_buf_reserve(&x.indent, 255);     /* one malloc for 255 bytes of indentation */
     find_inputs(&x);
     bool ok = true;
-    push(&x, root->chunk, root->chunk ? root->chunk->first : root);
+    push(&x, root->chunk ? root->chunk->first : root);
     while (ok && x.n > 0) {
         struct frame *f = &x.st[x.n - 1];
         const struct tgl_block *b = f->block;
@@ -249,7 +246,7 @@ int tgl_expand(struct tgl_doc *doc, const struct tgl_block *root,
             f->line = s->k + 1;
             if (s->chunk != NULL && (ok = spend(&x, s->indent))) {
                 tgl_buf_add(&x.indent, b->text + (s->k ? b->line_end[s->k - 1] : 0), s->indent);
-                push(&x, s->chunk, s->chunk->first);
+                push(&x, s->chunk->first);
             }
         }
     }

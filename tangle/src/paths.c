@@ -61,8 +61,7 @@ static bool make_folder(struct tgl_dir *dir, int fd, const char *name)
 
 int tgl_dir_open(struct tgl_dir *dir, const char *path, bool create, struct tgl_diag *d)
 {
-    memset(dir, 0, sizeof *dir);
-    dir->path = path;
+    *dir = (struct tgl_dir){ .path = path };
     /* The walk keeps a descriptor for every folder it checked, till the
      * writes into them are done: allow as many as the hard limit does. */
     struct rlimit rl;
@@ -102,8 +101,7 @@ void tgl_dir_close(struct tgl_dir *dir, bool failed)
     free(dir->made);
     free(dir->fds);
     free(dir->last);
-    memset(dir, 0, sizeof *dir);
-    dir->fd = -1;
+    *dir = (struct tgl_dir){ .fd = -1 };
 }
 
 /* "DIR/PATH[0..N) MSG" (allocated); a MSG "cannot VERB" gives "cannot VERB
@@ -111,14 +109,13 @@ void tgl_dir_close(struct tgl_dir *dir, bool failed)
 static char *why(const struct tgl_dir *dir, const char *path, size_t n, const char *msg)
 {
     struct tgl_buf m = { 0 };
-    char *part = tgl_xstrndup(path, n);
-    char *full = tgl_path_join(dir->path, part);
+    char *full = tgl_path_join(dir->path, path);
+    full[strlen(full) - strlen(path + n)] = '\0';     /* DIR/PATH[0..N) */
     if (strncmp(msg, "cannot ", 7) == 0)
         tgl_buf_addf(&m, "%s %s: %s", msg, full, strerror(errno));
     else
         tgl_buf_addf(&m, "%s %s", full, msg);
     free(full);
-    free(part);
     return m.data;
 }
 
@@ -135,14 +132,12 @@ static const char *wrong(mode_t m, bool folder)
     return S_ISREG(m) ? NULL : "exists and is not a regular file";
 }
 
-char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool make)
+char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, int how)
 {
     const int folder = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     const char *slash = strrchr(path, '/');
     size_t folders = slash ? (size_t)(slash - path) : 0;
-    memset(w, 0, sizeof *w);
-    w->fd = dir->fd;
-    w->rest = path;
+    *w = (struct tgl_where){ .fd = dir->fd, .rest = path, .file = -1 };
     if (dir->fd == -1)                           /* DIR does not exist: nor does PATH */
         return NULL;
     if (folders > 0 && dir->last && strlen(dir->last) == folders
@@ -153,18 +148,18 @@ char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool 
     for (; (slash = strchr(w->rest, '/')) != NULL; w->rest = slash + 1) {
         char *name = tgl_xstrndup(w->rest, (size_t)(slash - w->rest));
         int fd = openat(w->fd, name, folder);
-        if (fd == -1 && errno == ENOENT && make && make_folder(dir, w->fd, name))
+        if (fd == -1 && errno == ENOENT && (how & TGL_MAKE) && make_folder(dir, w->fd, name))
             fd = openat(w->fd, name, folder);    /* (a symlink put there since: refused) */
         int e = errno;
         bool there = fd == -1 && fstatat(w->fd, name, &w->st, AT_SYMLINK_NOFOLLOW) == 0;
         const char *bad = there ? wrong(w->st.st_mode, true) : NULL;
         free(name);
         errno = e;
-        if (fd == -1 && !there && e == ENOENT && !make)
+        if (fd == -1 && !there && e == ENOENT && !(how & TGL_MAKE))
             return NULL;                         /* missing from here on */
         if (fd == -1)
             return why(dir, path, (size_t)(slash - path),
-                       bad ? bad : make && !there ? "cannot make" : "cannot check");
+                       bad ? bad : (how & TGL_MAKE) && !there ? "cannot make" : "cannot check");
         TGL_GROW(dir->fds, dir->cap_fds, dir->nfds + 1);
         dir->fds[dir->nfds++] = fd;
         w->fd = fd;
@@ -174,9 +169,17 @@ char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool 
             dir->last_fd = fd;
         }
     }
-    if (fstatat(w->fd, w->rest, &w->st, AT_SYMLINK_NOFOLLOW) == -1)
-        return errno == ENOENT ? NULL : why(dir, path, strlen(path), "cannot check");
-    w->exists = true;
-    const char *bad = wrong(w->st.st_mode, false);
-    return bad ? why(dir, path, strlen(path), bad) : NULL;
+    if (how & TGL_OPEN)                          /* opened, it needs no stat by name */
+        w->file = tgl_open_file(w->fd, w->rest);
+    bool gone = w->file != -1 ? fstat(w->file, &w->st) == -1
+                : ((how & TGL_OPEN) && errno == ENOENT)
+                      || fstatat(w->fd, w->rest, &w->st, AT_SYMLINK_NOFOLLOW) == -1;
+    const char *bad = !gone ? wrong(w->st.st_mode, false) : errno == ENOENT ? NULL : "cannot check";
+    char *msg = bad ? why(dir, path, strlen(path), bad) : NULL;
+    w->exists = !gone;
+    if (msg != NULL && w->file != -1) {
+        close(w->file);
+        w->file = -1;
+    }
+    return msg;
 }

@@ -362,7 +362,7 @@ struct tgl_where {
  * Any symlink below DIR is an error; the file may be missing or a regular
  * file.  Returns NULL with W filled in, or an allocated message ("DIR/x is
  * a symlink: ...", "cannot check DIR/x: strerror"; then W says where it
- * stopped).  HOW: TGL_MAKE (true) makes the missing folders on the way;
+ * stopped).  HOW: TGL_MAKE makes the missing folders on the way;
  * TGL_OPEN opens an existing file (tgl_open_file) and checks it by fd. */
 enum { TGL_MAKE = 1, TGL_OPEN = 2 };
 char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, int how);

@@ -117,8 +117,8 @@ struct tgl_input {
     size_t mapped;     /* bytes mapped at base; 0: base is malloc'ed */
 };
 
-/* Offset of the first byte of BUF that is not valid UTF-8 (overlong forms,
- * surrogates and code points past U+10FFFF included), or LEN. */
+/* Offset of the first byte of BUF that is a NUL, a CR or not valid UTF-8
+ * (overlong forms, surrogates and code points past U+10FFFF included), or LEN. */
 size_t tgl_utf8_check(const char *buf, size_t len);
 /* A mark: line number LINE (from 1) starts at offset START.  Lines are
  * never indexed; a mark moves to a nearby line by scanning from where it

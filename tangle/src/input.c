@@ -121,12 +121,6 @@ size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off)
     return m->line;
 }
 
-unsigned tgl_line_of(const struct tgl_input *in, size_t off)
-{
-    struct tgl_mark m = TGL_MARK_TOP;
-    return (unsigned)tgl_line_at(in, &m, off);
-}
-
 /* Decode IN->base[0..len) in place: one BOM, size, CRLF, UTF-8 and NUL. */
 static int finish(struct tgl_input *in, size_t len, struct tgl_diag *d)
 {
@@ -154,7 +148,8 @@ static int finish(struct tgl_input *in, size_t len, struct tgl_diag *d)
         in->len = (size_t)(w - in->data);
         return 0;
     }
-    unsigned line = tgl_line_of(in, (size_t)(w - in->data));   /* the lines before are LF */
+    struct tgl_mark top = TGL_MARK_TOP;
+    unsigned line = (unsigned)tgl_line_at(in, &top, (size_t)(w - in->data));   /* all LF */
     if (*p == '\r')
         tgl_error(d, in->path, line, "a CR without LF: pandoc does not end a line there "
                   "(use LF or CRLF)");

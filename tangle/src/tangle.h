@@ -136,8 +136,6 @@ const char *tgl_line_text(const struct tgl_input *in, struct tgl_mark *m, size_t
                           size_t *len);
 /* The line that holds offset OFF (0 <= OFF <= len); M moves there. */
 size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off);
-/* The same, counted from the top. */
-unsigned tgl_line_of(const struct tgl_input *in, size_t off);
 /* Decode a copy of DATA[0..LEN) into IN (PATH copied): skip one BOM,
  * refuse NUL bytes, a CR without LF, more than TGL_MAX_INPUT bytes and
  * invalid UTF-8 (reported on D at the line), make CRLF LF.  Returns 0 or

@@ -12,12 +12,18 @@
 
 #include "tangle.h"
 
-/* Are the 32 bytes at S all ASCII? */
-static bool ascii32(const unsigned char *s)
+/* How many of the 32 bytes at S, from the first, are ASCII but not NUL or CR? */
+static size_t plain32(const char *s)
 {
+    typedef signed char v16 __attribute__((vector_size(16)));   /* SSE2, NEON */
+    v16 v[2];
     uint64_t w[4];
-    memcpy(w, s, 32);
-    return ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) == 0;
+    memcpy(v, s, 32);
+    v[0] = (v[0] < 1) | (v[0] == '\r');                  /* not plain: -1 (0xFF) */
+    v[1] = (v[1] < 1) | (v[1] == '\r');
+    memcpy(w, v, 32);
+    char *bad = w[0] | w[1] | w[2] | w[3] ? memchr(w, 0xFF, 32) : NULL;
+    return bad ? (size_t)(bad - (char *)w) : 32;
 }
 
 /* Unicode's table of well-formed sequences (Table 3-7): the first byte
@@ -31,9 +37,11 @@ size_t tgl_utf8_check(const char *buf, size_t len)
     while (i < len) {
         unsigned c = s[i], lo = 0x80, hi = 0xBF;
         if (c < 0x80) {
+            if (c == 0 || c == '\r')
+                return i;
             i++;
-            while (i + 32 <= len && ascii32(s + i))  /* code and English: long ASCII runs */
-                i += 32;
+            for (size_t n = 32; n == 32 && len - i >= 32; i += n)
+                n = plain32(buf + i);                /* code and English: long ASCII runs */
             continue;
         }
         if (c >= 0xE1 && c <= 0xEF && c != 0xED && len - i >= 3 && (s[i + 1] & 0xC0) == 0x80
@@ -113,12 +121,6 @@ size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off)
     return m->line;
 }
 
-unsigned tgl_line_of(const struct tgl_input *in, size_t off)
-{
-    struct tgl_mark m = TGL_MARK_TOP;
-    return (unsigned)tgl_line_at(in, &m, off);
-}
-
 /* Decode IN->base[0..len) in place: one BOM, size, CRLF, UTF-8 and NUL. */
 static int finish(struct tgl_input *in, size_t len, struct tgl_diag *d)
 {
@@ -133,30 +135,29 @@ static int finish(struct tgl_input *in, size_t len, struct tgl_diag *d)
         in->data += 3;                   /* skip the BOM: no copy */
         in->len -= 3;
     }
-    char *cr = memchr(in->data, '\r', in->len), *w = cr;
-    for (const char *r = cr, *end = in->data + in->len; cr != NULL && r < end; r++) {
-        if (*r == '\r' && (r + 1 == end || r[1] != '\n')) {
-            tgl_error(d, in->path, tgl_line_of(in, (size_t)(r - in->data)),
-                      "a CR without LF: pandoc does not end a line there (use LF or CRLF)");
-            return -1;
-        }
-        if (*r != '\r')                 /* CRLF becomes LF */
-            *w++ = *r;
+    /* One pass: up to a CR, a NUL or a byte that is not UTF-8.  A CRLF's
+     * CR is dropped, the text after it moved down; anything else stops. */
+    char *p = in->data, *end = p + in->len, *w = p;
+    for (size_t n;; p++) {
+        n = tgl_utf8_check(p, (size_t)(end - p));
+        w = w == p ? w + n : (char *)memmove(w, p, n) + n;
+        if ((p += n) == end || *p != '\r' || p + 1 == end || p[1] != '\n')
+            break;
     }
-    if (cr != NULL)
+    if (p == end) {
         in->len = (size_t)(w - in->data);
-    const char *nul = memchr(in->data, '\0', in->len);
-    size_t bad = tgl_utf8_check(in->data, nul ? (size_t)(nul - in->data) : in->len);
-    if (nul != NULL && bad == (size_t)(nul - in->data)) {
-        tgl_error(d, in->path, tgl_line_of(in, bad), "NUL byte: this is not a text file");
-        return -1;
+        return 0;
     }
-    if (bad < in->len) {
-        tgl_error(d, in->path, tgl_line_of(in, bad), "invalid UTF-8 (byte 0x%02X)",
-                  (unsigned char)in->data[bad]);
-        return -1;
-    }
-    return 0;
+    struct tgl_mark top = TGL_MARK_TOP;
+    unsigned line = (unsigned)tgl_line_at(in, &top, (size_t)(w - in->data));   /* all LF */
+    if (*p == '\r')
+        tgl_error(d, in->path, line, "a CR without LF: pandoc does not end a line there "
+                  "(use LF or CRLF)");
+    else if (*p == '\0')
+        tgl_error(d, in->path, line, "NUL byte: this is not a text file");
+    else
+        tgl_error(d, in->path, line, "invalid UTF-8 (byte 0x%02X)", (unsigned char)*p);
+    return -1;
 }
 
 int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,

@@ -117,8 +117,8 @@ struct tgl_input {
     size_t mapped;     /* bytes mapped at base; 0: base is malloc'ed */
 };
 
-/* Offset of the first byte of BUF that is not valid UTF-8 (overlong forms,
- * surrogates and code points past U+10FFFF included), or LEN. */
+/* Offset of the first byte of BUF that is a NUL, a CR or not valid UTF-8
+ * (overlong forms, surrogates and code points past U+10FFFF included), or LEN. */
 size_t tgl_utf8_check(const char *buf, size_t len);
 /* A mark: line number LINE (from 1) starts at offset START.  Lines are
  * never indexed; a mark moves to a nearby line by scanning from where it
@@ -136,8 +136,6 @@ const char *tgl_line_text(const struct tgl_input *in, struct tgl_mark *m, size_t
                           size_t *len);
 /* The line that holds offset OFF (0 <= OFF <= len); M moves there. */
 size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off);
-/* The same, counted from the top. */
-unsigned tgl_line_of(const struct tgl_input *in, size_t off);
 /* Decode a copy of DATA[0..LEN) into IN (PATH copied): skip one BOM,
  * refuse NUL bytes, a CR without LF, more than TGL_MAX_INPUT bytes and
  * invalid UTF-8 (reported on D at the line), make CRLF LF.  Returns 0 or

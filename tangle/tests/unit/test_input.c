@@ -153,8 +153,9 @@ static void test_input_line_marks_match_naive(void **state)
             unsigned want = 1;
             for (size_t j = 0; j < off; j++)
                 want += b.data[j] == '\n' && j + 1 < b.len;
+            struct tgl_mark top = TGL_MARK_TOP;
             assert_int_equal(tgl_line_at(&in, &m, off), want);
-            assert_int_equal(tgl_line_of(&in, off), want);
+            assert_int_equal(tgl_line_at(&in, &top, off), want);     /* from the top */
         }
         tgl_input_free(&in);
         tgl_buf_free(&b);
@@ -173,6 +174,45 @@ static void test_input_error_line(void **state)
     fclose(d.out);
     assert_string_equal(msg, "x.md:3: error: invalid UTF-8 (byte 0xFF)\n");
     free(msg);
+    tgl_input_free(&in);
+}
+
+/* CRLF, NUL and UTF-8 are checked in one pass: each error names the line
+ * of the first bad byte, counted in the LF text, even after many CRLFs. */
+static void test_input_one_pass_error_lines(void **state)
+{
+    (void)state;
+    static const struct { const char *text; const char *msg; } cases[] = {
+        { "a\r\n\r\nb\r\nc\rd\n", "x.md:4: error: a CR without LF: pandoc does not end a line "
+                                "there (use LF or CRLF)\n" },
+        { "a\r\n\r\n\r\n\r\nb\r", "x.md:5: error: a CR without LF: pandoc does not end a "
+                                   "line there (use LF or CRLF)\n" },
+        { "0123456789abcdef0123456789abcdef0123456789abcdef\n\r\n\xFF\r",
+          "x.md:3: error: invalid UTF-8 (byte 0xFF)\n" },           /* the first problem */
+        { "0123456789abcdef\r\n0123456789abcdef0123456789abcdef0\0\n",
+          "x.md:2: error: NUL byte: this is not a text file\n" },  /* in an ASCII run */
+        { "\xE4\xB8\r\n", "x.md:1: error: invalid UTF-8 (byte 0xE4)\n" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *msg = NULL;
+        size_t len = 0;
+        struct tgl_diag d = { .out = open_memstream(&msg, &len) };
+        struct tgl_input in;
+        size_t n = strlen(cases[i].text);
+        n += i == 3 ? 2 : 0;                                      /* the NUL and the LF */
+        assert_int_equal(tgl_input_from_memory(&in, "x.md", cases[i].text, n, &d), -1);
+        fclose(d.out);
+        assert_string_equal(msg, cases[i].msg);
+        free(msg);
+        tgl_input_free(&in);
+    }
+    static const char crlf[] = "0123456789abcdef0123456789abcdef\r\n0123456789abcdef"
+                               "0123456789abcdef\r\n\xE4\xB8\xAD\r\n";
+    struct tgl_input in;
+    assert_int_equal(decode(&in, crlf, sizeof crlf - 1), 0);
+    assert_int_equal(in.len, sizeof crlf - 1 - 3);
+    assert_memory_equal(in.data, "0123456789abcdef0123456789abcdef\n0123456789abcdef"
+                                 "0123456789abcdef\n\xE4\xB8\xAD\n", in.len);
     tgl_input_free(&in);
 }
 
@@ -226,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_input_utf8),
         cmocka_unit_test(test_input_line_marks_match_naive),
         cmocka_unit_test(test_input_error_line),
+        cmocka_unit_test(test_input_one_pass_error_lines),
         cmocka_unit_test(test_input_cut_short_while_mapped),
     };
     return cmocka_run_group_tests_name("tangle input decoding", tests, NULL, NULL);

@@ -117,7 +117,7 @@ static void compare_piece(void *ctx, const char *p, size_t n)
 }
 
 /* Expand O's root and, when CLASSIFY, compare it with the file tgl_walk
- * found and opened: set O's mode and action.  The file is compared
+ * found: set O's mode and action.  The file is opened once and compared
  * as the expansion grows (tgl_expand's sink), so that an unchanged big
  * file needs no buffer of its size (its page faults were a third of a
  * no-op run on a 15 MB output).  A file that must be written is expanded
@@ -126,14 +126,13 @@ static void compare_piece(void *ctx, const char *p, size_t n)
 static int expand_output(struct tgl_doc *doc, bool directives, struct tgl_output *o,
                          bool classify, struct tgl_buf *text, int *err)
 {
-    struct tgl_where *w = &o->where;
+    const struct tgl_where *w = &o->where;
     char disk[DISK_PIECE];
     struct compare c = { .fd = -1, .size = (size_t)w->st.st_size, .same = true, .disk = disk };
     struct tgl_expand_opts opts = { .line_directives = directives, .sink = compare_piece,
                                     .ctx = &c };
     o->act = classify && w->exists ? TGL_CHANGE : TGL_CREATE;
-    if (o->act == TGL_CHANGE && (c.fd = w->file) == -1
-        && (c.fd = tgl_open_file(w->fd, w->rest)) == -1) {   /* the walk's open failed */
+    if (o->act == TGL_CHANGE && (c.fd = tgl_open_file(w->fd, w->rest)) == -1) {
         *err = errno;
         return 0;
     }
@@ -141,7 +140,6 @@ static int expand_output(struct tgl_doc *doc, bool directives, struct tgl_output
     bool same = c.fd != -1 && c.same && c.at == c.size;
     if (c.fd != -1)
         close(c.fd);
-    w->file = -1;
     /* Only the owner's x bit counts: a git checkout makes 0664 or 0600
      * files depending on the umask, and those are "0644" too. */
     bool xdiff = same && (w->st.st_mode & S_IXUSR) != (c.shebang ? S_IXUSR : 0);
@@ -182,7 +180,7 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
         struct tgl_output *o = &v[n++];
         *o = (struct tgl_output){ .path = b->path, .root = b };
         text.len = 0;
-        char *msg = tgl_walk(dir, b->path, &o->where, classify ? TGL_OPEN : 0);
+        char *msg = tgl_walk(dir, b->path, &o->where, false);
         int err = 0;
         if (msg != NULL && tgl_stale_in_way(old, b->path, &o->where)) {
             free(msg);                           /* write.c prunes it first */

@@ -132,12 +132,12 @@ static const char *wrong(mode_t m, bool folder)
     return S_ISREG(m) ? NULL : "exists and is not a regular file";
 }
 
-char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, int how)
+char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool make)
 {
     const int folder = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     const char *slash = strrchr(path, '/');
     size_t folders = slash ? (size_t)(slash - path) : 0;
-    *w = (struct tgl_where){ .fd = dir->fd, .rest = path, .file = -1 };
+    *w = (struct tgl_where){ .fd = dir->fd, .rest = path };
     if (dir->fd == -1)                           /* DIR does not exist: nor does PATH */
         return NULL;
     if (folders > 0 && dir->last && strlen(dir->last) == folders
@@ -148,18 +148,18 @@ char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, int h
     for (; (slash = strchr(w->rest, '/')) != NULL; w->rest = slash + 1) {
         char *name = tgl_xstrndup(w->rest, (size_t)(slash - w->rest));
         int fd = openat(w->fd, name, folder);
-        if (fd == -1 && errno == ENOENT && (how & TGL_MAKE) && make_folder(dir, w->fd, name))
+        if (fd == -1 && errno == ENOENT && make && make_folder(dir, w->fd, name))
             fd = openat(w->fd, name, folder);    /* (a symlink put there since: refused) */
         int e = errno;
         bool there = fd == -1 && fstatat(w->fd, name, &w->st, AT_SYMLINK_NOFOLLOW) == 0;
         const char *bad = there ? wrong(w->st.st_mode, true) : NULL;
         free(name);
         errno = e;
-        if (fd == -1 && !there && e == ENOENT && !(how & TGL_MAKE))
+        if (fd == -1 && !there && e == ENOENT && !make)
             return NULL;                         /* missing from here on */
         if (fd == -1)
             return why(dir, path, (size_t)(slash - path),
-                       bad ? bad : (how & TGL_MAKE) && !there ? "cannot make" : "cannot check");
+                       bad ? bad : make && !there ? "cannot make" : "cannot check");
         TGL_GROW(dir->fds, dir->cap_fds, dir->nfds + 1);
         dir->fds[dir->nfds++] = fd;
         w->fd = fd;
@@ -169,17 +169,9 @@ char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, int h
             dir->last_fd = fd;
         }
     }
-    if (how & TGL_OPEN)                          /* opened, it needs no stat by name */
-        w->file = tgl_open_file(w->fd, w->rest);
-    bool gone = w->file != -1 ? fstat(w->file, &w->st) == -1
-                : ((how & TGL_OPEN) && errno == ENOENT)
-                      || fstatat(w->fd, w->rest, &w->st, AT_SYMLINK_NOFOLLOW) == -1;
-    const char *bad = !gone ? wrong(w->st.st_mode, false) : errno == ENOENT ? NULL : "cannot check";
-    char *msg = bad ? why(dir, path, strlen(path), bad) : NULL;
-    w->exists = !gone;
-    if (msg != NULL && w->file != -1) {
-        close(w->file);
-        w->file = -1;
-    }
-    return msg;
+    if (fstatat(w->fd, w->rest, &w->st, AT_SYMLINK_NOFOLLOW) == -1)
+        return errno == ENOENT ? NULL : why(dir, path, strlen(path), "cannot check");
+    w->exists = true;
+    const char *bad = wrong(w->st.st_mode, false);
+    return bad ? why(dir, path, strlen(path), bad) : NULL;
 }

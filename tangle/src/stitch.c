@@ -424,7 +424,7 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
         f->full = tgl_path_join(dir->path, b->path);
         if (tgl_expand(doc, b, &opts, &f->gen) != 0)
             continue;
-        char *msg = tgl_walk(dir, b->path, &w, 0);
+        char *msg = tgl_walk(dir, b->path, &w, false);
         int fd = msg || !w.exists ? -1 : tgl_open_file(w.fd, w.rest);
         if (msg != NULL)
             tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": %s",

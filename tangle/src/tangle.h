@@ -351,7 +351,6 @@ struct tgl_where {
     const char *rest;  /* PATH below fd: its last component, or missing folders + it */
     bool exists;       /* rest is one component, and it exists (lstat in st) */
     struct stat st;
-    int file;          /* TGL_OPEN: rest opened to read (the caller closes it), or -1 */
 };
 
 /* The one safety rule, to check, to write and to delete: walk the folders
@@ -360,10 +359,8 @@ struct tgl_where {
  * Any symlink below DIR is an error; the file may be missing or a regular
  * file.  Returns NULL with W filled in, or an allocated message ("DIR/x is
  * a symlink: ...", "cannot check DIR/x: strerror"; then W says where it
- * stopped).  HOW: TGL_MAKE makes the missing folders on the way;
- * TGL_OPEN opens an existing file (tgl_open_file) and checks it by fd. */
-enum { TGL_MAKE = 1, TGL_OPEN = 2 };
-char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, int how);
+ * stopped).  With MAKE, the missing folders are made on the way. */
+char *tgl_walk(struct tgl_dir *dir, const char *path, struct tgl_where *w, bool make);
 
 /* ---- outputs.c: stage 3 ------------------------------------------------- */
 

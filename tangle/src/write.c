@@ -144,7 +144,7 @@ static char *remove_empty_parents(struct tgl_dir *dir, const char *path)
     for (char *slash; (slash = strrchr(p, '/')) != NULL;) {
         *slash = '\0';
         struct tgl_where w;
-        char *msg = tgl_walk(dir, p, &w, 0);     /* a folder: "is a folder", W filled */
+        char *msg = tgl_walk(dir, p, &w, false);     /* a folder: "is a folder", W filled */
         bool gone = msg == NULL && !w.exists;
         free(msg);
         if (gone)
@@ -226,7 +226,7 @@ static size_t find_stale(struct tgl_doc *doc, struct tgl_dir *dir, const struct 
         struct tgl_where w;
         if (entry[0] == '\0' || bsearch(entry, outs, nouts, sizeof *outs, cmp_path) != NULL)
             continue;
-        char *msg = bad ? NULL : tgl_walk(dir, entry, &w, 0);
+        char *msg = bad ? NULL : tgl_walk(dir, entry, &w, false);
         fate[i] = bad ? AS_IS : msg ? UNCHECKED : STALE;
         kept += msg != NULL;
         if (bad || msg)
@@ -253,7 +253,7 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
         struct tgl_where w;
         if (fate[i] != STALE)
             continue;
-        char *msg = tgl_walk(dir, entry, &w, 0), *folder = NULL;   /* as find_stale's */
+        char *msg = tgl_walk(dir, entry, &w, false), *folder = NULL;   /* as find_stale's */
         if (msg != NULL || (w.exists && unlinkat(w.fd, w.rest, 0) == -1)) {
             tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot delete \"%s\": %s", entry,
                       msg ? msg : strerror(errno));
@@ -360,7 +360,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
         struct tgl_output *o = &outs[i];
         if (o->act != TGL_CREATE && o->act != TGL_CHANGE)
             continue;
-        char *msg = tgl_walk(dir, o->path, &o->where, TGL_MAKE);
+        char *msg = tgl_walk(dir, o->path, &o->where, true);
         if (msg != NULL) {
             tgl_error(doc->diag, doc->inputs[o->root->input].path, o->root->line,
                       "file=\"%s\": %s", o->path, msg);

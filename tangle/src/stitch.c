@@ -370,13 +370,17 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts, 
 
 /* Replace each chapter that has a new text (TEXTS[i].data not NULL).  All
  * the new texts go to temp files beside their chapters (with the chapter's
- * mode) first, and only then are they renamed over the chapters: a failure
- * on the way changes nothing.  Signals wait till the end, so that no temp
- * file is left behind. */
+ * mode) first, and each chapter gets a second name, a hard link
+ * "...stitch-XXXXXX.old" to the chapter as it is; only then are the temp
+ * files renamed over the chapters.  A rename that fails puts the chapters
+ * already replaced back from those links: a failure on the way changes
+ * nothing (a SIGKILL among the renames leaves the .old links).  Signals
+ * wait till the end, so that no temp file is left behind. */
 static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *texts,
                            struct tgl_diag *d)
 {
     struct tgl_buf *tmp = tgl_xcalloc(doc->ninputs + 1, sizeof *tmp);
+    char **old = tgl_xcalloc(doc->ninputs + 1, sizeof *old);
     sigset_t mask;
     tgl_hold_signals(&mask);
     for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++) {
@@ -392,19 +396,37 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
         } else {                                 /* a name only for a temp file made */
             tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", path);
             if (tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
-                               sb.st_mode & 07777) != 0)
+                               sb.st_mode & 07777) != 0) {
                 tgl_sys_error(d, path);
+                continue;
+            }
+            old[i] = tgl_xstrdup(tmp[i].data);  /* "...XXXXXX.tmp" -> "...XXXXXX.old" */
+            memcpy(old[i] + tmp[i].len - 3, "old", 3);
+            if (link(path, old[i]) != 0) {
+                tgl_sys_error(d, old[i]);
+                old[i][0] = '\0';
+            }
         }
     }
-    for (size_t i = 0; i < doc->ninputs; i++) {
-        bool made = tmp[i].len > 0 && tmp[i].data[0] != '\0';
-        if (made && d->errors == 0 && rename(tmp[i].data, doc->inputs[i].path) != 0)
+    for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++)
+        if (old[i] && rename(tmp[i].data, doc->inputs[i].path) != 0)
             tgl_sys_error(d, doc->inputs[i].path);
-        if (made && d->errors != 0)
+        else if (old[i])
+            tmp[i].data[0] = '\0';              /* renamed: no temp file any more */
+    for (size_t i = 0; i < doc->ninputs; i++) {
+        bool linked = old[i] && old[i][0], renamed = linked && tmp[i].data[0] == '\0';
+        if (d->errors != 0 && renamed && rename(old[i], doc->inputs[i].path) != 0)
+            tgl_error(d, doc->inputs[i].path, 0, "stitched, and it cannot be put back "
+                      "(%s): its old text is %s", strerror(errno), old[i]);
+        else if (linked && !(d->errors != 0 && renamed))
+            unlink(old[i]);                      /* (put back: the link is gone) */
+        if (tmp[i].len > 0 && tmp[i].data[0] != '\0')
             unlink(tmp[i].data);
         tgl_buf_free(&tmp[i]);
+        free(old[i]);
     }
     free(tmp);
+    free(old);
     sigprocmask(SIG_SETMASK, &mask, NULL);
 }
 

@@ -199,7 +199,7 @@ int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d)
     } else if ((uintmax_t)st.st_size > TGL_MAX_INPUT) {  /* before mapping it */
         tgl_error(d, path, 0, "the file is larger than %zu MiB, the limit for an input",
                   TGL_MAX_INPUT >> 20);
-    } else if (st.st_size == 0) {
+    } else if ((in->st = st).st_size == 0) {
         in->base = tgl_xmalloc(1);
     } else {
         /* Mapped, not read: no copy and no fresh pages (reading 9 MB into

@@ -21,10 +21,13 @@ int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_di
     if (dir->fd == -1)
         return 0;
     char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
-    int fd = tgl_open_file(dir->fd, TGL_MANIFEST);
-    if (fd == -1 && errno == ENOENT)
+    /* Its type first: a FIFO or a device there is never opened. */
+    bool odd = fstatat(dir->fd, TGL_MANIFEST, &st, AT_SYMLINK_NOFOLLOW) == 0
+               && !S_ISREG(st.st_mode);
+    int fd = odd ? -1 : tgl_open_file(dir->fd, TGL_MANIFEST);
+    if (fd == -1 && !odd && errno == ENOENT)
         ret = 0;
-    else if ((fd == -1 && errno == ELOOP)
+    else if (odd || (fd == -1 && errno == ELOOP)
              || (fd != -1 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)))
         tgl_error(d, mpath, 0, "the manifest is not a regular file");
     else if (fd == -1 || fstat(fd, &st) == -1 || tgl_read_fd(fd, &m->text, TGL_MAX_INPUT) == -1)

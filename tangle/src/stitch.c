@@ -368,65 +368,86 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts, 
     return bad;
 }
 
+/* Has the chapter IN changed on disk (SB, lstat now) since it was read? */
+static bool changed(const struct tgl_input *in, const struct stat *sb)
+{
+    return sb->st_dev != in->st.st_dev || sb->st_ino != in->st.st_ino
+           || sb->st_size != in->st.st_size || sb->st_mtim.tv_sec != in->st.st_mtim.tv_sec
+           || sb->st_mtim.tv_nsec != in->st.st_mtim.tv_nsec;
+}
+
+/* Remove the file NAME we made, or warn that it is left. */
+static void remove_ours(const char *name, struct tgl_diag *d)
+{
+    if (unlink(name) != 0)
+        tgl_warning(d, name, 0, "cannot remove it (%s): remove it by hand", strerror(errno));
+}
+
 /* Replace each chapter that has a new text (TEXTS[i].data not NULL).  All
  * the new texts go to temp files beside their chapters (with the chapter's
- * mode) first, and each chapter gets a second name, a hard link
- * "...stitch-XXXXXX.old" to the chapter as it is; only then are the temp
- * files renamed over the chapters.  A rename that fails puts the chapters
- * already replaced back from those links: a failure on the way changes
- * nothing (a SIGKILL among the renames leaves the .old links).  Signals
- * wait till the end, so that no temp file is left behind. */
+ * mode) first, and, when there are two chapters or more, the old texts too
+ * ("...stitch-XXXXXX.old"); only then are the new ones renamed over the
+ * chapters, and a rename that fails puts the chapters already replaced
+ * back from their old texts: a failure on the way changes nothing (a
+ * SIGKILL among the renames leaves the .old files).  A chapter changed on
+ * disk since it was read is an error.  Signals wait till the end, so that
+ * no temp file is left behind. */
 static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *texts,
                            struct tgl_diag *d)
 {
     struct tgl_buf *tmp = tgl_xcalloc(doc->ninputs + 1, sizeof *tmp);
-    char **old = tgl_xcalloc(doc->ninputs + 1, sizeof *old);
+    struct tgl_buf *old = tgl_xcalloc(doc->ninputs + 1, sizeof *old);
+    size_t n = 0;
+    for (size_t i = 0; i < doc->ninputs; i++)
+        n += texts[i].data != NULL;
     sigset_t mask;
     tgl_hold_signals(&mask);
     for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++) {
-        const char *path = doc->inputs[i].path;
+        const struct tgl_input *in = &doc->inputs[i];
         struct stat sb;
         if (texts[i].data == NULL)
             continue;
-        if (lstat(path, &sb) != 0) {
-            tgl_sys_error(d, path);
+        if (lstat(in->path, &sb) != 0) {
+            tgl_sys_error(d, in->path);
         } else if (S_ISLNK(sb.st_mode)) {
-            tgl_error(d, path, 0, "a symlink: stitch would replace the link, not the chapter "
-                      "it leads to; name the chapter itself");
-        } else {                                 /* a name only for a temp file made */
-            tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", path);
+            tgl_error(d, in->path, 0, "a symlink: stitch would replace the link, not the "
+                      "chapter it leads to; name the chapter itself");
+        } else if (changed(in, &sb)) {
+            tgl_error(d, in->path, 0, "it changed on disk while stitch ran: stitch again");
+        } else {                                 /* a name only for a file made */
+            tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", in->path);
+            if (n > 1)
+                tgl_buf_addf(&old[i], "%s.stitch-XXXXXX.old", in->path);
             if (tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
-                               sb.st_mode & 07777) != 0) {
-                tgl_sys_error(d, path);
-                continue;
-            }
-            old[i] = tgl_xstrdup(tmp[i].data);  /* "...XXXXXX.tmp" -> "...XXXXXX.old" */
-            memcpy(old[i] + tmp[i].len - 3, "old", 3);
-            if (link(path, old[i]) != 0) {
-                tgl_sys_error(d, old[i]);
-                old[i][0] = '\0';
-            }
+                               sb.st_mode & 07777) != 0
+                || (n > 1 && tgl_write_temp(old[i].data, in->data, in->len,
+                                            sb.st_mode & 07777) != 0))
+                tgl_sys_error(d, in->path);
         }
     }
+    bool *renamed = tgl_xcalloc(doc->ninputs + 1, sizeof *renamed);
     for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++)
-        if (old[i] && rename(tmp[i].data, doc->inputs[i].path) != 0)
+        if (tmp[i].data && rename(tmp[i].data, doc->inputs[i].path) != 0)
             tgl_sys_error(d, doc->inputs[i].path);
-        else if (old[i])
-            tmp[i].data[0] = '\0';              /* renamed: no temp file any more */
+        else if (tmp[i].data)
+            renamed[i] = true;
     for (size_t i = 0; i < doc->ninputs; i++) {
-        bool linked = old[i] && old[i][0], renamed = linked && tmp[i].data[0] == '\0';
-        if (d->errors != 0 && renamed && rename(old[i], doc->inputs[i].path) != 0)
+        if (renamed[i])
+            tmp[i].data[0] = '\0';              /* no temp file any more */
+        if (d->errors != 0 && renamed[i] && old[i].data
+            && rename(old[i].data, doc->inputs[i].path) != 0)     /* undo, or say so */
             tgl_error(d, doc->inputs[i].path, 0, "stitched, and it cannot be put back "
-                      "(%s): its old text is %s", strerror(errno), old[i]);
-        else if (linked && !(d->errors != 0 && renamed))
-            unlink(old[i]);                      /* (put back: the link is gone) */
-        if (tmp[i].len > 0 && tmp[i].data[0] != '\0')
-            unlink(tmp[i].data);
+                      "(%s): its old text is %s", strerror(errno), old[i].data);
+        else if (old[i].data && old[i].data[0] != '\0' && !(d->errors != 0 && renamed[i]))
+            remove_ours(old[i].data, d);         /* (put back: it is gone) */
+        if (tmp[i].data && tmp[i].data[0] != '\0')
+            remove_ours(tmp[i].data, d);
         tgl_buf_free(&tmp[i]);
-        free(old[i]);
+        tgl_buf_free(&old[i]);
     }
     free(tmp);
     free(old);
+    free(renamed);
     sigprocmask(SIG_SETMASK, &mask, NULL);
 }
 

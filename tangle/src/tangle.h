@@ -115,6 +115,7 @@ struct tgl_input {
     size_t len;
     char *base;        /* owned: mapped (MAP_PRIVATE) or malloc'ed */
     size_t mapped;     /* bytes mapped at base; 0: base is malloc'ed */
+    struct stat st;    /* the file's, when it was read (zero: from memory) */
 };
 
 /* Offset of the first byte of BUF that is a NUL, a CR or not valid UTF-8

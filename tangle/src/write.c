@@ -71,6 +71,7 @@ void tgl_hold_signals(sigset_t *old)
     sigaddset(&fatal, SIGINT);
     sigaddset(&fatal, SIGQUIT);
     sigaddset(&fatal, SIGTERM);
+    sigaddset(&fatal, SIGPIPE);              /* an error message to a closed pipe */
     sigprocmask(SIG_BLOCK, &fatal, old);
 }
 

@@ -27,10 +27,19 @@
 set -u
 [ $# = 2 ] || { echo "usage: $0 OLD_TANGLE NEW_TANGLE" >&2; exit 2; }
 command -v strace > /dev/null || { echo "fault-sweep: strace missing" >&2; exit 2; }
-old_bin=$(realpath "$1")
-new_bin=$(realpath "$2")
-root=$(mktemp -d "${TMPDIR:-/tmp}/tangle-sweep-XXXXXX")
-trap 'rm -rf "$root"' EXIT
+for b in "$1" "$2"; do
+  if [ ! -f "$b" ] || [ ! -x "$b" ]; then
+    echo "fault-sweep: $b: not an executable file" >&2
+    exit 2
+  fi
+done
+old_bin=$(realpath "$1") && new_bin=$(realpath "$2") || exit 2
+root=$(mktemp -d "${TMPDIR:-/tmp}/tangle-sweep-XXXXXX") || exit 2
+old_pid=
+trap '[ -z "$old_pid" ] || kill "$old_pid" 2> /dev/null; wait; rm -rf "$root"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 calls=(write unlinkat renameat mkdirat fchmod fchmodat openat close pread64 newfstatat
        getdents64 flock)
@@ -160,7 +169,7 @@ sweep() {  # sweep TANGLE: the transcript on stdout
           st=0
           (strace -f -o /dev/null -e inject="$sc:$fault:when=$n" "$t" -o out new.md \
              > /dev/null 2> err.txt; exit $?) 2> /dev/null || st=$?
-          at="$o_spec -> $n_spec, $fault at $sc #$n"
+          at="$o_spec -> $n_spec${s_spec:+ ($s_spec)}, $fault at $sc #$n"
           echo "== $fault at $sc #$n: rc $st"
           err=$(<err.txt)
           [ -z "$err" ] || printf '%s\n' "${err//"$t"/TANGLE}" | unname
@@ -184,8 +193,10 @@ mkdir "$root/old" "$root/new"
 start=$SECONDS
 # The two builds side by side (2 CPUs).
 (cd "$root/old" && sweep "$old_bin") > "$root/old.txt" &
+old_pid=$!
 (cd "$root/new" && sweep "$new_bin") > "$root/new.txt"
-wait
+wait "$old_pid"
+old_pid=
 nfaults=$(grep -c '^== ' "$root/new.txt")
 bad=0
 for b in old new; do

@@ -136,32 +136,40 @@ static void print_path(const struct tgl_dir *dir, const char *path)
 /* After deleting the stale PATH, remove the folders of PATH that this left
  * empty, deepest first, as git does; DIR itself stays.  rmdir removes only
  * an empty folder, so nothing a person put there is lost.  A folder that is
- * missing already (a run killed in here) is passed over.  Returns NULL, or
- * (errno set) the empty folder that cannot be removed, allocated: left
- * there, it would stand in the way of a file of that name for ever. */
+ * missing already (a run killed in here) is passed over, one that is no
+ * folder any more is left.  Returns NULL, or why a folder cannot be removed
+ * or reached (allocated): left there, it would stand in the way of a file
+ * of that name for ever, and no later run would know it. */
 static char *remove_empty_parents(struct tgl_dir *dir, const char *path)
 {
-    char *p = tgl_xstrdup(path);
-    for (char *slash; (slash = strrchr(p, '/')) != NULL;) {
+    char *p = tgl_xstrdup(path), *err = NULL;
+    for (char *slash; err == NULL && (slash = strrchr(p, '/')) != NULL;) {
         *slash = '\0';
         struct tgl_where w;
         char *msg = tgl_walk(dir, p, &w, false);     /* a folder: "is a folder", W filled */
-        bool gone = msg == NULL && !w.exists;
+        if (msg != NULL && !w.exists) {
+            err = msg;                           /* not reached: "cannot check ..." */
+            break;
+        }
         free(msg);
-        if (gone)
+        if (!w.exists)
             continue;
-        if (!w.exists || !S_ISDIR(w.st.st_mode))
+        if (!S_ISDIR(w.st.st_mode))
             break;
         if (unlinkat(w.fd, w.rest, AT_REMOVEDIR) == -1) {
-            if (errno != ENOTEMPTY && errno != EEXIST)
-                return p;
+            if (errno != ENOTEMPTY && errno != EEXIST) {
+                struct tgl_buf m = { 0 };
+                tgl_buf_addf(&m, "cannot remove the empty folder \"%s\": %s", p,
+                             strerror(errno));
+                err = m.data;
+            }
             break;
         }
         free(dir->last);                         /* tgl_walk's last folder may be this one */
         dir->last = NULL;
     }
     free(p);
-    return NULL;
+    return err;
 }
 
 /* Does pruning remove the folder NAME in FD (PATH from DIR)?  OLD lists a
@@ -262,8 +270,8 @@ static int prune(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_mani
         } else if ((folder = remove_empty_parents(dir, entry)) == NULL) {
             fate[i] = GONE;
         } else {                                 /* listed still: the next run tries again */
-            tgl_error(doc->diag, mpath, (unsigned)i + 1, "cannot remove the empty folder "
-                      "\"%s\" of \"%s\": %s", folder, entry, strerror(errno));
+            tgl_error(doc->diag, mpath, (unsigned)i + 1, "after deleting \"%s\": %s", entry,
+                      folder);
             ret = -1;
         }
         free(folder);

@@ -20,7 +20,9 @@
 # It prints medians, the spread (min, quartiles, max) and, by median and by
 # CPU time, tangle / floor (goal: at most 1.5) and notangle / tangle (goal: 6);
 # then the CPU-time ratios again from interleave.py, which runs the commands
-# in turn, round after round (BENCH_ROUNDS, default 15).
+# in a shuffled order, round after round (BENCH_ROUNDS, default 15), as the
+# median of the per-round ratios; and last the instructions each command
+# executes (valgrind), which the machine's load cannot move.
 set -euo pipefail
 tangle=$1
 floor=$2
@@ -121,3 +123,33 @@ python3 bench/tangle/interleave.py "${BENCH_ROUNDS:-15}" \
   "real book: floor=$floor -o $dir/book-out $book_files" \
   "real book: tangle (no-op)=$tangle -o $dir/book-out $book_files" \
   "real book: tangle --check=$tangle -o $dir/book-out --check $book_files"
+
+# Instructions executed, counted by valgrind (cachegrind, no cache model):
+# the one measure the machine's load cannot move.  Time is what a reader
+# waits for; this says whether a change of a few percent is real.
+if command -v valgrind >/dev/null; then
+  irefs() {  # irefs COMMAND...: the instruction count of one run
+    valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "$@" \
+      2>&1 >/dev/null | awk '/I *refs:/ { gsub(",", "", $NF); print $NF }'
+  }
+  echo
+  echo "Instructions (valgrind): tangle / floor"
+  for shape in many big "real book"; do
+    case $shape in
+      many) out=$dir/many/out files=$many_md ;;
+      big) out=$dir/big/out files=$big_md ;;
+      *) out=$dir/book-out files=$book_files ;;
+    esac
+    # shellcheck disable=SC2086  # the file lists are words
+    fl=$(irefs "$floor" -o "$out" $files)
+    # shellcheck disable=SC2086
+    noop=$(irefs "$tangle" -o "$out" $files)
+    # shellcheck disable=SC2086
+    chk=$(irefs "$tangle" -o "$out" --check $files)
+    awk -v s="$shape" -v f="$fl" -v n="$noop" -v c="$chk" 'BEGIN {
+      printf "%-12s floor %6.1fM  no-op %6.1fM (%.2fx)  --check %6.1fM (%.2fx)\n",
+             s ":", f / 1e6, n / 1e6, n / f, c / 1e6, c / f }'
+  done
+else
+  echo "bench-tangle: valgrind missing: no instruction counts (make setup installs it)"
+fi

@@ -8,7 +8,7 @@
 
 #include "tangle.h"
 
-static int cmp_str(const void *a, const void *b)
+int tgl_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -53,13 +53,13 @@ int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_di
     m->sorted = tgl_xcalloc(m->n, sizeof *m->sorted);
     if (m->n > 0)
         memcpy(m->sorted, m->lines, m->n * sizeof *m->lines);
-    qsort(m->sorted, m->n, sizeof *m->sorted, cmp_str);
+    qsort(m->sorted, m->n, sizeof *m->sorted, tgl_cmp_str);
     return ret;
 }
 
 bool tgl_manifest_has(const struct tgl_manifest *m, const char *path)
 {
-    return m->n > 0 && bsearch(&path, m->sorted, m->n, sizeof *m->sorted, cmp_str) != NULL;
+    return m->n > 0 && bsearch(&path, m->sorted, m->n, sizeof *m->sorted, tgl_cmp_str) != NULL;
 }
 
 bool tgl_manifest_has_below(const struct tgl_manifest *m, const char *folder)

@@ -376,13 +376,6 @@ static bool changed(const struct tgl_input *in, const struct stat *sb)
            || sb->st_mtim.tv_nsec != in->st.st_mtim.tv_nsec;
 }
 
-/* Remove the file NAME we made, or warn that it is left. */
-static void remove_ours(const char *name, struct tgl_diag *d)
-{
-    if (unlink(name) != 0)
-        tgl_warning(d, name, 0, "cannot remove it (%s): remove it by hand", strerror(errno));
-}
-
 /* Replace each chapter that has a new text (TEXTS[i].data not NULL).  All
  * the new texts go to temp files beside their chapters (with the chapter's
  * mode) first, and, when there are two chapters or more, the old texts too
@@ -419,9 +412,9 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
             if (n > 1)
                 tgl_buf_addf(&old[i], "%s.stitch-XXXXXX.old", in->path);
             if (tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
-                               sb.st_mode & 07777) != 0
+                               sb.st_mode & 07777, d) != 0
                 || (n > 1 && tgl_write_temp(old[i].data, in->data, in->len,
-                                            sb.st_mode & 07777) != 0))
+                                            sb.st_mode & 07777, d) != 0))
                 tgl_sys_error(d, in->path);
         }
     }
@@ -438,10 +431,10 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
             && rename(old[i].data, doc->inputs[i].path) != 0)     /* undo, or say so */
             tgl_error(d, doc->inputs[i].path, 0, "stitched, and it cannot be put back "
                       "(%s): its old text is %s", strerror(errno), old[i].data);
-        else if (old[i].data && old[i].data[0] != '\0' && !(d->errors != 0 && renamed[i]))
-            remove_ours(old[i].data, d);         /* (put back: it is gone) */
-        if (tmp[i].data && tmp[i].data[0] != '\0')
-            remove_ours(tmp[i].data, d);
+        else if (old[i].data && !(d->errors != 0 && renamed[i]))
+            tgl_remove_temp(old[i].data, d);     /* (put back: it is gone) */
+        if (tmp[i].data)
+            tgl_remove_temp(tmp[i].data, d);
         tgl_buf_free(&tmp[i]);
         tgl_buf_free(&old[i]);
     }

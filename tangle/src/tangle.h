@@ -401,6 +401,8 @@ bool tgl_manifest_has(const struct tgl_manifest *m, const char *path);
  * tgl_path_syntax_error? */
 bool tgl_manifest_has_below(const struct tgl_manifest *m, const char *folder);
 void tgl_manifest_free(struct tgl_manifest *m);
+/* qsort and bsearch order of an array of strings (char *). */
+int tgl_cmp_str(const void *a, const void *b);
 
 /* For every file= block, in document order: check its path (tgl_walk),
  * expand it and, when CLASSIFY, compare it with the disk.  A file that
@@ -424,8 +426,12 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, bool check);
 /* Write P[0..N) with exactly MODE to a new file mkostemps makes from the
- * template NAME ("...XXXXXX.tmp").  Returns 0, or -1 (errno set, NAME ""). */
-int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode);
+ * template NAME ("...XXXXXX.tmp").  Returns 0, or -1 (errno set, NAME "";
+ * a temp file it cannot remove is a warning on D). */
+int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode, struct tgl_diag *d);
+/* Remove the temp file NAME ("": none), or warn on D that it is left
+ * ("PATH: warning: cannot remove it (strerror): remove it by hand"). */
+void tgl_remove_temp(const char *name, struct tgl_diag *d);
 /* Is what tgl_walk found in the way of PATH (W, with its message) a stale
  * file that pruning removes first: a regular file listed in OLD where a
  * folder of PATH must go, or where PATH must go, a folder that pruning

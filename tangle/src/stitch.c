@@ -18,8 +18,10 @@
  * Before any chapter is written, the edited chapters are parsed and
  * expanded again in memory, and must give DIR's files byte for byte.  So
  * after a stitch, tangle --check is clean; or nothing was written. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -368,12 +370,55 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts, 
     return bad;
 }
 
-/* Has the chapter IN changed on disk (SB, lstat now) since it was read? */
-static bool changed(const struct tgl_input *in, const struct stat *sb)
+/* Has the chapter IN changed on disk since it was read (SEEN: the bytes
+ * the edits apply to)?  The same file, size and mtime is the cheap first
+ * test; then its bytes, read again (a save of the same size within one
+ * timestamp tick passes the first). */
+static bool changed(const struct tgl_input *in, const struct tgl_buf *seen)
 {
-    return sb->st_dev != in->st.st_dev || sb->st_ino != in->st.st_ino
-           || sb->st_size != in->st.st_size || sb->st_mtim.tv_sec != in->st.st_mtim.tv_sec
-           || sb->st_mtim.tv_nsec != in->st.st_mtim.tv_nsec;
+    struct stat sb;
+    struct tgl_buf now = { 0 };
+    int fd = -1;
+    bool same = lstat(in->path, &sb) == 0 && sb.st_dev == in->st.st_dev
+                && sb.st_ino == in->st.st_ino && sb.st_size == in->st.st_size
+                && sb.st_mtim.tv_sec == in->st.st_mtim.tv_sec
+                && sb.st_mtim.tv_nsec == in->st.st_mtim.tv_nsec
+                && (fd = tgl_open_file(AT_FDCWD, in->path)) != -1
+                && tgl_read_fd(fd, &now, seen->len) == 0 && now.len == seen->len
+                && memcmp(now.data, seen->data, seen->len) == 0;
+    if (fd != -1)
+        close(fd);
+    tgl_buf_free(&now);
+    return !same;
+}
+
+/* Warn of the temp files a killed stitch left beside the chapter IN
+ * (write_chapters' names).  Only a warning: the chapters' folders are not
+ * locked, so they may be those of a stitch running now. */
+static void warn_leftovers(const struct tgl_input *in, struct tgl_diag *d)
+{
+    const char *slash = strrchr(in->path, '/'), *base = slash ? slash + 1 : in->path;
+    char *folder = slash ? tgl_xstrndup(in->path, (size_t)(base - in->path)) : NULL;
+    DIR *dp = opendir(folder ? folder : ".");
+    for (struct dirent *e; dp != NULL && (e = readdir(dp)) != NULL;) {
+        size_t n = strlen(base);
+        const char *tail = e->d_name + n, *kind = NULL;
+        if (strncmp(e->d_name, base, n) != 0 || strstr(tail, "XXXXXX") != NULL)
+            continue;                            /* (the template is no name it made) */
+        if (fnmatch(".stitch-" TGL_X6 ".tmp", tail, 0) == 0)
+            kind = "its new text";
+        else if (fnmatch(".stitch-" TGL_X6 ".old", tail, 0) == 0)
+            kind = "its text before";
+        else
+            continue;
+        char *name = tgl_path_join(folder ? folder : "", e->d_name);
+        tgl_warning(d, name, 0, "a stitch of %s that did not finish (killed?) left %s here: "
+                    "check %s, then remove this file", in->path, kind, in->path);
+        free(name);
+    }
+    if (dp != NULL)
+        closedir(dp);
+    free(folder);
 }
 
 /* Replace each chapter that has a new text (TEXTS[i].data not NULL).  All
@@ -386,7 +431,7 @@ static bool changed(const struct tgl_input *in, const struct stat *sb)
  * disk since it was read is an error.  Signals wait till the end, so that
  * no temp file is left behind. */
 static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *texts,
-                           struct tgl_diag *d)
+                           const struct tgl_buf *seen, struct tgl_diag *d)
 {
     struct tgl_buf *tmp = tgl_xcalloc(doc->ninputs + 1, sizeof *tmp);
     struct tgl_buf *old = tgl_xcalloc(doc->ninputs + 1, sizeof *old);
@@ -405,22 +450,23 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
         } else if (S_ISLNK(sb.st_mode)) {
             tgl_error(d, in->path, 0, "a symlink: stitch would replace the link, not the "
                       "chapter it leads to; name the chapter itself");
-        } else if (changed(in, &sb)) {
-            tgl_error(d, in->path, 0, "it changed on disk while stitch ran: stitch again");
         } else {                                 /* a name only for a file made */
             tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", in->path);
             if (n > 1)
                 tgl_buf_addf(&old[i], "%s.stitch-XXXXXX.old", in->path);
             if (tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
                                sb.st_mode & 07777, d) != 0
-                || (n > 1 && tgl_write_temp(old[i].data, in->data, in->len,
+                || (n > 1 && tgl_write_temp(old[i].data, seen[i].data, seen[i].len,
                                             sb.st_mode & 07777, d) != 0))
                 tgl_sys_error(d, in->path);
         }
     }
     bool *renamed = tgl_xcalloc(doc->ninputs + 1, sizeof *renamed);
-    for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++)
-        if (tmp[i].data && rename(tmp[i].data, doc->inputs[i].path) != 0)
+    for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++)   /* each checked last */
+        if (tmp[i].data && changed(&doc->inputs[i], &seen[i]))
+            tgl_error(d, doc->inputs[i].path, 0, "it changed on disk while stitch ran: "
+                      "stitch again");
+        else if (tmp[i].data && rename(tmp[i].data, doc->inputs[i].path) != 0)
             tgl_sys_error(d, doc->inputs[i].path);
         else if (tmp[i].data)
             renamed[i] = true;
@@ -475,8 +521,9 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
     }
 }
 
-/* The edits, sorted, as new chapter texts in TEXTS. */
-static void build_texts(struct stitch *st, struct tgl_buf *texts)
+/* The edits, sorted, as new chapter texts in TEXTS, made from a copy of
+ * each chapter's text in SEEN (a mapped input shows a later save). */
+static void build_texts(struct stitch *st, struct tgl_buf *texts, struct tgl_buf *seen)
 {
     struct edit *v = st->edits;
     qsort(v, st->nedits, sizeof *v, cmp_edit);
@@ -491,8 +538,12 @@ static void build_texts(struct stitch *st, struct tgl_buf *texts)
             tgl_error(st->doc->diag, in->path, (unsigned)v[i].first,   /* the first edit */
                       "it has CR line ends or a BOM, and stitch would write LF and no BOM: "
                       "convert it first");
-        else
-            apply(in, &v[i], j - i, &texts[v[i].input]);
+        else {
+            struct tgl_input copy = *in;
+            tgl_buf_add(&seen[v[i].input], in->data, in->len);
+            copy.data = seen[v[i].input].data;
+            apply(&copy, &v[i], j - i, &texts[v[i].input]);
+        }
     }
 }
 
@@ -501,8 +552,11 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     struct stitch st = { .doc = doc };
     struct tgl_diag *d = doc->diag;
     struct tgl_buf *texts = tgl_xcalloc(doc->ninputs + 1, sizeof *texts);
+    struct tgl_buf *seen = tgl_xcalloc(doc->ninputs + 1, sizeof *seen);
     struct tgl_dir dir;
     const char *bad = NULL;
+    for (size_t i = 0; i < doc->ninputs; i++)
+        warn_leftovers(&doc->inputs[i], d);
     if (tgl_dir_open(&dir, path, false, d) != 0)
         goto out;
     /* The source map and the two line lists cost 48 bytes an output line:
@@ -516,7 +570,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
         diff_file(&st, &st.files[i]);
     if (d->errors || st.nedits == 0)
         goto out;
-    build_texts(&st, texts);
+    build_texts(&st, texts, seen);
     unsigned line = 0;
     if (d->errors == 0 && (bad = verify(&st, texts, &line)) != NULL && line == 0) {
         bad = st.edits[0].from->full;            /* no longer parses: the first edit */
@@ -532,7 +586,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     if (d->errors == 0 && fflush(stdout) == EOF)
         tgl_sys_error(d, "stdout");
     if (d->errors == 0)
-        write_chapters(doc, texts, d);
+        write_chapters(doc, texts, seen, d);
 out:
     for (size_t i = 0; i < st.nfiles; i++) {
         free(st.files[i].full);
@@ -542,9 +596,12 @@ out:
     }
     for (size_t i = 0; i < st.nedits; i++)
         tgl_buf_free(&st.edits[i].text);
-    for (size_t i = 0; i < doc->ninputs; i++)
+    for (size_t i = 0; i < doc->ninputs; i++) {
         tgl_buf_free(&texts[i]);
+        tgl_buf_free(&seen[i]);
+    }
     free(texts);
+    free(seen);
     free(st.files);
     free(st.edits);
     tgl_dir_close(&dir, false);

@@ -438,6 +438,8 @@ void tgl_remove_temp(const char *name, struct tgl_diag *d);
  * empties (OLD lists a path below it, and it holds only such files, our
  * temp files and such folders)?  Then W says that PATH is missing. */
 bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w);
+/* fnmatch's pattern of the XXXXXX that mkostemps fills in. */
+#define TGL_X6 "[[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]]"
 /* Hold SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD) while
  * temp files exist. */
 void tgl_hold_signals(sigset_t *old);

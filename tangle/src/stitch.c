@@ -511,6 +511,9 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
         if (msg != NULL)
             tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": %s",
                       b->path, msg);
+        else if (fd == -1 && w.exists && errno == EINVAL)   /* tgl_open_file: not regular */
+            tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": %s exists "
+                      "and is not a regular file", b->path, f->full);
         else if (fd == -1 || tgl_read_fd(fd, &f->disk, TGL_MAX_OUTPUT) != 0)
             tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": cannot "
                       "read %s (%s): run tangle first", b->path, f->full,

@@ -84,7 +84,8 @@ void tgl_buf_free(struct tgl_buf *b);
 /* Append FD's bytes up to its end to B; fail (EFBIG) past MAX bytes. */
 int tgl_read_fd(int fd, struct tgl_buf *b, size_t max);
 /* Open NAME in DIRFD to read: never through a symlink, never waiting
- * (a FIFO), never taking a terminal. */
+ * (a FIFO), never taking a terminal; a file that is not regular once
+ * open (swapped in since its type was checked) is closed, errno EINVAL. */
 int tgl_open_file(int dirfd, const char *name);
 /* Write all of P[0..N) to FD.  These three: 0, or -1 with errno set. */
 int tgl_write_fd(int fd, const void *p, size_t n);

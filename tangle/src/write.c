@@ -89,12 +89,11 @@ void tgl_hold_signals(sigset_t *old)
 /* Is NAME in the folder FD one of our temp files: a regular file we own,
  * named ".tangle-XXXXXX.tmp", or ".NAME.tangle-XXXXXX" as older versions of
  * tangle named them?  (X: a letter or a digit, as mkostemps makes them.) */
-#define X6 "[[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]]"
 static bool our_temp(int fd, const char *name)
 {
     struct stat st;
-    return (fnmatch(TEMP_PREFIX X6 TEMP_SUFFIX, name, 0) == 0
-            || fnmatch(".?*" TEMP_PREFIX X6, name, 0) == 0)
+    return (fnmatch(TEMP_PREFIX TGL_X6 TEMP_SUFFIX, name, 0) == 0
+            || fnmatch(".?*" TEMP_PREFIX TGL_X6, name, 0) == 0)
            && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)
            && st.st_uid == geteuid();
 }

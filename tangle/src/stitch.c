@@ -18,10 +18,9 @@
  * Before any chapter is written, the edited chapters are parsed and
  * expanded again in memory, and must give DIR's files byte for byte.  So
  * after a stitch, tangle --check is clean; or nothing was written. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -370,21 +369,14 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts, 
     return bad;
 }
 
-/* Has the chapter IN changed on disk since it was read (SEEN: the bytes
- * the edits apply to)?  The same file, size and mtime is the cheap first
- * test; then its bytes, read again (a save of the same size within one
- * timestamp tick passes the first). */
+/* Has the chapter IN changed on disk since it was read?  Its bytes, read
+ * again, against SEEN, those the edits apply to (a save of the same size
+ * within one timestamp tick keeps the file, its size and its mtime). */
 static bool changed(const struct tgl_input *in, const struct tgl_buf *seen)
 {
-    struct stat sb;
     struct tgl_buf now = { 0 };
-    int fd = -1;
-    bool same = lstat(in->path, &sb) == 0 && sb.st_dev == in->st.st_dev
-                && sb.st_ino == in->st.st_ino && sb.st_size == in->st.st_size
-                && sb.st_mtim.tv_sec == in->st.st_mtim.tv_sec
-                && sb.st_mtim.tv_nsec == in->st.st_mtim.tv_nsec
-                && (fd = tgl_open_file(AT_FDCWD, in->path)) != -1
-                && tgl_read_fd(fd, &now, seen->len) == 0 && now.len == seen->len
+    int fd = tgl_open_file(AT_FDCWD, in->path);
+    bool same = fd != -1 && tgl_read_fd(fd, &now, seen->len) == 0 && now.len == seen->len
                 && memcmp(now.data, seen->data, seen->len) == 0;
     if (fd != -1)
         close(fd);
@@ -397,28 +389,24 @@ static bool changed(const struct tgl_input *in, const struct tgl_buf *seen)
  * locked, so they may be those of a stitch running now. */
 static void warn_leftovers(const struct tgl_input *in, struct tgl_diag *d)
 {
-    const char *slash = strrchr(in->path, '/'), *base = slash ? slash + 1 : in->path;
-    char *folder = slash ? tgl_xstrndup(in->path, (size_t)(base - in->path)) : NULL;
-    DIR *dp = opendir(folder ? folder : ".");
-    for (struct dirent *e; dp != NULL && (e = readdir(dp)) != NULL;) {
-        size_t n = strlen(base);
-        const char *tail = e->d_name + n, *kind = NULL;
-        if (strncmp(e->d_name, base, n) != 0 || strstr(tail, "XXXXXX") != NULL)
-            continue;                            /* (the template is no name it made) */
-        if (fnmatch(".stitch-" TGL_X6 ".tmp", tail, 0) == 0)
-            kind = "its new text";
-        else if (fnmatch(".stitch-" TGL_X6 ".old", tail, 0) == 0)
-            kind = "its text before";
-        else
-            continue;
-        char *name = tgl_path_join(folder ? folder : "", e->d_name);
-        tgl_warning(d, name, 0, "a stitch of %s that did not finish (killed?) left %s here: "
-                    "check %s, then remove this file", in->path, kind, in->path);
-        free(name);
+    struct tgl_buf pat = { 0 };
+    glob_t g;
+    for (const char *p = in->path; *p; p++) {
+        if (strchr("*?[]{}\\", *p) != NULL)
+            tgl_buf_addc(&pat, '\\');
+        tgl_buf_addc(&pat, *p);
     }
-    if (dp != NULL)
-        closedir(dp);
-    free(folder);
+    tgl_buf_adds(&pat, ".stitch-" TGL_X6 ".{tmp,old}");
+    if (glob(pat.data, GLOB_BRACE, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            const char *name = g.gl_pathv[i], *end = name + strlen(name);
+            if (strstr(name + strlen(in->path), "XXXXXX") == NULL)   /* not the template */
+                tgl_warning(d, name, 0, "a stitch of %s that did not finish (killed?) left "
+                            "%s here: check %s, then remove this file", in->path,
+                            end[-1] == 'p' ? "its new text" : "its text before", in->path);
+        }
+    globfree(&g);
+    tgl_buf_free(&pat);
 }
 
 /* Replace each chapter that has a new text (TEXTS[i].data not NULL).  All

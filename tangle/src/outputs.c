@@ -8,7 +8,7 @@
 
 #include "tangle.h"
 
-static int cmp_str(const void *a, const void *b)
+int tgl_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -27,10 +27,9 @@ int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_di
     int fd = odd ? -1 : tgl_open_file(dir->fd, TGL_MANIFEST);
     if (fd == -1 && !odd && errno == ENOENT)
         ret = 0;
-    else if (odd || (fd == -1 && errno == ELOOP)
-             || (fd != -1 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)))
+    else if (odd || (fd == -1 && (errno == ELOOP || errno == EINVAL)))
         tgl_error(d, mpath, 0, "the manifest is not a regular file");
-    else if (fd == -1 || fstat(fd, &st) == -1 || tgl_read_fd(fd, &m->text, TGL_MAX_INPUT) == -1)
+    else if (fd == -1 || tgl_read_fd(fd, &m->text, TGL_MAX_INPUT) == -1)
         tgl_sys_error(d, mpath);
     else
         ret = 0;
@@ -53,13 +52,13 @@ int tgl_manifest_read(struct tgl_dir *dir, struct tgl_manifest *m, struct tgl_di
     m->sorted = tgl_xcalloc(m->n, sizeof *m->sorted);
     if (m->n > 0)
         memcpy(m->sorted, m->lines, m->n * sizeof *m->lines);
-    qsort(m->sorted, m->n, sizeof *m->sorted, cmp_str);
+    qsort(m->sorted, m->n, sizeof *m->sorted, tgl_cmp_str);
     return ret;
 }
 
 bool tgl_manifest_has(const struct tgl_manifest *m, const char *path)
 {
-    return m->n > 0 && bsearch(&path, m->sorted, m->n, sizeof *m->sorted, cmp_str) != NULL;
+    return m->n > 0 && bsearch(&path, m->sorted, m->n, sizeof *m->sorted, tgl_cmp_str) != NULL;
 }
 
 bool tgl_manifest_has_below(const struct tgl_manifest *m, const char *folder)
@@ -198,7 +197,9 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
             struct tgl_buf m = { 0 };
             char *full = tgl_path_join(dir->path, b->path);
             char *mpath = tgl_path_join(dir->path, TGL_MANIFEST);
-            if (err != 0)
+            if (err == EINVAL)                   /* tgl_open_file: not a regular file */
+                tgl_buf_addf(&m, "%s exists and is not a regular file", full);
+            else if (err != 0)
                 tgl_buf_addf(&m, "cannot read %s: %s", full, strerror(err));
             else
                 tgl_buf_addf(&m, "%s exists, differs from what tangle would write, and is "

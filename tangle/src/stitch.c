@@ -20,6 +20,7 @@
  * after a stitch, tangle --check is clean; or nothing was written. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -368,19 +369,44 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts, 
     return bad;
 }
 
-/* Has the chapter IN changed on disk (SB, lstat now) since it was read? */
-static bool changed(const struct tgl_input *in, const struct stat *sb)
+/* Has the chapter IN changed on disk since it was read?  Its bytes, read
+ * again, against SEEN, those the edits apply to (a save of the same size
+ * within one timestamp tick keeps the file, its size and its mtime). */
+static bool changed(const struct tgl_input *in, const struct tgl_buf *seen)
 {
-    return sb->st_dev != in->st.st_dev || sb->st_ino != in->st.st_ino
-           || sb->st_size != in->st.st_size || sb->st_mtim.tv_sec != in->st.st_mtim.tv_sec
-           || sb->st_mtim.tv_nsec != in->st.st_mtim.tv_nsec;
+    struct tgl_buf now = { 0 };
+    int fd = tgl_open_file(AT_FDCWD, in->path);
+    bool same = fd != -1 && tgl_read_fd(fd, &now, seen->len) == 0 && now.len == seen->len
+                && memcmp(now.data, seen->data, seen->len) == 0;
+    if (fd != -1)
+        close(fd);
+    tgl_buf_free(&now);
+    return !same;
 }
 
-/* Remove the file NAME we made, or warn that it is left. */
-static void remove_ours(const char *name, struct tgl_diag *d)
+/* Warn of the temp files a killed stitch left beside the chapter IN
+ * (write_chapters' names).  Only a warning: the chapters' folders are not
+ * locked, so they may be those of a stitch running now. */
+static void warn_leftovers(const struct tgl_input *in, struct tgl_diag *d)
 {
-    if (unlink(name) != 0)
-        tgl_warning(d, name, 0, "cannot remove it (%s): remove it by hand", strerror(errno));
+    struct tgl_buf pat = { 0 };
+    glob_t g;
+    for (const char *p = in->path; *p; p++) {
+        if (strchr("*?[]{}\\", *p) != NULL)
+            tgl_buf_addc(&pat, '\\');
+        tgl_buf_addc(&pat, *p);
+    }
+    tgl_buf_adds(&pat, ".stitch-" TGL_X6 ".{tmp,old}");
+    if (glob(pat.data, GLOB_BRACE, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            const char *name = g.gl_pathv[i], *end = name + strlen(name);
+            if (strstr(name + strlen(in->path), "XXXXXX") == NULL)   /* not the template */
+                tgl_warning(d, name, 0, "a stitch of %s that did not finish (killed?) left "
+                            "%s here: check %s, then remove this file", in->path,
+                            end[-1] == 'p' ? "its new text" : "its text before", in->path);
+        }
+    globfree(&g);
+    tgl_buf_free(&pat);
 }
 
 /* Replace each chapter that has a new text (TEXTS[i].data not NULL).  All
@@ -393,7 +419,7 @@ static void remove_ours(const char *name, struct tgl_diag *d)
  * disk since it was read is an error.  Signals wait till the end, so that
  * no temp file is left behind. */
 static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *texts,
-                           struct tgl_diag *d)
+                           const struct tgl_buf *seen, struct tgl_diag *d)
 {
     struct tgl_buf *tmp = tgl_xcalloc(doc->ninputs + 1, sizeof *tmp);
     struct tgl_buf *old = tgl_xcalloc(doc->ninputs + 1, sizeof *old);
@@ -412,22 +438,23 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
         } else if (S_ISLNK(sb.st_mode)) {
             tgl_error(d, in->path, 0, "a symlink: stitch would replace the link, not the "
                       "chapter it leads to; name the chapter itself");
-        } else if (changed(in, &sb)) {
-            tgl_error(d, in->path, 0, "it changed on disk while stitch ran: stitch again");
         } else {                                 /* a name only for a file made */
             tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", in->path);
             if (n > 1)
                 tgl_buf_addf(&old[i], "%s.stitch-XXXXXX.old", in->path);
             if (tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
-                               sb.st_mode & 07777) != 0
-                || (n > 1 && tgl_write_temp(old[i].data, in->data, in->len,
-                                            sb.st_mode & 07777) != 0))
+                               sb.st_mode & 07777, d) != 0
+                || (n > 1 && tgl_write_temp(old[i].data, seen[i].data, seen[i].len,
+                                            sb.st_mode & 07777, d) != 0))
                 tgl_sys_error(d, in->path);
         }
     }
     bool *renamed = tgl_xcalloc(doc->ninputs + 1, sizeof *renamed);
-    for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++)
-        if (tmp[i].data && rename(tmp[i].data, doc->inputs[i].path) != 0)
+    for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++)   /* each checked last */
+        if (tmp[i].data && changed(&doc->inputs[i], &seen[i]))
+            tgl_error(d, doc->inputs[i].path, 0, "it changed on disk while stitch ran: "
+                      "stitch again");
+        else if (tmp[i].data && rename(tmp[i].data, doc->inputs[i].path) != 0)
             tgl_sys_error(d, doc->inputs[i].path);
         else if (tmp[i].data)
             renamed[i] = true;
@@ -438,10 +465,10 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
             && rename(old[i].data, doc->inputs[i].path) != 0)     /* undo, or say so */
             tgl_error(d, doc->inputs[i].path, 0, "stitched, and it cannot be put back "
                       "(%s): its old text is %s", strerror(errno), old[i].data);
-        else if (old[i].data && old[i].data[0] != '\0' && !(d->errors != 0 && renamed[i]))
-            remove_ours(old[i].data, d);         /* (put back: it is gone) */
-        if (tmp[i].data && tmp[i].data[0] != '\0')
-            remove_ours(tmp[i].data, d);
+        else if (old[i].data && !(d->errors != 0 && renamed[i]))
+            tgl_remove_temp(old[i].data, d);     /* (put back: it is gone) */
+        if (tmp[i].data)
+            tgl_remove_temp(tmp[i].data, d);
         tgl_buf_free(&tmp[i]);
         tgl_buf_free(&old[i]);
     }
@@ -472,6 +499,9 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
         if (msg != NULL)
             tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": %s",
                       b->path, msg);
+        else if (fd == -1 && w.exists && errno == EINVAL)   /* tgl_open_file: not regular */
+            tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": %s exists "
+                      "and is not a regular file", b->path, f->full);
         else if (fd == -1 || tgl_read_fd(fd, &f->disk, TGL_MAX_OUTPUT) != 0)
             tgl_error(doc->diag, doc->inputs[b->input].path, b->line, "file=\"%s\": cannot "
                       "read %s (%s): run tangle first", b->path, f->full,
@@ -482,8 +512,9 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
     }
 }
 
-/* The edits, sorted, as new chapter texts in TEXTS. */
-static void build_texts(struct stitch *st, struct tgl_buf *texts)
+/* The edits, sorted, as new chapter texts in TEXTS, made from a copy of
+ * each chapter's text in SEEN (a mapped input shows a later save). */
+static void build_texts(struct stitch *st, struct tgl_buf *texts, struct tgl_buf *seen)
 {
     struct edit *v = st->edits;
     qsort(v, st->nedits, sizeof *v, cmp_edit);
@@ -498,8 +529,12 @@ static void build_texts(struct stitch *st, struct tgl_buf *texts)
             tgl_error(st->doc->diag, in->path, (unsigned)v[i].first,   /* the first edit */
                       "it has CR line ends or a BOM, and stitch would write LF and no BOM: "
                       "convert it first");
-        else
-            apply(in, &v[i], j - i, &texts[v[i].input]);
+        else {
+            struct tgl_input copy = *in;
+            tgl_buf_add(&seen[v[i].input], in->data, in->len);
+            copy.data = seen[v[i].input].data;
+            apply(&copy, &v[i], j - i, &texts[v[i].input]);
+        }
     }
 }
 
@@ -508,8 +543,11 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     struct stitch st = { .doc = doc };
     struct tgl_diag *d = doc->diag;
     struct tgl_buf *texts = tgl_xcalloc(doc->ninputs + 1, sizeof *texts);
+    struct tgl_buf *seen = tgl_xcalloc(doc->ninputs + 1, sizeof *seen);
     struct tgl_dir dir;
     const char *bad = NULL;
+    for (size_t i = 0; i < doc->ninputs; i++)
+        warn_leftovers(&doc->inputs[i], d);
     if (tgl_dir_open(&dir, path, false, d) != 0)
         goto out;
     /* The source map and the two line lists cost 48 bytes an output line:
@@ -523,7 +561,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
         diff_file(&st, &st.files[i]);
     if (d->errors || st.nedits == 0)
         goto out;
-    build_texts(&st, texts);
+    build_texts(&st, texts, seen);
     unsigned line = 0;
     if (d->errors == 0 && (bad = verify(&st, texts, &line)) != NULL && line == 0) {
         bad = st.edits[0].from->full;            /* no longer parses: the first edit */
@@ -539,7 +577,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     if (d->errors == 0 && fflush(stdout) == EOF)
         tgl_sys_error(d, "stdout");
     if (d->errors == 0)
-        write_chapters(doc, texts, d);
+        write_chapters(doc, texts, seen, d);
 out:
     for (size_t i = 0; i < st.nfiles; i++) {
         free(st.files[i].full);
@@ -549,9 +587,12 @@ out:
     }
     for (size_t i = 0; i < st.nedits; i++)
         tgl_buf_free(&st.edits[i].text);
-    for (size_t i = 0; i < doc->ninputs; i++)
+    for (size_t i = 0; i < doc->ninputs; i++) {
         tgl_buf_free(&texts[i]);
+        tgl_buf_free(&seen[i]);
+    }
     free(texts);
+    free(seen);
     free(st.files);
     free(st.edits);
     tgl_dir_close(&dir, false);

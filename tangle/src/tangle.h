@@ -84,7 +84,8 @@ void tgl_buf_free(struct tgl_buf *b);
 /* Append FD's bytes up to its end to B; fail (EFBIG) past MAX bytes. */
 int tgl_read_fd(int fd, struct tgl_buf *b, size_t max);
 /* Open NAME in DIRFD to read: never through a symlink, never waiting
- * (a FIFO), never taking a terminal. */
+ * (a FIFO), never taking a terminal; a file that is not regular once
+ * open (swapped in since its type was checked) is closed, errno EINVAL. */
 int tgl_open_file(int dirfd, const char *name);
 /* Write all of P[0..N) to FD.  These three: 0, or -1 with errno set. */
 int tgl_write_fd(int fd, const void *p, size_t n);
@@ -401,6 +402,8 @@ bool tgl_manifest_has(const struct tgl_manifest *m, const char *path);
  * tgl_path_syntax_error? */
 bool tgl_manifest_has_below(const struct tgl_manifest *m, const char *folder);
 void tgl_manifest_free(struct tgl_manifest *m);
+/* qsort and bsearch order of an array of strings (char *). */
+int tgl_cmp_str(const void *a, const void *b);
 
 /* For every file= block, in document order: check its path (tgl_walk),
  * expand it and, when CLASSIFY, compare it with the disk.  A file that
@@ -424,14 +427,20 @@ unsigned tgl_build_outputs(struct tgl_doc *doc, struct tgl_dir *dir,
 int tgl_sync(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_manifest *old,
              struct tgl_output *outs, size_t nouts, bool check);
 /* Write P[0..N) with exactly MODE to a new file mkostemps makes from the
- * template NAME ("...XXXXXX.tmp").  Returns 0, or -1 (errno set, NAME ""). */
-int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode);
+ * template NAME ("...XXXXXX.tmp").  Returns 0, or -1 (errno set, NAME "";
+ * a temp file it cannot remove is a warning on D). */
+int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode, struct tgl_diag *d);
+/* Remove the temp file NAME ("": none), or warn on D that it is left
+ * ("PATH: warning: cannot remove it (strerror): remove it by hand"). */
+void tgl_remove_temp(const char *name, struct tgl_diag *d);
 /* Is what tgl_walk found in the way of PATH (W, with its message) a stale
  * file that pruning removes first: a regular file listed in OLD where a
  * folder of PATH must go, or where PATH must go, a folder that pruning
  * empties (OLD lists a path below it, and it holds only such files, our
  * temp files and such folders)?  Then W says that PATH is missing. */
 bool tgl_stale_in_way(const struct tgl_manifest *old, const char *path, struct tgl_where *w);
+/* fnmatch's pattern of the XXXXXX that mkostemps fills in. */
+#define TGL_X6 "[[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]]"
 /* Hold SIGHUP, SIGINT, SIGQUIT and SIGTERM (the old mask in *OLD) while
  * temp files exist. */
 void tgl_hold_signals(sigset_t *old);

@@ -170,7 +170,15 @@ int tgl_read_fd(int fd, struct tgl_buf *b, size_t max)
 
 int tgl_open_file(int dirfd, const char *name)
 {
-    return openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int e = fd == -1 ? 0 : fstat(fd, &st) == -1 ? errno : S_ISREG(st.st_mode) ? 0 : EINVAL;
+    if (e != 0) {
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
 }
 
 int tgl_write_fd(int fd, const void *p, size_t n)

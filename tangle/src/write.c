@@ -48,7 +48,7 @@
  * redirect a write. */
 #define TEMP_IN "/proc/self/fd/%d/" TEMP_PREFIX "XXXXXX" TEMP_SUFFIX
 
-int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode)
+int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode, struct tgl_diag *d)
 {
     int fd = mkostemps(name, (int)strlen(TEMP_SUFFIX), O_CLOEXEC);
     if (fd != -1 && tgl_write_fd(fd, p, n) == 0 && fchmod(fd, mode) == 0 && close(fd) == 0)
@@ -56,11 +56,22 @@ int tgl_write_temp(char *name, const char *p, size_t n, mode_t mode)
     int e = errno;
     if (fd != -1) {
         close(fd);                               /* (again, after a failed close: EBADF) */
-        unlink(name);
+        tgl_remove_temp(name, d);
     }
     name[0] = '\0';
     errno = e;
     return -1;
+}
+
+void tgl_remove_temp(const char *name, struct tgl_diag *d)
+{
+    if (name[0] == '\0' || unlink(name) == 0)
+        return;
+    int e = errno;
+    char *real = strncmp(name, "/proc/", 6) == 0 ? realpath(name, NULL) : NULL;  /* TEMP_IN */
+    tgl_warning(d, real ? real : name, 0, "cannot remove it (%s): remove it by hand",
+                strerror(e));
+    free(real);
 }
 
 void tgl_hold_signals(sigset_t *old)
@@ -78,12 +89,11 @@ void tgl_hold_signals(sigset_t *old)
 /* Is NAME in the folder FD one of our temp files: a regular file we own,
  * named ".tangle-XXXXXX.tmp", or ".NAME.tangle-XXXXXX" as older versions of
  * tangle named them?  (X: a letter or a digit, as mkostemps makes them.) */
-#define X6 "[[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]][[:alnum:]]"
 static bool our_temp(int fd, const char *name)
 {
     struct stat st;
-    return (fnmatch(TEMP_PREFIX X6 TEMP_SUFFIX, name, 0) == 0
-            || fnmatch(".?*" TEMP_PREFIX X6, name, 0) == 0)
+    return (fnmatch(TEMP_PREFIX TGL_X6 TEMP_SUFFIX, name, 0) == 0
+            || fnmatch(".?*" TEMP_PREFIX TGL_X6, name, 0) == 0)
            && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)
            && st.st_uid == geteuid();
 }
@@ -287,7 +297,7 @@ static int manifest_temp(struct tgl_doc *doc, struct tgl_dir *dir, const char *t
                          char *temp)
 {
     snprintf(temp, 48, TEMP_IN, dir->fd);
-    if (tgl_write_temp(temp, text, n, 0644) == 0)
+    if (tgl_write_temp(temp, text, n, 0644, doc->diag) == 0)
         return 0;
     out_error(doc, dir, NULL, "write");
     return -1;
@@ -324,7 +334,7 @@ static void put_back(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
     char temp[48];
     if (manifest_temp(doc, dir, all.data ? all.data : "", all.len, temp) == 0
         && manifest_rename(doc, dir, temp) != 0)
-        unlink(temp);
+        tgl_remove_temp(temp, doc->diag);
     tgl_buf_free(&all);
 }
 
@@ -377,7 +387,7 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
             goto out;
         }
         snprintf(temp[i], sizeof *temp, TEMP_IN, o->where.fd);
-        if (tgl_write_temp(temp[i], o->content.data, o->content.len, o->mode) != 0) {
+        if (tgl_write_temp(temp[i], o->content.data, o->content.len, o->mode, doc->diag) != 0) {
             out_error(doc, dir, o, "write");
             goto out;
         }
@@ -402,10 +412,8 @@ static int write_all(struct tgl_doc *doc, struct tgl_dir *dir, const struct tgl_
     ret = 0;
 out:
     for (size_t i = 0; i < nouts; i++)
-        if (temp[i][0] != '\0')
-            unlink(temp[i]);
-    if (mtemp[0] != '\0')
-        unlink(mtemp);
+        tgl_remove_temp(temp[i], doc->diag);
+    tgl_remove_temp(mtemp, doc->diag);
     /* A failure before the renames: the manifest on disk must list no file
      * pruning deleted, nor one not written (an installed manifest is then the
      * intent manifest: a final one leaves nothing that can fail). */
@@ -414,11 +422,6 @@ out:
     free(temp);
     sigprocmask(SIG_SETMASK, &mask, NULL);       /* a held signal ends the run here */
     return ret;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* MANIFEST anew: the outputs' paths and the UNCHECKED entries of OLD,
@@ -433,7 +436,7 @@ static void list_kept(struct tgl_buf *manifest, const struct tgl_manifest *old,
     for (size_t i = 0; i < old->n; i++)
         if (fate[i] == UNCHECKED)
             v[n++] = old->lines[i];
-    qsort(v, n, sizeof *v, cmp_str);
+    qsort(v, n, sizeof *v, tgl_cmp_str);
     manifest->len = 0;
     for (size_t i = 0; i < n; i++)
         if (i == 0 || strcmp(v[i], v[i - 1]) != 0) {

@@ -45,6 +45,8 @@ struct parse_state {
     struct tgl_buf md;
     size_t *ends;        /* ends[k]: offset just past the '\n' of line k */
     size_t nlines, cap_lines;
+    const char *nl, *indent;     /* md4c's "\n" and indentation strings, once seen */
+    const char *end;             /* the input's end */
 };
 
 static bool in_buffer(const struct parse_state *ps, const char *p)
@@ -309,6 +311,21 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
                                                MD_SIZE size, struct parse_state *ps)
 {
     bool ours = in_buffer(ps, s);
+    const char *at = ps->src + ps->len;
+    if (ps->code == TANGLE_CODE && ps->src != NULL && (s == at || !ours)
+        && size <= (size_t)(ps->in->data + ps->in->len - at) && memcmp(s, at, size) == 0) {
+        if (s == at) {
+            check_code_line(ps, s, size);
+        } else if (size == 1 && *s == '\n') {       /* md4c's "\n": a line ends */
+            TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
+            ps->ends[ps->nlines++] = ps->len + 1;
+            ps->nl = s;
+        } else {
+            ps->indent = s;                          /* md4c's indentation */
+        }
+        ps->len += size;
+        return 0;
+    }
     catch_up(ps);
     if (ours && (size_t)(s - ps->in->data) + size > ps->cursor)
         ps->cursor = (size_t)(s - ps->in->data) + size;
@@ -328,31 +345,28 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
 }
 
 /* md4c's text.  In a tangle block, while the text is the source's own (a
- * pointer into it, or md4c's "\n" or indentation where the source has the
- * same), it is only counted: parsing's inner loop.  (PS->cursor catches
- * up with it in text_slow and leave_block.) */
+ * pointer into it, or md4c's "\n" or indentation, strings outside it that
+ * text_slow has seen, where the source has the same), it is only counted:
+ * parsing's inner loop, where every call out is a tail call.  (PS->cursor
+ * catches up with it in text_slow and leave_block.) */
 static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
 {
     struct parse_state *ps = userdata;
-    ps->prev_p = true;               /* text in a block, or straight in a list item */
-    if (ps->code != TANGLE_CODE || ps->src == NULL)
-        return text_slow(type, s, size, ps);
     const char *at = ps->src + ps->len;
-    if (s != at) {                   /* md4c's own bytes: are they the source's? */
-        size_t i = 0;
-        if (in_buffer(ps, s) || size > (size_t)(ps->in->data + ps->in->len - at))
+    ps->prev_p = true;               /* text in a block, or straight in a list item */
+    if (ps->code != TANGLE_CODE || ps->src == NULL || ps->divs > 0)
+        return text_slow(type, s, size, ps);
+    if (s == ps->nl && size == 1 && *s == '\n' && at < ps->end && *at == '\n'
+        && ps->nlines < ps->cap_lines) {
+        ps->ends[ps->nlines++] = ++ps->len;      /* md4c's "\n": a line ends */
+        return 0;
+    }
+    if (s != at) {
+        if (s != ps->indent || size > (size_t)(ps->end - at))
             return text_slow(type, s, size, ps);
-        while (i < size && s[i] == at[i])
-            i++;
-        if (i < size)
-            return text_slow(type, s, size, ps);
-        if (size == 1 && *s == '\n') {
-            if (ps->nlines == ps->cap_lines)
-                TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
-            ps->ends[ps->nlines++] = ps->len + 1;
-        }
-    } else if (ps->divs > 0) {
-        check_code_line(ps, s, size);
+        for (size_t i = 0; i < size; i++)
+            if (s[i] != at[i])
+                return text_slow(type, s, size, ps);
     }
     ps->len += size;
     return 0;
@@ -583,6 +597,7 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     unsigned before = doc->diag->errors;
     struct parse_state ps = { .doc = doc, .idx = idx, .in = &doc->inputs[idx],
                               .at = TGL_MARK_TOP };
+    ps.end = ps.in->data + ps.in->len;
     MD_PARSER parser = {
         .abi_version = 0,
         /* Tables change block structure as they do for pandoc; inline

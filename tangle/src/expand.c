@@ -157,7 +157,7 @@ static bool add_lines(struct expansion *x, const struct tgl_block *b, size_t k0,
     size_t len = b->line_end[k1 - 1] - start, nlines = k1 - k0;
     if (!spend(x, ilen != 0 && nlines > (SIZE_MAX - len) / ilen ? SIZE_MAX : len + nlines * ilen))
         return false;
-    tgl_buf_reserve(out, len + nlines * ilen);
+    tgl_buf_reserve(out, len + nlines * ilen + 16);  /* + the last line's 16-byte copy */
     char *w = out->data + out->len;
     if (ilen == 0) {                             /* no indentation: one copy */
         memcpy(w, b->text + start, len);
@@ -166,7 +166,10 @@ static bool add_lines(struct expansion *x, const struct tgl_block *b, size_t k0,
     for (size_t k = k0; ilen != 0 && k < k1; k++) {
         size_t n = b->line_end[k] - start;
         if (b->text[start] != '\n') {
-            memcpy(w, x->indent.data, ilen);
+            if (ilen <= 16)
+                memcpy(w, x->indent.data, 16);   /* a fixed size: no call */
+            else
+                memcpy(w, x->indent.data, ilen);
             w += ilen;
         }
         memcpy(w, b->text + start, n);

@@ -312,6 +312,11 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
 {
     bool ours = in_buffer(ps, s);
     const char *at = ps->src + ps->len;
+    if (ps->code == NO_CODE && ours && *s != '`' && *s != '~' && *s != ':' && *s != '[') {
+        if ((size_t)(s - ps->in->data) + size > ps->cursor)     /* the usual text */
+            ps->cursor = (size_t)(s - ps->in->data) + size;
+        return 0;
+    }
     if (ps->code == TANGLE_CODE && ps->src != NULL && (s == at || !ours)
         && size <= (size_t)(ps->in->data + ps->in->len - at) && memcmp(s, at, size) == 0) {
         if (s == at) {

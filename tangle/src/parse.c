@@ -43,7 +43,7 @@ struct parse_state {
     const char *src;     /* while md4c's text of the block is the source's from here: */
     size_t len;          /* its length; once it is not, src is NULL and md holds it */
     struct tgl_buf md;
-    size_t *ends;        /* ends[k]: offset just past the '\n' of line k */
+    uint32_t *ends;      /* ends[k]: offset just past the '\n' of line k */
     size_t nlines, cap_lines;
     const char *nl, *indent;     /* md4c's "\n" and indentation strings, once seen */
     const char *end;             /* the input's end */
@@ -296,7 +296,7 @@ static void end_line(struct parse_state *ps)
 {
     add_text(ps, "\n", 1);
     TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
-    ps->ends[ps->nlines++] = ps->len;
+    ps->ends[ps->nlines++] = (uint32_t)ps->len;
 }
 
 /* Move PS->cursor past the block's text that is the source's own. */
@@ -323,7 +323,7 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
             check_code_line(ps, s, size);
         } else if (size == 1 && *s == '\n') {       /* md4c's "\n": a line ends */
             TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
-            ps->ends[ps->nlines++] = ps->len + 1;
+            ps->ends[ps->nlines++] = (uint32_t)ps->len + 1;
             ps->nl = s;
         } else {
             ps->indent = s;                          /* md4c's indentation */
@@ -363,7 +363,7 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         return text_slow(type, s, size, ps);
     if (s == ps->nl && size == 1 && *s == '\n' && at < ps->end && *at == '\n'
         && ps->nlines < ps->cap_lines) {
-        ps->ends[ps->nlines++] = ++ps->len;      /* md4c's "\n": a line ends */
+        ps->ends[ps->nlines++] = (uint32_t)++ps->len;    /* md4c's "\n": a line ends */
         return 0;
     }
     if (s != at) {
@@ -522,14 +522,14 @@ static void finish_block(struct parse_state *ps)
             if (!add_tabbed_line(ps, md, n - 1, ln + 1 + k, &text))
                 tgl_buf_add(&text, md, n);
             start = ps->ends[k];
-            ps->ends[k] = text.len;
+            ps->ends[k] = (uint32_t)text.len;
         }
         b->text = memcpy(tgl_alloc(&doc->arena, text.len), text.data, text.len);
         b->len = (uint32_t)text.len;
         tgl_buf_free(&text);
     }
-    for (size_t k = 0; k < ps->nlines; k++)
-        b->line_end[k] = (uint32_t)ps->ends[k];
+    if (ps->nlines > 0)                      /* (ends is NULL before a block's first line) */
+        memcpy(b->line_end, ps->ends, ps->nlines * sizeof *b->line_end);
     tgl_segment(&doc->arena, b, in->path, doc->diag);
     TGL_GROW(doc->blocks, doc->cap_blocks, doc->nblocks + 1);
     doc->blocks[doc->nblocks++] = b;

@@ -37,7 +37,9 @@ struct parse_state {
     char fence_char;
     bool after_p;                /* prev_p when the block was entered */
     size_t fence_line;
-    struct tgl_buf info;         /* the info string, decoded */
+    const char *info;            /* the info string, decoded: the source's, or in infos */
+    size_t info_len;
+    struct tgl_buf infos;
     const char *info_problem;    /* an entity we cannot decode, or NULL */
 
     const char *src;     /* while md4c's text of the block is the source's from here: */
@@ -218,17 +220,22 @@ static bool add_entity(struct tgl_buf *b, const char *e, size_t n)
  * removed backslash escapes; entities are decoded here. */
 static void decode_info(struct parse_state *ps, const MD_ATTRIBUTE *a)
 {
-    ps->info.len = 0;
     ps->info_problem = NULL;
-    tgl_buf_reserve(&ps->info, a->size);         /* no entity: enough */
+    ps->info = a->text, ps->info_len = a->size;
+    if (a->substr_offsets[1] == a->size && a->substr_types[0] != MD_TEXT_ENTITY
+        && in_buffer(ps, a->text))
+        return;                                  /* the source's own bytes: no copy */
+    ps->infos.len = 0;
+    tgl_buf_reserve(&ps->infos, a->size);        /* no entity: enough */
     for (size_t i = 0; a->substr_offsets[i] < a->size; i++) {
         const char *s = a->text + a->substr_offsets[i];
         size_t n = a->substr_offsets[i + 1] - a->substr_offsets[i];
         if (a->substr_types[i] != MD_TEXT_ENTITY)
-            tgl_buf_add(&ps->info, s, n);
-        else if (!add_entity(&ps->info, s, n))
+            tgl_buf_add(&ps->infos, s, n);
+        else if (!add_entity(&ps->infos, s, n))
             ps->info_problem = "an HTML entity tangle does not decode (use the character itself)";
     }
+    ps->info = ps->infos.data, ps->info_len = ps->infos.len;
 }
 
 /* The fence's line when md4c had to copy the info string (it held an
@@ -498,7 +505,7 @@ static void finish_block(struct parse_state *ps)
     const char *why = ps->info_problem;
     struct tgl_attrs attrs;
     if (why != NULL
-        || tgl_attrs_read(&doc->arena, ps->info.data, ps->info.len, &attrs, &why) != 0) {
+        || tgl_attrs_read(&doc->arena, ps->info, ps->info_len, &attrs, &why) != 0) {
         tgl_error(doc->diag, in->path, ln, "malformed attribute block: %s", why);
         return;
     }
@@ -617,7 +624,7 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     size_t skip = front_matter(&ps);
     if (md_parse(ps.in->data + skip, (MD_SIZE)(ps.in->len - skip), &parser, &ps) != 0)
         tgl_error(doc->diag, ps.in->path, 0, "the Markdown parser failed");
-    tgl_buf_free(&ps.info);
+    tgl_buf_free(&ps.infos);
     tgl_buf_free(&ps.md);
     free(ps.ends);
     return doc->diag->errors - before;

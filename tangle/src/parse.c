@@ -48,6 +48,7 @@ struct parse_state {
     uint32_t *ends;      /* ends[k]: offset just past the '\n' of line k */
     size_t nlines, cap_lines;
     const char *nl, *indent;     /* md4c's "\n" and indentation strings, once seen */
+    bool counting;               /* in a tangle block, src set, no fenced div open */
     const char *end;             /* the input's end */
 };
 
@@ -284,6 +285,7 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         ps->cursor = (size_t)(ps->src - ps->in->data);      /* for the next find_fence_line */
     ps->len = ps->md.len = 0;
     ps->nlines = 0;
+    ps->counting = ps->src != NULL && ps->divs == 0;
     return 0;
 }
 
@@ -294,6 +296,7 @@ static void add_text(struct parse_state *ps, const char *s, size_t n)
     if (ps->src != NULL)
         tgl_buf_add(&ps->md, ps->src, ps->len);
     ps->src = NULL;
+    ps->counting = false;
     tgl_buf_add(&ps->md, s, n);
     ps->len += n;
 }
@@ -366,7 +369,7 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
     struct parse_state *ps = userdata;
     const char *at = ps->src + ps->len;
     ps->prev_p = true;               /* text in a block, or straight in a list item */
-    if (ps->code != TANGLE_CODE || ps->src == NULL || ps->divs > 0)
+    if (!ps->counting)
         return text_slow(type, s, size, ps);
     if (s == ps->nl && size == 1 && *s == '\n' && at < ps->end && *at == '\n'
         && ps->nlines < ps->cap_lines) {
@@ -557,6 +560,7 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         finish_block(ps);
     }
     ps->code = NO_CODE;
+    ps->counting = false;
     return 0;
 }
 

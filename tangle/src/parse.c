@@ -49,6 +49,7 @@ struct parse_state {
     size_t nlines, cap_lines;
     const char *nl, *indent;     /* md4c's "\n" and indentation strings, once seen */
     bool counting;               /* in a tangle block, src set, no fenced div open */
+    bool refs;                   /* while counting, a line started with '<' */
     const char *end;             /* the input's end */
 };
 
@@ -286,6 +287,7 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
     ps->len = ps->md.len = 0;
     ps->nlines = 0;
     ps->counting = ps->src != NULL && ps->divs == 0;
+    ps->refs = false;
     return 0;
 }
 
@@ -331,6 +333,7 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
         && size <= (size_t)(ps->in->data + ps->in->len - at) && memcmp(s, at, size) == 0) {
         if (s == at) {
             check_code_line(ps, s, size);
+            ps->refs |= *s == '<';
         } else if (size == 1 && *s == '\n') {       /* md4c's "\n": a line ends */
             TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
             ps->ends[ps->nlines++] = (uint32_t)ps->len + 1;
@@ -376,7 +379,9 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata
         ps->ends[ps->nlines++] = (uint32_t)++ps->len;    /* md4c's "\n": a line ends */
         return 0;
     }
-    if (s != at) {
+    if (s == at) {
+        ps->refs |= *s == '<';                   /* a line's text, after its indentation */
+    } else {
         if (s != ps->indent || size > (size_t)(ps->end - at))
             return text_slow(type, s, size, ps);
         for (size_t i = 0; i < size; i++)
@@ -540,7 +545,8 @@ static void finish_block(struct parse_state *ps)
     }
     if (ps->nlines > 0)                      /* (ends is NULL before a block's first line) */
         memcpy(b->line_end, ps->ends, ps->nlines * sizeof *b->line_end);
-    tgl_segment(&doc->arena, b, in->path, doc->diag);
+    if (ps->src == NULL || ps->refs)         /* no line starts "<<": no references */
+        tgl_segment(&doc->arena, b, in->path, doc->diag);
     TGL_GROW(doc->blocks, doc->cap_blocks, doc->nblocks + 1);
     doc->blocks[doc->nblocks++] = b;
 }

@@ -163,16 +163,17 @@ static bool add_lines(struct expansion *x, const struct tgl_block *b, size_t k0,
         memcpy(w, b->text + start, len);
         w += len;
     }
+    const char *text = b->text, *ind = x->indent.data;   /* in registers across memcpy */
     for (size_t k = k0; ilen != 0 && k < k1; k++) {
         size_t n = b->line_end[k] - start;
-        if (b->text[start] != '\n') {
+        if (text[start] != '\n') {
             if (ilen <= 16)
-                memcpy(w, x->indent.data, 16);   /* a fixed size: no call */
+                memcpy(w, ind, 16);              /* a fixed size: no call */
             else
-                memcpy(w, x->indent.data, ilen);
+                memcpy(w, ind, ilen);
             w += ilen;
         }
-        memcpy(w, b->text + start, n);
+        memcpy(w, text + start, n);
         w += n;
         start += n;
     }

@@ -323,7 +323,7 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
                                                MD_SIZE size, struct parse_state *ps)
 {
     bool ours = in_buffer(ps, s);
-    const char *at = ps->src + ps->len;
+    const char *at = ps->src ? ps->src + ps->len : NULL;
     if (ps->code == NO_CODE && ours && *s != '`' && *s != '~' && *s != ':' && *s != '[') {
         if ((size_t)(s - ps->in->data) + size > ps->cursor)     /* the usual text */
             ps->cursor = (size_t)(s - ps->in->data) + size;
@@ -370,10 +370,10 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
 static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
 {
     struct parse_state *ps = userdata;
-    const char *at = ps->src + ps->len;
     ps->prev_p = true;               /* text in a block, or straight in a list item */
     if (!ps->counting)
         return text_slow(type, s, size, ps);
+    const char *at = ps->src + ps->len;          /* counting: src is set */
     if (s == ps->nl && size == 1 && *s == '\n' && at < ps->end && *at == '\n'
         && ps->nlines < ps->cap_lines) {
         ps->ends[ps->nlines++] = (uint32_t)++ps->len;    /* md4c's "\n": a line ends */

@@ -20,10 +20,12 @@ unsigned tgl_segment(struct tgl_arena *arena, struct tgl_block *b, const char *f
     b->segs = tgl_room(arena, most * sizeof *b->segs);              /* taken once filled */
     for (size_t k = 0, pos = 0; k < b->nlines; pos = b->line_end[k++]) {
         size_t i = pos, e = b->line_end[k] - 1;
+        if (e == pos || (t[e - 1] != '>' && !blank(t[e - 1])))
+            continue;                               /* the usual line: no ">>" at its end */
         while (blank(t[i]))                         /* the line's '\n' stops it */
             i++;
         if (t[i] != '<' || t[i + 1] != '<' || e - i < 5)
-            continue;                               /* the usual line: text */
+            continue;                               /* text */
         while (blank(t[e - 1]))
             e--;
         size_t n0 = i + 2, n1 = e - 2;              /* the name, if it is "<<name>>" */

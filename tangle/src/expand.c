@@ -157,19 +157,23 @@ static bool add_lines(struct expansion *x, const struct tgl_block *b, size_t k0,
     size_t len = b->line_end[k1 - 1] - start, nlines = k1 - k0;
     if (!spend(x, ilen != 0 && nlines > (SIZE_MAX - len) / ilen ? SIZE_MAX : len + nlines * ilen))
         return false;
-    tgl_buf_reserve(out, len + nlines * ilen);
+    tgl_buf_reserve(out, len + nlines * ilen + 16);  /* + the last line's 16-byte copy */
     char *w = out->data + out->len;
     if (ilen == 0) {                             /* no indentation: one copy */
         memcpy(w, b->text + start, len);
         w += len;
     }
+    const char *text = b->text, *ind = x->indent.data;   /* in registers across memcpy */
     for (size_t k = k0; ilen != 0 && k < k1; k++) {
         size_t n = b->line_end[k] - start;
-        if (b->text[start] != '\n') {
-            memcpy(w, x->indent.data, ilen);
+        if (text[start] != '\n') {
+            if (ilen <= 16)
+                memcpy(w, ind, 16);              /* a fixed size: no call */
+            else
+                memcpy(w, ind, ilen);
             w += ilen;
         }
-        memcpy(w, b->text + start, n);
+        memcpy(w, text + start, n);
         w += n;
         start += n;
     }

@@ -12,18 +12,26 @@
 
 #include "tangle.h"
 
-/* How many of the 32 bytes at S, from the first, are ASCII but not NUL or CR? */
-static size_t plain32(const char *s)
+/* How many of the 64 bytes at S, from the first, are ASCII but not NUL or CR? */
+static size_t plain64(const char *s)
 {
     typedef signed char v16 __attribute__((vector_size(16)));   /* SSE2, NEON */
-    v16 v[2];
-    uint64_t w[4];
-    memcpy(v, s, 32);
-    v[0] = (v[0] < 1) | (v[0] == '\r');                  /* not plain: -1 (0xFF) */
-    v[1] = (v[1] < 1) | (v[1] == '\r');
-    memcpy(w, v, 32);
-    char *bad = w[0] | w[1] | w[2] | w[3] ? memchr(w, 0xFF, 32) : NULL;
-    return bad ? (size_t)(bad - (char *)w) : 32;
+    v16 v[4];
+    uint64_t w[8];
+    memcpy(v, s, 64);
+#define BAD(x) (((x) < 1) | ((x) == '\r'))                      /* not plain: -1 (0xFF) */
+    v[0] = BAD(v[0]), v[1] = BAD(v[1]), v[2] = BAD(v[2]), v[3] = BAD(v[3]);
+#undef BAD
+    v16 any = v[0] | v[1] | v[2] | v[3];
+    memcpy(w, &any, 16);
+    if ((w[0] | w[1]) == 0)
+        return 64;
+    memcpy(w, v, 64);
+    int k = 0;
+    while (w[k] == 0)
+        k++;
+    return (size_t)(8 * k + (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? __builtin_ctzll(w[k])
+                                                                       : __builtin_clzll(w[k])) / 8);
 }
 
 /* Unicode's table of well-formed sequences (Table 3-7): the first byte
@@ -40,8 +48,8 @@ size_t tgl_utf8_check(const char *buf, size_t len)
             if (c == 0 || c == '\r')
                 return i;
             i++;
-            for (size_t n = 32; n == 32 && len - i >= 32; i += n)
-                n = plain32(buf + i);                /* code and English: long ASCII runs */
+            for (size_t n = 64; n == 64 && len - i >= 64; i += n)
+                n = plain64(buf + i);                /* code and English: long ASCII runs */
             continue;
         }
         if (c >= 0xE1 && c <= 0xEF && c != 0xED && len - i >= 3 && (s[i + 1] & 0xC0) == 0x80

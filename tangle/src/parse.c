@@ -37,14 +37,20 @@ struct parse_state {
     char fence_char;
     bool after_p;                /* prev_p when the block was entered */
     size_t fence_line;
-    struct tgl_buf info;         /* the info string, decoded */
+    const char *info;            /* the info string, decoded: the source's, or in infos */
+    size_t info_len;
+    struct tgl_buf infos;
     const char *info_problem;    /* an entity we cannot decode, or NULL */
 
     const char *src;     /* while md4c's text of the block is the source's from here: */
     size_t len;          /* its length; once it is not, src is NULL and md holds it */
     struct tgl_buf md;
-    size_t *ends;        /* ends[k]: offset just past the '\n' of line k */
+    uint32_t *ends;      /* ends[k]: offset just past the '\n' of line k */
     size_t nlines, cap_lines;
+    const char *nl, *indent;     /* md4c's "\n" and indentation strings, once seen */
+    bool counting;               /* in a tangle block, src set, no fenced div open */
+    bool refs;                   /* while counting, a line started with '<' */
+    const char *end;             /* the input's end */
 };
 
 static bool in_buffer(const struct parse_state *ps, const char *p)
@@ -216,17 +222,22 @@ static bool add_entity(struct tgl_buf *b, const char *e, size_t n)
  * removed backslash escapes; entities are decoded here. */
 static void decode_info(struct parse_state *ps, const MD_ATTRIBUTE *a)
 {
-    ps->info.len = 0;
     ps->info_problem = NULL;
-    tgl_buf_reserve(&ps->info, a->size);         /* no entity: enough */
+    ps->info = a->text, ps->info_len = a->size;
+    if (a->substr_offsets[1] == a->size && a->substr_types[0] != MD_TEXT_ENTITY
+        && in_buffer(ps, a->text))
+        return;                                  /* the source's own bytes: no copy */
+    ps->infos.len = 0;
+    tgl_buf_reserve(&ps->infos, a->size);        /* no entity: enough */
     for (size_t i = 0; a->substr_offsets[i] < a->size; i++) {
         const char *s = a->text + a->substr_offsets[i];
         size_t n = a->substr_offsets[i + 1] - a->substr_offsets[i];
         if (a->substr_types[i] != MD_TEXT_ENTITY)
-            tgl_buf_add(&ps->info, s, n);
-        else if (!add_entity(&ps->info, s, n))
+            tgl_buf_add(&ps->infos, s, n);
+        else if (!add_entity(&ps->infos, s, n))
             ps->info_problem = "an HTML entity tangle does not decode (use the character itself)";
     }
+    ps->info = ps->infos.data, ps->info_len = ps->infos.len;
 }
 
 /* The fence's line when md4c had to copy the info string (it held an
@@ -275,6 +286,8 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         ps->cursor = (size_t)(ps->src - ps->in->data);      /* for the next find_fence_line */
     ps->len = ps->md.len = 0;
     ps->nlines = 0;
+    ps->counting = ps->src != NULL && ps->divs == 0;
+    ps->refs = false;
     return 0;
 }
 
@@ -285,6 +298,7 @@ static void add_text(struct parse_state *ps, const char *s, size_t n)
     if (ps->src != NULL)
         tgl_buf_add(&ps->md, ps->src, ps->len);
     ps->src = NULL;
+    ps->counting = false;
     tgl_buf_add(&ps->md, s, n);
     ps->len += n;
 }
@@ -294,7 +308,7 @@ static void end_line(struct parse_state *ps)
 {
     add_text(ps, "\n", 1);
     TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
-    ps->ends[ps->nlines++] = ps->len;
+    ps->ends[ps->nlines++] = (uint32_t)ps->len;
 }
 
 /* Move PS->cursor past the block's text that is the source's own. */
@@ -309,6 +323,27 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
                                                MD_SIZE size, struct parse_state *ps)
 {
     bool ours = in_buffer(ps, s);
+    const char *at = ps->src ? ps->src + ps->len : NULL;
+    if (ps->code == NO_CODE && ours && *s != '`' && *s != '~' && *s != ':' && *s != '[') {
+        if ((size_t)(s - ps->in->data) + size > ps->cursor)     /* the usual text */
+            ps->cursor = (size_t)(s - ps->in->data) + size;
+        return 0;
+    }
+    if (ps->code == TANGLE_CODE && ps->src != NULL && (s == at || !ours)
+        && size <= (size_t)(ps->in->data + ps->in->len - at) && memcmp(s, at, size) == 0) {
+        if (s == at) {
+            check_code_line(ps, s, size);
+            ps->refs |= *s == '<';
+        } else if (size == 1 && *s == '\n') {       /* md4c's "\n": a line ends */
+            TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
+            ps->ends[ps->nlines++] = (uint32_t)ps->len + 1;
+            ps->nl = s;
+        } else {
+            ps->indent = s;                          /* md4c's indentation */
+        }
+        ps->len += size;
+        return 0;
+    }
     catch_up(ps);
     if (ours && (size_t)(s - ps->in->data) + size > ps->cursor)
         ps->cursor = (size_t)(s - ps->in->data) + size;
@@ -328,31 +363,30 @@ __attribute__((noinline)) static int text_slow(MD_TEXTTYPE type, const MD_CHAR *
 }
 
 /* md4c's text.  In a tangle block, while the text is the source's own (a
- * pointer into it, or md4c's "\n" or indentation where the source has the
- * same), it is only counted: parsing's inner loop.  (PS->cursor catches
- * up with it in text_slow and leave_block.) */
+ * pointer into it, or md4c's "\n" or indentation, strings outside it that
+ * text_slow has seen, where the source has the same), it is only counted:
+ * parsing's inner loop, where every call out is a tail call.  (PS->cursor
+ * catches up with it in text_slow and leave_block.) */
 static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *userdata)
 {
     struct parse_state *ps = userdata;
     ps->prev_p = true;               /* text in a block, or straight in a list item */
-    if (ps->code != TANGLE_CODE || ps->src == NULL)
+    if (!ps->counting)
         return text_slow(type, s, size, ps);
-    const char *at = ps->src + ps->len;
-    if (s != at) {                   /* md4c's own bytes: are they the source's? */
-        size_t i = 0;
-        if (in_buffer(ps, s) || size > (size_t)(ps->in->data + ps->in->len - at))
+    const char *at = ps->src + ps->len;          /* counting: src is set */
+    if (s == ps->nl && size == 1 && *s == '\n' && at < ps->end && *at == '\n'
+        && ps->nlines < ps->cap_lines) {
+        ps->ends[ps->nlines++] = (uint32_t)++ps->len;    /* md4c's "\n": a line ends */
+        return 0;
+    }
+    if (s == at) {
+        ps->refs |= *s == '<';                   /* a line's text, after its indentation */
+    } else {
+        if (s != ps->indent || size > (size_t)(ps->end - at))
             return text_slow(type, s, size, ps);
-        while (i < size && s[i] == at[i])
-            i++;
-        if (i < size)
-            return text_slow(type, s, size, ps);
-        if (size == 1 && *s == '\n') {
-            if (ps->nlines == ps->cap_lines)
-                TGL_GROW(ps->ends, ps->cap_lines, ps->nlines + 1);
-            ps->ends[ps->nlines++] = ps->len + 1;
-        }
-    } else if (ps->divs > 0) {
-        check_code_line(ps, s, size);
+        for (size_t i = 0; i < size; i++)
+            if (s[i] != at[i])
+                return text_slow(type, s, size, ps);
     }
     ps->len += size;
     return 0;
@@ -479,7 +513,7 @@ static void finish_block(struct parse_state *ps)
     const char *why = ps->info_problem;
     struct tgl_attrs attrs;
     if (why != NULL
-        || tgl_attrs_read(&doc->arena, ps->info.data, ps->info.len, &attrs, &why) != 0) {
+        || tgl_attrs_read(&doc->arena, ps->info, ps->info_len, &attrs, &why) != 0) {
         tgl_error(doc->diag, in->path, ln, "malformed attribute block: %s", why);
         return;
     }
@@ -503,15 +537,16 @@ static void finish_block(struct parse_state *ps)
             if (!add_tabbed_line(ps, md, n - 1, ln + 1 + k, &text))
                 tgl_buf_add(&text, md, n);
             start = ps->ends[k];
-            ps->ends[k] = text.len;
+            ps->ends[k] = (uint32_t)text.len;
         }
         b->text = memcpy(tgl_alloc(&doc->arena, text.len), text.data, text.len);
         b->len = (uint32_t)text.len;
         tgl_buf_free(&text);
     }
-    for (size_t k = 0; k < ps->nlines; k++)
-        b->line_end[k] = (uint32_t)ps->ends[k];
-    tgl_segment(&doc->arena, b, in->path, doc->diag);
+    if (ps->nlines > 0)                      /* (ends is NULL before a block's first line) */
+        memcpy(b->line_end, ps->ends, ps->nlines * sizeof *b->line_end);
+    if (ps->src == NULL || ps->refs)         /* no line starts "<<": no references */
+        tgl_segment(&doc->arena, b, in->path, doc->diag);
     TGL_GROW(doc->blocks, doc->cap_blocks, doc->nblocks + 1);
     doc->blocks[doc->nblocks++] = b;
 }
@@ -531,6 +566,7 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
         finish_block(ps);
     }
     ps->code = NO_CODE;
+    ps->counting = false;
     return 0;
 }
 
@@ -583,6 +619,7 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     unsigned before = doc->diag->errors;
     struct parse_state ps = { .doc = doc, .idx = idx, .in = &doc->inputs[idx],
                               .at = TGL_MARK_TOP };
+    ps.end = ps.in->data + ps.in->len;
     MD_PARSER parser = {
         .abi_version = 0,
         /* Tables change block structure as they do for pandoc; inline
@@ -597,7 +634,7 @@ unsigned tgl_parse_input(struct tgl_doc *doc, size_t idx)
     size_t skip = front_matter(&ps);
     if (md_parse(ps.in->data + skip, (MD_SIZE)(ps.in->len - skip), &parser, &ps) != 0)
         tgl_error(doc->diag, ps.in->path, 0, "the Markdown parser failed");
-    tgl_buf_free(&ps.info);
+    tgl_buf_free(&ps.infos);
     tgl_buf_free(&ps.md);
     free(ps.ends);
     return doc->diag->errors - before;

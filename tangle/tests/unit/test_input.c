@@ -109,6 +109,22 @@ static void test_input_utf8(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(tgl_utf8_check(cases[i].s, strlen(cases[i].s)), cases[i].bad);
+    /* A NUL, a CR, a bad byte at every offset of a 200-byte ASCII run, read
+     * from every start (the 64-byte steps at every alignment); a valid
+     * character there passes. */
+    char buf[200];
+    for (size_t at = 0; at < sizeof buf; at++)
+        for (size_t from = 0; from < 70 && from <= at; from++) {
+            memset(buf, 'a', sizeof buf);
+            for (size_t k = 0; k < 3; k++) {
+                buf[at] = "\0\r\x80"[k];
+                assert_int_equal(tgl_utf8_check(buf + from, sizeof buf - from), at - from);
+            }
+            if (at + 3 <= sizeof buf) {
+                memcpy(buf + at, "\xE4\xB8\xAD", 3);
+                assert_int_equal(tgl_utf8_check(buf + from, sizeof buf - from), sizeof buf - from);
+            }
+        }
 }
 
 /* Marks must find lines exactly like a naive loop, moving forward and back

@@ -16,7 +16,7 @@ unsigned tgl_load(struct tgl_doc *doc, char *const *paths, size_t npaths)
     doc->inputs = tgl_xcalloc(npaths, sizeof *doc->inputs);
     doc->ninputs = npaths;
     for (size_t i = 0; i < npaths; i++)
-        if (tgl_input_read(&doc->inputs[i], paths[i], doc->diag) == 0)
+        if (tgl_input_read(&doc->inputs[i], paths[i], doc->copy_inputs, doc->diag) == 0)
             tgl_parse_input(doc, i);
     return doc->diag->errors - before;
 }

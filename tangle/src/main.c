@@ -65,6 +65,7 @@ int main(int argc, char **argv)
     struct tgl_output *outs = NULL;
     size_t nouts = 0;
     tgl_doc_init(&doc, &diag);
+    doc.copy_inputs = stitch;
 
     if (tgl_load(&doc, argv + optind, (size_t)(argc - optind)) != 0)
         goto out;

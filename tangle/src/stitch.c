@@ -371,17 +371,21 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts, 
 
 /* Has the chapter IN changed on disk since it was read?  Its bytes, read
  * again, against SEEN, those the edits apply to (a save of the same size
- * within one timestamp tick keeps the file, its size and its mtime). */
-static bool changed(const struct tgl_input *in, const struct tgl_buf *seen)
+ * within one timestamp tick keeps the file, its size and its mtime).
+ * Returns 1 or 0, or -1 (errno set) when it cannot be read. */
+static int changed(const struct tgl_input *in, const struct tgl_buf *seen)
 {
     struct tgl_buf now = { 0 };
     int fd = tgl_open_file(AT_FDCWD, in->path);
-    bool same = fd != -1 && tgl_read_fd(fd, &now, seen->len) == 0 && now.len == seen->len
-                && memcmp(now.data, seen->data, seen->len) == 0;
+    int r = fd == -1 ? -1 : tgl_read_fd(fd, &now, seen->len) == 0 ? 0 : errno == EFBIG ? 1 : -1;
+    int e = errno;                               /* longer than SEEN (EFBIG): changed */
+    if (r == 0)
+        r = now.len != seen->len || (now.len > 0 && memcmp(now.data, seen->data, now.len) != 0);
     if (fd != -1)
         close(fd);
     tgl_buf_free(&now);
-    return !same;
+    errno = e;
+    return r;
 }
 
 /* Warn of the temp files a killed stitch left beside the chapter IN
@@ -438,26 +442,31 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
         } else if (S_ISLNK(sb.st_mode)) {
             tgl_error(d, in->path, 0, "a symlink: stitch would replace the link, not the "
                       "chapter it leads to; name the chapter itself");
+        } else if (sb.st_nlink > 1) {
+            tgl_error(d, in->path, 0, "it has %ju hard links: stitch would replace this "
+                      "name only, the others keeping the old text", (uintmax_t)sb.st_nlink);
         } else {                                 /* a name only for a file made */
             tgl_buf_addf(&tmp[i], "%s.stitch-XXXXXX.tmp", in->path);
-            if (n > 1)
-                tgl_buf_addf(&old[i], "%s.stitch-XXXXXX.old", in->path);
             if (tgl_write_temp(tmp[i].data, texts[i].data, texts[i].len,
-                               sb.st_mode & 07777, d) != 0
-                || (n > 1 && tgl_write_temp(old[i].data, seen[i].data, seen[i].len,
-                                            sb.st_mode & 07777, d) != 0))
+                               sb.st_mode & 07777, d) == 0 && n > 1)
+                tgl_buf_addf(&old[i], "%s.stitch-XXXXXX.old", in->path);
+            if (tmp[i].data[0] == '\0'
+                || (old[i].data && tgl_write_temp(old[i].data, seen[i].data, seen[i].len,
+                                                  sb.st_mode & 07777, d) != 0))
                 tgl_sys_error(d, in->path);
         }
     }
     bool *renamed = tgl_xcalloc(doc->ninputs + 1, sizeof *renamed);
-    for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++)   /* each checked last */
-        if (tmp[i].data && changed(&doc->inputs[i], &seen[i]))
+    for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++) {  /* each checked last */
+        int c = tmp[i].data ? changed(&doc->inputs[i], &seen[i]) : 0;
+        if (c == 1)
             tgl_error(d, doc->inputs[i].path, 0, "it changed on disk while stitch ran: "
                       "stitch again");
-        else if (tmp[i].data && rename(tmp[i].data, doc->inputs[i].path) != 0)
+        else if (c == -1 || (tmp[i].data && rename(tmp[i].data, doc->inputs[i].path) != 0))
             tgl_sys_error(d, doc->inputs[i].path);
         else if (tmp[i].data)
             renamed[i] = true;
+    }
     for (size_t i = 0; i < doc->ninputs; i++) {
         if (renamed[i])
             tmp[i].data[0] = '\0';              /* no temp file any more */
@@ -522,10 +531,7 @@ static void build_texts(struct stitch *st, struct tgl_buf *texts, struct tgl_buf
         for (j = i; j < st->nedits && v[j].input == v[i].input; j++)
             ;
         const struct tgl_input *in = &st->doc->inputs[v[i].input];
-        struct stat sb;                          /* stitch writes LF and no BOM */
-        if (stat(in->path, &sb) != 0)
-            tgl_sys_error(st->doc->diag, in->path);
-        else if (in->data != in->base || (size_t)sb.st_size != in->len)
+        if (in->converted)                       /* stitch writes LF and no BOM */
             tgl_error(st->doc->diag, in->path, (unsigned)v[i].first,   /* the first edit */
                       "it has CR line ends or a BOM, and stitch would write LF and no BOM: "
                       "convert it first");

@@ -116,7 +116,7 @@ struct tgl_input {
     size_t len;
     char *base;        /* owned: mapped (MAP_PRIVATE) or malloc'ed */
     size_t mapped;     /* bytes mapped at base; 0: base is malloc'ed */
-    struct stat st;    /* the file's, when it was read (zero: from memory) */
+    bool converted;    /* a BOM skipped or CRLF made LF */
 };
 
 /* Offset of the first byte of BUF that is a NUL, a CR or not valid UTF-8
@@ -144,9 +144,11 @@ size_t tgl_line_at(const struct tgl_input *in, struct tgl_mark *m, size_t off);
  * -1; either way IN is released with tgl_input_free. */
 int tgl_input_from_memory(struct tgl_input *in, const char *path, const char *data,
                           size_t len, struct tgl_diag *d);
-/* The same for the file PATH, mapped: a FIFO or a device is refused
- * unread, a file past TGL_MAX_INPUT unmapped ("tangle: PATH: ..."). */
-int tgl_input_read(struct tgl_input *in, const char *path, struct tgl_diag *d);
+/* The same for the file PATH, mapped, or with COPY read (a save while
+ * tangle runs shows in a mapping: --stitch must edit the bytes it parsed):
+ * a FIFO or a device is refused unread, a file past TGL_MAX_INPUT unmapped
+ * ("tangle: PATH: ..."). */
+int tgl_input_read(struct tgl_input *in, const char *path, bool copy, struct tgl_diag *d);
 void tgl_input_free(struct tgl_input *in);
 
 /* ---- attrs.c: pandoc attribute blocks ----------------------------------- */
@@ -229,6 +231,7 @@ struct tgl_doc {
     uint32_t *slots;            /* hash table of 1 + index into chunks, 0: empty (chunks.c) */
     size_t nslots;
     struct tgl_diag *diag;
+    bool copy_inputs;           /* read them, not mapped (--stitch: tgl_input_read) */
     size_t max_output;          /* bytes all expansions of the run may produce */
     size_t max_steps;           /* blocks + segments they may visit */
     size_t output_used, steps_used;

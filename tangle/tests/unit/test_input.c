@@ -251,7 +251,7 @@ static void test_input_cut_short_while_mapped(void **state)
     if (pid == 0) {
         struct tgl_diag d = { .out = NULL };
         struct tgl_input in;
-        if (dup2(err[1], STDERR_FILENO) == -1 || tgl_input_read(&in, path, &d) != 0
+        if (dup2(err[1], STDERR_FILENO) == -1 || tgl_input_read(&in, path, false, &d) != 0
             || ftruncate(fd, 0) != 0)
             _exit(1);
         volatile char c = in.data[2 * 4096];     /* a page the file no longer has */

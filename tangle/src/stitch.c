@@ -370,17 +370,17 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts, 
 }
 
 /* Has the chapter IN changed on disk since it was read?  Its bytes, read
- * again, against SEEN, those the edits apply to (a save of the same size
- * within one timestamp tick keeps the file, its size and its mtime).
- * Returns 1 or 0, or -1 (errno set) when it cannot be read. */
-static int changed(const struct tgl_input *in, const struct tgl_buf *seen)
+ * again, against those it was read with, which the edits apply to (a save
+ * of the same size within one timestamp tick keeps the file, its size and
+ * its mtime).  Returns 1 or 0, or -1 (errno set) when it cannot be read. */
+static int changed(const struct tgl_input *in)
 {
     struct tgl_buf now = { 0 };
     int fd = tgl_open_file(AT_FDCWD, in->path);
-    int r = fd == -1 ? -1 : tgl_read_fd(fd, &now, seen->len) == 0 ? 0 : errno == EFBIG ? 1 : -1;
+    int r = fd == -1 ? -1 : tgl_read_fd(fd, &now, in->len) == 0 ? 0 : errno == EFBIG ? 1 : -1;
     int e = errno;                               /* longer than SEEN (EFBIG): changed */
     if (r == 0)
-        r = now.len != seen->len || (now.len > 0 && memcmp(now.data, seen->data, now.len) != 0);
+        r = now.len != in->len || (now.len > 0 && memcmp(now.data, in->data, now.len) != 0);
     if (fd != -1)
         close(fd);
     tgl_buf_free(&now);
@@ -423,7 +423,7 @@ static void warn_leftovers(const struct tgl_input *in, struct tgl_diag *d)
  * disk since it was read is an error.  Signals wait till the end, so that
  * no temp file is left behind. */
 static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *texts,
-                           const struct tgl_buf *seen, struct tgl_diag *d)
+                           struct tgl_diag *d)
 {
     struct tgl_buf *tmp = tgl_xcalloc(doc->ninputs + 1, sizeof *tmp);
     struct tgl_buf *old = tgl_xcalloc(doc->ninputs + 1, sizeof *old);
@@ -451,14 +451,14 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
                                sb.st_mode & 07777, d) == 0 && n > 1)
                 tgl_buf_addf(&old[i], "%s.stitch-XXXXXX.old", in->path);
             if (tmp[i].data[0] == '\0'
-                || (old[i].data && tgl_write_temp(old[i].data, seen[i].data, seen[i].len,
+                || (old[i].data && tgl_write_temp(old[i].data, in->data, in->len,
                                                   sb.st_mode & 07777, d) != 0))
                 tgl_sys_error(d, in->path);
         }
     }
     bool *renamed = tgl_xcalloc(doc->ninputs + 1, sizeof *renamed);
     for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++) {  /* each checked last */
-        int c = tmp[i].data ? changed(&doc->inputs[i], &seen[i]) : 0;
+        int c = tmp[i].data ? changed(&doc->inputs[i]) : 0;
         if (c == 1)
             tgl_error(d, doc->inputs[i].path, 0, "it changed on disk while stitch ran: "
                       "stitch again");
@@ -521,9 +521,9 @@ static void load_files(struct stitch *st, struct tgl_dir *dir)
     }
 }
 
-/* The edits, sorted, as new chapter texts in TEXTS, made from a copy of
- * each chapter's text in SEEN (a mapped input shows a later save). */
-static void build_texts(struct stitch *st, struct tgl_buf *texts, struct tgl_buf *seen)
+/* The edits, sorted, as new chapter texts in TEXTS (the chapters were
+ * read, not mapped: their text is what was parsed, whatever a save did). */
+static void build_texts(struct stitch *st, struct tgl_buf *texts)
 {
     struct edit *v = st->edits;
     qsort(v, st->nedits, sizeof *v, cmp_edit);
@@ -535,12 +535,8 @@ static void build_texts(struct stitch *st, struct tgl_buf *texts, struct tgl_buf
             tgl_error(st->doc->diag, in->path, (unsigned)v[i].first,   /* the first edit */
                       "it has CR line ends or a BOM, and stitch would write LF and no BOM: "
                       "convert it first");
-        else {
-            struct tgl_input copy = *in;
-            tgl_buf_add(&seen[v[i].input], in->data, in->len);
-            copy.data = seen[v[i].input].data;
-            apply(&copy, &v[i], j - i, &texts[v[i].input]);
-        }
+        else
+            apply(in, &v[i], j - i, &texts[v[i].input]);
     }
 }
 
@@ -549,7 +545,6 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     struct stitch st = { .doc = doc };
     struct tgl_diag *d = doc->diag;
     struct tgl_buf *texts = tgl_xcalloc(doc->ninputs + 1, sizeof *texts);
-    struct tgl_buf *seen = tgl_xcalloc(doc->ninputs + 1, sizeof *seen);
     struct tgl_dir dir;
     const char *bad = NULL;
     for (size_t i = 0; i < doc->ninputs; i++)
@@ -567,7 +562,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
         diff_file(&st, &st.files[i]);
     if (d->errors || st.nedits == 0)
         goto out;
-    build_texts(&st, texts, seen);
+    build_texts(&st, texts);
     unsigned line = 0;
     if (d->errors == 0 && (bad = verify(&st, texts, &line)) != NULL && line == 0) {
         bad = st.edits[0].from->full;            /* no longer parses: the first edit */
@@ -583,7 +578,7 @@ int tgl_stitch(struct tgl_doc *doc, const char *path)
     if (d->errors == 0 && fflush(stdout) == EOF)
         tgl_sys_error(d, "stdout");
     if (d->errors == 0)
-        write_chapters(doc, texts, seen, d);
+        write_chapters(doc, texts, d);
 out:
     for (size_t i = 0; i < st.nfiles; i++) {
         free(st.files[i].full);
@@ -595,10 +590,8 @@ out:
         tgl_buf_free(&st.edits[i].text);
     for (size_t i = 0; i < doc->ninputs; i++) {
         tgl_buf_free(&texts[i]);
-        tgl_buf_free(&seen[i]);
     }
     free(texts);
-    free(seen);
     free(st.files);
     free(st.edits);
     tgl_dir_close(&dir, false);

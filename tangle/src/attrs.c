@@ -180,6 +180,8 @@ int tgl_attrs_read(struct tgl_arena *arena, const char *info, size_t len,
         a->classes[a->nclasses++] = str(buf, lang, lang + lang_len);
     return 0;
 fail:
+    if (arena == NULL)
+        free(a->kvs);
     memset(a, 0, sizeof *a);
     return -1;
 }
@@ -190,4 +192,10 @@ const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key)
         if (strcmp(a->kvs[i].key, key) == 0)
             return a->kvs[i].val;
     return NULL;
+}
+
+void tgl_attrs_free(struct tgl_attrs *a)
+{
+    free(a->kvs);
+    memset(a, 0, sizeof *a);
 }

@@ -100,9 +100,8 @@ static size_t note_mark(const char *p, size_t n)
 }
 
 /* Does the line text P[0..N) open a fence whose attribute block names a
- * chunk or a file, perhaps after a footnote label or definition marker?
- * (A rare line: its attributes may stay in the document's arena.) */
-static bool looks_like_tangle_fence(struct parse_state *ps, const char *p, size_t n)
+ * chunk or a file, perhaps after a footnote label or definition marker? */
+static bool looks_like_tangle_fence(const char *p, size_t n)
 {
     size_t i = note_mark(p, n), run = 0;
     while (i < n && (p[i] == ' ' || p[i] == '\t'))
@@ -117,8 +116,10 @@ static bool looks_like_tangle_fence(struct parse_state *ps, const char *p, size_
         return false;
     struct tgl_attrs a;
     const char *why;
-    return tgl_attrs_read(&ps->doc->arena, info, len, &a, &why) == 0
-           && (a.id != NULL || tgl_attrs_get(&a, "file") != NULL);
+    bool yes = tgl_attrs_parse(info, len, &a, &why) == 0
+               && (a.id != NULL || tgl_attrs_get(&a, "file") != NULL);
+    tgl_attrs_free(&a);
+    return yes;
 }
 
 /* P is the first text of indented code.  Does the last non-blank line
@@ -156,7 +157,7 @@ static void check_text_line(struct parse_state *ps, const char *p)
             ps->divs++;                      /* "::: name" or ":::{.x}" opens */
         else if (ps->divs > 0)
             ps->divs--;                      /* ":::" alone closes */
-    } else if (looks_like_tangle_fence(ps, p, n)) {
+    } else if (looks_like_tangle_fence(p, n)) {
         tgl_error(ps->doc->diag, ps->in->path, (unsigned)line_of(ps, p), "%s",
                   indented ? "pandoc reads a tangle block here (indented code that continues "
                              "a footnote or a definition) but CommonMark reads indented code: "
@@ -605,7 +606,7 @@ static size_t front_matter(struct parse_state *ps)
         l = raw_line(ps, ln, &n);
         for (i = 0; i < n && (l[i] == ' ' || l[i] == '\t'); i++)
             ;
-        if (looks_like_tangle_fence(ps, l + i, n - i))
+        if (looks_like_tangle_fence(l + i, n - i))
             tgl_error(ps->doc->diag, ps->in->path, (unsigned)ln, "a tangle fence in the YAML "
                       "front matter: pandoc reads it as metadata, not as a code block");
     }

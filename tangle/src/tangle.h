@@ -60,7 +60,7 @@ struct tgl_arena {
     char *top;           /* its free room */
     size_t room;
 };
-/* N bytes (8-aligned, never NULL) taken from A. */
+/* N bytes (8-aligned, never NULL) taken from A; A NULL: malloc'ed. */
 void *tgl_alloc(struct tgl_arena *a, size_t n);
 /* N bytes or more at A's top, not taken: the next tgl_alloc returns them. */
 void *tgl_room(struct tgl_arena *a, size_t n);
@@ -171,9 +171,12 @@ struct tgl_attrs {
  *     [lang] {#id .class key=value key="quoted value"}
  * No '{' or '}': a plain language word, A empty; "{=html}": a raw block,
  * no id.  Returns 0, or -1 with a static reason in *WHY (a duplicate id
- * or key is one) and nothing in A.  The memory is ARENA's. */
+ * or key is one) and nothing in A.  The memory is ARENA's; with
+ * tgl_attrs_parse it is malloc'ed: tgl_attrs_free it either way. */
 int tgl_attrs_read(struct tgl_arena *arena, const char *info, size_t len,
                    struct tgl_attrs *a, const char **why);
+#define tgl_attrs_parse(info, len, a, why) tgl_attrs_read(NULL, (info), (len), (a), (why))
+void tgl_attrs_free(struct tgl_attrs *a);
 /* Value of KEY, or NULL. */
 const char *tgl_attrs_get(const struct tgl_attrs *a, const char *key);
 

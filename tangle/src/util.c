@@ -57,6 +57,8 @@ void *tgl_grow(void *p, size_t *cap, size_t need, size_t size)
 
 void *tgl_alloc(struct tgl_arena *a, size_t n)
 {
+    if (a == NULL)
+        return tgl_xmalloc(n);
     char *p = tgl_room(a, n);
     n = (n + 7) & ~(size_t)7;                    /* as tgl_room: pieces stay aligned */
     a->top = p + n;

@@ -9,16 +9,9 @@
 
 #include "tangle.h"
 
-static struct tgl_arena arena;   /* each test's attributes, freed by done() */
-
 static int parse(const char *info, struct tgl_attrs *a, const char **why)
 {
-    return tgl_attrs_read(&arena, info, strlen(info), a, why);
-}
-
-static void done(void)
-{
-    tgl_arena_free(&arena);
+    return tgl_attrs_parse(info, strlen(info), a, why);
 }
 
 static void test_attrs_full_block(void **state)
@@ -33,7 +26,7 @@ static void test_attrs_full_block(void **state)
     assert_string_equal(tgl_attrs_get(&a, "file"), "pipe/p.c");
     assert_string_equal(tgl_attrs_get(&a, "key"), "quoted } value");
     assert_null(tgl_attrs_get(&a, "missing"));
-    done();
+    tgl_attrs_free(&a);
 }
 
 static void test_attrs_language_word_and_two_blocks(void **state)
@@ -44,11 +37,11 @@ static void test_attrs_language_word_and_two_blocks(void **state)
     assert_int_equal(parse("c {#x}", &a, &why), 0);
     assert_string_equal(a.id, "x");
     assert_string_equal(a.classes[0], "c");
-    done();
+    tgl_attrs_free(&a);
     assert_int_equal(parse("  {#y}{.c .other}  ", &a, &why), 0);
     assert_string_equal(a.id, "y");
     assert_int_equal(a.nclasses, 2);
-    done();
+    tgl_attrs_free(&a);
 }
 
 /* The arrays are sized from the '.' and '=' in the info string: here
@@ -66,7 +59,7 @@ static void test_attrs_arrays_sized_exactly(void **state)
     assert_int_equal(a.nkvs, 2);
     assert_string_equal(a.kvs[1].key, "j");
     assert_string_equal(a.kvs[1].val, "w");
-    done();
+    tgl_attrs_free(&a);
 }
 
 static void test_attrs_plain_info_is_not_an_attribute_block(void **state)
@@ -77,12 +70,12 @@ static void test_attrs_plain_info_is_not_an_attribute_block(void **state)
     assert_int_equal(parse("console", &a, &why), 0);
     assert_null(a.id);
     assert_int_equal(a.nclasses, 0);                  /* not read as a class */
-    done();
+    tgl_attrs_free(&a);
     assert_int_equal(parse("{=html}", &a, &why), 0);     /* raw block */
     assert_null(a.id);
     assert_int_equal(a.nclasses, 0);
     assert_int_equal(a.nkvs, 0);
-    done();
+    tgl_attrs_free(&a);
 }
 
 static void test_attrs_empty_quoted_value_is_allowed(void **state)
@@ -92,7 +85,7 @@ static void test_attrs_empty_quoted_value_is_allowed(void **state)
     const char *why;
     assert_int_equal(parse("{.c file=\"\"}", &a, &why), 0);
     assert_string_equal(tgl_attrs_get(&a, "file"), "");
-    done();
+    tgl_attrs_free(&a);
 }
 
 /* Every one of these is rejected by pandoc 2.17 (checked by hand with
@@ -114,7 +107,7 @@ static void test_attrs_malformed(void **state)
         assert_non_null(why);
         assert_null(a.id);
         assert_null(a.kvs);          /* A holds nothing: the caller need not free it */
-        done();
+        tgl_attrs_free(&a);
     }
 }
 

@@ -195,6 +195,7 @@ int tgl_input_read(struct tgl_input *in, const char *path, bool copy, struct tgl
 {
     struct stat st;
     struct tgl_buf b = { 0 };
+    size_t size = 0;
     memset(in, 0, sizeof *in);
     in->path = tgl_xstrdup(path);
     /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
@@ -214,14 +215,14 @@ int tgl_input_read(struct tgl_input *in, const char *path, bool copy, struct tgl
             in->base = b.data ? b.data : tgl_xmalloc(1);
         else
             tgl_sys_error(d, path);
-        st.st_size = (off_t)b.len;
+        size = b.len;
     } else {
         /* Mapped, not read: no copy and no fresh pages (reading 9 MB into
          * new buffers was a seventh of a run over 40 chapters).  Private,
          * so CRLF can become LF in place, in our copy of those pages. */
         signal(SIGBUS, input_cut_short);
         in->base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-        in->mapped = in->base == MAP_FAILED ? 0 : (size_t)st.st_size;
+        size = in->mapped = in->base == MAP_FAILED ? 0 : (size_t)st.st_size;
         if (in->base == MAP_FAILED) {
             in->base = NULL;
             tgl_sys_error(d, path);
@@ -231,7 +232,7 @@ int tgl_input_read(struct tgl_input *in, const char *path, bool copy, struct tgl
         close(fd);
     if (in->base == NULL)
         tgl_buf_free(&b);
-    return in->base == NULL ? -1 : finish(in, (size_t)st.st_size, d);
+    return in->base == NULL ? -1 : finish(in, size, d);
 }
 
 void tgl_input_free(struct tgl_input *in)

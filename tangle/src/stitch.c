@@ -376,11 +376,12 @@ static const char *verify(const struct stitch *st, const struct tgl_buf *texts, 
 static int changed(const struct tgl_input *in)
 {
     struct tgl_buf now = { 0 };
-    int fd = tgl_open_file(AT_FDCWD, in->path);
-    int r = fd == -1 ? -1 : tgl_read_fd(fd, &now, in->len) == 0 ? 0 : errno == EFBIG ? 1 : -1;
-    int e = errno;                               /* longer than SEEN (EFBIG): changed */
-    if (r == 0)
+    int fd = tgl_open_file(AT_FDCWD, in->path), r = -1;
+    if (fd != -1 && tgl_read_fd(fd, &now, in->len) == 0)
         r = now.len != in->len || (now.len > 0 && memcmp(now.data, in->data, now.len) != 0);
+    else if (fd != -1 && errno == EFBIG)
+        r = 1;                                   /* longer than it was */
+    int e = errno;
     if (fd != -1)
         close(fd);
     tgl_buf_free(&now);
@@ -456,7 +457,6 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
                 tgl_sys_error(d, in->path);
         }
     }
-    bool *renamed = tgl_xcalloc(doc->ninputs + 1, sizeof *renamed);
     for (size_t i = 0; i < doc->ninputs && d->errors == 0; i++) {  /* each checked last */
         int c = tmp[i].data ? changed(&doc->inputs[i]) : 0;
         if (c == 1)
@@ -465,16 +465,15 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
         else if (c == -1 || (tmp[i].data && rename(tmp[i].data, doc->inputs[i].path) != 0))
             tgl_sys_error(d, doc->inputs[i].path);
         else if (tmp[i].data)
-            renamed[i] = true;
+            tmp[i].data[0] = '\0';              /* renamed: no temp file any more */
     }
     for (size_t i = 0; i < doc->ninputs; i++) {
-        if (renamed[i])
-            tmp[i].data[0] = '\0';              /* no temp file any more */
-        if (d->errors != 0 && renamed[i] && old[i].data
-            && rename(old[i].data, doc->inputs[i].path) != 0)     /* undo, or say so */
+        /* Renamed (an old text is made only after the new one): put it back. */
+        bool undo = d->errors != 0 && old[i].data && tmp[i].data[0] == '\0';
+        if (undo && rename(old[i].data, doc->inputs[i].path) != 0)      /* or say so */
             tgl_error(d, doc->inputs[i].path, 0, "stitched, and it cannot be put back "
                       "(%s): its old text is %s", strerror(errno), old[i].data);
-        else if (old[i].data && !(d->errors != 0 && renamed[i]))
+        else if (old[i].data && !undo)
             tgl_remove_temp(old[i].data, d);     /* (put back: it is gone) */
         if (tmp[i].data)
             tgl_remove_temp(tmp[i].data, d);
@@ -483,7 +482,6 @@ static void write_chapters(const struct tgl_doc *doc, const struct tgl_buf *text
     }
     free(tmp);
     free(old);
-    free(renamed);
     sigprocmask(SIG_SETMASK, &mask, NULL);
 }
 
@@ -588,9 +586,8 @@ out:
     }
     for (size_t i = 0; i < st.nedits; i++)
         tgl_buf_free(&st.edits[i].text);
-    for (size_t i = 0; i < doc->ninputs; i++) {
+    for (size_t i = 0; i < doc->ninputs; i++)
         tgl_buf_free(&texts[i]);
-    }
     free(texts);
     free(st.files);
     free(st.edits);
